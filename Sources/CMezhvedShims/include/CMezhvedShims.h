@@ -1,0 +1,40 @@
+#ifndef MEZHVED_SHIMS_H
+#define MEZHVED_SHIMS_H
+#include <stddef.h>
+#include <libxml/xmlversion.h>
+#undef LIBXML_ICU_ENABLED
+#include <libxml/tree.h>
+#include <openssl/bio.h>
+
+/// What went wrong in a secure parse, read from the parser context (not from thread-global state).
+typedef struct mz_parse_failure {
+    int code;           /* libxml2 error code, 0 when none */
+    int line;           /* 1-based line of the error, 0 when unknown */
+    int column;
+    int refused_dtd;    /* 1 when the document declared a DOCTYPE (refused before any entity is read) */
+    char message[512];
+} mz_parse_failure;
+
+/// One-time process set-up of libxml2: initialise the parser and install an external-entity loader
+/// that refuses everything (a backstop: DTDs are refused before they are read anyway).
+void mz_xml_global_init(void);
+
+/// Parses `size` bytes with the given libxml2 options; a DOCTYPE stops the parse at once.
+/// Returns NULL on failure and fills `failure`.
+xmlDocPtr mz_xml_parse_memory(const char *buffer, int size, const char *url, int options,
+                              mz_parse_failure *failure);
+
+/// `xmlFree` is a global function pointer that Swift 6 refuses to touch.
+void mz_xml_free(void *pointer);
+
+/// Loads OpenSSL's GOST engine (`gost.so`) and makes it the default for every method it offers:
+/// on OpenSSL 3.0 only the engine provides GOST keys, signatures and certificates.
+/// Returns 1 on success; on failure writes a reason into `message`.
+int mz_gost_engine_load(char *message, size_t message_size);
+
+/// `BIO_get_mem_data` is a macro.
+long mz_bio_mem_data(BIO *bio, char **data);
+
+/// Flags for `X509_NAME_print_ex`: RFC 2253 order and separators, UTF-8 kept as UTF-8.
+unsigned long mz_name_print_flags(void);
+#endif

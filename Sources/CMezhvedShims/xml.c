@@ -1,0 +1,73 @@
+#include "CMezhvedShims.h"
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlerror.h>
+#include <string.h>
+#include <stdio.h>
+
+static xmlParserInputPtr mz_refuse_entity(const char *url, const char *id, xmlParserCtxtPtr ctxt) {
+    (void)url; (void)id; (void)ctxt;
+    return NULL;
+}
+
+void mz_xml_global_init(void) {
+    xmlInitParser();
+    xmlSetExternalEntityLoader(mz_refuse_entity);
+}
+
+/* Marks the context as having met a DOCTYPE and stops the parser before the internal subset's
+ * declarations (entities, attribute defaults) are read. */
+static void mz_refuse_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                                      const xmlChar *system_id) {
+    (void)name; (void)external_id; (void)system_id;
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)ctx;
+    ctxt->_private = (void *)1;
+    xmlStopParser(ctxt);
+}
+
+static void mz_refuse_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                                  const xmlChar *system_id, xmlChar *content) {
+    (void)name; (void)type; (void)public_id; (void)system_id; (void)content;
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)ctx;
+    ctxt->_private = (void *)1;
+    xmlStopParser(ctxt);
+}
+
+xmlDocPtr mz_xml_parse_memory(const char *buffer, int size, const char *url, int options,
+                              mz_parse_failure *failure) {
+    memset(failure, 0, sizeof(*failure));
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL) {
+        snprintf(failure->message, sizeof(failure->message), "out of memory creating the XML parser");
+        return NULL;
+    }
+    ctxt->sax->internalSubset = mz_refuse_internal_subset;
+    ctxt->sax->externalSubset = mz_refuse_internal_subset;
+    ctxt->sax->entityDecl = mz_refuse_entity_decl;
+    ctxt->_private = NULL;
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buffer, size, url, NULL, options);
+    int refused = ctxt->_private != NULL;
+    if (refused || doc == NULL || !ctxt->wellFormed) {
+        failure->refused_dtd = refused;
+        xmlErrorPtr err = xmlCtxtGetLastError(ctxt);
+        if (err != NULL && err->code != 0) {
+            failure->code = err->code;
+            failure->line = err->line;
+            failure->column = err->int2;
+            if (err->message != NULL) {
+                snprintf(failure->message, sizeof(failure->message), "%s", err->message);
+                size_t n = strlen(failure->message);
+                while (n > 0 && (failure->message[n - 1] == '\n' || failure->message[n - 1] == ' ')) {
+                    failure->message[--n] = 0;
+                }
+            }
+        } else if (!refused) {
+            snprintf(failure->message, sizeof(failure->message), "the document is not well-formed");
+        }
+        if (doc != NULL) { xmlFreeDoc(doc); doc = NULL; }
+    }
+    xmlFreeParserCtxt(ctxt);
+    return doc;
+}
+
+void mz_xml_free(void *pointer) { xmlFree(pointer); }

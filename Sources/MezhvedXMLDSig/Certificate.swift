@@ -1,0 +1,172 @@
+internal import COpenSSL
+internal import CMezhvedShims
+import Foundation
+
+/// An X.509 certificate: the one owner of an OpenSSL `X509`, freed in `deinit`. Immutable.
+public final class Certificate: @unchecked Sendable, CustomStringConvertible {
+    let x509: OpaquePointer
+    /// The DER encoding.
+    public let der: [UInt8]
+
+    init(owning x509: OpaquePointer) throws {
+        self.x509 = x509
+        var buffer: UnsafeMutablePointer<UInt8>? = nil
+        let length = i2d_X509(x509, &buffer)
+        guard length > 0, let buffer else {
+            throw XMLDSigError(.certificateUnusable, "a certificate could not be encoded", openSSLErrors: drainOpenSSLErrors())
+        }
+        self.der = Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        CRYPTO_free(buffer, #fileID, #line)
+    }
+
+    deinit { X509_free(x509) }
+
+    /// Parses one DER certificate.
+    public convenience init(der: [UInt8], source: String) throws {
+        CryptoRuntime.ready()
+        var pointer: UnsafePointer<UInt8>? = nil
+        let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            pointer = buffer.baseAddress
+            return d2i_X509(nil, &pointer, buffer.count)
+        }
+        guard let parsed else {
+            throw XMLDSigError(
+                .certificateUnusable, "\(source) is not a DER X.509 certificate", openSSLErrors: drainOpenSSLErrors())
+        }
+        try self.init(owning: parsed)
+    }
+
+    /// Parses every certificate of a PEM file (a chain may hold several).
+    public static func loadPEM(_ pem: [UInt8], source: String) throws -> [Certificate] {
+        CryptoRuntime.ready()
+        var result: [Certificate] = []
+        try withMemoryBIO(pem) { bio in
+            while let x = PEM_read_bio_X509(bio, nil, nil, nil) {
+                result.append(try Certificate(owning: x))
+            }
+        }
+        _ = drainOpenSSLErrors()  // the end of the PEM stream leaves "no start line" behind
+        if result.isEmpty {
+            // Maybe DER.
+            if let single = try? Certificate(der: pem, source: source) { return [single] }
+            throw XMLDSigError(
+                .certificateUnusable, "\(source) holds no certificate", hint: "give a PEM or DER X.509 certificate file")
+        }
+        return result
+    }
+
+    /// Loads the certificate(s) of a PEM or DER file.
+    public static func load(contentsOf path: String) throws -> [Certificate] {
+        try loadPEM(readFile(path, what: "certificate file"), source: path)
+    }
+
+    /// The subject, RFC 2253 style (`CN=…,O=…`), UTF-8.
+    public var subject: String { Self.render(X509_get_subject_name(x509)) }
+    /// The issuer, RFC 2253 style.
+    public var issuer: String { Self.render(X509_get_issuer_name(x509)) }
+
+    /// The subject's common name, if any.
+    public var commonName: String? { Self.entry(X509_get_subject_name(x509), nid: NID_commonName) }
+    /// The subject's organisation, if any.
+    public var organization: String? { Self.entry(X509_get_subject_name(x509), nid: NID_organizationName) }
+
+    /// The serial number in hexadecimal.
+    public var serialNumber: String {
+        guard let bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509), nil) else { return "" }
+        defer { BN_free(bn) }
+        guard let hex = BN_bn2hex(bn) else { return "" }
+        defer { CRYPTO_free(hex, #fileID, #line) }
+        return String(cString: hex)
+    }
+
+    /// Start of validity.
+    public var notBefore: Date { Self.date(X509_get0_notBefore(x509)) }
+    /// End of validity.
+    public var notAfter: Date { Self.date(X509_get0_notAfter(x509)) }
+
+    /// The public key's family, or nil for one mezhved does not sign with.
+    public var keyFamily: KeyFamily? {
+        guard let key = X509_get0_pubkey(x509) else { _ = drainOpenSSLErrors(); return nil }
+        return MezhvedXMLDSig.keyFamily(of: key)
+    }
+
+    /// The public key size in bits.
+    public var keyBits: Int {
+        guard let key = X509_get0_pubkey(x509) else { return 0 }
+        return Int(EVP_PKEY_get_bits(key))
+    }
+
+    /// SHA-256 of the DER encoding, lowercase hex.
+    public var sha256Fingerprint: String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_Digest(der, der.count, &digest, &length, EVP_sha256(), nil)
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether the key usage extension allows signing documents (digitalSignature or
+    /// nonRepudiation); a certificate without the extension allows every use.
+    public var allowsDocumentSigning: Bool {
+        let usage = X509_get_key_usage(x509)
+        if usage == UInt32.max { return true }  // no extension
+        return usage & UInt32(KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION) != 0
+    }
+
+    /// Whether this certificate issued `other` (names and signature checked).
+    func issued(_ other: Certificate) -> Bool {
+        let result = X509_check_issued(x509, other.x509) == X509_V_OK
+        _ = drainOpenSSLErrors()
+        return result
+    }
+
+    public var description: String { subject }
+
+    private static func render(_ name: OpaquePointer?) -> String {
+        guard let name else { return "" }
+        let bytes = (try? collectingMemoryBIO { bio in
+            _ = X509_NAME_print_ex(bio, name, 0, mz_name_print_flags())
+        }) ?? []
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func entry(_ name: OpaquePointer?, nid: Int32) -> String? {
+        guard let name else { return nil }
+        let index = X509_NAME_get_index_by_NID(name, nid, -1)
+        guard index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
+            return nil
+        }
+        var utf8: UnsafeMutablePointer<UInt8>? = nil
+        let length = ASN1_STRING_to_UTF8(&utf8, data)
+        guard length >= 0, let utf8 else { return nil }
+        defer { CRYPTO_free(utf8, #fileID, #line) }
+        return String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
+    }
+
+    private static func date(_ time: UnsafePointer<ASN1_TIME>?) -> Date {
+        guard let time else { return .distantPast }
+        var parts = tm()
+        guard ASN1_TIME_to_tm(time, &parts) == 1 else { return .distantPast }
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+    }
+}
+
+/// What a report says of a certificate.
+public struct CertificateSummary: Sendable, Codable, Equatable {
+    public let subject: String
+    public let issuer: String
+    public let serialNumber: String
+    public let notBefore: Date
+    public let notAfter: Date
+    public let keyAlgorithm: String
+    public let sha256Fingerprint: String
+
+    public init(_ certificate: Certificate) {
+        subject = certificate.subject
+        issuer = certificate.issuer
+        serialNumber = certificate.serialNumber
+        notBefore = certificate.notBefore
+        notAfter = certificate.notAfter
+        keyAlgorithm = certificate.keyFamily?.rawValue ?? "unsupported"
+        sha256Fingerprint = certificate.sha256Fingerprint
+    }
+}

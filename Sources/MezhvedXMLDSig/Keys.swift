@@ -1,0 +1,102 @@
+internal import COpenSSL
+internal import CMezhvedShims
+import Foundation
+
+/// A private signing key: the one owner of an OpenSSL `EVP_PKEY`, freed in `deinit`.
+/// OpenSSL keys may be used from several threads at once for signing (each operation has its own
+/// context), hence `@unchecked Sendable`.
+public final class SigningKey: @unchecked Sendable {
+    let pkey: OpaquePointer
+    /// The key's family (GOST 256/512, RSA, ECDSA).
+    public let family: KeyFamily
+    /// The key size in bits (the curve size for EC and GOST keys).
+    public let bits: Int
+
+    init(owning pkey: OpaquePointer, source: String) throws {
+        self.pkey = pkey
+        guard let family = keyFamily(of: pkey) else {
+            let id = EVP_PKEY_get_base_id(pkey)
+            let name = OBJ_nid2sn(id).map { String(cString: $0) } ?? "NID \(id)"
+            EVP_PKEY_free(pkey)
+            throw XMLDSigError(
+                .keyUnusable, "\(source) holds a \(name) key; mezhved signs with GOST R 34.10-2012, RSA or ECDSA keys")
+        }
+        self.family = family
+        self.bits = Int(EVP_PKEY_get_bits(pkey))
+    }
+
+    deinit { EVP_PKEY_free(pkey) }
+
+    /// Loads a PEM private key (PKCS#8, traditional RSA/EC, or encrypted PKCS#8 with `passphrase`).
+    /// - Parameter source: how to name the key in messages (its path).
+    public static func load(pem: [UInt8], passphrase: [UInt8]? = nil, source: String) throws -> SigningKey {
+        CryptoRuntime.ready()
+        let text = String(decoding: pem, as: UTF8.self)
+        if text.contains("GOST") || text.contains("1.2.643") { try CryptoRuntime.requireGOST(for: "the key \(source)") }
+        let encrypted = text.contains("ENCRYPTED")
+        if encrypted && passphrase == nil {
+            throw XMLDSigError(
+                .keyUnusable, "the key \(source) is encrypted and no passphrase was given",
+                hint: "give the passphrase through an environment variable or a file (see `mezhved sign --help`)")
+        }
+        var pass = (passphrase ?? []) + [0]
+        let key: OpaquePointer? = try withMemoryBIO(pem) { bio in
+            pass.withUnsafeMutableBytes { raw in
+                // With no callback, OpenSSL takes `u` as the NUL-terminated passphrase.
+                PEM_read_bio_PrivateKey(bio, nil, nil, passphrase == nil ? nil : raw.baseAddress)
+            }
+        }
+        for i in pass.indices { pass[i] = 0 }
+        guard let key else {
+            let errors = drainOpenSSLErrors()
+            if encrypted {
+                throw XMLDSigError(
+                    .keyUnusable, "the key \(source) could not be decrypted", hint: "check the passphrase", openSSLErrors: errors)
+            }
+            let looksGOST = errors.contains { $0.contains("unsupported") }
+            throw XMLDSigError(
+                .keyUnusable, "\(source) is not a readable PEM private key",
+                hint: looksGOST && !CryptoRuntime.gostAvailable
+                    ? "it may be a GOST key: install libengine-gost-openssl"
+                    : "give a PEM (PKCS#8 or traditional) private key file", openSSLErrors: errors)
+        }
+        return try SigningKey(owning: key, source: source)
+    }
+
+    /// Loads a PEM private key from a file.
+    public static func load(contentsOf path: String, passphrase: [UInt8]? = nil) throws -> SigningKey {
+        try load(pem: readFile(path, what: "key file"), passphrase: passphrase, source: path)
+    }
+
+    /// Whether `certificate` holds this key's public half.
+    public func matches(_ certificate: Certificate) -> Bool {
+        let result = X509_check_private_key(certificate.x509, pkey) == 1
+        _ = drainOpenSSLErrors()
+        return result
+    }
+}
+
+func keyFamily(of pkey: OpaquePointer) -> KeyFamily? {
+    switch EVP_PKEY_get_base_id(pkey) {
+    case EVP_PKEY_RSA: return .rsa
+    case EVP_PKEY_EC: return .ecdsa
+    case NID_id_GostR3410_2012_256: return .gost2012_256
+    case NID_id_GostR3410_2012_512: return .gost2012_512
+    default: return nil
+    }
+}
+
+/// Reads a whole file, turning every failure into a clear error naming the file.
+func readFile(_ path: String, what: String) throws -> [UInt8] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw XMLDSigError(.unreadableInput, "the \(what) \(path) does not exist", hint: "check the path")
+    }
+    if isDirectory.boolValue {
+        throw XMLDSigError(.unreadableInput, "the \(what) \(path) is a folder, not a file", hint: "give a file")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw XMLDSigError(.unreadableInput, "the \(what) \(path) cannot be read", hint: "check its permissions")
+    }
+    return [UInt8](data)
+}

@@ -1,0 +1,163 @@
+internal import COpenSSL
+import Foundation
+
+/// A running message digest: owns an `EVP_MD_CTX`.
+final class DigestContext {
+    private let context: OpaquePointer
+
+    init(_ algorithm: DigestAlgorithm) throws {
+        CryptoRuntime.ready()
+        if algorithm.isGOST { try CryptoRuntime.requireGOST(for: "the digest \(algorithm.displayName)") }
+        guard let md = messageDigest(algorithm) else {
+            throw XMLDSigError(
+                .unsupportedAlgorithm, "OpenSSL does not offer the digest \(algorithm.displayName)", openSSLErrors: drainOpenSSLErrors())
+        }
+        guard let context = EVP_MD_CTX_new() else {
+            throw XMLDSigError(.internalFailure, "OpenSSL could not allocate a digest context", openSSLErrors: drainOpenSSLErrors())
+        }
+        self.context = context
+        guard EVP_DigestInit_ex(context, md, nil) == 1 else {
+            throw XMLDSigError(
+                .internalFailure, "OpenSSL could not start the digest \(algorithm.displayName)", openSSLErrors: drainOpenSSLErrors())
+        }
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count > 0 { EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) }
+    }
+
+    func finish() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &out, &length)
+        return Array(out.prefix(Int(length)))
+    }
+
+    static func digest(_ bytes: [UInt8], _ algorithm: DigestAlgorithm) throws -> [UInt8] {
+        let context = try DigestContext(algorithm)
+        bytes.withUnsafeBytes { context.update($0) }
+        return context.finish()
+    }
+}
+
+/// The OpenSSL digest for an algorithm. SHA-2 come from the default provider, Streebog from the
+/// GOST engine (found by name once the engine is the default for digests).
+func messageDigest(_ algorithm: DigestAlgorithm) -> OpaquePointer? {
+    switch algorithm {
+    case .sha256: return EVP_sha256()
+    case .sha384: return EVP_sha384()
+    case .sha512: return EVP_sha512()
+    case .sha1: return EVP_sha1()
+    case .md5: return EVP_md5()
+    case .streebog256, .streebog512: return EVP_get_digestbyname(algorithm.openSSLName)
+    }
+}
+
+/// Raw signature operations. The XMLDSig `SignatureValue` encodings:
+/// - RSA: the PKCS#1 v1.5 signature block, as OpenSSL produces it;
+/// - ECDSA: `r || s`, each big-endian and padded to the curve size (RFC 4050 / RFC 6931), converted
+///   from and to OpenSSL's DER `ECDSA-Sig-Value`;
+/// - GOST R 34.10-2012: `s || r`, each big-endian and padded to 32 (256-bit) or 64 (512-bit) bytes,
+///   which is exactly what OpenSSL's GOST engine produces and takes (RFC 4491 §2.2.2 order,
+///   the order the cpxmlsec profile and SMEV use); see docs/gost-byte-order.md.
+enum SignatureCrypto {
+    static func sign(_ data: [UInt8], key: SigningKey, algorithm: SignatureAlgorithm) throws -> [UInt8] {
+        if algorithm.keyFamily == .gost2012_256 || algorithm.keyFamily == .gost2012_512 {
+            try CryptoRuntime.requireGOST(for: "signing with \(algorithm.displayName)")
+        }
+        guard let md = messageDigest(algorithm.digest) else {
+            throw XMLDSigError(.unsupportedAlgorithm, "OpenSSL does not offer \(algorithm.digest.displayName)", openSSLErrors: drainOpenSSLErrors())
+        }
+        guard let context = EVP_MD_CTX_new() else {
+            throw XMLDSigError(.internalFailure, "OpenSSL could not allocate a signing context", openSSLErrors: drainOpenSSLErrors())
+        }
+        defer { EVP_MD_CTX_free(context) }
+        guard EVP_DigestSignInit(context, nil, md, nil, key.pkey) == 1 else {
+            throw XMLDSigError(.keyUnusable, "the key cannot sign with \(algorithm.displayName)", openSSLErrors: drainOpenSSLErrors())
+        }
+        var length = 0
+        guard EVP_DigestSign(context, nil, &length, data, data.count) == 1 else {
+            throw XMLDSigError(.internalFailure, "OpenSSL could not size the signature", openSSLErrors: drainOpenSSLErrors())
+        }
+        var signature = [UInt8](repeating: 0, count: length)
+        guard EVP_DigestSign(context, &signature, &length, data, data.count) == 1 else {
+            throw XMLDSigError(.internalFailure, "OpenSSL could not sign with \(algorithm.displayName)", openSSLErrors: drainOpenSSLErrors())
+        }
+        signature.removeLast(signature.count - length)
+        if key.family == .ecdsa {
+            return try ecdsaDERToRaw(signature, fieldBytes: (key.bits + 7) / 8)
+        }
+        return signature
+    }
+
+    /// Checks `signature` over `data` with `publicKey` (an `EVP_PKEY`). Returns false on any
+    /// mismatch or malformed signature.
+    static func verify(_ data: [UInt8], signature: [UInt8], publicKey: OpaquePointer, algorithm: SignatureAlgorithm) -> Bool {
+        guard let md = messageDigest(algorithm.digest), let context = EVP_MD_CTX_new() else {
+            _ = drainOpenSSLErrors()
+            return false
+        }
+        defer { EVP_MD_CTX_free(context) }
+        var encoded = signature
+        if algorithm.keyFamily == .ecdsa {
+            let fieldBytes = (Int(EVP_PKEY_get_bits(publicKey)) + 7) / 8
+            guard signature.count == 2 * fieldBytes, let der = ecdsaRawToDER(signature) else { return false }
+            encoded = der
+        }
+        guard EVP_DigestVerifyInit(context, nil, md, nil, publicKey) == 1 else {
+            _ = drainOpenSSLErrors()
+            return false
+        }
+        let result = EVP_DigestVerify(context, encoded, encoded.count, data, data.count)
+        _ = drainOpenSSLErrors()
+        return result == 1
+    }
+
+    static func ecdsaDERToRaw(_ der: [UInt8], fieldBytes: Int) throws -> [UInt8] {
+        var pointer: UnsafePointer<UInt8>? = nil
+        let sig: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+            pointer = buffer.baseAddress
+            return d2i_ECDSA_SIG(nil, &pointer, buffer.count)
+        }
+        guard let sig else {
+            throw XMLDSigError(.internalFailure, "OpenSSL returned an unreadable ECDSA signature", openSSLErrors: drainOpenSSLErrors())
+        }
+        defer { ECDSA_SIG_free(sig) }
+        var r: OpaquePointer? = nil
+        var s: OpaquePointer? = nil
+        ECDSA_SIG_get0(sig, &r, &s)
+        var out = [UInt8](repeating: 0, count: 2 * fieldBytes)
+        out.withUnsafeMutableBufferPointer { buffer in
+            _ = BN_bn2binpad(r, buffer.baseAddress, Int32(fieldBytes))
+            _ = BN_bn2binpad(s, buffer.baseAddress! + fieldBytes, Int32(fieldBytes))
+        }
+        return out
+    }
+
+    static func ecdsaRawToDER(_ raw: [UInt8]) -> [UInt8]? {
+        let half = raw.count / 2
+        guard half > 0, let sig = ECDSA_SIG_new() else { return nil }
+        defer { ECDSA_SIG_free(sig) }
+        let r = raw.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32(half), nil) }
+        let s = raw.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress! + half, Int32(half), nil) }
+        guard let r, let s, ECDSA_SIG_set0(sig, r, s) == 1 else { return nil }
+        var buffer: UnsafeMutablePointer<UInt8>? = nil
+        let length = i2d_ECDSA_SIG(sig, &buffer)
+        guard length > 0, let buffer else { return nil }
+        defer { CRYPTO_free(buffer, #fileID, #line) }
+        return Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+    }
+}
+
+enum Base64 {
+    static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+
+    /// Decodes base64 that may be wrapped with XML whitespace; anything else is refused.
+    static func decode(_ text: String) -> [UInt8]? {
+        let compact = text.filter { !($0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t") }
+        guard let data = Data(base64Encoded: compact) else { return nil }
+        return [UInt8](data)
+    }
+}

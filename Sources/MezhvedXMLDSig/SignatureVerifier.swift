@@ -1,0 +1,467 @@
+internal import CLibXML2
+internal import COpenSSL
+import Foundation
+
+/// Verifies enveloped XMLDSig signatures against a trust store.
+///
+/// It refuses what secure verifiers refuse: DTDs and entities, more than one signature, more or
+/// fewer references than the policy pins, external, file and XPath references, transforms outside
+/// the allow-list (enveloped-signature, C14N 1.0/1.1, exclusive C14N, SMEV), duplicate Ids,
+/// references into the signature itself, comments spliced into signed text, HMAC, and MD5/SHA-1
+/// unless the policy allows them. The key is taken only from a certificate in `KeyInfo`, and that
+/// certificate must chain to the trust store.
+public struct SignatureVerifier: Sendable {
+    public let trustStore: TrustStore
+    public let policy: VerificationPolicy
+
+    public init(trustStore: TrustStore, policy: VerificationPolicy = VerificationPolicy()) {
+        self.trustStore = trustStore
+        self.policy = policy
+    }
+
+    /// Verifies `document`. Throws only when there is nothing to judge (unreadable, hostile or
+    /// malformed XML, no signature); every failed check is reported in the returned value.
+    public func verify(_ document: [UInt8], sourceName: String) throws -> VerificationReport {
+        let tree = try XMLTree.parse(document, sourceName: sourceName, limits: policy.limits)
+        let signatures = findSignatures(in: tree)
+        guard let signature = signatures.first else {
+            throw XMLDSigError(.noSignature, "\(sourceName) holds no XML signature (ds:Signature)", hint: "was the document signed?")
+        }
+        var run = Run(tree: tree, policy: policy, trustStore: trustStore)
+        if signatures.count > 1 {
+            let places = signatures.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
+            run.fail(.structure, "the document holds \(signatures.count) signatures (\(places)); exactly one is expected")
+            return run.report()
+        }
+        run.check(signature)
+        return run.report()
+    }
+
+    /// Verifies the file at `path`.
+    public func verify(contentsOf path: String) throws -> VerificationReport {
+        try verify(readFile(path, what: "document"), sourceName: path)
+    }
+}
+
+private struct ParsedReference {
+    var node: XMLNodePointer
+    var uri: String
+    var transforms: [TransformAlgorithm]
+    var digest: DigestAlgorithm
+    var digestValue: [UInt8]
+}
+
+/// The state of one verification.
+private struct Run {
+    let tree: XMLTree
+    let policy: VerificationPolicy
+    let trustStore: TrustStore
+    var problems: [VerificationReport.Problem] = []
+    var warnings: [String] = []
+    var signatureAlgorithm: String?
+    var canonicalization: String?
+    var signer: Certificate?
+    var chain: [Certificate] = []
+    var references: [SignedReference] = []
+    let time: Date
+
+    init(tree: XMLTree, policy: VerificationPolicy, trustStore: TrustStore) {
+        self.tree = tree
+        self.policy = policy
+        self.trustStore = trustStore
+        self.time = policy.validationTime ?? Date()
+    }
+
+    mutating func fail(_ check: VerificationReport.Check, _ message: String) {
+        problems.append(.init(check: check, severity: .invalid, message: message))
+    }
+
+    mutating func undetermined(_ check: VerificationReport.Check, _ message: String) {
+        problems.append(.init(check: check, severity: .indeterminate, message: message))
+    }
+
+    func report() -> VerificationReport {
+        let status: VerificationReport.Status =
+            problems.contains { $0.severity == .invalid } ? .invalid : (problems.isEmpty ? .valid : .indeterminate)
+        return VerificationReport(
+            document: tree.sourceName, status: status, problems: problems, warnings: warnings,
+            signatureAlgorithm: signatureAlgorithm, canonicalizationMethod: canonicalization,
+            signer: signer.map(CertificateSummary.init), chain: chain.map(CertificateSummary.init),
+            references: references, validationTime: time)
+    }
+
+    // MARK: - Structure
+
+    /// The element children of `node`, refusing non-whitespace text between them.
+    mutating func children(of node: XMLNodePointer, _ what: String) -> [XMLNodePointer]? {
+        var child = node.pointee.children
+        while let c = child {
+            if c.pointee.type == XML_TEXT_NODE || c.pointee.type == XML_CDATA_SECTION_NODE {
+                let text = c.pointee.content.map { String(cString: $0) } ?? ""
+                if text.unicodeScalars.contains(where: { !($0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t") }) {
+                    fail(.structure, "\(what) at line \(node.line) holds stray text")
+                    return nil
+                }
+            }
+            child = c.pointee.next
+        }
+        return node.elementChildren
+    }
+
+    func isDS(_ node: XMLNodePointer, _ name: String) -> Bool { node.isElement(name, namespace: XMLDSigNamespace.dsig) }
+
+    mutating func check(_ signature: XMLNodePointer) {
+        guard let parts = children(of: signature, "ds:Signature") else { return }
+        guard parts.count >= 2, isDS(parts[0], "SignedInfo"), isDS(parts[1], "SignatureValue") else {
+            fail(.structure, "ds:Signature at line \(signature.line) must start with ds:SignedInfo and ds:SignatureValue")
+            return
+        }
+        let signedInfo = parts[0]
+        let signatureValueNode = parts[1]
+        var keyInfo: XMLNodePointer?
+        for extra in parts.dropFirst(2) {
+            if isDS(extra, "KeyInfo") && keyInfo == nil && extra == parts[2] {
+                keyInfo = extra
+            } else if isDS(extra, "Object") {
+                continue
+            } else {
+                fail(.structure, "ds:Signature at line \(signature.line) holds an unexpected <\(extra.localName)> at line \(extra.line)")
+                return
+            }
+        }
+        guard let info = children(of: signedInfo, "ds:SignedInfo"), info.count >= 3,
+            isDS(info[0], "CanonicalizationMethod"), isDS(info[1], "SignatureMethod")
+        else {
+            fail(.structure, "ds:SignedInfo at line \(signedInfo.line) must hold CanonicalizationMethod, SignatureMethod and at least one Reference")
+            return
+        }
+        // Canonicalization of SignedInfo.
+        guard let c14n = canonicalizationMethod(info[0]) else { return }
+        canonicalization = c14n.method.uri
+        // Signature algorithm.
+        guard let algorithm = signatureMethod(info[1]) else { return }
+        signatureAlgorithm = algorithm.uri
+        // References.
+        var parsed: [ParsedReference] = []
+        for node in info.dropFirst(2) {
+            guard isDS(node, "Reference") else {
+                fail(.structure, "ds:SignedInfo holds an unexpected <\(node.localName)> at line \(node.line)")
+                return
+            }
+            guard let reference = parseReference(node) else { return }
+            parsed.append(reference)
+        }
+        guard parsed.count == policy.expectedReferenceCount else {
+            fail(.reference, "the signature has \(parsed.count) references; the policy expects exactly \(policy.expectedReferenceCount)")
+            return
+        }
+        if let expected = policy.expectedReferenceURIs, expected != parsed.map(\.uri) {
+            let got = parsed.map { "\"\($0.uri)\"" }.joined(separator: ", ")
+            let want = expected.map { "\"\($0)\"" }.joined(separator: ", ")
+            fail(.reference, "the signature references \(got); the policy expects \(want)")
+            return
+        }
+        for reference in parsed {
+            guard let target = resolve(reference, signature: signature) else { continue }
+            checkComments(in: target, reference: reference, signature: signature)
+            do {
+                let output = try ReferenceProcessor.digest(
+                    tree: tree, target: target, signature: signature, transforms: reference.transforms,
+                    digest: reference.digest, limits: policy.limits, keepOctets: policy.retainSignedContent)
+                let matches = constantTimeEqual(output.digest, reference.digestValue)
+                if !matches {
+                    fail(.digest, "the content covered by reference \"\(reference.uri)\" was changed after signing (digest mismatch)")
+                }
+                references.append(SignedReference(
+                    uri: reference.uri, covers: target.element.map { $0.path } ?? "whole document",
+                    line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
+                    digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
+                    signedContent: matches ? output.octets : nil))
+            } catch let error as XMLDSigError {
+                fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error.message)")
+            } catch {
+                fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error)")
+            }
+        }
+        // Signature value.
+        guard let signatureValue = Base64.decode(signatureValueNode.textContent), !signatureValue.isEmpty else {
+            fail(.structure, "ds:SignatureValue at line \(signatureValueNode.line) is not base64")
+            return
+        }
+        guard let certificates = keyInfoCertificates(keyInfo) else { return }
+        let signedInfoOctets: [UInt8]
+        do {
+            signedInfoOctets = try Canonicalizer.canonicalBytes(
+                tree, selection: NodeSetSelection(subtree: signedInfo, excluded: nil), algorithm: c14n.method,
+                inclusivePrefixes: c14n.prefixes)
+        } catch {
+            fail(.structure, "ds:SignedInfo could not be canonicalized")
+            return
+        }
+        let fitting = certificates.filter { $0.keyFamily == algorithm.keyFamily }
+        guard !fitting.isEmpty else {
+            fail(.keyInfo, "no certificate in KeyInfo holds a \(algorithm.keyFamily.rawValue) key for \(algorithm.displayName)")
+            signer = leaf(of: certificates)
+            return
+        }
+        signer = fitting.first { certificate in
+            guard let key = X509_get0_pubkey(certificate.x509) else { return false }
+            return SignatureCrypto.verify(signedInfoOctets, signature: signatureValue, publicKey: key, algorithm: algorithm)
+        }
+        guard let signer else {
+            fail(.signatureValue, "the signature value does not match the signed information and the certificate in KeyInfo (forged or altered)")
+            self.signer = leaf(of: fitting)
+            return
+        }
+        checkCertificate(signer, intermediates: certificates.filter { $0 !== signer })
+    }
+
+    func leaf(of certificates: [Certificate]) -> Certificate? {
+        certificates.first { candidate in !certificates.contains { $0 !== candidate && candidate.issued($0) } } ?? certificates.first
+    }
+
+    // MARK: - Algorithms
+
+    mutating func canonicalizationMethod(_ node: XMLNodePointer) -> (method: CanonicalizationAlgorithm, prefixes: [String])? {
+        let uri = node.attribute("Algorithm") ?? ""
+        guard let method = CanonicalizationAlgorithm(rawValue: uri) else {
+            fail(.algorithm, "canonicalization method \"\(uri)\" is not allowed")
+            return nil
+        }
+        guard let prefixes = inclusivePrefixes(node, exclusive: method.isExclusive) else { return nil }
+        return (method, prefixes)
+    }
+
+    mutating func inclusivePrefixes(_ node: XMLNodePointer, exclusive: Bool) -> [String]? {
+        let inner = node.elementChildren
+        if inner.isEmpty { return [] }
+        guard exclusive, inner.count == 1, inner[0].isElement("InclusiveNamespaces", namespace: XMLDSigNamespace.excC14N) else {
+            fail(.algorithm, "<\(node.localName)> at line \(node.line) has parameters that are not allowed")
+            return nil
+        }
+        let list = inner[0].attribute("PrefixList") ?? ""
+        return list.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+    }
+
+    mutating func signatureMethod(_ node: XMLNodePointer) -> SignatureAlgorithm? {
+        let uri = node.attribute("Algorithm") ?? ""
+        if uri.contains("hmac") {
+            fail(.algorithm, "HMAC signatures (\(uri)) are refused: they prove nothing about the signer")
+            return nil
+        }
+        guard let algorithm = SignatureAlgorithm(rawValue: uri) else {
+            fail(.algorithm, "signature method \"\(uri)\" is not supported")
+            return nil
+        }
+        if !node.elementChildren.isEmpty {
+            fail(.algorithm, "ds:SignatureMethod at line \(node.line) has parameters that are not allowed")
+            return nil
+        }
+        if algorithm.isLegacy {
+            if policy.allowLegacyAlgorithms {
+                warnings.append("weak signature algorithm \(algorithm.displayName) accepted because legacy algorithms are allowed")
+            } else {
+                fail(.algorithm, "weak signature algorithm \(algorithm.displayName) is refused")
+                return nil
+            }
+        }
+        return algorithm
+    }
+
+    mutating func parseReference(_ node: XMLNodePointer) -> ParsedReference? {
+        guard let uri = node.attribute("URI") else {
+            fail(.reference, "ds:Reference at line \(node.line) has no URI: what it covers would be up to the application")
+            return nil
+        }
+        guard let parts = children(of: node, "ds:Reference") else { return nil }
+        var index = 0
+        var transforms: [TransformAlgorithm] = []
+        if index < parts.count, isDS(parts[index], "Transforms") {
+            guard let list = children(of: parts[index], "ds:Transforms"), !list.isEmpty else {
+                fail(.structure, "ds:Transforms at line \(parts[index].line) is empty")
+                return nil
+            }
+            for transformNode in list {
+                guard isDS(transformNode, "Transform") else {
+                    fail(.structure, "ds:Transforms holds an unexpected <\(transformNode.localName)> at line \(transformNode.line)")
+                    return nil
+                }
+                let algorithm = transformNode.attribute("Algorithm") ?? ""
+                if algorithm == TransformAlgorithm.envelopedURI || algorithm == TransformAlgorithm.smevURI {
+                    guard transformNode.elementChildren.isEmpty else {
+                        fail(.algorithm, "transform \(algorithm) at line \(transformNode.line) has parameters that are not allowed")
+                        return nil
+                    }
+                    transforms.append(algorithm == TransformAlgorithm.envelopedURI ? .envelopedSignature : .smev)
+                } else if let method = CanonicalizationAlgorithm(rawValue: algorithm) {
+                    guard let prefixes = inclusivePrefixes(transformNode, exclusive: method.isExclusive) else { return nil }
+                    transforms.append(.canonicalization(method, inclusivePrefixes: prefixes))
+                } else {
+                    fail(.algorithm, "transform \"\(algorithm)\" at line \(transformNode.line) is not allowed (allowed: enveloped-signature, C14N, exclusive C14N, SMEV)")
+                    return nil
+                }
+            }
+            index += 1
+        }
+        guard index + 1 < parts.count + 0 || index + 2 == parts.count, index + 2 == parts.count,
+            isDS(parts[index], "DigestMethod"), isDS(parts[index + 1], "DigestValue")
+        else {
+            fail(.structure, "ds:Reference at line \(node.line) must hold Transforms (optional), DigestMethod and DigestValue")
+            return nil
+        }
+        let digestURI = parts[index].attribute("Algorithm") ?? ""
+        guard let digest = DigestAlgorithm(rawValue: digestURI) else {
+            fail(.algorithm, "digest method \"\(digestURI)\" is not supported")
+            return nil
+        }
+        if digest.isLegacy {
+            if policy.allowLegacyAlgorithms {
+                warnings.append("weak digest \(digest.displayName) accepted because legacy algorithms are allowed")
+            } else {
+                fail(.algorithm, "weak digest \(digest.displayName) is refused")
+                return nil
+            }
+        }
+        guard let value = Base64.decode(parts[index + 1].textContent), !value.isEmpty else {
+            fail(.structure, "ds:DigestValue at line \(parts[index + 1].line) is not base64")
+            return nil
+        }
+        return ParsedReference(node: node, uri: uri, transforms: transforms, digest: digest, digestValue: value)
+    }
+
+    // MARK: - What a reference covers
+
+    mutating func resolve(_ reference: ParsedReference, signature: XMLNodePointer) -> ReferenceTarget? {
+        let uri = reference.uri
+        var id: String
+        var keepsComments = false
+        if uri.isEmpty {
+            return ReferenceTarget(element: nil, keepsComments: false)
+        } else if uri == "#xpointer(/)" {
+            return ReferenceTarget(element: nil, keepsComments: true)
+        } else if uri.hasPrefix("#xpointer(id('"), uri.hasSuffix("'))") {
+            id = String(uri.dropFirst("#xpointer(id('".count).dropLast("'))".count))
+            keepsComments = true
+        } else if uri.hasPrefix("#"), !uri.hasPrefix("#xpointer") {
+            id = String(uri.dropFirst())
+        } else {
+            fail(.reference, "reference URI \"\(uri)\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed")
+            return nil
+        }
+        guard !id.isEmpty, !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " }) else {
+            fail(.reference, "reference URI \"\(uri)\" is not a plain Id")
+            return nil
+        }
+        let matches = elementsWithID(id, in: tree)
+        guard !matches.isEmpty else {
+            fail(.reference, "reference \"\(uri)\" points at no element: no element has Id \"\(id)\"")
+            return nil
+        }
+        guard matches.count == 1 else {
+            let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
+            fail(.duplicateID, "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
+            return nil
+        }
+        let element = matches[0]
+        if element.isInside(signature) {
+            fail(.wrapping, "reference \"\(uri)\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)")
+            return nil
+        }
+        let enveloped = reference.transforms.contains(.envelopedSignature)
+        if signature.isInside(element) && !enveloped {
+            fail(.reference, "the signature lies inside the element it signs (\(element.path)) without the enveloped-signature transform")
+            return nil
+        }
+        _ = keepsComments
+        return ReferenceTarget(element: element, keepsComments: keepsComments)
+    }
+
+    /// Refuses comments placed next to text inside signed content when comments are not signed:
+    /// `<Name>Ivan<!---->ov</Name>` signs "Ivanov" but naive readers see "Ivan".
+    mutating func checkComments(in target: ReferenceTarget, reference: ParsedReference, signature: XMLNodePointer) {
+        if target.keepsComments { return }
+        var stack: [XMLNodePointer] = [target.element ?? tree.root]
+        while let node = stack.popLast() {
+            var child = node.pointee.children
+            while let c = child {
+                if c.pointee.type == XML_ELEMENT_NODE {
+                    if c != signature { stack.append(c) }
+                } else if c.pointee.type == XML_COMMENT_NODE {
+                    if isText(c.pointee.prev) || isText(c.pointee.next) {
+                        fail(.commentInjection, "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed")
+                        return
+                    }
+                }
+                child = c.pointee.next
+            }
+        }
+    }
+
+    func isText(_ node: XMLNodePointer?) -> Bool {
+        guard let node, node.pointee.type == XML_TEXT_NODE || node.pointee.type == XML_CDATA_SECTION_NODE else { return false }
+        let text = node.pointee.content.map { String(cString: $0) } ?? ""
+        return text.unicodeScalars.contains { !($0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t") }
+    }
+
+    // MARK: - Key and certificate
+
+    mutating func keyInfoCertificates(_ keyInfo: XMLNodePointer?) -> [Certificate]? {
+        guard let keyInfo else {
+            undetermined(.keyInfo, "the signature carries no KeyInfo, so its signer is unknown")
+            return nil
+        }
+        var certificates: [Certificate] = []
+        for item in keyInfo.elementChildren {
+            if isDS(item, "X509Data") {
+                for entry in item.elementChildren where isDS(entry, "X509Certificate") {
+                    guard let der = Base64.decode(entry.textContent),
+                        let certificate = try? Certificate(der: der, source: "X509Certificate at line \(entry.line)")
+                    else {
+                        fail(.keyInfo, "ds:X509Certificate at line \(entry.line) is not a readable certificate")
+                        return nil
+                    }
+                    certificates.append(certificate)
+                }
+            } else if isDS(item, "KeyValue") {
+                warnings.append("KeyInfo/KeyValue ignored: a bare key is never trusted; the key is taken from the certificate")
+            }
+        }
+        if certificates.isEmpty {
+            undetermined(.keyInfo, "KeyInfo carries no X.509 certificate; a bare key is never trusted")
+            return nil
+        }
+        return certificates
+    }
+
+    mutating func checkCertificate(_ signer: Certificate, intermediates: [Certificate]) {
+        if !signer.allowsDocumentSigning {
+            fail(.keyUsage, "the signer's certificate does not allow signing documents (key usage lacks digitalSignature and nonRepudiation)")
+        }
+        let result = trustStore.validate(signer, untrusted: intermediates, at: time)
+        chain = result.chain
+        guard let failure = result.failure else { return }
+        let subject = failure.depth == 0 ? "the signer's certificate" : "the CA certificate at depth \(failure.depth)"
+        let formatter = ISO8601DateFormatter()
+        switch failure.code {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+            let until = failure.depth == 0 ? " (valid until \(formatter.string(from: signer.notAfter)))" : ""
+            undetermined(.validity, "\(subject) had expired at \(formatter.string(from: time))\(until)")
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+            undetermined(.validity, "\(subject) was not yet valid at \(formatter.string(from: time))")
+        case X509_V_ERR_CERT_REVOKED:
+            undetermined(.revocation, "\(subject) is revoked according to the CRL given")
+        case X509_V_ERR_UNABLE_TO_GET_CRL:
+            undetermined(.revocation, "no CRL was given for \(subject)'s issuer, so its revocation status is unknown")
+        case X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID:
+            undetermined(.revocation, "the CRL for \(subject) is not current (\(failure.message))")
+        case X509_V_ERR_CERT_SIGNATURE_FAILURE, X509_V_ERR_CRL_SIGNATURE_FAILURE:
+            fail(.chain, "\(subject) carries a signature that does not verify (\(failure.message))")
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+            X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+            X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+            undetermined(.chain, "the signer's certificate (\(signer.subject), issued by \(signer.issuer)) does not chain to a CA in the trust store (\(failure.message))")
+        default:
+            undetermined(.chain, "\(subject) failed path validation: \(failure.message)")
+        }
+    }
+}

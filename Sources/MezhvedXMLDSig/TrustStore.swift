@@ -1,0 +1,157 @@
+internal import COpenSSL
+import Foundation
+
+/// Trust anchors (CA certificates from folders) and certificate revocation lists: the one owner
+/// of an OpenSSL `X509_STORE`. Immutable once built; OpenSSL stores may be shared across threads.
+public final class TrustStore: @unchecked Sendable {
+    let store: OpaquePointer
+    /// The trusted CA certificates that were loaded.
+    public let anchors: [Certificate]
+    /// How many CRLs were loaded.
+    public let crlCount: Int
+
+    deinit { X509_STORE_free(store) }
+
+    /// Loads every certificate of every PEM/DER file in `directories` (`openssl rehash` links are
+    /// followed and their duplicates skipped) and every CRL file in `crlFiles`.
+    public init(directories: [String], crlFiles: [String] = []) throws {
+        CryptoRuntime.ready()
+        guard let store = X509_STORE_new() else {
+            throw XMLDSigError(.internalFailure, "OpenSSL could not create a certificate store", openSSLErrors: drainOpenSSLErrors())
+        }
+        self.store = store
+        var anchors: [Certificate] = []
+        var seen = Set<String>()
+        for directory in directories {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw XMLDSigError(
+                    .trustStoreUnusable, "the trust store \(directory) is not a folder",
+                    hint: "give a folder of trusted CA certificates (PEM files)")
+            }
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+            } catch {
+                throw XMLDSigError(.trustStoreUnusable, "the trust store \(directory) cannot be listed", hint: "check its permissions")
+            }
+            for name in names where !name.hasPrefix(".") {
+                let path = (directory as NSString).appendingPathComponent(name)
+                var isSub: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isSub), !isSub.boolValue else { continue }
+                let lower = name.lowercased()
+                let isHashLink = name.range(of: #"^[0-9a-f]{8}\.r?[0-9]+$"#, options: .regularExpression) != nil
+                guard isHashLink || lower.hasSuffix(".pem") || lower.hasSuffix(".crt") || lower.hasSuffix(".cer") || lower.hasSuffix(".der")
+                else { continue }
+                if name.range(of: #"^[0-9a-f]{8}\.r[0-9]+$"#, options: .regularExpression) != nil { continue }  // CRL hash links
+                let certificates: [Certificate]
+                do {
+                    certificates = try Certificate.load(contentsOf: path)
+                } catch let error as XMLDSigError {
+                    throw XMLDSigError(
+                        .trustStoreUnusable, "the trust store file \(path) holds no readable certificate", hint: error.hint)
+                }
+                for certificate in certificates {
+                    let fingerprint = certificate.sha256Fingerprint
+                    guard seen.insert(fingerprint).inserted else { continue }
+                    guard X509_STORE_add_cert(store, certificate.x509) == 1 else {
+                        throw XMLDSigError(
+                            .trustStoreUnusable, "the certificate in \(path) could not be added to the trust store",
+                            openSSLErrors: drainOpenSSLErrors())
+                    }
+                    anchors.append(certificate)
+                }
+            }
+        }
+        var crls = 0
+        for path in crlFiles {
+            let bytes = try readFile(path, what: "CRL file")
+            try withMemoryBIO(bytes) { bio in
+                var found = 0
+                while let crl = PEM_read_bio_X509_CRL(bio, nil, nil, nil) {
+                    defer { X509_CRL_free(crl) }
+                    X509_STORE_add_crl(store, crl)
+                    found += 1
+                }
+                _ = drainOpenSSLErrors()
+                if found == 0 {
+                    var pointer: UnsafePointer<UInt8>? = nil
+                    let crl: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+                        pointer = buffer.baseAddress
+                        return d2i_X509_CRL(nil, &pointer, buffer.count)
+                    }
+                    guard let crl else {
+                        throw XMLDSigError(
+                            .trustStoreUnusable, "\(path) is not a CRL (PEM or DER)", openSSLErrors: drainOpenSSLErrors())
+                    }
+                    X509_STORE_add_crl(store, crl)
+                    X509_CRL_free(crl)
+                    found = 1
+                }
+                crls += found
+            }
+        }
+        if anchors.isEmpty {
+            throw XMLDSigError(
+                .trustStoreUnusable, "no CA certificate was found in \(directories.joined(separator: ", "))",
+                hint: "give folders holding the trusted CA certificates as PEM files")
+        }
+        self.anchors = anchors
+        self.crlCount = crls
+    }
+
+    /// The result of building and checking a certificate path.
+    struct PathResult {
+        var chain: [Certificate]
+        /// `nil` when the path is valid.
+        var failure: (code: Int32, depth: Int32, message: String)?
+    }
+
+    /// Builds a path from `leaf` through the `untrusted` intermediates to an anchor and checks
+    /// signatures, validity at `time`, CA constraints and, when CRLs were given, revocation.
+    func validate(_ leaf: Certificate, untrusted: [Certificate], at time: Date) -> PathResult {
+        guard let context = X509_STORE_CTX_new() else {
+            return PathResult(chain: [], failure: (-1, 0, "OpenSSL could not create a verification context"))
+        }
+        defer { X509_STORE_CTX_free(context) }
+        let stack = OPENSSL_sk_new_null()
+        defer { OPENSSL_sk_free(stack) }
+        for certificate in untrusted { OPENSSL_sk_push(stack, UnsafeRawPointer(certificate.x509)) }
+        guard X509_STORE_CTX_init(context, store, leaf.x509, stack) == 1 else {
+            return PathResult(chain: [], failure: (-1, 0, "OpenSSL could not start path validation: \(drainOpenSSLErrors().joined(separator: "; "))"))
+        }
+        X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970))
+        if crlCount > 0 {
+            X509_STORE_CTX_set_flags(context, UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL))
+            X509_STORE_CTX_set_verify_cb(context, crlTolerantCallback)
+        }
+        let ok = X509_verify_cert(context) == 1
+        var chain: [Certificate] = []
+        if let built = X509_STORE_CTX_get0_chain(context) {
+            for i in 0..<OPENSSL_sk_num(built) {
+                if let raw = OPENSSL_sk_value(built, i) {
+                    let x = OpaquePointer(raw)
+                    X509_up_ref(x)
+                    if let c = try? Certificate(owning: x) { chain.append(c) }
+                }
+            }
+        }
+        _ = drainOpenSSLErrors()
+        if ok { return PathResult(chain: chain, failure: nil) }
+        let code = X509_STORE_CTX_get_error(context)
+        let depth = X509_STORE_CTX_get_error_depth(context)
+        let message = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
+        return PathResult(chain: chain, failure: (code, depth, message))
+    }
+}
+
+/// With CRLs given, a missing CRL is an error for the signer's own certificate only; CA
+/// certificates above it are checked when their issuer's CRL was given too.
+private let crlTolerantCallback: X509_STORE_CTX_verify_cb = { ok, context in
+    if ok == 0, let context, X509_STORE_CTX_get_error(context) == X509_V_ERR_UNABLE_TO_GET_CRL,
+        X509_STORE_CTX_get_error_depth(context) > 0
+    {
+        return 1
+    }
+    return ok
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// What a verifier expects of a signature beyond its cryptography.
+public struct VerificationPolicy: Sendable {
+    /// How many `Reference`s the signature must have (pinned; 1 by default).
+    public var expectedReferenceCount: Int
+    /// When set, the references' URIs must be exactly these, in order (for example `[""]`).
+    public var expectedReferenceURIs: [String]?
+    /// Accept MD5 and SHA-1 (reported as weak) instead of refusing them.
+    public var allowLegacyAlgorithms: Bool
+    /// The moment certificates must be valid at; `nil` means now.
+    public var validationTime: Date?
+    /// Parsing limits for the input.
+    public var limits: XMLParsingLimits
+    /// Keep the signed octets of each reference in the report (``SignedReference/signedContent``).
+    public var retainSignedContent: Bool
+
+    public init(
+        expectedReferenceCount: Int = 1, expectedReferenceURIs: [String]? = nil, allowLegacyAlgorithms: Bool = false,
+        validationTime: Date? = nil, limits: XMLParsingLimits = XMLParsingLimits(), retainSignedContent: Bool = true
+    ) {
+        self.expectedReferenceCount = expectedReferenceCount
+        self.expectedReferenceURIs = expectedReferenceURIs
+        self.allowLegacyAlgorithms = allowLegacyAlgorithms
+        self.validationTime = validationTime
+        self.limits = limits
+        self.retainSignedContent = retainSignedContent
+    }
+}
+
+/// One reference of a signature and exactly what it covers.
+public struct SignedReference: Sendable, Codable, Equatable {
+    /// The `URI` attribute as written.
+    public let uri: String
+    /// `"whole document"` or the covered element's path, such as `/Request/Body`.
+    public let covers: String
+    /// The line of the covered element (0 for the whole document).
+    public let line: Int
+    /// The transforms applied, by URI.
+    public let transforms: [String]
+    /// The digest algorithm's URI.
+    public let digestAlgorithm: String
+    /// Whether the recomputed digest equals `DigestValue`.
+    public let digestMatches: Bool
+    /// Whether comments were part of what was signed.
+    public let includesComments: Bool
+    /// The exact octets that were digested: the only content a caller should trust. Not part of the
+    /// JSON form.
+    public let signedContent: [UInt8]?
+
+    enum CodingKeys: String, CodingKey {
+        case uri, covers, line, transforms, digestAlgorithm, digestMatches, includesComments
+    }
+
+    public init(
+        uri: String, covers: String, line: Int, transforms: [String], digestAlgorithm: String, digestMatches: Bool,
+        includesComments: Bool, signedContent: [UInt8]?
+    ) {
+        self.uri = uri
+        self.covers = covers
+        self.line = line
+        self.transforms = transforms
+        self.digestAlgorithm = digestAlgorithm
+        self.digestMatches = digestMatches
+        self.includesComments = includesComments
+        self.signedContent = signedContent
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        uri = try c.decode(String.self, forKey: .uri)
+        covers = try c.decode(String.self, forKey: .covers)
+        line = try c.decode(Int.self, forKey: .line)
+        transforms = try c.decode([String].self, forKey: .transforms)
+        digestAlgorithm = try c.decode(String.self, forKey: .digestAlgorithm)
+        digestMatches = try c.decode(Bool.self, forKey: .digestMatches)
+        includesComments = try c.decode(Bool.self, forKey: .includesComments)
+        signedContent = nil
+    }
+}
+
+/// The outcome of verifying one signed document: every check that failed, with its reason.
+/// A signature that does not hold is a report with status `.invalid` or `.indeterminate`, never
+/// a thrown error.
+public struct VerificationReport: Sendable, Codable {
+    /// The overall result.
+    public enum Status: String, Sendable, Codable {
+        /// Signature intact and the signer's certificate chains to a trusted CA.
+        case valid
+        /// The signature or the document is wrong: tampered, forged or built to mislead.
+        case invalid
+        /// The signature could not be shown valid: untrusted, expired or revoked signer, or
+        /// revocation not established.
+        case indeterminate
+    }
+
+    /// Which check a problem comes from.
+    public enum Check: String, Sendable, Codable {
+        case structure, algorithm, reference
+        case duplicateID = "duplicate-id"
+        case wrapping
+        case commentInjection = "comment-injection"
+        case digest
+        case signatureValue = "signature-value"
+        case keyInfo = "key-info"
+        case chain, validity, revocation
+        case keyUsage = "key-usage"
+    }
+
+    /// One failed check.
+    public struct Problem: Sendable, Codable, Equatable {
+        public let check: Check
+        /// `invalid` or `indeterminate`.
+        public let severity: Status
+        public let message: String
+    }
+
+    /// The document's name (its path).
+    public let document: String
+    public let status: Status
+    public let problems: [Problem]
+    /// Things that did not fail but deserve a look (weak algorithms accepted by policy, ignored
+    /// key material).
+    public let warnings: [String]
+    public let signatureAlgorithm: String?
+    public let canonicalizationMethod: String?
+    public let signer: CertificateSummary?
+    /// The validated path, signer first, anchor last (empty when none was built).
+    public let chain: [CertificateSummary]
+    public let references: [SignedReference]
+    /// The moment certificates were checked at.
+    public let validationTime: Date
+
+    /// True when the status is `.valid`.
+    public var isValid: Bool { status == .valid }
+}

@@ -1,0 +1,145 @@
+internal import CLibXML2
+import Foundation
+
+/// How a document is signed.
+public struct SigningOptions: Sendable {
+    /// Sign the element with this Id (`URI="#Id"`) instead of the whole document (`URI=""`).
+    public var referenceID: String?
+    /// The signature algorithm; by default it follows the key.
+    public var signatureAlgorithm: SignatureAlgorithm?
+    /// The reference digest; by default the signature algorithm's digest.
+    public var digestAlgorithm: DigestAlgorithm?
+    /// Canonicalization of `SignedInfo` and of the reference (exclusive C14N by default, as SMEV 3).
+    public var canonicalization: CanonicalizationAlgorithm
+    /// Add the SMEV 3 transform after canonicalization of the reference.
+    public var smevTransform: Bool
+    /// Parsing limits for the input.
+    public var limits: XMLParsingLimits
+
+    public init(
+        referenceID: String? = nil, signatureAlgorithm: SignatureAlgorithm? = nil, digestAlgorithm: DigestAlgorithm? = nil,
+        canonicalization: CanonicalizationAlgorithm = .exclusive, smevTransform: Bool = false,
+        limits: XMLParsingLimits = XMLParsingLimits()
+    ) {
+        self.referenceID = referenceID
+        self.signatureAlgorithm = signatureAlgorithm
+        self.digestAlgorithm = digestAlgorithm
+        self.canonicalization = canonicalization
+        self.smevTransform = smevTransform
+        self.limits = limits
+    }
+}
+
+/// Signs XML documents with an enveloped XMLDSig signature.
+///
+/// The `ds:Signature` is appended as the last child of the document element. It has one
+/// `Reference`: `URI=""` (the whole document, with the enveloped-signature transform) or
+/// `URI="#Id"` (one element; the enveloped transform is added when the signature lands inside it).
+/// `KeyInfo` carries the signer's certificate followed by the chain given.
+public struct XMLSigner: Sendable {
+    public let key: SigningKey
+    public let certificate: Certificate
+    public let chain: [Certificate]
+
+    /// Checks that `key` and `certificate` belong together and that the certificate may sign.
+    public init(key: SigningKey, certificate: Certificate, chain: [Certificate] = [], certificateSource: String = "the certificate") throws {
+        guard key.matches(certificate) else {
+            throw XMLDSigError(
+                .certificateUnusable, "\(certificateSource) (\(certificate.subject)) does not belong to the private key given",
+                hint: "give the certificate issued for this key")
+        }
+        guard certificate.allowsDocumentSigning else {
+            throw XMLDSigError(
+                .certificateUnusable, "\(certificateSource) does not allow document signing (its key usage lacks digitalSignature and nonRepudiation)",
+                hint: "use the signer's signing certificate")
+        }
+        self.key = key
+        self.certificate = certificate
+        self.chain = chain.filter { $0.sha256Fingerprint != certificate.sha256Fingerprint }
+    }
+
+    /// Signs `document` and returns the signed document as UTF-8 XML.
+    /// - Parameter sourceName: how to name the input in messages.
+    public func sign(_ document: [UInt8], sourceName: String, options: SigningOptions = SigningOptions()) throws -> [UInt8] {
+        let algorithm = options.signatureAlgorithm ?? SignatureAlgorithm.default(for: key.family, bits: key.bits)
+        guard algorithm.keyFamily == key.family else {
+            throw XMLDSigError(
+                .unsupportedAlgorithm, "\(algorithm.displayName) cannot be used with a \(key.family.rawValue) key",
+                hint: "leave the algorithm out to have it follow the key")
+        }
+        if algorithm.isLegacy || (options.digestAlgorithm?.isLegacy ?? false) {
+            throw XMLDSigError(.unsupportedAlgorithm, "mezhved does not make new signatures with MD5 or SHA-1")
+        }
+        let digestAlgorithm = options.digestAlgorithm ?? algorithm.digest
+        let tree = try XMLTree.parse(document, sourceName: sourceName, limits: options.limits)
+        let root = tree.root
+        if let existing = findSignatures(in: tree).first {
+            throw XMLDSigError(
+                .malformedXML, "\(sourceName) already holds an XML signature at \(existing.path) (line \(existing.line))",
+                hint: "sign the unsigned original; a second signature is not added on top of the first")
+        }
+        var target = ReferenceTarget(element: nil, keepsComments: false)
+        var uri = ""
+        if let id = options.referenceID {
+            let matches = elementsWithID(id, in: tree)
+            guard !matches.isEmpty else {
+                throw XMLDSigError(.referenceTarget, "\(sourceName) has no element with Id \"\(id)\"", hint: "check the Id to sign")
+            }
+            guard matches.count == 1 else {
+                let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
+                throw XMLDSigError(
+                    .referenceTarget, "\(sourceName) has \(matches.count) elements with Id \"\(id)\": \(places)",
+                    hint: "Ids must be unique for a signature to say what it covers")
+            }
+            target.element = matches[0]
+            uri = "#" + id
+        }
+        let parent = root
+        let enveloped = target.element.map { parent.isInside($0) } ?? true
+
+        // Build the Signature element.
+        let signature = xmlNewDocNode(tree.doc, nil, "Signature", nil)!
+        let ns = xmlNewNs(signature, XMLDSigNamespace.dsig, "ds")
+        xmlSetNs(signature, ns)
+        xmlAddChild(parent, signature)
+        func child(_ parent: XMLNodePointer, _ name: String, algorithm: String? = nil, text: String? = nil) -> XMLNodePointer {
+            let node = text.map { xmlNewTextChild(parent, ns, name, $0)! } ?? xmlNewChild(parent, ns, name, nil)!
+            if let algorithm { xmlNewProp(node, "Algorithm", algorithm) }
+            return node
+        }
+        let signedInfo = child(signature, "SignedInfo")
+        _ = child(signedInfo, "CanonicalizationMethod", algorithm: options.canonicalization.uri)
+        _ = child(signedInfo, "SignatureMethod", algorithm: algorithm.uri)
+        let reference = child(signedInfo, "Reference")
+        xmlNewProp(reference, "URI", uri)
+        var transforms: [TransformAlgorithm] = []
+        if enveloped { transforms.append(.envelopedSignature) }
+        transforms.append(.canonicalization(options.canonicalization, inclusivePrefixes: []))
+        if options.smevTransform { transforms.append(.smev) }
+        let transformsNode = child(reference, "Transforms")
+        for transform in transforms { _ = child(transformsNode, "Transform", algorithm: transform.uri) }
+        _ = child(reference, "DigestMethod", algorithm: digestAlgorithm.uri)
+        let digest = try ReferenceProcessor.digest(
+            tree: tree, target: target, signature: signature, transforms: transforms, digest: digestAlgorithm,
+            limits: options.limits, keepOctets: false)
+        _ = child(reference, "DigestValue", text: Base64.encode(digest.digest))
+
+        let signedInfoOctets = try Canonicalizer.canonicalBytes(
+            tree, selection: NodeSetSelection(subtree: signedInfo, excluded: nil), algorithm: options.canonicalization)
+        let value = try SignatureCrypto.sign(signedInfoOctets, key: key, algorithm: algorithm)
+        _ = child(signature, "SignatureValue", text: Base64.encode(value))
+        let keyInfo = child(signature, "KeyInfo")
+        let x509Data = child(keyInfo, "X509Data")
+        for certificate in [certificate] + chain {
+            _ = child(x509Data, "X509Certificate", text: Base64.encode(certificate.der))
+        }
+        return tree.serialized()
+    }
+}
+
+/// Every `ds:Signature` element of the document, in document order.
+func findSignatures(in tree: XMLTree) -> [XMLNodePointer] {
+    var found: [XMLNodePointer] = []
+    tree.forEachElement { if $0.isElement("Signature", namespace: XMLDSigNamespace.dsig) { found.append($0) } }
+    return found
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import MezhvedXMLDSig
+
+@main
+struct Mezhved: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mezhved",
+        abstract: "Signs and verifies interagency XML documents (XMLDSig with GOST R 34.10-2012, RSA, ECDSA).",
+        discussion: "Exit codes are listed in docs/cli.md and by `mezhved help exit-codes`.",
+        version: "0.1.0",
+        subcommands: [Sign.self, Verify.self, Bench.self, ExitCodes.self]
+    )
+
+    /// Runs the command, mapping every failure to its exit code in one place.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as XMLDSigError {
+            Output.error(error.description)
+            Foundation.exit(ExitCode.forError(error).rawValue)
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// The exit codes of every command, in one place (documented in docs/cli.md).
+extension ExitCode {
+    /// The signature is invalid: tampered, forged, or built to mislead.
+    static let signatureInvalid = ExitCode(1)
+    /// The signature could not be shown valid: untrusted, expired or revoked signer.
+    static let signatureIndeterminate = ExitCode(2)
+    /// The document could not be used: unreadable, not XML, hostile XML, over a limit, no signature.
+    static let unusableInput = ExitCode(3)
+    /// A key, certificate, trust store or CRL could not be used, or an algorithm does not fit.
+    static let unusableKeyMaterial = ExitCode(4)
+    /// The machine lacks something mezhved needs (OpenSSL's GOST engine).
+    static let environment = ExitCode(5)
+    /// A bug or an unexpected library failure.
+    static let internalFailure = ExitCode(70)
+
+    static func forError(_ error: XMLDSigError) -> ExitCode {
+        switch error.code {
+        case .unreadableInput, .malformedXML, .hostileXML, .limitExceeded, .noSignature, .referenceTarget:
+            return .unusableInput
+        case .keyUnusable, .certificateUnusable, .trustStoreUnusable, .unsupportedAlgorithm:
+            return .unusableKeyMaterial
+        case .gostUnavailable:
+            return .environment
+        case .internalFailure:
+            return .internalFailure
+        }
+    }
+
+    static func forStatus(_ status: VerificationReport.Status) -> ExitCode {
+        switch status {
+        case .valid: return .success
+        case .invalid: return .signatureInvalid
+        case .indeterminate: return .signatureIndeterminate
+        }
+    }
+}
+
+struct ExitCodes: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "exit-codes", abstract: "Lists mezhved's exit codes.")
+
+    func run() {
+        print(
+            """
+            0   success; for verify: every signature valid and trusted
+            1   signature invalid (tampered, forged, wrapped, weak algorithm refused)
+            2   signature indeterminate (untrusted, expired or revoked signer, revocation unknown)
+            3   unusable document (unreadable, not well-formed, DTD/entities, over a limit, no signature)
+            4   unusable key, certificate, trust store or CRL, or an algorithm that does not fit
+            5   missing system support (OpenSSL's GOST engine)
+            64  usage error (wrong options)
+            70  internal failure
+            """)
+    }
+}
+
+enum Output {
+    /// Writes one line to standard error, prefixed with the program name.
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("mezhved: error: \(message)\n".utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("mezhved: warning: \(message)\n".utf8))
+    }
+}
+
+/// Reads an input argument: a path, or `-` for standard input.
+func readInput(_ path: String) throws -> (bytes: [UInt8], name: String) {
+    if path == "-" {
+        return ([UInt8](FileHandle.standardInput.readDataToEndOfFile()), "standard input")
+    }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw XMLDSigError(.unreadableInput, "the document \(path) does not exist", hint: "check the path")
+    }
+    guard !isDirectory.boolValue else {
+        throw XMLDSigError(.unreadableInput, "\(path) is a folder, not a document", hint: "give an XML file")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw XMLDSigError(.unreadableInput, "the document \(path) cannot be read", hint: "check its permissions")
+    }
+    return ([UInt8](data), path)
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename) with mode 0600: signed
+/// documents may hold personal data.
+func writeOutput(_ bytes: [UInt8], to path: String) throws {
+    let directory = (path as NSString).deletingLastPathComponent
+    let folder = directory.isEmpty ? "." : directory
+    let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else {
+        throw XMLDSigError(.unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check that the folder exists and is writable")
+    }
+    var ok = bytes.withUnsafeBytes { raw -> Bool in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+    ok = ok && fsync(fd) == 0
+    close(fd)
+    guard ok, rename(temporary, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw XMLDSigError(.unreadableInput, "cannot write \(path): \(reason)", hint: "check free space and permissions")
+    }
+    let dirfd = open(folder, O_RDONLY)
+    if dirfd >= 0 {
+        fsync(dirfd)
+        close(dirfd)
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import MezhvedXMLDSig
+
+struct Sign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Adds an enveloped XML signature to a document.",
+        discussion: """
+            The signature covers the whole document (URI="") unless --reference-id names one element. \
+            The algorithm follows the key: GOST R 34.10-2012 256/512 with Streebog, RSA with SHA-256, \
+            ECDSA with the digest that fits the curve. An encrypted key's passphrase is read from an \
+            environment variable (--passphrase-env) or a file (--passphrase-file), never from the command line.
+            """)
+
+    @Argument(help: "The XML document to sign, or - for standard input.")
+    var file: String
+
+    @Option(help: "The signer's private key (PEM, PKCS#8 or traditional; may be encrypted).")
+    var key: String
+
+    @Option(help: "The signer's certificate (PEM or DER).")
+    var cert: String
+
+    @Option(help: "A PEM file of intermediate CA certificates to include in KeyInfo.")
+    var chain: String?
+
+    @Option(name: .customLong("reference-id"), help: "Sign only the element with this Id attribute.")
+    var referenceID: String?
+
+    @Option(name: .shortAndLong, help: "Where to write the signed document (default: standard output). Written 0600.")
+    var output: String?
+
+    @Option(help: "Signature algorithm URI, to override the one that follows the key.")
+    var algorithm: String?
+
+    @Option(help: "Digest algorithm URI for the reference (default: the signature algorithm's).")
+    var digest: String?
+
+    @Option(help: "Canonicalization: exc (default), exc-with-comments, c14n, c14n11.")
+    var c14n: String = "exc"
+
+    @Flag(help: "Add the SMEV 3 transform (urn://smev-gov-ru/xmldsig/transform) to the reference.")
+    var smev = false
+
+    @Option(name: .customLong("passphrase-env"), help: "Name of an environment variable holding the key's passphrase.")
+    var passphraseEnv: String?
+
+    @Option(name: .customLong("passphrase-file"), help: "A file holding the key's passphrase (its first line).")
+    var passphraseFile: String?
+
+    func validate() throws {
+        if passphraseEnv != nil && passphraseFile != nil {
+            throw ValidationError("give the passphrase either with --passphrase-env or with --passphrase-file, not both")
+        }
+        if let algorithm, SignatureAlgorithm(rawValue: algorithm) == nil {
+            throw ValidationError("unknown --algorithm \(algorithm); give one of:\n  " + SignatureAlgorithm.allCases.map(\.uri).joined(separator: "\n  "))
+        }
+        if let digest, DigestAlgorithm(rawValue: digest) == nil {
+            throw ValidationError("unknown --digest \(digest); give one of:\n  " + DigestAlgorithm.allCases.map(\.uri).joined(separator: "\n  "))
+        }
+        if canonicalization == nil {
+            throw ValidationError("unknown --c14n \(c14n); give exc, exc-with-comments, c14n or c14n11")
+        }
+        if let passphraseEnv, ProcessInfo.processInfo.environment[passphraseEnv] == nil {
+            throw ValidationError("the environment variable \(passphraseEnv) named by --passphrase-env is not set")
+        }
+    }
+
+    var canonicalization: CanonicalizationAlgorithm? {
+        switch c14n {
+        case "exc": return .exclusive
+        case "exc-with-comments": return .exclusiveWithComments
+        case "c14n": return .c14n10
+        case "c14n11": return .c14n11
+        default: return nil
+        }
+    }
+
+    func passphrase() throws -> [UInt8]? {
+        if let passphraseEnv, let value = ProcessInfo.processInfo.environment[passphraseEnv] {
+            return Array(value.utf8)
+        }
+        if let passphraseFile {
+            let (bytes, _) = try readInput(passphraseFile)
+            let firstLine = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first ?? []
+            return Array(firstLine.last == UInt8(ascii: "\r") ? firstLine.dropLast() : firstLine[...])
+        }
+        return nil
+    }
+
+    func run() throws {
+        let signingKey = try SigningKey.load(contentsOf: key, passphrase: try passphrase())
+        let certificates = try Certificate.load(contentsOf: cert)
+        let chainCertificates = try chain.map { try Certificate.load(contentsOf: $0) } ?? []
+        let signer = try XMLSigner(
+            key: signingKey, certificate: certificates[0], chain: Array(certificates.dropFirst()) + chainCertificates,
+            certificateSource: cert)
+        let (bytes, name) = try readInput(file)
+        let options = SigningOptions(
+            referenceID: referenceID, signatureAlgorithm: algorithm.flatMap(SignatureAlgorithm.init(rawValue:)),
+            digestAlgorithm: digest.flatMap(DigestAlgorithm.init(rawValue:)), canonicalization: canonicalization!,
+            smevTransform: smev)
+        let signed = try signer.sign(bytes, sourceName: name, options: options)
+        if let output {
+            try writeOutput(signed, to: output)
+        } else {
+            FileHandle.standardOutput.write(Data(signed))
+        }
+    }
+}

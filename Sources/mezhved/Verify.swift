@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import MezhvedXMLDSig
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verifies the XML signature of one or more documents against trusted CAs.",
+        discussion: """
+            Exit status 0 only when every document's signature is valid and its signer chains to a CA in \
+            a --trust folder; 1 when a signature is invalid, 2 when indeterminate (untrusted, expired, \
+            revoked), 3 when a document is unusable. With several documents the worst status wins.
+            """)
+
+    @Argument(help: "The signed XML documents (- for standard input).")
+    var files: [String]
+
+    @Option(name: .customLong("trust"), help: "A folder of trusted CA certificates (PEM); may be repeated.")
+    var trust: [String] = []
+
+    @Option(name: .customLong("crl"), help: "A CRL file (PEM or DER) to check revocation with; may be repeated.")
+    var crl: [String] = []
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    @Option(help: "Check certificates at this moment (ISO 8601, e.g. 2026-03-01T12:00:00Z) instead of now.")
+    var at: String?
+
+    @Flag(name: .customLong("allow-legacy"), help: "Accept MD5 and SHA-1 (reported as weak) instead of refusing them.")
+    var allowLegacy = false
+
+    @Option(name: .customLong("references"), help: "How many references the signature must have.")
+    var referenceCount: Int = 1
+
+    @Option(name: .customLong("expect-reference"), help: "Require this reference URI (\"\" for the whole document, #Id); may be repeated, in order.")
+    var expectReference: [String] = []
+
+    @Flag(name: .customLong("show-signed"), help: "Print the exact signed content (canonical form) after the result.")
+    var showSigned = false
+
+    func validate() throws {
+        if trust.isEmpty { throw ValidationError("give at least one --trust folder of trusted CA certificates") }
+        if files.isEmpty { throw ValidationError("give the document(s) to verify") }
+        if referenceCount < 1 { throw ValidationError("--references must be at least 1") }
+        if at != nil && time == nil { throw ValidationError("--at \(at!) is not an ISO 8601 time such as 2026-03-01T12:00:00Z") }
+        if !expectReference.isEmpty && expectReference.count != referenceCount {
+            throw ValidationError("--expect-reference is given \(expectReference.count) times but --references is \(referenceCount)")
+        }
+    }
+
+    var time: Date? {
+        guard let at else { return nil }
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: at) { return date }
+        formatter.formatOptions = [.withFullDate]
+        return formatter.date(from: at)
+    }
+
+    func run() throws {
+        let store = try TrustStore(directories: trust, crlFiles: crl)
+        let policy = VerificationPolicy(
+            expectedReferenceCount: referenceCount, expectedReferenceURIs: expectReference.isEmpty ? nil : expectReference,
+            allowLegacyAlgorithms: allowLegacy, validationTime: time, retainSignedContent: showSigned)
+        let verifier = SignatureVerifier(trustStore: store, policy: policy)
+        var worst = ExitCode.success
+        var reports: [VerificationReport] = []
+        for file in files {
+            do {
+                let (bytes, name) = try readInput(file)
+                let report = try verifier.verify(bytes, sourceName: name)
+                reports.append(report)
+                if !json { printText(report) }
+                worst = worse(worst, ExitCode.forStatus(report.status))
+            } catch let error as XMLDSigError {
+                Output.error(error.description)
+                worst = worse(worst, ExitCode.forError(error))
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            let data = files.count == 1 && reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+        if worst != .success { throw worst }
+    }
+
+    func worse(_ a: ExitCode, _ b: ExitCode) -> ExitCode {
+        // Unusable input outranks a judged signature; invalid outranks indeterminate.
+        let rank: (ExitCode) -> Int = { code in
+            switch code.rawValue {
+            case 0: return 0
+            case 2: return 1
+            case 1: return 2
+            default: return 3 + Int(code.rawValue)
+            }
+        }
+        return rank(b) > rank(a) ? b : a
+    }
+
+    func printText(_ report: VerificationReport) {
+        let label: String
+        switch report.status {
+        case .valid: label = "VALID"
+        case .invalid: label = "INVALID"
+        case .indeterminate: label = "INDETERMINATE"
+        }
+        var lines = ["\(label): \(report.document)"]
+        if let signer = report.signer {
+            lines.append("  signer:     \(signer.subject)")
+            lines.append("  issuer:     \(signer.issuer)")
+            lines.append("  serial:     \(signer.serialNumber)")
+            let formatter = ISO8601DateFormatter()
+            lines.append("  valid:      \(formatter.string(from: signer.notBefore)) to \(formatter.string(from: signer.notAfter))")
+        }
+        if let algorithm = report.signatureAlgorithm {
+            lines.append("  algorithm:  \(SignatureAlgorithm(rawValue: algorithm)?.displayName ?? algorithm)")
+        }
+        for reference in report.references {
+            let what = reference.covers == "whole document" ? "the whole document" : "element \(reference.covers) (line \(reference.line))"
+            lines.append("  signed:     \(what), URI=\"\(reference.uri)\"\(reference.includesComments ? ", comments included" : "")")
+        }
+        if !report.chain.isEmpty {
+            lines.append("  chain:      " + report.chain.map { summaryName($0.subject) }.joined(separator: " <- "))
+        }
+        for problem in report.problems { lines.append("  ✗ \(problem.check.rawValue): \(problem.message)") }
+        for warning in report.warnings { lines.append("  ! \(warning)") }
+        print(lines.joined(separator: "\n"))
+        if showSigned {
+            for reference in report.references {
+                if let content = reference.signedContent {
+                    print("----- signed content of URI=\"\(reference.uri)\" -----")
+                    print(String(decoding: content, as: UTF8.self))
+                }
+            }
+        }
+    }
+
+    func summaryName(_ subject: String) -> String {
+        for part in subject.split(separator: ",") where part.hasPrefix("CN=") { return String(part.dropFirst(3)) }
+        return subject
+    }
+}
