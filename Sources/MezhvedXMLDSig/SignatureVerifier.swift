@@ -161,8 +161,12 @@ private struct Run {
             fail(.reference, "the signature references \(got); the policy expects \(want)")
             return
         }
+        var unresolved = false
         for reference in parsed {
-            guard let target = resolve(reference, signature: signature) else { continue }
+            guard let target = resolve(reference, signature: signature) else {
+                unresolved = true
+                continue
+            }
             checkComments(in: target, reference: reference, signature: signature)
             do {
                 let output = try ReferenceProcessor.digest(
@@ -183,6 +187,8 @@ private struct Run {
                 fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error)")
             }
         }
+        // A refused reference makes the signature worthless whatever its value: stop here.
+        if unresolved { return }
         // Signature value.
         guard let signatureValue = Base64.decode(signatureValueNode.textContent), !signatureValue.isEmpty else {
             fail(.structure, "ds:SignatureValue at line \(signatureValueNode.line) is not base64")
