@@ -13,10 +13,14 @@ import Foundation
 public struct SignatureVerifier: Sendable {
     public let trustStore: TrustStore
     public let policy: VerificationPolicy
+    /// Intermediate CA certificates to build paths with, beside those in `KeyInfo` (untrusted:
+    /// they help find a path, they are not anchors).
+    public let intermediates: [Certificate]
 
-    public init(trustStore: TrustStore, policy: VerificationPolicy = VerificationPolicy()) {
+    public init(trustStore: TrustStore, policy: VerificationPolicy = VerificationPolicy(), intermediates: [Certificate] = []) {
         self.trustStore = trustStore
         self.policy = policy
+        self.intermediates = intermediates
     }
 
     /// Verifies `document`. Throws only when there is nothing to judge (unreadable, hostile or
@@ -27,7 +31,7 @@ public struct SignatureVerifier: Sendable {
         guard let signature = signatures.first else {
             throw XMLDSigError(.noSignature, "\(sourceName) holds no XML signature (ds:Signature)", hint: "was the document signed?")
         }
-        var run = Run(tree: tree, policy: policy, trustStore: trustStore)
+        var run = Run(tree: tree, policy: policy, trustStore: trustStore, intermediates: intermediates)
         if signatures.count > 1 {
             let places = signatures.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
             run.fail(.structure, "the document holds \(signatures.count) signatures (\(places)); exactly one is expected")
@@ -56,6 +60,7 @@ private struct Run {
     let tree: XMLTree
     let policy: VerificationPolicy
     let trustStore: TrustStore
+    let intermediates: [Certificate]
     var problems: [VerificationReport.Problem] = []
     var warnings: [String] = []
     var signatureAlgorithm: String?
@@ -65,7 +70,8 @@ private struct Run {
     var references: [SignedReference] = []
     let time: Date
 
-    init(tree: XMLTree, policy: VerificationPolicy, trustStore: TrustStore) {
+    init(tree: XMLTree, policy: VerificationPolicy, trustStore: TrustStore, intermediates: [Certificate]) {
+        self.intermediates = intermediates
         self.tree = tree
         self.policy = policy
         self.trustStore = trustStore
@@ -219,7 +225,7 @@ private struct Run {
             self.signer = leaf(of: fitting)
             return
         }
-        checkCertificate(signer, intermediates: certificates.filter { $0 !== signer })
+        checkCertificate(signer, intermediates: certificates.filter { $0 !== signer } + intermediates)
     }
 
     func leaf(of certificates: [Certificate]) -> Certificate? {

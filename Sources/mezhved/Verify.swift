@@ -20,6 +20,9 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("crl"), help: "A CRL file (PEM or DER) to check revocation with; may be repeated.")
     var crl: [String] = []
 
+    @Option(name: .customLong("untrusted"), help: "A PEM file of intermediate CA certificates to build the path with (not trusted by themselves); may be repeated.")
+    var untrusted: [String] = []
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -61,7 +64,8 @@ struct Verify: ParsableCommand {
         let policy = VerificationPolicy(
             expectedReferenceCount: referenceCount, expectedReferenceURIs: expectReference.isEmpty ? nil : expectReference,
             allowLegacyAlgorithms: allowLegacy, validationTime: time, retainSignedContent: showSigned)
-        let verifier = SignatureVerifier(trustStore: store, policy: policy)
+        let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
+        let verifier = SignatureVerifier(trustStore: store, policy: policy, intermediates: intermediates)
         var worst = ExitCode.success
         var reports: [VerificationReport] = []
         for file in files {

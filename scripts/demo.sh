@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The end-to-end demo on Samples/: sets up, builds (release), signs the sample interagency
+# request with the social-protection committee's TEST key, verifies it, shows that a one-character
+# change is caught, signs with the encrypted key, and prints the JSON report.
+#
+#   scripts/demo.sh
+#
+# Output goes to out/demo/. MEZHVED_BUILD_PATH=DIR builds in DIR instead of .build.
+# Exits 0 only if every step behaved as expected.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+readonly SAMPLE=Samples/request-unemployment-status.xml
+readonly SIGNER=Certificates/agencies/social-protection
+readonly OUT=out/demo
+readonly SIGNED=$OUT/request-unemployment-status.signed.xml
+readonly TAMPERED=$OUT/request-unemployment-status.tampered.xml
+readonly SIGNED_ENC=$OUT/request-unemployment-status.signed-with-encrypted-key.xml
+readonly TRUST=(--trust Certificates/trust/gost --crl Certificates/gost/ca.crl.pem)
+
+section() { printf '\n=== %s ===\n' "$*"; }
+fail() {
+    printf '\ndemo: FAILED: %s\n' "$*" >&2
+    exit 1
+}
+# Prints a command line, the built binary's path shortened to "mezhved".
+print_command() {
+    local line="$*"
+    [ -n "${mezhved:-}" ] && line=${line//"$mezhved"/mezhved}
+    printf '$ %s\n' "$line"
+}
+# expect CODE CMD...: runs CMD (printed first) and fails the demo unless it exits with CODE.
+expect() {
+    local want=$1 got=0
+    shift
+    print_command "$@"
+    "$@" || got=$?
+    [ "$got" -eq "$want" ] || fail "expected exit code $want, got $got from: $*"
+    printf '(exit code %d, as expected)\n' "$got"
+}
+
+build_options=(-c release)
+[ -n "${MEZHVED_BUILD_PATH:-}" ] && build_options+=(--scratch-path "$MEZHVED_BUILD_PATH")
+
+section "1. Set-up (scripts/setup.sh --no-python)"
+scripts/setup.sh --no-python || fail "set-up failed"
+
+section "2. Build (swift build ${build_options[*]})"
+swift build "${build_options[@]}" || fail "the build failed"
+mezhved="$(swift build "${build_options[@]}" --show-bin-path)/mezhved"
+[ -x "$mezhved" ] || fail "no binary at $mezhved after the build"
+echo "binary: $mezhved"
+
+mkdir -p "$OUT"
+rm -f "$SIGNED" "$TAMPERED" "$SIGNED_ENC"
+
+section "3. Sign $SAMPLE with the social-protection committee's TEST key (GOST R 34.10-2012 256)"
+expect 0 "$mezhved" sign "$SAMPLE" --key "$SIGNER/key.pem" --cert "$SIGNER/cert.pem" \
+    --chain Certificates/gost/ca.pem -o "$SIGNED"
+echo "wrote $SIGNED ($(wc -c <"$SIGNED") bytes)"
+
+section "4. Verify the signed request against the TEST GOST root, with the CA's CRL"
+expect 0 "$mezhved" verify "$SIGNED" "${TRUST[@]}"
+
+section "5. Tamper: change one letter of the citizen's last name, then verify"
+sed 's|<LastName>Васильев</LastName>|<LastName>Васильёв</LastName>|' "$SIGNED" >"$TAMPERED"
+cmp -s "$SIGNED" "$TAMPERED" && fail "the tampering edit did not change $TAMPERED (is the sample's <LastName> still Васильев?)"
+print_command diff "$SIGNED" "$TAMPERED"
+diff "$SIGNED" "$TAMPERED" || true
+expect 1 "$mezhved" verify "$TAMPERED" "${TRUST[@]}"
+echo "the one-letter change was caught: INVALID, exit code 1"
+
+section "6. Sign with the encrypted key (passphrase from a file), then verify"
+expect 0 "$mezhved" sign "$SAMPLE" --key "$SIGNER/key.enc.pem" --cert "$SIGNER/cert.pem" \
+    --chain Certificates/gost/ca.pem --passphrase-file "$SIGNER/passphrase.txt" -o "$SIGNED_ENC"
+expect 0 "$mezhved" verify "$SIGNED_ENC" "${TRUST[@]}"
+
+section "7. Verify with --json"
+json=$("$mezhved" verify --json "$SIGNED" "${TRUST[@]}") || fail "verify --json did not exit 0"
+printf '%s\n' "$json"
+grep -q '"status" : "valid"' <<<"$json" || fail "the JSON report does not say \"status\" : \"valid\""
+
+section "Done"
+echo "every step behaved as expected; the files are in $OUT/"

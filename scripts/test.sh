@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Sets up (scripts/setup.sh), checks formatting (swift format lint, config .swift-format), and runs
+# the test suite. Extra arguments go to `swift test`:
+#
+#   scripts/test.sh
+#   scripts/test.sh --filter NegativeTests
+#
+# The tests find the interop Python through MEZHVED_PYTHON (.venv-interop/bin/python).
+# MEZHVED_BUILD_PATH=DIR builds in DIR instead of .build.
+# Lint problems are printed and the tests still run; the exit code is swift test's, or 1 when the
+# tests pass but the lint failed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+section "Set-up"
+scripts/setup.sh
+
+section "Format (swift format lint --strict, .swift-format)"
+lint_status=0
+if ! swift format --version >/dev/null 2>&1; then
+    echo "test: swift format is not available in this toolchain (it ships with Swift 6)" >&2
+    lint_status=1
+elif swift format lint --strict --recursive Sources Tests Package.swift; then
+    echo "format: clean"
+else
+    lint_status=1
+    echo "format: problems above (fix with: swift format --in-place --recursive Sources Tests Package.swift)" >&2
+fi
+
+section "Tests (swift test $*)"
+if [ -x .venv-interop/bin/python ]; then
+    export MEZHVED_PYTHON="$PWD/.venv-interop/bin/python"
+fi
+test_options=()
+[ -n "${MEZHVED_BUILD_PATH:-}" ] && test_options+=(--scratch-path "$MEZHVED_BUILD_PATH")
+test_status=0
+swift test "${test_options[@]}" "$@" || test_status=$?
+
+section "Summary"
+[ "$lint_status" -eq 0 ] && echo "format lint: passed" || echo "format lint: FAILED"
+[ "$test_status" -eq 0 ] && echo "swift test: passed" || echo "swift test: FAILED (exit code $test_status)"
+if [ "$test_status" -ne 0 ]; then
+    exit "$test_status"
+fi
+exit "$lint_status"
