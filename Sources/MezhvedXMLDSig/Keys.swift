@@ -100,3 +100,27 @@ func readFile(_ path: String, what: String) throws -> [UInt8] {
     }
     return [UInt8](data)
 }
+
+extension SigningKey {
+    /// Signs raw bytes (not XML) with `algorithm` (by default the one that follows the key), in the
+    /// XMLDSig `SignatureValue` encoding: `s || r` for GOST, `r || s` for ECDSA, PKCS#1 v1.5 for RSA.
+    public func sign(_ data: [UInt8], algorithm: SignatureAlgorithm? = nil) throws -> [UInt8] {
+        let algorithm = algorithm ?? SignatureAlgorithm.default(for: family, bits: bits)
+        guard algorithm.keyFamily == family else {
+            throw XMLDSigError(.unsupportedAlgorithm, "\(algorithm.displayName) cannot be used with a \(family.rawValue) key")
+        }
+        return try SignatureCrypto.sign(data, key: self, algorithm: algorithm)
+    }
+}
+
+extension Certificate {
+    /// Checks a raw signature (XMLDSig `SignatureValue` encoding) over `data` with this
+    /// certificate's public key. Says nothing about trust in the certificate.
+    public func verifySignature(_ signature: [UInt8], over data: [UInt8], algorithm: SignatureAlgorithm) -> Bool {
+        guard keyFamily == algorithm.keyFamily, let key = X509_get0_pubkey(x509) else {
+            _ = drainOpenSSLErrors()
+            return false
+        }
+        return SignatureCrypto.verify(data, signature: signature, publicKey: key, algorithm: algorithm)
+    }
+}
