@@ -8,7 +8,7 @@
 # The tests find the interop Python through MEZHVED_PYTHON (.venv-interop/bin/python).
 # MEZHVED_BUILD_PATH=DIR builds in DIR instead of .build.
 # Lint problems are printed and the tests still run; the exit code is swift test's, or 1 when the
-# tests pass but the lint failed.
+# tests pass but the lint failed (MEZHVED_FORMAT_LINT=warn: lint problems do not fail the run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -43,5 +43,9 @@ section "Summary"
 [ "$test_status" -eq 0 ] && echo "swift test: passed" || echo "swift test: FAILED (exit code $test_status)"
 if [ "$test_status" -ne 0 ]; then
     exit "$test_status"
+fi
+if [ "$lint_status" -ne 0 ] && [ "${MEZHVED_FORMAT_LINT:-}" = warn ]; then
+    echo "format lint failures do not fail the run (MEZHVED_FORMAT_LINT=warn)"
+    exit 0
 fi
 exit "$lint_status"

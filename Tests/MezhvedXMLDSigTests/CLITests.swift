@@ -1,0 +1,153 @@
+import Foundation
+import MezhvedXMLDSig
+import Testing
+
+/// The command line end to end: the real executable, real files, exit codes as docs/cli.md lists.
+@Suite("mezhved command line")
+struct CLITests {
+    let dir: URL
+    let input: String
+
+    init() throws {
+        dir = try Fixtures.temporaryDirectory()
+        input = dir.appendingPathComponent("request.xml").path
+        try Data(Fixtures.request.utf8).write(to: URL(fileURLWithPath: input))
+    }
+
+    func mezhved(_ arguments: [String], environment: [String: String]? = nil, stdin: [UInt8]? = nil) throws -> ProcessResult {
+        try Tool.run(Tool.mezhved, arguments, stdin: stdin, environment: environment)
+    }
+
+    func sign(_ signer: Fixtures.Signer, to name: String, extra: [String] = []) throws -> String {
+        let out = dir.appendingPathComponent(name).path
+        var args = ["sign", input, "--key", signer.key, "--cert", signer.cert, "-o", out] + extra
+        if let chain = signer.chain { args += ["--chain", chain] }
+        let result = try mezhved(args)
+        #expect(result.status == 0, "\(result.stderr)")
+        return out
+    }
+
+    @Test("sign then verify: exit 0, text names the signer and what was signed; output file is 0600")
+    func signVerify() throws {
+        let out = try sign(Fixtures.gostSocial, to: "signed.xml")
+        let attributes = try FileManager.default.attributesOfItem(atPath: out)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let result = try mezhved(["verify", out, "--trust", Fixtures.gostSocial.trust, "--crl", Fixtures.crl])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.hasPrefix("VALID: \(out)"))
+        #expect(result.stdout.contains("the whole document"))
+        #expect(result.stdout.contains("Комитет по социальной защите населения Ленинградской области"))
+    }
+
+    @Test("verify --json is machine-readable and complete")
+    func json() throws {
+        let out = try sign(Fixtures.ecdsa, to: "signed.xml", extra: ["--reference-id", "body"])
+        let result = try mezhved(["verify", out, "--trust", Fixtures.ecdsa.trust, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(object?["status"] as? String == "valid")
+        #expect(object?["signatureAlgorithm"] as? String == SignatureAlgorithm.ecdsaSHA256.uri)
+        let references = object?["references"] as? [[String: Any]]
+        #expect(references?.first?["uri"] as? String == "#body")
+        #expect(references?.first?["covers"] as? String == "/req:Request/req:Body")
+        #expect((object?["signer"] as? [String: Any])?["subject"] != nil)
+        #expect((object?["problems"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("exit 1 for a tampered document, with the reason")
+    func invalid() throws {
+        let out = try sign(Fixtures.rsa, to: "signed.xml")
+        let tampered = try String(contentsOfFile: out, encoding: .utf8).replacingOccurrences(of: "Петров", with: "Сидоров")
+        try Data(tampered.utf8).write(to: URL(fileURLWithPath: out))
+        let result = try mezhved(["verify", out, "--trust", Fixtures.rsa.trust])
+        #expect(result.status == 1)
+        #expect(result.stdout.hasPrefix("INVALID"))
+        #expect(result.stdout.contains("changed after signing"))
+    }
+
+    @Test("exit 2 for an untrusted, expired or revoked signer")
+    func indeterminate() throws {
+        for (signer, extra) in [(Fixtures.gostUntrusted, [String]()), (Fixtures.gostExpired, []), (Fixtures.gostRevoked, ["--crl", Fixtures.crl])] {
+            let out = try sign(signer, to: "signed.xml")
+            let result = try mezhved(["verify", out, "--trust", Fixtures.gostSocial.trust] + extra)
+            #expect(result.status == 2, "\(signer.cert): \(result.stdout)")
+            #expect(result.stdout.hasPrefix("INDETERMINATE"))
+        }
+        let expired = try sign(Fixtures.gostExpired, to: "expired.xml")
+        let past = try mezhved(["verify", expired, "--trust", Fixtures.gostSocial.trust, "--at", "2020-06-01T00:00:00Z"])
+        #expect(past.status == 0, "\(past.stdout)")
+    }
+
+    @Test("exit 3 for unusable documents, naming the file")
+    func unusable() throws {
+        let dtd = dir.appendingPathComponent("bomb.xml").path
+        try Data("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>".utf8).write(to: URL(fileURLWithPath: dtd))
+        for path in [dtd, dir.appendingPathComponent("missing.xml").path, input, dir.path] {
+            let result = try mezhved(["verify", path, "--trust", Fixtures.rsa.trust])
+            #expect(result.status == 3, "\(path): \(result.stderr)")
+            #expect(result.stderr.contains(path))
+            #expect(result.stderr.hasPrefix("mezhved: error:"))
+        }
+        let signBomb = try mezhved(["sign", dtd, "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert])
+        #expect(signBomb.status == 3)
+        #expect(signBomb.stderr.contains("DOCTYPE"))
+    }
+
+    @Test("exit 4 for a key that does not fit its certificate, a wrong passphrase, or a bad trust store")
+    func keyMaterial() throws {
+        let mismatch = try mezhved(["sign", input, "--key", Fixtures.rsa.key, "--cert", Fixtures.ecdsa.cert])
+        #expect(mismatch.status == 4)
+        #expect(mismatch.stderr.contains("does not belong to the private key"))
+        let encrypted = Fixtures.path("Certificates/agencies/social-protection/key.enc.pem")
+        let wrong = try mezhved(
+            ["sign", input, "--key", encrypted, "--cert", Fixtures.gostSocial.cert, "--passphrase-env", "MZ_PASS"],
+            environment: ["MZ_PASS": "wrong"])
+        #expect(wrong.status == 4)
+        #expect(wrong.stderr.contains("could not be decrypted"))
+        let store = try mezhved(["verify", input, "--trust", dir.appendingPathComponent("nothing").path])
+        #expect(store.status == 4)
+    }
+
+    @Test("an encrypted key with its passphrase from the environment or a file")
+    func passphrase() throws {
+        let encrypted = Fixtures.path("Certificates/agencies/social-protection/key.enc.pem")
+        let passphraseFile = Fixtures.path("Certificates/agencies/social-protection/passphrase.txt")
+        let fromFile = try sign(
+            Fixtures.Signer(key: encrypted, cert: Fixtures.gostSocial.cert, chain: Fixtures.gostSocial.chain, trust: Fixtures.gostSocial.trust),
+            to: "a.xml", extra: ["--passphrase-file", passphraseFile])
+        #expect(try mezhved(["verify", fromFile, "--trust", Fixtures.gostSocial.trust]).status == 0)
+        let value = try String(contentsOfFile: passphraseFile, encoding: .utf8)
+        let env = try mezhved(
+            ["sign", input, "--key", encrypted, "--cert", Fixtures.gostSocial.cert, "--passphrase-env", "MZ_PASS"],
+            environment: ["MZ_PASS": value])
+        #expect(env.status == 0, "\(env.stderr)")
+        #expect(env.stdout.contains("<ds:Signature"))
+    }
+
+    @Test("usage errors exit 64 and say what is wrong")
+    func usage() throws {
+        let noTrust = try mezhved(["verify", input])
+        #expect(noTrust.status == 64)
+        #expect(noTrust.stderr.contains("--trust"))
+        let badAt = try mezhved(["verify", input, "--trust", Fixtures.rsa.trust, "--at", "yesterday"])
+        #expect(badAt.status == 64)
+        let unsetEnv = try mezhved(["sign", input, "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert, "--passphrase-env", "MZ_UNSET_VARIABLE"])
+        #expect(unsetEnv.status == 64)
+        #expect(unsetEnv.stderr.contains("MZ_UNSET_VARIABLE"))
+    }
+
+    @Test("standard input and output, and several documents at once (worst status wins)")
+    func streamsAndBatches() throws {
+        let signed = try mezhved(["sign", "-", "--key", Fixtures.ecdsa.key, "--cert", Fixtures.ecdsa.cert], stdin: Fixtures.requestBytes)
+        #expect(signed.status == 0)
+        let good = dir.appendingPathComponent("good.xml").path
+        try Data(signed.stdout.utf8).write(to: URL(fileURLWithPath: good))
+        let piped = try mezhved(["verify", "-", "--trust", Fixtures.ecdsa.trust], stdin: Fixtures.bytes(signed.stdout))
+        #expect(piped.status == 0, "\(piped.stdout)\(piped.stderr)")
+        let bad = dir.appendingPathComponent("bad.xml").path
+        try Data(signed.stdout.replacingOccurrences(of: "Петров", with: "Иванов").utf8).write(to: URL(fileURLWithPath: bad))
+        let both = try mezhved(["verify", good, bad, "--trust", Fixtures.ecdsa.trust])
+        #expect(both.status == 1)
+        #expect(both.stdout.contains("VALID: \(good)") && both.stdout.contains("INVALID: \(bad)"))
+    }
+}
