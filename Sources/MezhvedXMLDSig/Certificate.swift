@@ -67,6 +67,8 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// The subject's common name, if any.
     public var commonName: String? { Self.entry(X509_get_subject_name(x509), nid: NID_commonName) }
+    /// The issuer's common name, if any.
+    public var issuerCommonName: String? { Self.entry(X509_get_issuer_name(x509), nid: NID_commonName) }
     /// The subject's organisation, if any.
     public var organization: String? { Self.entry(X509_get_subject_name(x509), nid: NID_organizationName) }
 
@@ -150,10 +152,18 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 }
 
-/// What a report says of a certificate.
+/// What a report says of a certificate. Personal identifiers of individuals (SNILS, a person's
+/// INN) are redacted from the names: reports are printed and archived, and must not spread
+/// personal data; the full certificate stays in the signed document.
 public struct CertificateSummary: Sendable, Codable, Equatable {
+    /// The subject (RFC 2253 order), personal identifiers redacted.
     public let subject: String
+    /// The issuer (RFC 2253 order), personal identifiers redacted.
     public let issuer: String
+    /// The subject's common name (for a qualified certificate: the official's name or the CA's name).
+    public let commonName: String?
+    /// The subject's organisation.
+    public let organization: String?
     public let serialNumber: String
     public let notBefore: Date
     public let notAfter: Date
@@ -161,12 +171,23 @@ public struct CertificateSummary: Sendable, Codable, Equatable {
     public let sha256Fingerprint: String
 
     public init(_ certificate: Certificate) {
-        subject = certificate.subject
-        issuer = certificate.issuer
+        subject = Self.redacted(certificate.subject)
+        issuer = Self.redacted(certificate.issuer)
+        commonName = certificate.commonName
+        organization = certificate.organization
         serialNumber = certificate.serialNumber
         notBefore = certificate.notBefore
         notAfter = certificate.notAfter
         keyAlgorithm = certificate.keyFamily?.rawValue ?? "unsupported"
         sha256Fingerprint = certificate.sha256Fingerprint
+    }
+
+    /// Replaces the value of SNILS and of a person's 12-digit INN with `[redacted]`.
+    static func redacted(_ name: String) -> String {
+        var result = name
+        for pattern in [#"(SNILS=)[0-9#A-Fa-f-]+"#, #"(INN=)[0-9]{12}\b"#, #"(1\.2\.643\.100\.3=)[#0-9A-Fa-f]+"#] {
+            result = result.replacingOccurrences(of: pattern, with: "$1[redacted]", options: .regularExpression)
+        }
+        return result
     }
 }

@@ -471,7 +471,7 @@ private struct Run {
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
             X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-            undetermined(.chain, "the signer's certificate (\(signer.subject), issued by \(signer.issuer)) does not chain to a CA in the trust store (\(failure.message))")
+            undetermined(.chain, "the signer's certificate (\(signer.commonName ?? "no name"), issued by \(signer.issuerCommonName ?? signer.issuer)) does not chain to a CA in the trust store (\(failure.message))")
         default:
             undetermined(.chain, "\(subject) failed path validation: \(failure.message)")
         }

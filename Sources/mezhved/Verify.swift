@@ -112,7 +112,8 @@ struct Verify: ParsableCommand {
         }
         var lines = ["\(label): \(report.document)"]
         if let signer = report.signer {
-            lines.append("  signer:     \(signer.subject)")
+            lines.append("  signer:     \([signer.commonName, signer.organization].compactMap { $0 }.joined(separator: ", "))")
+            lines.append("  subject:    \(signer.subject)")
             lines.append("  issuer:     \(signer.issuer)")
             lines.append("  serial:     \(signer.serialNumber)")
             let formatter = ISO8601DateFormatter()
@@ -126,7 +127,7 @@ struct Verify: ParsableCommand {
             lines.append("  signed:     \(what), URI=\"\(reference.uri)\"\(reference.includesComments ? ", comments included" : "")")
         }
         if !report.chain.isEmpty {
-            lines.append("  chain:      " + report.chain.map { summaryName($0.subject) }.joined(separator: " <- "))
+            lines.append("  chain:      " + report.chain.map { $0.commonName ?? $0.subject }.joined(separator: " <- "))
         }
         for problem in report.problems { lines.append("  ✗ \(problem.check.rawValue): \(problem.message)") }
         for warning in report.warnings { lines.append("  ! \(warning)") }
@@ -141,8 +142,4 @@ struct Verify: ParsableCommand {
         }
     }
 
-    func summaryName(_ subject: String) -> String {
-        for part in subject.split(separator: ",") where part.hasPrefix("CN=") { return String(part.dropFirst(3)) }
-        return subject
-    }
 }

@@ -7,8 +7,8 @@ at all.  Cryptography comes from the pure-Python `gostcrypto` package, ASN.1
 from `pyasn1`, XML and canonicalization from `lxml` (libxml2).
 
 The byte-order conventions it relies on were determined experimentally against
-OpenSSL 3.0 + the GOST engine and are written down in GOST-BYTE-ORDER.md next to
-this file.  In short:
+OpenSSL 3.0 + the GOST engine and are written down in docs/gost-byte-order.md of the repository.
+In short:
 
   * PKCS#8 private key OCTET STRING ....... little-endian scalar
   * SubjectPublicKeyInfo OCTET STRING ...... X (little-endian) || Y (little-endian)
