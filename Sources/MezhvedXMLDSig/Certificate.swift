@@ -1,5 +1,5 @@
-internal import COpenSSL
 internal import CMezhvedShims
+internal import COpenSSL
 import Foundation
 
 /// An X.509 certificate: the one owner of an OpenSSL `X509`, freed in `deinit`. Immutable.
@@ -20,6 +20,29 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     deinit { X509_free(x509) }
+
+    /// Parses one DER certificate, or returns the one already parsed from the same bytes: parsing
+    /// (public-key decoding above all) is costly in OpenSSL 3.0, and a gateway sees the same few
+    /// signers and CAs in every document.
+    static func cached(der: [UInt8], source: String) throws -> Certificate {
+        if let hit = CertificateCache.shared.lookup(der) { return hit }
+        let certificate = try Certificate(der: der, source: source)
+        CertificateCache.shared.store(certificate)
+        return certificate
+    }
+
+    private let summaryLock = NSLock()
+    nonisolated(unsafe) private var cachedSummary: CertificateSummary?
+
+    /// The report form of this certificate, computed once.
+    var summary: CertificateSummary {
+        summaryLock.lock()
+        defer { summaryLock.unlock() }
+        if let cachedSummary { return cachedSummary }
+        let made = CertificateSummary(self)
+        cachedSummary = made
+        return made
+    }
 
     /// Parses one DER certificate.
     public convenience init(der: [UInt8], source: String) throws {
@@ -103,7 +126,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_Digest(der, der.count, &digest, &length, EVP_sha256(), nil)
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return hexString(digest)
     }
 
     /// Whether the key usage extension allows signing documents (digitalSignature or
@@ -125,9 +148,10 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     private static func render(_ name: OpaquePointer?) -> String {
         guard let name else { return "" }
-        let bytes = (try? collectingMemoryBIO { bio in
-            _ = X509_NAME_print_ex(bio, name, 0, mz_name_print_flags())
-        }) ?? []
+        let bytes =
+            (try? collectingMemoryBIO { bio in
+                _ = X509_NAME_print_ex(bio, name, 0, mz_name_print_flags())
+            }) ?? []
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -184,10 +208,35 @@ public struct CertificateSummary: Sendable, Codable, Equatable {
 
     /// Replaces the value of SNILS and of a person's 12-digit INN with `[redacted]`.
     static func redacted(_ name: String) -> String {
+        guard name.contains("SNILS") || name.contains("INN=") || name.contains("1.2.643.100.3=") else { return name }
         var result = name
         for pattern in [#"(SNILS=)[0-9#A-Fa-f-]+"#, #"(INN=)[0-9]{12}\b"#, #"(1\.2\.643\.100\.3=)[#0-9A-Fa-f]+"#] {
             result = result.replacingOccurrences(of: pattern, with: "$1[redacted]", options: .regularExpression)
         }
         return result
+    }
+}
+
+/// A bounded, thread-safe cache of parsed certificates keyed by their DER encoding.
+final class CertificateCache: @unchecked Sendable {
+    static let shared = CertificateCache(capacity: 512)
+
+    private let lock = NSLock()
+    private var entries: [[UInt8]: Certificate] = [:]
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func lookup(_ der: [UInt8]) -> Certificate? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[der]
+    }
+
+    func store(_ certificate: Certificate) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[certificate.der] = certificate
     }
 }

@@ -1,5 +1,5 @@
-internal import COpenSSL
 internal import CMezhvedShims
+internal import COpenSSL
 import Foundation
 
 /// A private signing key: the one owner of an OpenSSL `EVP_PKEY`, freed in `deinit`.

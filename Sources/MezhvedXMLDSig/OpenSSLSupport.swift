@@ -1,6 +1,6 @@
+internal import CLibXML2
 internal import CMezhvedShims
 internal import COpenSSL
-internal import CLibXML2
 
 /// Empties this thread's OpenSSL error queue into Swift strings (oldest first). Call it at the throw
 /// site, before any suspension point: the queue is per thread.

@@ -50,7 +50,8 @@ enum ReferenceProcessor {
                     let effective = target.keepsComments ? method : method.withoutComments
                     if isLast {
                         var streamed: [UInt8] = []
-                        try Canonicalizer.canonicalize(tree, selection: selection, algorithm: effective, inclusivePrefixes: prefixes) { chunk in
+                        try Canonicalizer.canonicalize(tree, selection: selection, algorithm: effective, inclusivePrefixes: prefixes) {
+                            chunk in
                             context.update(chunk)
                             if keepOctets { streamed.append(contentsOf: chunk) }
                         }
@@ -59,8 +60,10 @@ enum ReferenceProcessor {
                     octets = try Canonicalizer.canonicalBytes(tree, selection: selection, algorithm: effective, inclusivePrefixes: prefixes)
                 }
             case .smev:
-                let input = try octets ?? Canonicalizer.canonicalBytes(
-                    tree, selection: selection, algorithm: target.keepsComments ? .c14n10WithComments : .c14n10)
+                let input =
+                    try octets
+                    ?? Canonicalizer.canonicalBytes(
+                        tree, selection: selection, algorithm: target.keepsComments ? .c14n10WithComments : .c14n10)
                 octets = try SMEVTransform.apply(input, sourceName: tree.sourceName, limits: limits)
             }
         }
@@ -68,8 +71,9 @@ enum ReferenceProcessor {
             emitFinal(octets)
         } else {
             // A node-set left at the end is canonicalized with inclusive C14N 1.0.
-            emitFinal(try Canonicalizer.canonicalBytes(
-                tree, selection: selection, algorithm: target.keepsComments ? .c14n10WithComments : .c14n10))
+            emitFinal(
+                try Canonicalizer.canonicalBytes(
+                    tree, selection: selection, algorithm: target.keepsComments ? .c14n10WithComments : .c14n10))
         }
         return Output(digest: context.finish(), octets: kept)
     }

@@ -68,7 +68,8 @@ enum SignatureCrypto {
             try CryptoRuntime.requireGOST(for: "signing with \(algorithm.displayName)")
         }
         guard let md = messageDigest(algorithm.digest) else {
-            throw XMLDSigError(.unsupportedAlgorithm, "OpenSSL does not offer \(algorithm.digest.displayName)", openSSLErrors: drainOpenSSLErrors())
+            throw XMLDSigError(
+                .unsupportedAlgorithm, "OpenSSL does not offer \(algorithm.digest.displayName)", openSSLErrors: drainOpenSSLErrors())
         }
         guard let context = EVP_MD_CTX_new() else {
             throw XMLDSigError(.internalFailure, "OpenSSL could not allocate a signing context", openSSLErrors: drainOpenSSLErrors())
@@ -83,7 +84,8 @@ enum SignatureCrypto {
         }
         var signature = [UInt8](repeating: 0, count: length)
         guard EVP_DigestSign(context, &signature, &length, data, data.count) == 1 else {
-            throw XMLDSigError(.internalFailure, "OpenSSL could not sign with \(algorithm.displayName)", openSSLErrors: drainOpenSSLErrors())
+            throw XMLDSigError(
+                .internalFailure, "OpenSSL could not sign with \(algorithm.displayName)", openSSLErrors: drainOpenSSLErrors())
         }
         signature.removeLast(signature.count - length)
         if key.family == .ecdsa {
@@ -156,8 +158,22 @@ enum Base64 {
 
     /// Decodes base64 that may be wrapped with XML whitespace; anything else is refused.
     static func decode(_ text: String) -> [UInt8]? {
-        let compact = text.filter { !($0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t") }
-        guard let data = Data(base64Encoded: compact) else { return nil }
+        var compact = [UInt8]()
+        compact.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 where !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { compact.append(byte) }
+        guard let data = Data(base64Encoded: Data(compact)) else { return nil }
         return [UInt8](data)
     }
+}
+
+/// Lowercase hexadecimal, without Foundation's slow `String(format:)`.
+func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -92,7 +92,7 @@ private struct Run {
         return VerificationReport(
             document: tree.sourceName, status: status, problems: problems, warnings: warnings,
             signatureAlgorithm: signatureAlgorithm, canonicalizationMethod: canonicalization,
-            signer: signer.map(CertificateSummary.init), chain: chain.map(CertificateSummary.init),
+            signer: signer?.summary, chain: chain.map(\.summary),
             references: references, validationTime: time)
     }
 
@@ -138,7 +138,9 @@ private struct Run {
         guard let info = children(of: signedInfo, "ds:SignedInfo"), info.count >= 3,
             isDS(info[0], "CanonicalizationMethod"), isDS(info[1], "SignatureMethod")
         else {
-            fail(.structure, "ds:SignedInfo at line \(signedInfo.line) must hold CanonicalizationMethod, SignatureMethod and at least one Reference")
+            fail(
+                .structure,
+                "ds:SignedInfo at line \(signedInfo.line) must hold CanonicalizationMethod, SignatureMethod and at least one Reference")
             return
         }
         // Canonicalization of SignedInfo.
@@ -182,11 +184,12 @@ private struct Run {
                 if !matches {
                     fail(.digest, "the content covered by reference \"\(reference.uri)\" was changed after signing (digest mismatch)")
                 }
-                references.append(SignedReference(
-                    uri: reference.uri, covers: target.element.map { $0.path } ?? "whole document",
-                    line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
-                    digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
-                    signedContent: matches ? output.octets : nil))
+                references.append(
+                    SignedReference(
+                        uri: reference.uri, covers: target.element.map { $0.path } ?? "whole document",
+                        line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
+                        digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
+                        signedContent: matches ? output.octets : nil))
             } catch let error as XMLDSigError {
                 fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error.message)")
             } catch {
@@ -221,7 +224,9 @@ private struct Run {
             return SignatureCrypto.verify(signedInfoOctets, signature: signatureValue, publicKey: key, algorithm: algorithm)
         }
         guard let signer else {
-            fail(.signatureValue, "the signature value does not match the signed information and the certificate in KeyInfo (forged or altered)")
+            fail(
+                .signatureValue,
+                "the signature value does not match the signed information and the certificate in KeyInfo (forged or altered)")
             self.signer = leaf(of: fitting)
             return
         }
@@ -309,7 +314,10 @@ private struct Run {
                     guard let prefixes = inclusivePrefixes(transformNode, exclusive: method.isExclusive) else { return nil }
                     transforms.append(.canonicalization(method, inclusivePrefixes: prefixes))
                 } else {
-                    fail(.algorithm, "transform \"\(algorithm)\" at line \(transformNode.line) is not allowed (allowed: enveloped-signature, C14N, exclusive C14N, SMEV)")
+                    fail(
+                        .algorithm,
+                        "transform \"\(algorithm)\" at line \(transformNode.line) is not allowed (allowed: enveloped-signature, C14N, exclusive C14N, SMEV)"
+                    )
                     return nil
                 }
             }
@@ -357,7 +365,9 @@ private struct Run {
         } else if uri.hasPrefix("#"), !uri.hasPrefix("#xpointer") {
             id = String(uri.dropFirst())
         } else {
-            fail(.reference, "reference URI \"\(uri)\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed")
+            fail(
+                .reference,
+                "reference URI \"\(uri)\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed")
             return nil
         }
         guard !id.isEmpty, !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " }) else {
@@ -371,12 +381,16 @@ private struct Run {
         }
         guard matches.count == 1 else {
             let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
-            fail(.duplicateID, "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
+            fail(
+                .duplicateID,
+                "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
             return nil
         }
         let element = matches[0]
         if element.isInside(signature) {
-            fail(.wrapping, "reference \"\(uri)\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)")
+            fail(
+                .wrapping,
+                "reference \"\(uri)\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)")
             return nil
         }
         let enveloped = reference.transforms.contains(.envelopedSignature)
@@ -400,7 +414,10 @@ private struct Run {
                     if c != signature { stack.append(c) }
                 } else if c.pointee.type == XML_COMMENT_NODE {
                     if isText(c.pointee.prev) || isText(c.pointee.next) {
-                        fail(.commentInjection, "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed")
+                        fail(
+                            .commentInjection,
+                            "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed"
+                        )
                         return
                     }
                 }
@@ -427,7 +444,7 @@ private struct Run {
             if isDS(item, "X509Data") {
                 for entry in item.elementChildren where isDS(entry, "X509Certificate") {
                     guard let der = Base64.decode(entry.textContent),
-                        let certificate = try? Certificate(der: der, source: "X509Certificate at line \(entry.line)")
+                        let certificate = try? Certificate.cached(der: der, source: "X509Certificate at line \(entry.line)")
                     else {
                         fail(.keyInfo, "ds:X509Certificate at line \(entry.line) is not a readable certificate")
                         return nil
@@ -447,7 +464,9 @@ private struct Run {
 
     mutating func checkCertificate(_ signer: Certificate, intermediates: [Certificate]) {
         if !signer.allowsDocumentSigning {
-            fail(.keyUsage, "the signer's certificate does not allow signing documents (key usage lacks digitalSignature and nonRepudiation)")
+            fail(
+                .keyUsage, "the signer's certificate does not allow signing documents (key usage lacks digitalSignature and nonRepudiation)"
+            )
         }
         let result = trustStore.validate(signer, untrusted: intermediates, at: time)
         chain = result.chain
@@ -471,7 +490,10 @@ private struct Run {
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
             X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-            undetermined(.chain, "the signer's certificate (\(signer.commonName ?? "no name"), issued by \(signer.issuerCommonName ?? signer.issuer)) does not chain to a CA in the trust store (\(failure.message))")
+            undetermined(
+                .chain,
+                "the signer's certificate (\(signer.commonName ?? "no name"), issued by \(signer.issuerCommonName ?? signer.issuer)) does not chain to a CA in the trust store (\(failure.message))"
+            )
         default:
             undetermined(.chain, "\(subject) failed path validation: \(failure.message)")
         }

@@ -118,7 +118,8 @@ public final class TrustStore: @unchecked Sendable {
         defer { OPENSSL_sk_free(stack) }
         for certificate in untrusted { OPENSSL_sk_push(stack, UnsafeRawPointer(certificate.x509)) }
         guard X509_STORE_CTX_init(context, store, leaf.x509, stack) == 1 else {
-            return PathResult(chain: [], failure: (-1, 0, "OpenSSL could not start path validation: \(drainOpenSSLErrors().joined(separator: "; "))"))
+            return PathResult(
+                chain: [], failure: (-1, 0, "OpenSSL could not start path validation: \(drainOpenSSLErrors().joined(separator: "; "))"))
         }
         X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970))
         if crlCount > 0 {
@@ -131,8 +132,13 @@ public final class TrustStore: @unchecked Sendable {
             for i in 0..<OPENSSL_sk_num(built) {
                 if let raw = OPENSSL_sk_value(built, i) {
                     let x = OpaquePointer(raw)
-                    X509_up_ref(x)
-                    if let c = try? Certificate(owning: x) { chain.append(c) }
+                    // The path is made of the very objects given: reuse their Swift owners.
+                    if let known = ([leaf] + untrusted + anchors).first(where: { $0.x509 == x }) {
+                        chain.append(known)
+                    } else {
+                        X509_up_ref(x)
+                        if let c = try? Certificate(owning: x) { chain.append(c) }
+                    }
                 }
             }
         }

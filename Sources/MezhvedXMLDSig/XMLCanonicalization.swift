@@ -8,11 +8,14 @@ public enum XMLCanonicalization {
         inclusivePrefixes: [String] = [], limits: XMLParsingLimits = XMLParsingLimits()
     ) throws -> [UInt8] {
         let tree = try XMLTree.parse(document, sourceName: sourceName, limits: limits)
-        return try Canonicalizer.canonicalBytes(tree, selection: NodeSetSelection(), algorithm: algorithm, inclusivePrefixes: inclusivePrefixes)
+        return try Canonicalizer.canonicalBytes(
+            tree, selection: NodeSetSelection(), algorithm: algorithm, inclusivePrefixes: inclusivePrefixes)
     }
 
     /// Exclusive canonicalization followed by the SMEV 3 transform, as a SMEV reference computes it.
-    public static func smevNormalize(_ document: [UInt8], sourceName: String, limits: XMLParsingLimits = XMLParsingLimits()) throws -> [UInt8] {
+    public static func smevNormalize(_ document: [UInt8], sourceName: String, limits: XMLParsingLimits = XMLParsingLimits()) throws
+        -> [UInt8]
+    {
         let canonical = try canonicalize(document, sourceName: sourceName, algorithm: .exclusive, limits: limits)
         return try SMEVTransform.apply(canonical, sourceName: sourceName, limits: limits)
     }

@@ -42,7 +42,8 @@ public struct XMLSigner: Sendable {
     public let chain: [Certificate]
 
     /// Checks that `key` and `certificate` belong together and that the certificate may sign.
-    public init(key: SigningKey, certificate: Certificate, chain: [Certificate] = [], certificateSource: String = "the certificate") throws {
+    public init(key: SigningKey, certificate: Certificate, chain: [Certificate] = [], certificateSource: String = "the certificate") throws
+    {
         guard key.matches(certificate) else {
             throw XMLDSigError(
                 .certificateUnusable, "\(certificateSource) (\(certificate.subject)) does not belong to the private key given",
@@ -50,7 +51,8 @@ public struct XMLSigner: Sendable {
         }
         guard certificate.allowsDocumentSigning else {
             throw XMLDSigError(
-                .certificateUnusable, "\(certificateSource) does not allow document signing (its key usage lacks digitalSignature and nonRepudiation)",
+                .certificateUnusable,
+                "\(certificateSource) does not allow document signing (its key usage lacks digitalSignature and nonRepudiation)",
                 hint: "use the signer's signing certificate")
         }
         self.key = key

@@ -64,7 +64,8 @@ final class XMLTree {
             if failure.refused_dtd != 0 {
                 throw XMLDSigError(
                     .hostileXML, "\(sourceName) declares a DOCTYPE (DTD); documents with DTDs or entity declarations are refused",
-                    hint: "remove the DOCTYPE: agency documents never need one, and DTDs enable entity-expansion and external-entity attacks")
+                    hint:
+                        "remove the DOCTYPE: agency documents never need one, and DTDs enable entity-expansion and external-entity attacks")
             }
             let place = failure.line > 0 ? " at line \(failure.line)" : ""
             throw XMLDSigError(
@@ -85,7 +86,8 @@ final class XMLTree {
         while let (node, depth) = stack.popLast() {
             if depth > limits.maxDepth {
                 throw XMLDSigError(
-                    .limitExceeded, "\(sourceName) nests elements \(depth) deep at line \(xmlGetLineNo(node)); the limit is \(limits.maxDepth)",
+                    .limitExceeded,
+                    "\(sourceName) nests elements \(depth) deep at line \(xmlGetLineNo(node)); the limit is \(limits.maxDepth)",
                     hint: "deeply nested documents are refused as a denial-of-service guard")
             }
             var attributes = 0
@@ -95,7 +97,8 @@ final class XMLTree {
             while let n = namespace { attributes += 1; namespace = n.pointee.next }
             if attributes > limits.maxAttributesPerElement {
                 throw XMLDSigError(
-                    .limitExceeded, "element <\(node.localName)> at line \(xmlGetLineNo(node)) of \(sourceName) has \(attributes) attributes; the limit is \(limits.maxAttributesPerElement)",
+                    .limitExceeded,
+                    "element <\(node.localName)> at line \(xmlGetLineNo(node)) of \(sourceName) has \(attributes) attributes; the limit is \(limits.maxAttributesPerElement)",
                     hint: "such documents are refused as a denial-of-service guard")
             }
             var child = node.pointee.children

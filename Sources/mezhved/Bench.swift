@@ -39,9 +39,11 @@ struct Bench: ParsableCommand {
     func specs() -> [KeySpec] {
         let c = certificates
         let all = [
-            KeySpec(name: "gost256", key: "\(c)/agencies/social-protection/key.pem", cert: "\(c)/agencies/social-protection/cert.pem",
+            KeySpec(
+                name: "gost256", key: "\(c)/agencies/social-protection/key.pem", cert: "\(c)/agencies/social-protection/cert.pem",
                 chain: "\(c)/gost/ca.pem", trust: "\(c)/trust/gost"),
-            KeySpec(name: "gost512", key: "\(c)/agencies/health/key.pem", cert: "\(c)/agencies/health/cert.pem",
+            KeySpec(
+                name: "gost512", key: "\(c)/agencies/health/key.pem", cert: "\(c)/agencies/health/cert.pem",
                 chain: "\(c)/gost/ca.pem", trust: "\(c)/trust/gost"),
             KeySpec(name: "rsa", key: "\(c)/rsa/signer.key.pem", cert: "\(c)/rsa/signer.pem", chain: nil, trust: "\(c)/trust/rsa"),
             KeySpec(name: "ecdsa", key: "\(c)/ecdsa/signer.key.pem", cert: "\(c)/ecdsa/signer.pem", chain: nil, trust: "\(c)/trust/ecdsa"),
@@ -113,7 +115,8 @@ struct Bench: ParsableCommand {
         } else {
             let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
             func line(_ cells: [String]) -> String {
-                cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(
+                    separator: "  ")
             }
             print(line(header))
             for row in rows { print(line(row)) }
@@ -143,14 +146,16 @@ struct Bench: ParsableCommand {
     static func extractSignedInfo(_ signed: [UInt8]) -> String {
         let text = String(decoding: signed, as: UTF8.self)
         guard let start = text.range(of: "<ds:SignedInfo>"), let end = text.range(of: "</ds:SignedInfo>") else { return "<x/>" }
-        return "<ds:SignedInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">" + text[start.upperBound..<end.lowerBound] + "</ds:SignedInfo>"
+        return "<ds:SignedInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">" + text[start.upperBound..<end.lowerBound]
+            + "</ds:SignedInfo>"
     }
 
     /// A ~4 KB interagency request like the ones the gateway carries.
     static let sampleRequest: [UInt8] = {
         var items = ""
         for i in 1...12 {
-            items += "    <r:Item n=\"\(i)\"><r:Name>Сведения о получаемых мерах социальной поддержки, пункт \(i)</r:Name><r:Basis>п. 2.2.7 Порядка</r:Basis></r:Item>\n"
+            items +=
+                "    <r:Item n=\"\(i)\"><r:Name>Сведения о получаемых мерах социальной поддержки, пункт \(i)</r:Name><r:Basis>п. 2.2.7 Порядка</r:Basis></r:Item>\n"
         }
         let text = """
             <?xml version="1.0" encoding="UTF-8"?>

@@ -7,7 +7,7 @@ struct Mezhved: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mezhved",
         abstract: "Signs and verifies interagency XML documents (XMLDSig with GOST R 34.10-2012, RSA, ECDSA).",
-        discussion: "Exit codes are listed in docs/cli.md and by `mezhved help exit-codes`.",
+        discussion: "Exit codes are listed in docs/cli.md and by `mezhved exit-codes`.",
         version: "0.1.0",
         subcommands: [Sign.self, Verify.self, Bench.self, ExitCodes.self]
     )
@@ -120,7 +120,9 @@ func writeOutput(_ bytes: [UInt8], to path: String) throws {
     let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
     guard fd >= 0 else {
-        throw XMLDSigError(.unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))", hint: "check that the folder exists and is writable")
+        throw XMLDSigError(
+            .unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))",
+            hint: "check that the folder exists and is writable")
     }
     var ok = bytes.withUnsafeBytes { raw -> Bool in
         var offset = 0

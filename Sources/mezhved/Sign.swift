@@ -53,10 +53,12 @@ struct Sign: ParsableCommand {
             throw ValidationError("give the passphrase either with --passphrase-env or with --passphrase-file, not both")
         }
         if let algorithm, SignatureAlgorithm(rawValue: algorithm) == nil {
-            throw ValidationError("unknown --algorithm \(algorithm); give one of:\n  " + SignatureAlgorithm.allCases.map(\.uri).joined(separator: "\n  "))
+            throw ValidationError(
+                "unknown --algorithm \(algorithm); give one of:\n  " + SignatureAlgorithm.allCases.map(\.uri).joined(separator: "\n  "))
         }
         if let digest, DigestAlgorithm(rawValue: digest) == nil {
-            throw ValidationError("unknown --digest \(digest); give one of:\n  " + DigestAlgorithm.allCases.map(\.uri).joined(separator: "\n  "))
+            throw ValidationError(
+                "unknown --digest \(digest); give one of:\n  " + DigestAlgorithm.allCases.map(\.uri).joined(separator: "\n  "))
         }
         if canonicalization == nil {
             throw ValidationError("unknown --c14n \(c14n); give exc, exc-with-comments, c14n or c14n11")

@@ -20,7 +20,9 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("crl"), help: "A CRL file (PEM or DER) to check revocation with; may be repeated.")
     var crl: [String] = []
 
-    @Option(name: .customLong("untrusted"), help: "A PEM file of intermediate CA certificates to build the path with (not trusted by themselves); may be repeated.")
+    @Option(
+        name: .customLong("untrusted"),
+        help: "A PEM file of intermediate CA certificates to build the path with (not trusted by themselves); may be repeated.")
     var untrusted: [String] = []
 
     @Flag(help: "Print the result as JSON.")
@@ -35,7 +37,9 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("references"), help: "How many references the signature must have.")
     var referenceCount: Int = 1
 
-    @Option(name: .customLong("expect-reference"), help: "Require this reference URI (\"\" for the whole document, #Id); may be repeated, in order.")
+    @Option(
+        name: .customLong("expect-reference"),
+        help: "Require this reference URI (\"\" for the whole document, #Id); may be repeated, in order.")
     var expectReference: [String] = []
 
     @Flag(name: .customLong("show-signed"), help: "Print the exact signed content (canonical form) after the result.")
@@ -67,16 +71,17 @@ struct Verify: ParsableCommand {
         let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
         let verifier = SignatureVerifier(trustStore: store, policy: policy, intermediates: intermediates)
         var worst = ExitCode.success
-        var reports: [VerificationReport] = []
+        var results: [JSONResult] = []
         for file in files {
             do {
                 let (bytes, name) = try readInput(file)
                 let report = try verifier.verify(bytes, sourceName: name)
-                reports.append(report)
+                results.append(.report(report))
                 if !json { printText(report) }
                 worst = worse(worst, ExitCode.forStatus(report.status))
             } catch let error as XMLDSigError {
                 Output.error(error.description)
+                results.append(.unusable(document: file == "-" ? "standard input" : file, error: error))
                 worst = worse(worst, ExitCode.forError(error))
             }
         }
@@ -84,7 +89,7 @@ struct Verify: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            let data = files.count == 1 && reports.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            let data = files.count == 1 ? try encoder.encode(results[0]) : try encoder.encode(results)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
         if worst != .success { throw worst }
@@ -142,4 +147,27 @@ struct Verify: ParsableCommand {
         }
     }
 
+}
+
+/// One document's entry in `verify --json`: its report, or why it could not be judged.
+enum JSONResult: Encodable {
+    case report(VerificationReport)
+    case unusable(document: String, error: XMLDSigError)
+
+    private enum Keys: String, CodingKey { case document, status, error, code, message, hint }
+
+    func encode(to encoder: Encoder) throws {
+        switch self {
+        case .report(let report):
+            try report.encode(to: encoder)
+        case .unusable(let document, let error):
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(document, forKey: .document)
+            try container.encode("unusable", forKey: .status)
+            var nested = container.nestedContainer(keyedBy: Keys.self, forKey: .error)
+            try nested.encode(error.code.rawValue, forKey: .code)
+            try nested.encode(error.message, forKey: .message)
+            try nested.encodeIfPresent(error.hint, forKey: .hint)
+        }
+    }
 }

@@ -67,7 +67,9 @@ struct CLITests {
 
     @Test("exit 2 for an untrusted, expired or revoked signer")
     func indeterminate() throws {
-        for (signer, extra) in [(Fixtures.gostUntrusted, [String]()), (Fixtures.gostExpired, []), (Fixtures.gostRevoked, ["--crl", Fixtures.crl])] {
+        for (signer, extra) in [
+            (Fixtures.gostUntrusted, [String]()), (Fixtures.gostExpired, []), (Fixtures.gostRevoked, ["--crl", Fixtures.crl]),
+        ] {
             let out = try sign(signer, to: "signed.xml")
             let result = try mezhved(["verify", out, "--trust", Fixtures.gostSocial.trust] + extra)
             #expect(result.status == 2, "\(signer.cert): \(result.stdout)")
@@ -88,6 +90,11 @@ struct CLITests {
             #expect(result.stderr.contains(path))
             #expect(result.stderr.hasPrefix("mezhved: error:"))
         }
+        let asJSON = try mezhved(["verify", dtd, "--trust", Fixtures.rsa.trust, "--json"])
+        #expect(asJSON.status == 3)
+        let object = try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [String: Any]
+        #expect(object?["status"] as? String == "unusable")
+        #expect((object?["error"] as? [String: Any])?["code"] as? String == "hostile-xml")
         let signBomb = try mezhved(["sign", dtd, "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert])
         #expect(signBomb.status == 3)
         #expect(signBomb.stderr.contains("DOCTYPE"))
@@ -113,7 +120,8 @@ struct CLITests {
         let encrypted = Fixtures.path("Certificates/agencies/social-protection/key.enc.pem")
         let passphraseFile = Fixtures.path("Certificates/agencies/social-protection/passphrase.txt")
         let fromFile = try sign(
-            Fixtures.Signer(key: encrypted, cert: Fixtures.gostSocial.cert, chain: Fixtures.gostSocial.chain, trust: Fixtures.gostSocial.trust),
+            Fixtures.Signer(
+                key: encrypted, cert: Fixtures.gostSocial.cert, chain: Fixtures.gostSocial.chain, trust: Fixtures.gostSocial.trust),
             to: "a.xml", extra: ["--passphrase-file", passphraseFile])
         #expect(try mezhved(["verify", fromFile, "--trust", Fixtures.gostSocial.trust]).status == 0)
         let value = try String(contentsOfFile: passphraseFile, encoding: .utf8)
@@ -131,7 +139,9 @@ struct CLITests {
         #expect(noTrust.stderr.contains("--trust"))
         let badAt = try mezhved(["verify", input, "--trust", Fixtures.rsa.trust, "--at", "yesterday"])
         #expect(badAt.status == 64)
-        let unsetEnv = try mezhved(["sign", input, "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert, "--passphrase-env", "MZ_UNSET_VARIABLE"])
+        let unsetEnv = try mezhved([
+            "sign", input, "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert, "--passphrase-env", "MZ_UNSET_VARIABLE",
+        ])
         #expect(unsetEnv.status == 64)
         #expect(unsetEnv.stderr.contains("MZ_UNSET_VARIABLE"))
     }

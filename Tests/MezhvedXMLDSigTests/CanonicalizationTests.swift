@@ -36,7 +36,8 @@ struct CanonicalizationTests {
         let file = dir.appendingPathComponent("in.xml")
         try Data(sample.utf8).write(to: file)
         for comments in [false, true] {
-            let script = "import sys\nfrom lxml import etree\nsys.stdout.buffer.write(etree.tostring(etree.parse(sys.argv[1]), method='c14n', exclusive=True, with_comments=\(comments ? "True" : "False")))"
+            let script =
+                "import sys\nfrom lxml import etree\nsys.stdout.buffer.write(etree.tostring(etree.parse(sys.argv[1]), method='c14n', exclusive=True, with_comments=\(comments ? "True" : "False")))"
             let result = try Tool.run(Tool.python, ["-c", script, file.path])
             #expect(result.status == 0, "\(result.stderr)")
             let ours = try XMLCanonicalization.canonicalize(
@@ -48,10 +49,12 @@ struct CanonicalizationTests {
     @Test("known canonical forms")
     func knownForms() throws {
         let input = "<?xml version=\"1.0\"?><a xmlns:x=\"urn:x\" b=\"2\" a=\"1\"><c/><!-- k --></a>"
-        #expect(Fixtures.string(try XMLCanonicalization.canonicalize(Fixtures.bytes(input), sourceName: "t", algorithm: .exclusive))
-            == "<a a=\"1\" b=\"2\"><c></c></a>")
-        #expect(Fixtures.string(try XMLCanonicalization.canonicalize(Fixtures.bytes(input), sourceName: "t", algorithm: .c14n10WithComments))
-            == "<a xmlns:x=\"urn:x\" a=\"1\" b=\"2\"><c></c><!-- k --></a>")
+        #expect(
+            Fixtures.string(try XMLCanonicalization.canonicalize(Fixtures.bytes(input), sourceName: "t", algorithm: .exclusive))
+                == "<a a=\"1\" b=\"2\"><c></c></a>")
+        #expect(
+            Fixtures.string(try XMLCanonicalization.canonicalize(Fixtures.bytes(input), sourceName: "t", algorithm: .c14n10WithComments))
+                == "<a xmlns:x=\"urn:x\" a=\"1\" b=\"2\"><c></c><!-- k --></a>")
     }
 
     @Test("the SMEV transform: prefixes renamed in order of use, attributes sorted, whitespace, PIs and comments dropped")
@@ -66,14 +69,20 @@ struct CanonicalizationTests {
             </a:Root>
             """
         let out = Fixtures.string(try XMLCanonicalization.smevNormalize(Fixtures.bytes(input), sourceName: "smev"))
-        #expect(out == "<ns1:Root xmlns:ns1=\"urn:a\" xmlns:ns2=\"urn:b\" ns1:x=\"3\" ns2:z=\"1\" y=\"2\"><ns1:Child>  text  </ns1:Child><ns2:Other></ns2:Other><ns1:Child></ns1:Child></ns1:Root>")
+        #expect(
+            out
+                == "<ns1:Root xmlns:ns1=\"urn:a\" xmlns:ns2=\"urn:b\" ns1:x=\"3\" ns2:z=\"1\" y=\"2\"><ns1:Child>  text  </ns1:Child><ns2:Other></ns2:Other><ns1:Child></ns1:Child></ns1:Root>"
+        )
     }
 
     @Test("the SMEV transform: a namespace is declared where first used in scope; siblings get new numbers")
     func smevScopes() throws {
         let input = "<r xmlns=\"urn:r\"><x:a xmlns:x=\"urn:x\"><x:in/></x:a><x:b xmlns:x=\"urn:x\">&amp;&lt;&gt;\"</x:b></r>"
         let out = Fixtures.string(try XMLCanonicalization.smevNormalize(Fixtures.bytes(input), sourceName: "smev"))
-        #expect(out == "<ns1:r xmlns:ns1=\"urn:r\"><ns2:a xmlns:ns2=\"urn:x\"><ns2:in></ns2:in></ns2:a><ns3:b xmlns:ns3=\"urn:x\">&amp;&lt;&gt;\"</ns3:b></ns1:r>")
+        #expect(
+            out
+                == "<ns1:r xmlns:ns1=\"urn:r\"><ns2:a xmlns:ns2=\"urn:x\"><ns2:in></ns2:in></ns2:a><ns3:b xmlns:ns3=\"urn:x\">&amp;&lt;&gt;\"</ns3:b></ns1:r>"
+        )
     }
 
     @Test("the SMEV transform is independent of the original prefixes and whitespace")

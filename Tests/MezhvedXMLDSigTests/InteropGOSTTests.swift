@@ -50,7 +50,8 @@ struct GOSTInteropTests {
         let intermediates = try Certificate.load(contentsOf: signer.chain!)
         for extra in [[], ["--reference-id", "info"]] {
             let output = dir.appendingPathComponent("py-signed.xml").path
-            let result = try Tool.run(Tool.python, [Self.script, "sign", input, "--key", signer.key, "--cert", signer.cert, "-o", output] + extra)
+            let result = try Tool.run(
+                Tool.python, [Self.script, "sign", input, "--key", signer.key, "--cert", signer.cert, "-o", output] + extra)
             #expect(result.status == 0, "\(result.stderr)")
             let signed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
             // The Python signer puts only the signer's certificate in KeyInfo: the accredited CA
@@ -63,7 +64,6 @@ struct GOSTInteropTests {
             #expect(report.chain.count == 3)
         }
     }
-
 
     /// lxml's exclusive canonicalization of SignedInfo and of the document without its signature.
     static let canonicalizer = """
@@ -99,7 +99,8 @@ struct GOSTInteropTests {
         let md = bits == "256" ? "-md_gost12_256" : "-md_gost12_512"
         // DigestValue = Streebog(exc-c14n(document without signature)), per openssl.
         let ours = try Data(contentsOf: URL(fileURLWithPath: digest))
-        let hashed = try Tool.run("openssl", ["dgst", "-engine", "gost", md, "-binary", "-out", dir.appendingPathComponent("d2").path, body])
+        let hashed = try Tool.run(
+            "openssl", ["dgst", "-engine", "gost", md, "-binary", "-out", dir.appendingPathComponent("d2").path, body])
         #expect(hashed.status == 0, "\(hashed.stderr)")
         #expect(try Data(contentsOf: dir.appendingPathComponent("d2")) == ours)
         // SignatureValue verifies over exc-c14n(SignedInfo) with the certificate's key, per openssl.

@@ -75,19 +75,31 @@ struct XMLSecInteropTests {
 
     /// Documents that exercise canonicalization: comments, CDATA, CRLF, namespaces, Cyrillic.
     static let documents: [(String, String)] = [
-        ("comments", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- head -->\n<doc xmlns=\"urn:a\"><!-- inside --><v>1</v><!-- tail --></doc>"),
+        (
+            "comments",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- head -->\n<doc xmlns=\"urn:a\"><!-- inside --><v>1</v><!-- tail --></doc>"
+        ),
         ("CDATA", "<doc xmlns=\"urn:a\"><v><![CDATA[a < b && c > d]]></v></doc>"),
         ("CRLF", "<doc xmlns=\"urn:a\">\r\n  <v>line one\r\nline two</v>\r\n</doc>"),
-        ("namespaces", "<p:doc xmlns:p=\"urn:p\" xmlns:q=\"urn:q\" xmlns:unused=\"urn:u\"><q:v q:attr=\"1\" b=\"2\" a=\"3\">x</q:v><p:w xmlns=\"urn:default\"><inner/></p:w></p:doc>"),
-        ("Cyrillic", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Запрос xmlns=\"urn:ru\" Номер=\"01-12/000345\"><Текст>Прошу предоставить сведения «о регистрации» &amp; ответ</Текст></Запрос>"),
+        (
+            "namespaces",
+            "<p:doc xmlns:p=\"urn:p\" xmlns:q=\"urn:q\" xmlns:unused=\"urn:u\"><q:v q:attr=\"1\" b=\"2\" a=\"3\">x</q:v><p:w xmlns=\"urn:default\"><inner/></p:w></p:doc>"
+        ),
+        (
+            "Cyrillic",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Запрос xmlns=\"urn:ru\" Номер=\"01-12/000345\"><Текст>Прошу предоставить сведения «о регистрации» &amp; ответ</Текст></Запрос>"
+        ),
     ]
 
     @Test("mezhved verifies xmlsec1's signatures", arguments: documents)
     func oursVerifiesXMLSec(name: String, body: String) throws {
         for (signer, _, method) in Self.keys {
-            for c14n in ["http://www.w3.org/2001/10/xml-exc-c14n#", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
-                "http://www.w3.org/2001/10/xml-exc-c14n#WithComments"] {
-                let signed = try Interop.xmlsecSign(Interop.template(body: body, signatureMethod: method, uri: "", c14n: c14n), signer: signer)
+            for c14n in [
+                "http://www.w3.org/2001/10/xml-exc-c14n#", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+                "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+            ] {
+                let signed = try Interop.xmlsecSign(
+                    Interop.template(body: body, signatureMethod: method, uri: "", c14n: c14n), signer: signer)
                 let report = try Fixtures.verifier(signer).verify(Fixtures.bytes(signed), sourceName: "\(name).xml")
                 #expect(report.status == .valid, "\(name) \(method) \(c14n): \(report.problems)")
             }

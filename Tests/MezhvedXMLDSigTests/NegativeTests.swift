@@ -185,9 +185,11 @@ struct NegativeTests {
         #expect(try Self.verify(text).status == .valid)
     }
 
-    @Test("external, file and XPointer-expression references are refused", arguments: [
-        "http://attacker.invalid/doc.xml", "file:///etc/passwd", "#xpointer(//*[1])", "doc.xml",
-    ])
+    @Test(
+        "external, file and XPointer-expression references are refused",
+        arguments: [
+            "http://attacker.invalid/doc.xml", "file:///etc/passwd", "#xpointer(//*[1])", "doc.xml",
+        ])
     func externalReference(uri: String) throws {
         let text = try Self.signed().replacingOccurrences(of: "URI=\"\"", with: "URI=\"\(uri)\"")
         let report = try Self.verify(text)
@@ -195,10 +197,12 @@ struct NegativeTests {
         #expect(report.problems.map(\.check) == [.reference])
     }
 
-    @Test("XPath, XSLT and base64 transforms are not allowed", arguments: [
-        "http://www.w3.org/TR/1999/REC-xpath-19991116", "http://www.w3.org/TR/1999/REC-xslt-19991116",
-        "http://www.w3.org/2002/06/xmldsig-filter2", "http://www.w3.org/2000/09/xmldsig#base64",
-    ])
+    @Test(
+        "XPath, XSLT and base64 transforms are not allowed",
+        arguments: [
+            "http://www.w3.org/TR/1999/REC-xpath-19991116", "http://www.w3.org/TR/1999/REC-xslt-19991116",
+            "http://www.w3.org/2002/06/xmldsig-filter2", "http://www.w3.org/2000/09/xmldsig#base64",
+        ])
     func forbiddenTransforms(uri: String) throws {
         let text = try Self.signed().replacingOccurrences(
             of: "http://www.w3.org/2000/09/xmldsig#enveloped-signature", with: uri)
@@ -211,7 +215,9 @@ struct NegativeTests {
     func hmac() throws {
         let text = Self.replacing(
             "<ds:SignatureMethod Algorithm=\"[^\"]+\"/>", in: try Self.signed(Fixtures.rsa),
-            with: "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#hmac-sha1\"><ds:HMACOutputLength>8</ds:HMACOutputLength></ds:SignatureMethod>")
+            with:
+                "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#hmac-sha1\"><ds:HMACOutputLength>8</ds:HMACOutputLength></ds:SignatureMethod>"
+        )
         let report = try Self.verify(text, Fixtures.rsa)
         #expect(report.status == .invalid)
         #expect(report.problems.map(\.check) == [.algorithm])
@@ -222,7 +228,8 @@ struct NegativeTests {
     func keyValueOnly() throws {
         let text = Self.replacing(
             "<ds:X509Data>.*</ds:X509Data>", in: try Self.signed(Fixtures.rsa),
-            with: "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>AQAB</ds:Modulus><ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue>")
+            with: "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>AQAB</ds:Modulus><ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue>"
+        )
         let report = try Self.verify(text, Fixtures.rsa)
         #expect(report.status == .indeterminate)
         #expect(report.problems.map(\.check) == [.keyInfo])
@@ -253,11 +260,12 @@ struct NegativeTests {
         #expect(report.problems.map(\.check) == [.reference])
     }
 
-    @Test("MD5 and SHA-1 (made by xmlsec1) are refused by default, accepted as weak when legacy is allowed",
-          arguments: [
+    @Test(
+        "MD5 and SHA-1 (made by xmlsec1) are refused by default, accepted as weak when legacy is allowed",
+        arguments: [
             ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1"),
             ("http://www.w3.org/2001/04/xmldsig-more#rsa-md5", "http://www.w3.org/2001/04/xmldsig-more#md5"),
-          ])
+        ])
     func legacy(signatureMethod: String, digestMethod: String) throws {
         let template = Interop.template(
             body: "<doc><v>legacy</v></doc>", signatureMethod: signatureMethod, digestMethod: digestMethod, uri: "")
@@ -346,9 +354,11 @@ struct HostileInputTests {
         #expect(error?.message.contains("limit") == true)
     }
 
-    @Test("garbage, empty, truncated and binary input are refused cleanly", arguments: [
-        "", "not xml at all", "<a><b></a>", "<a>", "\u{0000}\u{0001}\u{0002}", "<?xml version=\"1.0\"?>",
-    ])
+    @Test(
+        "garbage, empty, truncated and binary input are refused cleanly",
+        arguments: [
+            "", "not xml at all", "<a><b></a>", "<a>", "\u{0000}\u{0001}\u{0002}", "<?xml version=\"1.0\"?>",
+        ])
     func garbage(text: String) {
         let error = refusal(text)
         #expect(error?.code == .malformedXML)

@@ -32,9 +32,11 @@ struct SignVerifyTests {
         }
     }
 
-    @Test("RSA with SHA-384 and SHA-512, ECDSA P-256 with SHA-384", arguments: [
-        (Fixtures.rsa, SignatureAlgorithm.rsaSHA384), (Fixtures.rsa, .rsaSHA512), (Fixtures.ecdsa, .ecdsaSHA384),
-    ])
+    @Test(
+        "RSA with SHA-384 and SHA-512, ECDSA P-256 with SHA-384",
+        arguments: [
+            (Fixtures.rsa, SignatureAlgorithm.rsaSHA384), (Fixtures.rsa, .rsaSHA512), (Fixtures.ecdsa, .ecdsaSHA384),
+        ])
     func explicitAlgorithms(signer: Fixtures.Signer, algorithm: SignatureAlgorithm) throws {
         let signed = try Fixtures.xmlSigner(signer).sign(
             Fixtures.requestBytes, sourceName: "r", options: SigningOptions(signatureAlgorithm: algorithm, digestAlgorithm: .sha512))
@@ -77,10 +79,12 @@ struct SignVerifyTests {
         #expect(report.references[0].covers == "/req:Request")
     }
 
-    @Test("every canonicalization method and the SMEV transform", arguments: [
-        (CanonicalizationAlgorithm.exclusive, false), (.exclusiveWithComments, false), (.c14n10, false), (.c14n11, false),
-        (.exclusive, true),
-    ])
+    @Test(
+        "every canonicalization method and the SMEV transform",
+        arguments: [
+            (CanonicalizationAlgorithm.exclusive, false), (.exclusiveWithComments, false), (.c14n10, false), (.c14n11, false),
+            (.exclusive, true),
+        ])
     func canonicalizations(method: CanonicalizationAlgorithm, smev: Bool) throws {
         let signed = try Fixtures.xmlSigner(Fixtures.gostEmployment).sign(
             Fixtures.requestBytes, sourceName: "r", options: SigningOptions(canonicalization: method, smevTransform: smev))
@@ -112,7 +116,8 @@ struct SignVerifyTests {
     @Test("an encrypted key loads with its passphrase and not without")
     func encryptedKey() throws {
         let path = Fixtures.path("Certificates/agencies/social-protection/key.enc.pem")
-        let passphrase = Array(try String(contentsOfFile: Fixtures.path("Certificates/agencies/social-protection/passphrase.txt"), encoding: .utf8).utf8)
+        let passphrase = Array(
+            try String(contentsOfFile: Fixtures.path("Certificates/agencies/social-protection/passphrase.txt"), encoding: .utf8).utf8)
         let key = try SigningKey.load(contentsOf: path, passphrase: passphrase)
         #expect(key.family == .gost2012_256)
         let error = #expect(throws: XMLDSigError.self) { try SigningKey.load(contentsOf: path, passphrase: Array("wrong".utf8)) }
