@@ -112,37 +112,64 @@ func readInput(_ path: String) throws -> (bytes: [UInt8], name: String) {
     return ([UInt8](data), path)
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename) with mode 0600: signed
-/// documents may hold personal data.
+/// Writes `bytes` to `path`. A regular file (new or existing) is replaced atomically (temporary
+/// file beside it, fsync, rename, directory fsync) with mode 0600: signed documents may hold
+/// personal data. A symbolic link is followed and its target replaced. Anything else that exists
+/// (a device such as /dev/null, a FIFO) is written to directly and never replaced.
 func writeOutput(_ bytes: [UInt8], to path: String) throws {
-    let directory = (path as NSString).deletingLastPathComponent
+    var info = stat()
+    if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw XMLDSigError(.unreadableInput, "cannot write \(path): it is a folder", hint: "give a file name for -o")
+        }
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        guard fd >= 0 else {
+            throw XMLDSigError(.unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        guard writeAll(fd, bytes) else {
+            throw XMLDSigError(.unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        return
+    }
+    // Follow a symbolic link so that the link stays and its target is replaced.
+    var target = path
+    if let resolved = realpath(path, nil) {
+        target = String(cString: resolved)
+        free(resolved)
+    }
+    let directory = (target as NSString).deletingLastPathComponent
     let folder = directory.isEmpty ? "." : directory
-    let temporary = (folder as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
+    let temporary = (folder as NSString).appendingPathComponent(".\((target as NSString).lastPathComponent).\(getpid()).tmp")
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
     guard fd >= 0 else {
         throw XMLDSigError(
             .unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))",
             hint: "check that the folder exists and is writable")
     }
-    var ok = bytes.withUnsafeBytes { raw -> Bool in
-        var offset = 0
-        while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-            if n <= 0 { return false }
-            offset += n
-        }
-        return true
-    }
-    ok = ok && fsync(fd) == 0
+    let ok = writeAll(fd, bytes) && fsync(fd) == 0
     close(fd)
-    guard ok, rename(temporary, path) == 0 else {
+    guard ok, rename(temporary, target) == 0 else {
         let reason = String(cString: strerror(errno))
         unlink(temporary)
         throw XMLDSigError(.unreadableInput, "cannot write \(path): \(reason)", hint: "check free space and permissions")
     }
-    let dirfd = open(folder, O_RDONLY)
-    if dirfd >= 0 {
-        fsync(dirfd)
-        close(dirfd)
+    let directoryDescriptor = open(folder, O_RDONLY)
+    if directoryDescriptor >= 0 {
+        fsync(directoryDescriptor)
+        close(directoryDescriptor)
+    }
+}
+
+private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { raw -> Bool in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
     }
 }

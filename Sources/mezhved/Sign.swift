@@ -97,6 +97,13 @@ struct Sign: ParsableCommand {
         let signer = try XMLSigner(
             key: signingKey, certificate: certificates[0], chain: Array(certificates.dropFirst()) + chainCertificates,
             certificateSource: cert)
+        let now = Date()
+        if certificates[0].notAfter < now || certificates[0].notBefore > now {
+            let formatter = ISO8601DateFormatter()
+            Output.warning(
+                "the certificate \(cert) is not valid now (valid \(formatter.string(from: certificates[0].notBefore)) to "
+                    + "\(formatter.string(from: certificates[0].notAfter))): verifiers will not accept this signature")
+        }
         let (bytes, name) = try readInput(file)
         let options = SigningOptions(
             referenceID: referenceID, signatureAlgorithm: algorithm.flatMap(SignatureAlgorithm.init(rawValue:)),

@@ -54,6 +54,34 @@ struct CLITests {
         #expect((object?["problems"] as? [Any])?.isEmpty == true)
     }
 
+    @Test("-o keeps what is not a regular file: a symbolic link stays a link, a FIFO is written to, not replaced")
+    func outputTargets() throws {
+        let target = dir.appendingPathComponent("target.xml").path
+        try Data("old".utf8).write(to: URL(fileURLWithPath: target))
+        let link = dir.appendingPathComponent("link.xml").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let viaLink = try mezhved(["sign", input, "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert, "-o", link])
+        #expect(viaLink.status == 0, "\(viaLink.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        #expect(try String(contentsOfFile: target, encoding: .utf8).contains("<ds:Signature"))
+
+        let fifo = dir.appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        nonisolated(unsafe) var received = Data()
+        let reader = DispatchGroup()
+        reader.enter()
+        DispatchQueue.global().async {
+            if let handle = FileHandle(forReadingAtPath: fifo) { received = handle.readDataToEndOfFile() }
+            reader.leave()
+        }
+        let viaFIFO = try mezhved(["sign", input, "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert, "-o", fifo])
+        reader.wait()
+        #expect(viaFIFO.status == 0, "\(viaFIFO.stderr)")
+        #expect(String(decoding: received, as: UTF8.self).contains("<ds:Signature"))
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
+    }
+
     @Test("exit 1 for a tampered document, with the reason")
     func invalid() throws {
         let out = try sign(Fixtures.rsa, to: "signed.xml")

@@ -176,3 +176,17 @@ struct SignVerifyTests {
         #expect(report.references[0].signedContent == nil)
     }
 }
+
+@Suite("Bundled samples")
+struct SampleTests {
+    @Test("the signed sample in Samples/ verifies against the test PKI, and covers the whole request")
+    func signedSample() throws {
+        let path = Fixtures.path("Samples/request-unemployment-status.signed.xml")
+        let report = try Fixtures.verifier(Fixtures.gostSocial, crl: true).verify(contentsOf: path)
+        #expect(report.status == .valid, "\(report.problems)")
+        #expect(report.references.map(\.covers) == ["whole document"])
+        #expect(report.signer?.organization == "Комитет по социальной защите населения Ленинградской области")
+        let unsigned = try String(contentsOfFile: Fixtures.path("Samples/request-unemployment-status.xml"), encoding: .utf8)
+        #expect(unsigned.contains("<InteragencyRequest"))
+    }
+}
