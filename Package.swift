@@ -7,9 +7,11 @@ let package = Package(
     products: [
         .executable(name: "mezhved", targets: ["mezhved"]),
         .library(name: "MezhvedXMLDSig", targets: ["MezhvedXMLDSig"]),
+        .library(name: "MezhvedDocuments", targets: ["MezhvedDocuments"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C enters through these small targets only; the Swift modules import them `internal`.
@@ -35,17 +37,29 @@ let package = Package(
             name: "MezhvedXMLDSig",
             dependencies: ["CLibXML2", "COpenSSL", "CMezhvedShims"]
         ),
-        // The thin command line over the library.
+        // Interagency documents: the format and its schemas, the agency directory, the production
+        // calendar, composing, validating and rendering requests, answers and receipts.
+        .target(
+            name: "MezhvedDocuments",
+            dependencies: ["MezhvedXMLDSig", "CLibXML2", "CMezhvedShims", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources")]
+        ),
+        // The thin command line over the libraries.
         .executableTarget(
             name: "mezhved",
             dependencies: [
                 "MezhvedXMLDSig",
+                "MezhvedDocuments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "MezhvedXMLDSigTests",
             dependencies: ["MezhvedXMLDSig"]
+        ),
+        .testTarget(
+            name: "MezhvedDocumentsTests",
+            dependencies: ["MezhvedDocuments", "MezhvedXMLDSig"]
         ),
     ]
 )

@@ -13,6 +13,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
         var buffer: UnsafeMutablePointer<UInt8>? = nil
         let length = i2d_X509(x509, &buffer)
         guard length > 0, let buffer else {
+            X509_free(x509)  // deinit does not run for a half-initialised object
             throw XMLDSigError(.certificateUnusable, "a certificate could not be encoded", openSSLErrors: drainOpenSSLErrors())
         }
         self.der = Array(UnsafeBufferPointer(start: buffer, count: Int(length)))

@@ -19,7 +19,9 @@ public final class TrustStore: @unchecked Sendable {
         guard let store = X509_STORE_new() else {
             throw XMLDSigError(.internalFailure, "OpenSSL could not create a certificate store", openSSLErrors: drainOpenSSLErrors())
         }
-        self.store = store
+        // Until every property is set, a throw would skip deinit: free the store here then.
+        var complete = false
+        defer { if !complete { X509_STORE_free(store) } }
         var anchors: [Certificate] = []
         var seen = Set<String>()
         for directory in directories {
@@ -96,8 +98,10 @@ public final class TrustStore: @unchecked Sendable {
                 .trustStoreUnusable, "no CA certificate was found in \(directories.joined(separator: ", "))",
                 hint: "give folders holding the trusted CA certificates as PEM files")
         }
+        self.store = store
         self.anchors = anchors
         self.crlCount = crls
+        complete = true
     }
 
     /// The result of building and checking a certificate path.

@@ -1,0 +1,64 @@
+/// The one error type of the documents module: a problem that stops composing, validating or
+/// rendering an interagency document. A document that breaks the schema or the regulations is
+/// reported with every problem at once (``DocumentProblem``), not one at a time.
+public struct DocumentError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of problem it is.
+    public enum Code: String, Sendable, Equatable, CaseIterable {
+        /// A data file (form, directory, calendar) could not be read.
+        case unreadableInput = "unreadable-input"
+        /// A form, directory or calendar file is not valid JSON/YAML of the expected shape.
+        case malformedData = "malformed-data"
+        /// The document or form breaks the schema or the regulations; `problems` lists them all.
+        case invalidDocument = "invalid-document"
+        /// The production calendar does not cover a year that is needed.
+        case calendarNotCovered = "calendar-not-covered"
+        /// An agency is not in the directory, or does not take part in the named regulation.
+        case unknownAgency = "unknown-agency"
+        /// A schema shipped with mezhved could not be loaded (an installation problem).
+        case schemaUnavailable = "schema-unavailable"
+    }
+
+    public let code: Code
+    /// What went wrong, naming the input.
+    public let message: String
+    /// What the user can do about it.
+    public let hint: String?
+    /// Every problem found, for `invalidDocument`.
+    public let problems: [DocumentProblem]
+
+    public init(_ code: Code, _ message: String, hint: String? = nil, problems: [DocumentProblem] = []) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.problems = problems
+    }
+
+    public var description: String {
+        var text = message
+        if let hint { text += " — \(hint)" }
+        for problem in problems { text += "\n  \(problem)" }
+        return text
+    }
+}
+
+/// One problem of a document or form: where (a field path such as `request.compiler.phone` or an
+/// XML path with its line) and what is wrong.
+public struct DocumentProblem: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// The field's path in the form, or the element's path in the XML document.
+    public let path: String
+    /// What is wrong, in words a clerk understands.
+    public let message: String
+    /// The line in the XML document, when known.
+    public let line: Int?
+
+    public init(path: String, message: String, line: Int? = nil) {
+        self.path = path
+        self.message = message
+        self.line = line
+    }
+
+    public var description: String {
+        if let line { return "\(path) (line \(line)): \(message)" }
+        return "\(path): \(message)"
+    }
+}
