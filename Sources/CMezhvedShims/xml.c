@@ -5,14 +5,43 @@
 #include <string.h>
 #include <stdio.h>
 
+#include <limits.h>
+#include <stdlib.h>
+#include <pthread.h>
+
+/* The one folder external resources may come from: mezhved's own XML schemas (for xs:include).
+ * Everything else - external DTDs, entities, network resources - is refused. */
+static char mz_allowed_folder[PATH_MAX];
+static pthread_mutex_t mz_allowed_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static xmlParserInputPtr mz_refuse_entity(const char *url, const char *id, xmlParserCtxtPtr ctxt) {
-    (void)url; (void)id; (void)ctxt;
-    return NULL;
+    (void)id;
+    if (url == NULL) return NULL;
+    const char *path = url;
+    if (strncmp(path, "file://", 7) == 0) path += 7;
+    if (path[0] != '/') return NULL;
+    char resolved[PATH_MAX];
+    if (realpath(path, resolved) == NULL) return NULL;
+    pthread_mutex_lock(&mz_allowed_lock);
+    size_t n = strlen(mz_allowed_folder);
+    int allowed = n > 0 && strncmp(resolved, mz_allowed_folder, n) == 0 && resolved[n] == '/';
+    pthread_mutex_unlock(&mz_allowed_lock);
+    if (!allowed) return NULL;
+    return xmlNewInputFromFile(ctxt, resolved);
 }
 
 void mz_xml_global_init(void) {
     xmlInitParser();
     xmlSetExternalEntityLoader(mz_refuse_entity);
+}
+
+int mz_xml_allow_folder(const char *folder) {
+    char resolved[PATH_MAX];
+    if (realpath(folder, resolved) == NULL) return 0;
+    pthread_mutex_lock(&mz_allowed_lock);
+    snprintf(mz_allowed_folder, sizeof(mz_allowed_folder), "%s", resolved);
+    pthread_mutex_unlock(&mz_allowed_lock);
+    return 1;
 }
 
 /* Marks the context as having met a DOCTYPE and stops the parser before the internal subset's

@@ -1,8 +1,8 @@
-internal import CLibXML2
+package import CLibXML2
 internal import CMezhvedShims
 import Foundation
 
-typealias XMLNodePointer = UnsafeMutablePointer<xmlNode>
+package typealias XMLNodePointer = UnsafeMutablePointer<xmlNode>
 
 /// Limits applied to every document before anything else looks at it.
 public struct XMLParsingLimits: Sendable, Equatable {
@@ -21,11 +21,12 @@ public struct XMLParsingLimits: Sendable, Equatable {
     }
 }
 
-/// A parsed XML document: the one owner of a libxml2 `xmlDoc`, freed in `deinit`.
-final class XMLTree {
-    let doc: xmlDocPtr
+/// A parsed XML document: the one owner of a libxml2 `xmlDoc`, freed in `deinit`. Visible to the
+/// package's other modules (documents), never public: C types stay inside the package.
+package final class XMLTree {
+    package let doc: xmlDocPtr
     /// The name of the input, for messages (a path or "standard input").
-    let sourceName: String
+    package let sourceName: String
 
     private init(doc: xmlDocPtr, sourceName: String) {
         self.doc = doc
@@ -35,7 +36,7 @@ final class XMLTree {
     deinit { xmlFreeDoc(doc) }
 
     /// Parses `bytes` with DTDs, entities and network access refused, then checks the limits.
-    static func parse(_ bytes: [UInt8], sourceName: String, limits: XMLParsingLimits) throws -> XMLTree {
+    package static func parse(_ bytes: [UInt8], sourceName: String, limits: XMLParsingLimits) throws -> XMLTree {
         CryptoRuntime.ready()
         guard bytes.count <= limits.maxBytes else {
             throw XMLDSigError(
@@ -109,10 +110,10 @@ final class XMLTree {
         }
     }
 
-    var root: XMLNodePointer { xmlDocGetRootElement(doc)! }
+    package var root: XMLNodePointer { xmlDocGetRootElement(doc)! }
 
     /// Serializes the document as UTF-8 with an XML declaration, keeping every byte of content.
-    func serialized() -> [UInt8] {
+    package func serialized() -> [UInt8] {
         var memory: UnsafeMutablePointer<xmlChar>?
         var size: Int32 = 0
         xmlDocDumpMemoryEnc(doc, &memory, &size, "UTF-8")
@@ -122,7 +123,7 @@ final class XMLTree {
     }
 
     /// Every element in document order, depth first.
-    func forEachElement(from start: XMLNodePointer? = nil, _ body: (XMLNodePointer) throws -> Void) rethrows {
+    package func forEachElement(from start: XMLNodePointer? = nil, _ body: (XMLNodePointer) throws -> Void) rethrows {
         var stack: [XMLNodePointer] = [start ?? root]
         while let node = stack.popLast() {
             try body(node)
@@ -138,15 +139,15 @@ final class XMLTree {
 }
 
 extension UnsafeMutablePointer where Pointee == xmlNode {
-    var localName: String { pointee.name.map { String(cString: $0) } ?? "" }
-    var namespaceURI: String? { pointee.ns?.pointee.href.map { String(cString: $0) } }
+    package var localName: String { pointee.name.map { String(cString: $0) } ?? "" }
+    package var namespaceURI: String? { pointee.ns?.pointee.href.map { String(cString: $0) } }
 
-    func isElement(_ name: String, namespace: String) -> Bool {
+    package func isElement(_ name: String, namespace: String) -> Bool {
         pointee.type == XML_ELEMENT_NODE && localName == name && namespaceURI == namespace
     }
 
     /// The element children, in order.
-    var elementChildren: [XMLNodePointer] {
+    package var elementChildren: [XMLNodePointer] {
         var result: [XMLNodePointer] = []
         var child = pointee.children
         while let c = child {
@@ -157,21 +158,21 @@ extension UnsafeMutablePointer where Pointee == xmlNode {
     }
 
     /// The value of an attribute without a namespace, or nil.
-    func attribute(_ name: String) -> String? {
+    package func attribute(_ name: String) -> String? {
         guard let value = xmlGetNoNsProp(self, name) else { return nil }
         defer { mz_xml_free(value) }
         return String(cString: value)
     }
 
     /// The text content (all descendant text), or "".
-    var textContent: String {
+    package var textContent: String {
         guard let value = xmlNodeGetContent(self) else { return "" }
         defer { mz_xml_free(value) }
         return String(cString: value)
     }
 
     /// Whether `ancestor` is this node or one of its ancestors.
-    func isInside(_ ancestor: XMLNodePointer) -> Bool {
+    package func isInside(_ ancestor: XMLNodePointer) -> Bool {
         var current: XMLNodePointer? = self
         while let c = current {
             if c == ancestor { return true }
@@ -181,7 +182,7 @@ extension UnsafeMutablePointer where Pointee == xmlNode {
     }
 
     /// A readable location such as `/Request/Body[2]` with the line number.
-    var path: String {
+    package var path: String {
         var parts: [String] = []
         var current: XMLNodePointer? = self
         while let c = current, c.pointee.type == XML_ELEMENT_NODE {
@@ -205,5 +206,5 @@ extension UnsafeMutablePointer where Pointee == xmlNode {
         return "/" + parts.reversed().joined(separator: "/")
     }
 
-    var line: Int { Int(xmlGetLineNo(self)) }
+    package var line: Int { Int(xmlGetLineNo(self)) }
 }

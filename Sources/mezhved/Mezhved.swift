@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedDocuments
 import MezhvedXMLDSig
 
 @main
@@ -9,7 +10,10 @@ struct Mezhved: ParsableCommand {
         abstract: "Signs and verifies interagency XML documents (XMLDSig with GOST R 34.10-2012, RSA, ECDSA).",
         discussion: "Exit codes are listed in docs/cli.md and by `mezhved exit-codes`.",
         version: "0.1.0",
-        subcommands: [Sign.self, Verify.self, Bench.self, ExitCodes.self]
+        subcommands: [
+            Sign.self, Verify.self, RequestCommand.self, AnswerCommand.self, ReceiptCommand.self, Validate.self, Render.self, Bench.self,
+            ExitCodes.self,
+        ]
     )
 
     /// Runs the command, mapping every failure to its exit code in one place.
@@ -19,6 +23,9 @@ struct Mezhved: ParsableCommand {
             try command.run()
         } catch let error as XMLDSigError {
             Output.error(error.description)
+            Foundation.exit(ExitCode.forError(error).rawValue)
+        } catch let error as DocumentError {
+            printProblems(error)
             Foundation.exit(ExitCode.forError(error).rawValue)
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
@@ -40,8 +47,18 @@ extension ExitCode {
     static let unusableKeyMaterial = ExitCode(4)
     /// The machine lacks something mezhved needs (OpenSSL's GOST engine).
     static let environment = ExitCode(5)
+    /// A document or form breaks its schema or the regulations (every problem is listed).
+    static let documentInvalid = ExitCode(6)
     /// A bug or an unexpected library failure.
     static let internalFailure = ExitCode(70)
+
+    static func forError(_ error: DocumentError) -> ExitCode {
+        switch error.code {
+        case .unreadableInput, .malformedData: return .unusableInput
+        case .invalidDocument, .calendarNotCovered, .unknownAgency: return .documentInvalid
+        case .schemaUnavailable: return .environment
+        }
+    }
 
     static func forError(_ error: XMLDSigError) -> ExitCode {
         switch error.code {
@@ -76,7 +93,8 @@ struct ExitCodes: ParsableCommand {
             2   signature indeterminate (untrusted, expired or revoked signer, revocation unknown)
             3   unusable document (unreadable, not well-formed, DTD/entities, over a limit, no signature)
             4   unusable key, certificate, trust store or CRL, or an algorithm that does not fit
-            5   missing system support (OpenSSL's GOST engine)
+            5   missing system support (OpenSSL's GOST engine, mezhved's schemas)
+            6   document invalid: breaks its schema or the regulations (every problem listed)
             64  usage error (wrong options)
             70  internal failure
             """)

@@ -19,6 +19,10 @@ typedef struct mz_parse_failure {
 /// that refuses everything (a backstop: DTDs are refused before they are read anyway).
 void mz_xml_global_init(void);
 
+/// Lets the external-entity loader read files below `folder` (mezhved's own XML schemas, whose
+/// `xs:include`s go through it); everything else stays refused. Returns 1 on success.
+int mz_xml_allow_folder(const char *folder);
+
 /// Parses `size` bytes with the given libxml2 options; a DOCTYPE stops the parse at once.
 /// Returns NULL on failure and fills `failure`.
 xmlDocPtr mz_xml_parse_memory(const char *buffer, int size, const char *url, int options,

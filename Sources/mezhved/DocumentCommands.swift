@@ -1,0 +1,354 @@
+import ArgumentParser
+import Foundation
+import MezhvedDocuments
+import MezhvedXMLDSig
+
+/// Where the directory and the calendar come from, and how an uncovered year is treated.
+struct ContextOptions: ParsableArguments {
+    @Option(help: "An agency directory file (JSON) to use instead of the bundled one.")
+    var directory: String?
+
+    @Option(help: "A regulations file (JSON) to go with --directory.")
+    var regulations: String?
+
+    @Option(help: "A production calendar file (JSON) adding or replacing years of the bundled one (for example 2027).")
+    var calendar: String?
+
+    @Option(
+        name: .customLong("calendar-fallback"),
+        help: "For a year the calendar does not cover: none (an error, the default) or labour-code (Labour Code art. 112 rules).")
+    var calendarFallback: String = "none"
+
+    func validate() throws {
+        if ProductionCalendar.Fallback(rawValue: calendarFallback) == nil {
+            throw ValidationError("--calendar-fallback must be none or labour-code")
+        }
+        if regulations != nil && directory == nil {
+            throw ValidationError("--regulations goes with --directory")
+        }
+    }
+
+    func context() throws -> DocumentContext {
+        let directory =
+            try self.directory.map { try AgencyDirectory.load(agencies: $0, regulations: regulations) } ?? AgencyDirectory.bundled()
+        var calendar = try ProductionCalendar.bundled()
+        if let path = self.calendar { calendar = calendar.merging(try ProductionCalendar.load(contentsOf: path)) }
+        return DocumentContext(
+            directory: directory, calendar: calendar, fallback: ProductionCalendar.Fallback(rawValue: calendarFallback) ?? .none)
+    }
+}
+
+/// How to sign a composed document (optional).
+struct SigningOptionGroup: ParsableArguments {
+    @Option(help: "Sign with this private key (PEM); without it the document is written unsigned.")
+    var key: String?
+
+    @Option(help: "The signer's certificate (with --key).")
+    var cert: String?
+
+    @Option(help: "Intermediate CA certificates to include in KeyInfo (with --key).")
+    var chain: String?
+
+    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding an encrypted key's passphrase.")
+    var passphraseEnv: String?
+
+    @Option(name: .customLong("passphrase-file"), help: "File holding an encrypted key's passphrase.")
+    var passphraseFile: String?
+
+    func validate() throws {
+        if (key == nil) != (cert == nil) { throw ValidationError("--key and --cert go together") }
+        if passphraseEnv != nil && passphraseFile != nil { throw ValidationError("give --passphrase-env or --passphrase-file, not both") }
+        if let passphraseEnv, ProcessInfo.processInfo.environment[passphraseEnv] == nil {
+            throw ValidationError("the environment variable \(passphraseEnv) named by --passphrase-env is not set")
+        }
+    }
+
+    /// Signs `bytes` (whole document, enveloped) when a key was given.
+    func signIfAsked(_ bytes: [UInt8], name: String) throws -> [UInt8] {
+        guard let key, let cert else { return bytes }
+        var passphrase: [UInt8]?
+        if let passphraseEnv { passphrase = Array((ProcessInfo.processInfo.environment[passphraseEnv] ?? "").utf8) }
+        if let passphraseFile {
+            let data = try readInput(passphraseFile).bytes
+            passphrase = Array(data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first ?? [])
+        }
+        let signingKey = try SigningKey.load(contentsOf: key, passphrase: passphrase)
+        let certificates = try Certificate.load(contentsOf: cert)
+        let chainCertificates = try chain.map { try Certificate.load(contentsOf: $0) } ?? []
+        let signer = try XMLSigner(
+            key: signingKey, certificate: certificates[0], chain: Array(certificates.dropFirst()) + chainCertificates,
+            certificateSource: cert)
+        return try signer.sign(bytes, sourceName: name)
+    }
+}
+
+func writeDocument(_ bytes: [UInt8], to output: String?) throws {
+    if let output { try writeOutput(bytes, to: output) } else { FileHandle.standardOutput.write(Data(bytes)) }
+}
+
+func printProblems(_ error: DocumentError) {
+    Output.error(error.message + (error.hint.map { " — \($0)" } ?? ""))
+    for problem in error.problems { FileHandle.standardError.write(Data("  - \(problem)\n".utf8)) }
+}
+
+struct RequestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request", abstract: "Composes interagency requests.", subcommands: [NewRequest.self])
+}
+
+struct NewRequest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new",
+        abstract: "Composes a request from a form file (YAML or JSON) on the sender's letterhead.",
+        discussion: """
+            The form names the sender and recipient by their directory ids, the registration number and date, \
+            the legal basis, what is requested, the compiler and the people concerned; see docs/documents.md. \
+            The response deadline defaults to 10 working days after the registration date. Every problem is \
+            listed at once, with the field's path (exit code 6).
+            """)
+
+    @Option(help: "The form file (YAML or JSON).")
+    var form: String
+
+    @Option(name: .shortAndLong, help: "Where to write the request (default: standard output). Written 0600.")
+    var output: String?
+
+    @OptionGroup var context: ContextOptions
+    @OptionGroup var signing: SigningOptionGroup
+
+    func run() throws {
+        let (bytes, name) = try readInput(form)
+        let composer = DocumentComposer(context: try context.context())
+        let request = try composer.request(form: bytes, source: name)
+        let xml = try composer.xml(.request(request))
+        try writeDocument(try signing.signIfAsked(xml, name: name), to: output)
+    }
+}
+
+struct AnswerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "answer", abstract: "Composes answers to interagency requests.", subcommands: [NewAnswer.self])
+}
+
+struct NewAnswer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new",
+        abstract: "Composes the answer to a request from a form file: the documents provided, or a reasoned refusal.")
+
+    @Option(help: "The request being answered (its XML).")
+    var request: String
+
+    @Option(help: "The form file (YAML or JSON).")
+    var form: String
+
+    @Option(name: .shortAndLong, help: "Where to write the answer (default: standard output). Written 0600.")
+    var output: String?
+
+    @OptionGroup var context: ContextOptions
+    @OptionGroup var signing: SigningOptionGroup
+
+    func run() throws {
+        let documentContext = try context.context()
+        let (requestBytes, requestName) = try readInput(request)
+        guard case .request(let original) = try DocumentValidator(context: documentContext).read(requestBytes, sourceName: requestName)
+        else {
+            throw DocumentError(.invalidDocument, "\(requestName) is not a request", hint: "give the request being answered")
+        }
+        let (bytes, name) = try readInput(form)
+        let composer = DocumentComposer(context: documentContext)
+        let answer = try composer.answer(
+            to: original, form: bytes, source: name, baseDirectory: (form as NSString).deletingLastPathComponent)
+        let xml = try composer.xml(.answer(answer))
+        try writeDocument(try signing.signIfAsked(xml, name: name), to: output)
+    }
+}
+
+struct ReceiptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receipt", abstract: "Composes receipts for received documents.", subcommands: [NewReceipt.self])
+}
+
+struct NewReceipt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new", abstract: "Acknowledges a received request or answer: accepted with its incoming number, or rejected.")
+
+    @Option(help: "The received document (its XML).")
+    var document: String
+
+    @Option(name: .customLong("incoming-number"), help: "The incoming registration number given to the document (accepts it).")
+    var incomingNumber: String?
+
+    @Option(name: .customLong("incoming-date"), help: "The incoming registration date (default: today).")
+    var incomingDate: String?
+
+    @Option(help: "Reject the document, with this reason.")
+    var reject: String?
+
+    @Option(name: .shortAndLong, help: "Where to write the receipt (default: standard output).")
+    var output: String?
+
+    @OptionGroup var context: ContextOptions
+    @OptionGroup var signing: SigningOptionGroup
+
+    func validate() throws {
+        if (incomingNumber == nil) == (reject == nil) {
+            throw ValidationError("give either --incoming-number (the document is accepted) or --reject REASON")
+        }
+        if let incomingDate, CalendarDay(iso: incomingDate) == nil {
+            throw ValidationError("--incoming-date \(incomingDate) is not a date such as 2026-03-03")
+        }
+    }
+
+    func run() throws {
+        let documentContext = try context.context()
+        let (bytes, name) = try readInput(document)
+        let received = try DocumentValidator(context: documentContext).read(bytes, sourceName: name)
+        let now = Date()
+        let outcome: ReceiptOutcome
+        if let incomingNumber {
+            let today = CalendarDay(
+                iso: ISO8601DateFormatter.string(
+                    from: now, timeZone: TimeZone(identifier: "Europe/Moscow")!, formatOptions: [.withFullDate]))!
+            outcome = .accepted(incomingNumber: incomingNumber, incomingDate: incomingDate.flatMap(CalendarDay.init(iso:)) ?? today)
+        } else {
+            outcome = .rejected(reason: reject ?? "")
+        }
+        let digest = try XMLCanonicalization.digest(bytes, algorithm: .streebog256)
+        let composer = DocumentComposer(context: documentContext)
+        let receipt = try composer.receipt(
+            for: received, receivedAt: now, outcome: outcome,
+            digest: (DigestAlgorithm.streebog256.uri, Data(digest).base64EncodedString()))
+        let xml = try composer.xml(.receipt(receipt))
+        try writeDocument(try signing.signIfAsked(xml, name: name), to: output)
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Checks requests, answers and receipts against their schemas and the rules of the regulations.",
+        discussion: "Lists every problem with its place. Exit 0 when every document is valid, 6 when one is not, 3 when one is unusable.")
+
+    @Argument(help: "The documents (XML).")
+    var files: [String]
+
+    @Option(help: "For an answer: the request it answers, to match \"на № … от …\", sender and recipient.")
+    var request: String?
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    @OptionGroup var context: ContextOptions
+
+    func run() throws {
+        let validator = DocumentValidator(context: try context.context())
+        var original: InteragencyRequest?
+        if let request {
+            let (bytes, name) = try readInput(request)
+            guard case .request(let r) = try validator.read(bytes, sourceName: name) else {
+                throw DocumentError(.invalidDocument, "\(name) is not a request")
+            }
+            original = r
+        }
+        var worst: Int32 = 0
+        var results: [[String: Any]] = []
+        for file in files {
+            do {
+                let (bytes, name) = try readInput(file)
+                let report = try validator.validate(bytes, sourceName: name, request: original)
+                if json {
+                    results.append([
+                        "document": name, "kind": report.kind?.rawValue ?? NSNull(), "valid": report.isValid, "signed": report.isSigned,
+                        "problems": report.problems.map {
+                            ["path": $0.path, "message": $0.message, "line": $0.line ?? NSNull()] as [String: Any]
+                        },
+                    ])
+                } else if report.isValid {
+                    print("VALID: \(name) (\(report.kind?.rawValue ?? "?")\(report.isSigned ? ", signed" : ""))")
+                } else {
+                    print("INVALID: \(name) (\(report.kind?.rawValue ?? "unknown kind")): \(report.problems.count) problem(s)")
+                    for problem in report.problems { print("  - \(problem)") }
+                }
+                if !report.isValid { worst = max(worst, ExitCode.documentInvalid.rawValue) }
+            } catch let error as XMLDSigError {
+                Output.error(error.description)
+                worst = max(worst, ExitCode.forError(error).rawValue)
+                if json { results.append(["document": file, "valid": false, "error": error.message]) }
+            }
+        }
+        if json {
+            let object: Any = files.count == 1 ? results[0] : results
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+        if worst != 0 { throw ExitCode(worst) }
+    }
+}
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Renders a request, answer or receipt as an HTML page laid out like the paper form on letterhead.",
+        discussion: """
+            A signed document gets the mark of its electronic signature (certificate number, owner, validity) with \
+            the result of verifying it against --trust folders; without --trust the mark says it was not checked.
+            """)
+
+    @Argument(help: "The document (XML).")
+    var file: String
+
+    @Option(name: .shortAndLong, help: "Where to write the HTML (default: standard output).")
+    var output: String?
+
+    @Option(name: .customLong("trust"), help: "Trusted CA folders to verify the signature with; may be repeated.")
+    var trust: [String] = []
+
+    @Option(name: .customLong("crl"), help: "CRL files for the verification; may be repeated.")
+    var crl: [String] = []
+
+    @Flag(name: .customLong("redact-personal-data"), help: "Leave the personal data out of the page.")
+    var redactPersonalData = false
+
+    @OptionGroup var context: ContextOptions
+
+    func run() throws {
+        let (bytes, name) = try readInput(file)
+        let validator = DocumentValidator(context: try context.context())
+        let report = try validator.validate(bytes, sourceName: name)
+        guard let document = report.parsed else {
+            throw DocumentError(
+                .invalidDocument, "\(name) cannot be rendered: \(report.problems.count) problem(s)", hint: "run `mezhved validate \(name)`",
+                problems: report.problems)
+        }
+        if !report.problems.isEmpty {
+            Output.warning("\(name) breaks \(report.problems.count) rule(s); rendering it anyway (see `mezhved validate`)")
+        }
+        var mark: SignatureMark?
+        if report.isSigned {
+            mark = try signatureMark(bytes, name: name)
+        }
+        let html = DocumentRenderer.html(document, signature: mark, redactPersonalData: redactPersonalData)
+        try writeDocument(Array(html.utf8), to: output)
+    }
+
+    func signatureMark(_ bytes: [UInt8], name: String) throws -> SignatureMark? {
+        if !trust.isEmpty {
+            let verifier = SignatureVerifier(
+                trustStore: try TrustStore(directories: trust, crlFiles: crl), policy: VerificationPolicy(retainSignedContent: false))
+            let report = try verifier.verify(bytes, sourceName: name)
+            guard let signer = report.signer else { return nil }
+            return SignatureMark(
+                certificateSerial: signer.serialNumber, owner: signer.commonName ?? signer.subject, organization: signer.organization,
+                validFrom: signer.notBefore, validTo: signer.notAfter, verification: report.status.rawValue.uppercased(),
+                details: report.problems.map(\.message), checkedAt: report.validationTime)
+        }
+        // Not verified: show the certificate from KeyInfo as it is, marked as not checked.
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let start = text.range(of: "X509Certificate>"), let end = text.range(of: "</", range: start.upperBound..<text.endIndex),
+            let der = Data(base64Encoded: String(text[start.upperBound..<end.lowerBound]).filter { !$0.isWhitespace }),
+            let certificate = try? Certificate(der: [UInt8](der), source: name)
+        else { return nil }
+        return SignatureMark(
+            certificateSerial: certificate.serialNumber, owner: certificate.commonName ?? certificate.subject,
+            organization: certificate.organization, validFrom: certificate.notBefore, validTo: certificate.notAfter,
+            verification: "NOT CHECKED", details: ["не проверялась: не указаны доверенные сертификаты (--trust)"])
+    }
+}
