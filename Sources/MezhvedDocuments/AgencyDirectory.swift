@@ -254,7 +254,7 @@ public struct AgencyDirectory: Sendable {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw DocumentError(
-                .malformedData, "directory file \"\(path)\" is malformed: \(describe(error))",
+                .malformedData, "directory file \"\(path)\" is malformed: \(describe(error, data: data))",
                 hint: "see docs/directory.md for the format")
         } catch {
             throw DocumentError(.malformedData, "directory file \"\(path)\" is malformed: \(error)")
@@ -280,7 +280,7 @@ public struct AgencyDirectory: Sendable {
     }
 
     /// A decoding error in words: where (`agencies[3].letterhead.email`) and what.
-    private static func describe(_ error: DecodingError) -> String {
+    private static func describe(_ error: DecodingError, data: Data) -> String {
         switch error {
         case .keyNotFound(let key, let context):
             return "\(fieldPath(context.codingPath + [key])): missing field \"\(key.stringValue)\""
@@ -289,13 +289,30 @@ public struct AgencyDirectory: Sendable {
         case .valueNotFound(let type, let context):
             return "\(fieldPath(context.codingPath)): expected \(typeName(type)), found null"
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                let reason = context.underlyingError.map { " (\(($0 as NSError).userInfo[NSDebugDescriptionErrorKey] ?? $0))" } ?? ""
-                return "not valid JSON: \(context.debugDescription)\(reason)"
-            }
+            if context.codingPath.isEmpty { return "not valid JSON: \(syntaxProblem(in: data))" }
             return "\(fieldPath(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
+        }
+    }
+
+    /// Where the JSON syntax breaks, from JSONSerialization ("Invalid value around character 15"),
+    /// with the character offset turned into a line and column.
+    private static func syntaxProblem(in data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "it cannot be decoded"
+        } catch {
+            var detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+            while detail.hasSuffix(".") { detail.removeLast() }
+            guard let range = detail.range(of: "character "),
+                let offset = Int(detail[range.upperBound...].prefix { $0.isNumber }), offset <= data.count
+            else { return detail }
+            let before = data.prefix(offset)
+            let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+            let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? before.startIndex
+            let column = String(decoding: before[lineStart...], as: UTF8.self).count + 1
+            return "\(detail) (line \(line), column \(column))"
         }
     }
 
@@ -371,7 +388,8 @@ public struct AgencyDirectory: Sendable {
         }
         if reference.number.isEmpty {
             return DocumentProblem(
-                path: path, message: "clause \"\(clause)\" of regulation \(regulationID) does not start with a clause number such as \"2.2.7\"")
+                path: path,
+                message: "clause \"\(clause)\" of regulation \(regulationID) does not start with a clause number such as \"2.2.7\"")
         }
         guard let found = regulation.clause(matching: clause) else {
             return DocumentProblem(
@@ -479,7 +497,9 @@ public struct AgencyDirectory: Sendable {
             where value.trimmingCharacters(in: .whitespaces).isEmpty {
                 add("\(at).\(field)", "\(name): \(field) is empty")
             }
-            if regulation.shortTitle.trimmingCharacters(in: .whitespaces).isEmpty { add("\(at).shortTitle", "\(name): shortTitle is empty") }
+            if regulation.shortTitle.trimmingCharacters(in: .whitespaces).isEmpty {
+                add("\(at).shortTitle", "\(name): shortTitle is empty")
+            }
             if !Self.isISODate(regulation.date) {
                 add("\(at).date", "\(name): date \"\(regulation.date)\" is not a calendar date written as YYYY-MM-DD")
             }
@@ -491,7 +511,9 @@ public struct AgencyDirectory: Sendable {
                 }
             }
             if let days = regulation.responseDeadlineWorkingDays, days <= 0 {
-                add("\(at).responseDeadlineWorkingDays", "\(name): the response deadline must be a positive number of working days, not \(days)")
+                add(
+                    "\(at).responseDeadlineWorkingDays",
+                    "\(name): the response deadline must be a positive number of working days, not \(days)")
             }
             var clauseNumbers: Set<String> = []
             for (clauseIndex, clause) in regulation.clauses.enumerated() {
@@ -527,7 +549,9 @@ public struct AgencyDirectory: Sendable {
             let name = "agency \"\(agency.id)\""
             // Identity.
             if !Self.isSlug(agency.id) {
-                add("\(at).id", "agency id \"\(agency.id)\" must be lower-case Latin letters and digits joined by hyphens, e.g. social-protection")
+                add(
+                    "\(at).id",
+                    "agency id \"\(agency.id)\" must be lower-case Latin letters and digits joined by hyphens, e.g. social-protection")
             } else if let first = seenIDs[agency.id] {
                 add("\(at).id", "duplicate agency id \"\(agency.id)\" (also agencies[\(first)])")
             } else {
@@ -567,9 +591,13 @@ public struct AgencyDirectory: Sendable {
                 if !agencyRegulations.insert(regulationID).inserted {
                     add("\(at).regulations", "\(name): regulation \(regulationID) is listed twice")
                 } else if regulation(id: regulationID) == nil {
-                    add("\(at).regulations", "\(name): unknown regulation \"\(regulationID)\" (known: \(Self.listing(regulations.map(\.id), limit: 5)))")
+                    add(
+                        "\(at).regulations",
+                        "\(name): unknown regulation \"\(regulationID)\" (known: \(Self.listing(regulations.map(\.id), limit: 5)))")
                 } else if let parentAgency, !parentAgency.regulations.contains(regulationID) {
-                    add("\(at).regulations", "\(name) takes part in regulation \(regulationID), but its parent \"\(parentAgency.id)\" does not")
+                    add(
+                        "\(at).regulations",
+                        "\(name) takes part in regulation \(regulationID), but its parent \"\(parentAgency.id)\" does not")
                 }
             }
             // Requisites. A branch shares the OGRN and INN of its institution and has its own KPP.
@@ -583,7 +611,9 @@ public struct AgencyDirectory: Sendable {
                     add("\(at).inn", "\(name) shares the OGRN of \"\(parentAgency.id)\" (a branch) but has another INN, \(agency.inn)")
                 }
                 if let parentAgency, parentAgency.kpp == agency.kpp {
-                    add("\(at).kpp", "\(name) shares the OGRN of \"\(parentAgency.id)\" (a branch) and must have its own KPP, not \(agency.kpp)")
+                    add(
+                        "\(at).kpp",
+                        "\(name) shares the OGRN of \"\(parentAgency.id)\" (a branch) and must have its own KPP, not \(agency.kpp)")
                 }
             } else if let first = seenOGRN[agency.ogrn] {
                 add("\(at).ogrn", "\(name): OGRN \(agency.ogrn) is also the OGRN of \"\(agencies[first].id)\"")
@@ -619,8 +649,12 @@ public struct AgencyDirectory: Sendable {
                 add("\(at).certificate", "\(name): certificate is empty; write null when the agency has no certificate")
             }
             if let head = agency.headOfficial {
-                if head.position.trimmingCharacters(in: .whitespaces).isEmpty { add("\(at).headOfficial.position", "\(name): head's position is empty") }
-                if head.name.trimmingCharacters(in: .whitespaces).isEmpty { add("\(at).headOfficial.name", "\(name): head's name is empty") }
+                if head.position.trimmingCharacters(in: .whitespaces).isEmpty {
+                    add("\(at).headOfficial.position", "\(name): head's position is empty")
+                }
+                if head.name.trimmingCharacters(in: .whitespaces).isEmpty {
+                    add("\(at).headOfficial.name", "\(name): head's name is empty")
+                }
             }
         }
         return problems

@@ -31,6 +31,14 @@ struct ContextOptions: ParsableArguments {
     func context() throws -> DocumentContext {
         let directory =
             try self.directory.map { try AgencyDirectory.load(agencies: $0, regulations: regulations) } ?? AgencyDirectory.bundled()
+        if let path = self.directory {
+            let problems = directory.consistencyProblems()
+            if !problems.isEmpty {
+                throw DocumentError(
+                    .malformedData, "the agency directory \(path) is inconsistent: \(problems.count) problem(s)",
+                    hint: "correct the entries named below", problems: problems)
+            }
+        }
         var calendar = try ProductionCalendar.bundled()
         if let path = self.calendar { calendar = calendar.merging(try ProductionCalendar.load(contentsOf: path)) }
         return DocumentContext(
