@@ -6,6 +6,7 @@ import MezhvedXMLDSig
 /// key in the same run. Figures and the machine go into docs/benchmarks.md.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Measures signing and verifying throughput beside raw OpenSSL (see docs/benchmarks.md).",
         discussion: """
             For each key type: documents signed and verified per second on one core (bytes in, parse, \

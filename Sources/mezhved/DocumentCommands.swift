@@ -233,6 +233,7 @@ struct NewReceipt: ParsableCommand {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Checks requests, answers and receipts against their schemas and the rules of the regulations.",
         discussion: "Lists every problem with its place. Exit 0 when every document is valid, 6 when one is not, 3 when one is unusable.")
 
@@ -294,6 +295,7 @@ struct Validate: ParsableCommand {
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Renders a request, answer or receipt as an HTML page laid out like the paper form on letterhead.",
         discussion: """
             A signed document gets the mark of its electronic signature (certificate number, owner, validity) with \

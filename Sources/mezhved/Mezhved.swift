@@ -191,3 +191,13 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         return true
     }
 }
+
+/// Runs `body` for 0..<count on all cores and returns the results in order.
+func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+    results.initialize(repeating: nil)
+    defer { results.deallocate() }
+    nonisolated(unsafe) let slots = results
+    DispatchQueue.concurrentPerform(iterations: count) { index in slots[index] = body(index) }
+    return results.map { $0! }
+}

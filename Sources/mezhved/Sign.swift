@@ -4,6 +4,7 @@ import MezhvedXMLDSig
 
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sign",
         abstract: "Adds an enveloped XML signature to a document.",
         discussion: """
             The signature covers the whole document (URI="") unless --reference-id names one element. \
@@ -12,8 +13,8 @@ struct Sign: ParsableCommand {
             environment variable (--passphrase-env) or a file (--passphrase-file), never from the command line.
             """)
 
-    @Argument(help: "The XML document to sign, or - for standard input.")
-    var file: String
+    @Argument(help: "The XML document(s) to sign, or - for standard input. Several documents need --output-dir.")
+    var files: [String]
 
     @Option(help: "The signer's private key (PEM, PKCS#8 or traditional; may be encrypted).")
     var key: String
@@ -29,6 +30,11 @@ struct Sign: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "Where to write the signed document (default: standard output). Written 0600.")
     var output: String?
+
+    @Option(
+        name: .customLong("output-dir"),
+        help: "Batch mode: sign every document given into this folder, under the same file names, using all cores.")
+    var outputDir: String?
 
     @Option(help: "Signature algorithm URI, to override the one that follows the key.")
     var algorithm: String?
@@ -49,6 +55,25 @@ struct Sign: ParsableCommand {
     var passphraseFile: String?
 
     func validate() throws {
+        if files.isEmpty { throw ValidationError("give the document(s) to sign") }
+        if output != nil && outputDir != nil { throw ValidationError("give either -o (one document) or --output-dir (a batch), not both") }
+        if files.count > 1 && outputDir == nil {
+            throw ValidationError("signing \(files.count) documents needs --output-dir DIR (each is written there under its own name)")
+        }
+        if outputDir != nil && files.contains("-") { throw ValidationError("standard input (-) cannot be part of a batch") }
+        if let outputDir {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--output-dir \(outputDir) is not an existing folder")
+            }
+            let target = URL(fileURLWithPath: outputDir).standardizedFileURL.resolvingSymlinksInPath().path
+            for file in files
+            where URL(fileURLWithPath: file).deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().path == target {
+                throw ValidationError("\(file) is already in --output-dir \(outputDir): signing it there would overwrite the original")
+            }
+            let names = files.map { ($0 as NSString).lastPathComponent }
+            if Set(names).count != names.count { throw ValidationError("two documents of the batch have the same file name") }
+        }
         if passphraseEnv != nil && passphraseFile != nil {
             throw ValidationError("give the passphrase either with --passphrase-env or with --passphrase-file, not both")
         }
@@ -104,16 +129,43 @@ struct Sign: ParsableCommand {
                 "the certificate \(cert) is not valid now (valid \(formatter.string(from: certificates[0].notBefore)) to "
                     + "\(formatter.string(from: certificates[0].notAfter))): verifiers will not accept this signature")
         }
-        let (bytes, name) = try readInput(file)
         let options = SigningOptions(
             referenceID: referenceID, signatureAlgorithm: algorithm.flatMap(SignatureAlgorithm.init(rawValue:)),
             digestAlgorithm: digest.flatMap(DigestAlgorithm.init(rawValue:)), canonicalization: canonicalization!,
             smevTransform: smev)
-        let signed = try signer.sign(bytes, sourceName: name, options: options)
-        if let output {
-            try writeOutput(signed, to: output)
-        } else {
-            FileHandle.standardOutput.write(Data(signed))
+        guard let outputDir else {
+            let (bytes, name) = try readInput(files[0])
+            let signed = try signer.sign(bytes, sourceName: name, options: options)
+            if let output {
+                try writeOutput(signed, to: output)
+            } else {
+                FileHandle.standardOutput.write(Data(signed))
+            }
+            return
         }
+        // Batch: every document is signed and written on its own; one failure does not stop the rest.
+        let inputs = files
+        let failures: [XMLDSigError?] = parallelMap(inputs.count) { index in
+            do {
+                let (bytes, name) = try readInput(inputs[index])
+                let signed = try signer.sign(bytes, sourceName: name, options: options)
+                try writeOutput(signed, to: (outputDir as NSString).appendingPathComponent((inputs[index] as NSString).lastPathComponent))
+                return nil
+            } catch let error as XMLDSigError {
+                return error
+            } catch {
+                return XMLDSigError(.internalFailure, "\(inputs[index]): \(error)")
+            }
+        }
+        var worst = ExitCode.success
+        for error in failures.compactMap({ $0 }) {
+            Output.error(error.description)
+            let code = ExitCode.forError(error)
+            if code.rawValue > worst.rawValue { worst = code }
+        }
+        let failed = failures.compactMap { $0 }.count
+        FileHandle.standardError.write(
+            Data("mezhved: signed \(inputs.count - failed) of \(inputs.count) documents into \(outputDir)\n".utf8))
+        if worst != .success { throw worst }
     }
 }

@@ -4,6 +4,7 @@ import MezhvedXMLDSig
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Verifies the XML signature of one or more documents against trusted CAs.",
         discussion: """
             Exit status 0 only when every document's signature is valid and its signer chains to a CA in \
@@ -72,14 +73,25 @@ struct Verify: ParsableCommand {
         let verifier = SignatureVerifier(trustStore: store, policy: policy, intermediates: intermediates)
         var worst = ExitCode.success
         var results: [JSONResult] = []
-        for file in files {
+        // Documents are verified on all cores; results are reported in the order given.
+        let inputs = files
+        let outcomes: [Result<VerificationReport, XMLDSigError>] = parallelMap(inputs.count) { index in
             do {
-                let (bytes, name) = try readInput(file)
-                let report = try verifier.verify(bytes, sourceName: name)
+                let (bytes, name) = try readInput(inputs[index])
+                return .success(try verifier.verify(bytes, sourceName: name))
+            } catch let error as XMLDSigError {
+                return .failure(error)
+            } catch {
+                return .failure(XMLDSigError(.internalFailure, "\(inputs[index]): \(error)"))
+            }
+        }
+        for (file, outcome) in zip(inputs, outcomes) {
+            switch outcome {
+            case .success(let report):
                 results.append(.report(report))
                 if !json { printText(report) }
                 worst = worse(worst, ExitCode.forStatus(report.status))
-            } catch let error as XMLDSigError {
+            case .failure(let error):
                 Output.error(error.description)
                 results.append(.unusable(document: file == "-" ? "standard input" : file, error: error))
                 worst = worse(worst, ExitCode.forError(error))

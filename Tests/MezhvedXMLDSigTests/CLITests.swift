@@ -174,6 +174,42 @@ struct CLITests {
         #expect(unsetEnv.stderr.contains("MZ_UNSET_VARIABLE"))
     }
 
+    @Test("batch signing into a folder: every good document is signed, a broken one is reported, the rest go on")
+    func batch() throws {
+        let inputs = dir.appendingPathComponent("inbox")
+        let outputs = dir.appendingPathComponent("signed")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for i in 0..<12 {
+            let path = inputs.appendingPathComponent("doc\(i).xml").path
+            try Data(Fixtures.request.replacingOccurrences(of: "Петров", with: "Петров\(i)").utf8).write(to: URL(fileURLWithPath: path))
+            paths.append(path)
+        }
+        let broken = inputs.appendingPathComponent("broken.xml").path
+        try Data("<a><b></a>".utf8).write(to: URL(fileURLWithPath: broken))
+        let result = try mezhved(
+            ["sign"] + paths + [
+                broken, "--key", Fixtures.gostSocial.key, "--cert", Fixtures.gostSocial.cert, "--chain", Fixtures.gostSocial.chain!,
+                "--output-dir", outputs.path,
+            ])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("broken.xml is not well-formed"))
+        #expect(result.stderr.contains("signed 12 of 13 documents"))
+        let signed = paths.map { outputs.appendingPathComponent(($0 as NSString).lastPathComponent).path }
+        let verified = try mezhved(["verify"] + signed + ["--trust", Fixtures.gostSocial.trust])
+        #expect(verified.status == 0, "\(verified.stdout)")
+        #expect(verified.stdout.components(separatedBy: "VALID: ").count - 1 == 12)
+        // Results come back in the order given.
+        #expect(verified.stdout.range(of: "doc0.xml")!.lowerBound < verified.stdout.range(of: "doc11.xml")!.lowerBound)
+        // A batch that would overwrite its originals is refused.
+        let overwrite = try mezhved([
+            "sign", paths[0], paths[1], "--key", Fixtures.rsa.key, "--cert", Fixtures.rsa.cert, "--output-dir", inputs.path,
+        ])
+        #expect(overwrite.status == 64)
+        #expect(overwrite.stderr.contains("would overwrite the original"))
+    }
+
     @Test("standard input and output, and several documents at once (worst status wins)")
     func streamsAndBatches() throws {
         let signed = try mezhved(["sign", "-", "--key", Fixtures.ecdsa.key, "--cert", Fixtures.ecdsa.cert], stdin: Fixtures.requestBytes)
