@@ -18,6 +18,12 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
         }
         self.der = Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
         CRYPTO_free(buffer, #fileID, #line)
+        var digest = [UInt8](repeating: 0, count: 32)
+        var digestLength: UInt32 = 0
+        EVP_Digest(der, der.count, &digest, &digestLength, EVP_sha256(), nil)
+        self.sha256Fingerprint = hexString(digest)
+        self.notBefore = Self.date(X509_get0_notBefore(x509))
+        self.notAfter = Self.date(X509_get0_notAfter(x509))
     }
 
     deinit { X509_free(x509) }
@@ -25,10 +31,13 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     /// Parses one DER certificate, or returns the one already parsed from the same bytes: parsing
     /// (public-key decoding above all) is costly in OpenSSL 3.0, and a gateway sees the same few
     /// signers and CAs in every document.
-    static func cached(der: [UInt8], source: String) throws -> Certificate {
-        if let hit = CertificateCache.shared.lookup(der) { return hit }
+    static func cached(base64 text: String, source: String) throws -> Certificate {
+        if let hit = CertificateCache.shared.lookup(text) { return hit }
+        guard let der = Base64.decode(text) else {
+            throw XMLDSigError(.certificateUnusable, "\(source) is not base64")
+        }
         let certificate = try Certificate(der: der, source: source)
-        CertificateCache.shared.store(certificate)
+        CertificateCache.shared.store(text, certificate)
         return certificate
     }
 
@@ -106,9 +115,9 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Start of validity.
-    public var notBefore: Date { Self.date(X509_get0_notBefore(x509)) }
+    public let notBefore: Date
     /// End of validity.
-    public var notAfter: Date { Self.date(X509_get0_notAfter(x509)) }
+    public let notAfter: Date
 
     /// The public key's family, or nil for one mezhved does not sign with.
     public var keyFamily: KeyFamily? {
@@ -123,12 +132,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// SHA-256 of the DER encoding, lowercase hex.
-    public var sha256Fingerprint: String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        EVP_Digest(der, der.count, &digest, &length, EVP_sha256(), nil)
-        return hexString(digest)
-    }
+    public let sha256Fingerprint: String
 
     /// Whether the key usage extension allows signing documents (digitalSignature or
     /// nonRepudiation); a certificate without the extension allows every use.
@@ -218,26 +222,27 @@ public struct CertificateSummary: Sendable, Codable, Equatable {
     }
 }
 
-/// A bounded, thread-safe cache of parsed certificates keyed by their DER encoding.
+/// A bounded, thread-safe cache of parsed certificates keyed by their base64 text as it stands in
+/// `KeyInfo` (so that a hit costs neither decoding nor parsing).
 final class CertificateCache: @unchecked Sendable {
     static let shared = CertificateCache(capacity: 512)
 
     private let lock = NSLock()
-    private var entries: [[UInt8]: Certificate] = [:]
+    private var entries: [String: Certificate] = [:]
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func lookup(_ der: [UInt8]) -> Certificate? {
+    func lookup(_ text: String) -> Certificate? {
         lock.lock()
         defer { lock.unlock() }
-        return entries[der]
+        return entries[text]
     }
 
-    func store(_ certificate: Certificate) {
+    func store(_ text: String, _ certificate: Certificate) {
         lock.lock()
         defer { lock.unlock() }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[certificate.der] = certificate
+        entries[text] = certificate
     }
 }

@@ -46,13 +46,21 @@ final class DigestContext {
 /// GOST engine (found by name once the engine is the default for digests).
 func messageDigest(_ algorithm: DigestAlgorithm) -> OpaquePointer? {
     switch algorithm {
-    case .sha256: return EVP_sha256()
-    case .sha384: return EVP_sha384()
-    case .sha512: return EVP_sha512()
+    case .sha256: return FetchedDigests.sha256 ?? EVP_sha256()
+    case .sha384: return FetchedDigests.sha384 ?? EVP_sha384()
+    case .sha512: return FetchedDigests.sha512 ?? EVP_sha512()
     case .sha1: return EVP_sha1()
     case .md5: return EVP_md5()
     case .streebog256, .streebog512: return EVP_get_digestbyname(algorithm.openSSLName)
     }
+}
+
+/// SHA-2 implementations fetched once from the default provider: OpenSSL 3 otherwise fetches
+/// one on every digest or signature initialisation. Kept for the life of the process.
+enum FetchedDigests {
+    nonisolated(unsafe) static let sha256 = EVP_MD_fetch(nil, "SHA256", nil)
+    nonisolated(unsafe) static let sha384 = EVP_MD_fetch(nil, "SHA384", nil)
+    nonisolated(unsafe) static let sha512 = EVP_MD_fetch(nil, "SHA512", nil)
 }
 
 /// Raw signature operations. The XMLDSig `SignatureValue` encodings:

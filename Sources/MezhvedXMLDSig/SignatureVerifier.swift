@@ -443,8 +443,9 @@ private struct Run {
         for item in keyInfo.elementChildren {
             if isDS(item, "X509Data") {
                 for entry in item.elementChildren where isDS(entry, "X509Certificate") {
-                    guard let der = Base64.decode(entry.textContent),
-                        let certificate = try? Certificate.cached(der: der, source: "X509Certificate at line \(entry.line)")
+                    guard
+                        let certificate = try? Certificate.cached(
+                            base64: entry.textContent, source: "X509Certificate at line \(entry.line)")
                     else {
                         fail(.keyInfo, "ds:X509Certificate at line \(entry.line) is not a readable certificate")
                         return nil

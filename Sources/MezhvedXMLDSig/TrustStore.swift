@@ -9,6 +9,8 @@ public final class TrustStore: @unchecked Sendable {
     public let anchors: [Certificate]
     /// How many CRLs were loaded.
     public let crlCount: Int
+    /// Paths already validated, by leaf and intermediates (see ``validate(_:untrusted:at:)``).
+    private let paths = ValidatedPathCache(capacity: 1024)
 
     deinit { X509_STORE_free(store) }
 
@@ -113,7 +115,22 @@ public final class TrustStore: @unchecked Sendable {
 
     /// Builds a path from `leaf` through the `untrusted` intermediates to an anchor and checks
     /// signatures, validity at `time`, CA constraints and, when CRLs were given, revocation.
+    ///
+    /// A path that validated once is remembered (without CRLs only): what OpenSSL checked of it —
+    /// signatures, CA constraints, key usage, path length — does not change with time, and the
+    /// validity periods, which do, are checked again at `time` on every use. Anything else, or a
+    /// remembered path that is not valid at `time`, goes through OpenSSL's full validation.
     func validate(_ leaf: Certificate, untrusted: [Certificate], at time: Date) -> PathResult {
+        let key = crlCount == 0 ? ([leaf.sha256Fingerprint] + untrusted.map(\.sha256Fingerprint).sorted()).joined(separator: ":") : nil
+        if let key, let chain = paths.lookup(key), chain.allSatisfy({ $0.notBefore <= time && time <= $0.notAfter }) {
+            return PathResult(chain: chain, failure: nil)
+        }
+        let result = validateWithOpenSSL(leaf, untrusted: untrusted, at: time)
+        if let key, result.failure == nil, !result.chain.isEmpty { paths.store(key, result.chain) }
+        return result
+    }
+
+    private func validateWithOpenSSL(_ leaf: Certificate, untrusted: [Certificate], at time: Date) -> PathResult {
         guard let context = X509_STORE_CTX_new() else {
             return PathResult(chain: [], failure: (-1, 0, "OpenSSL could not create a verification context"))
         }
@@ -164,4 +181,26 @@ private let crlTolerantCallback: X509_STORE_CTX_verify_cb = { ok, context in
         return 1
     }
     return ok
+}
+
+/// A bounded, thread-safe memory of validated certificate paths.
+private final class ValidatedPathCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: [Certificate]] = [:]
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func lookup(_ key: String) -> [Certificate]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[key]
+    }
+
+    func store(_ key: String, _ chain: [Certificate]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[key] = chain
+    }
 }

@@ -124,17 +124,35 @@ package final class XMLTree {
 
     /// Every element in document order, depth first.
     package func forEachElement(from start: XMLNodePointer? = nil, _ body: (XMLNodePointer) throws -> Void) rethrows {
-        var stack: [XMLNodePointer] = [start ?? root]
-        while let node = stack.popLast() {
-            try body(node)
-            var children: [XMLNodePointer] = []
-            var child = node.pointee.children
-            while let c = child {
-                if c.pointee.type == XML_ELEMENT_NODE { children.append(c) }
-                child = c.pointee.next
+        // Document order without a stack: down to the first child, else to the next sibling, else
+        // up until an ancestor (below the start) has a next sibling.
+        let top = start ?? root
+        var node: XMLNodePointer? = top
+        while let current = node {
+            try body(current)
+            if let child = Self.firstElement(current.pointee.children) {
+                node = child
+                continue
             }
-            stack.append(contentsOf: children.reversed())
+            var climb: XMLNodePointer? = current
+            node = nil
+            while let c = climb, c != top {
+                if let sibling = Self.firstElement(c.pointee.next) {
+                    node = sibling
+                    break
+                }
+                climb = c.pointee.parent
+            }
         }
+    }
+
+    private static func firstElement(_ start: XMLNodePointer?) -> XMLNodePointer? {
+        var node = start
+        while let n = node {
+            if n.pointee.type == XML_ELEMENT_NODE { return n }
+            node = n.pointee.next
+        }
+        return nil
     }
 }
 
