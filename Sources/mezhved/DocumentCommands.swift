@@ -74,13 +74,8 @@ struct SigningOptionGroup: ParsableArguments {
     /// Signs `bytes` (whole document, enveloped) when a key was given.
     func signIfAsked(_ bytes: [UInt8], name: String) throws -> [UInt8] {
         guard let key, let cert else { return bytes }
-        var passphrase: [UInt8]?
-        if let passphraseEnv { passphrase = Array((ProcessInfo.processInfo.environment[passphraseEnv] ?? "").utf8) }
-        if let passphraseFile {
-            let data = try readInput(passphraseFile).bytes
-            passphrase = Array(data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first ?? [])
-        }
-        let signingKey = try SigningKey.load(contentsOf: key, passphrase: passphrase)
+        let signingKey = try SigningKey.load(
+            contentsOf: key, passphrase: try readPassphrase(environment: passphraseEnv, file: passphraseFile))
         let certificates = try Certificate.load(contentsOf: cert)
         let chainCertificates = try chain.map { try Certificate.load(contentsOf: $0) } ?? []
         let signer = try XMLSigner(

@@ -201,3 +201,17 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T]
     DispatchQueue.concurrentPerform(iterations: count) { index in slots[index] = body(index) }
     return results.map { $0! }
 }
+
+/// An encrypted key's passphrase: the value of an environment variable, or the first line of a
+/// file (without its line end). Never a command-line argument.
+func readPassphrase(environment variable: String?, file: String?) throws -> [UInt8]? {
+    if let variable, let value = ProcessInfo.processInfo.environment[variable] {
+        return Array(value.utf8)
+    }
+    if let file {
+        let (bytes, _) = try readInput(file)
+        let firstLine = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first ?? []
+        return Array(firstLine.last == UInt8(ascii: "\r") ? firstLine.dropLast() : firstLine[...])
+    }
+    return nil
+}

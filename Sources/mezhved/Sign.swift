@@ -103,17 +103,7 @@ struct Sign: ParsableCommand {
         }
     }
 
-    func passphrase() throws -> [UInt8]? {
-        if let passphraseEnv, let value = ProcessInfo.processInfo.environment[passphraseEnv] {
-            return Array(value.utf8)
-        }
-        if let passphraseFile {
-            let (bytes, _) = try readInput(passphraseFile)
-            let firstLine = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first ?? []
-            return Array(firstLine.last == UInt8(ascii: "\r") ? firstLine.dropLast() : firstLine[...])
-        }
-        return nil
-    }
+    func passphrase() throws -> [UInt8]? { try readPassphrase(environment: passphraseEnv, file: passphraseFile) }
 
     func run() throws {
         let signingKey = try SigningKey.load(contentsOf: key, passphrase: try passphrase())
