@@ -45,13 +45,13 @@ umask 022
 #   CAs:      2019-01-01 .. 2049-12-31 (starts before the "expired" signer so that the
 #             expired certificate was valid *when* it was in force - useful for testing
 #             "valid at the moment of signing"; 2049 is the last UTCTime year).
-#   Signers:  yesterday .. +20 years.
+#   Signers:  2025-01-01 .. 2045-12-31 (fixed, so that sample documents of 2025–2026 were signed in validity).
 #   Expired:  2020-01-01 .. 2021-01-01.
 # --------------------------------------------------------------------------------------
 CA_START=20190101000000Z
 CA_END=20491231235959Z
-SIGNER_START=$(date -u -d '1 day ago' +%Y%m%d%H%M%SZ)
-SIGNER_END=$(date -u -d '1 day ago 20 years' +%Y%m%d%H%M%SZ)
+SIGNER_START=20250101000000Z   # fixed: documents dated 2025–2026 fall inside the signers' validity
+SIGNER_END=20451231235959Z
 EXPIRED_START=20200101000000Z
 EXPIRED_END=20210101000000Z
 CRL_DAYS=7300   # nextUpdate ~20 years ahead
@@ -241,14 +241,15 @@ issue() {
         || { cat "$WORK/ca.log" >&2; return 1; }
 }
 
-# signer_dn SURNAME GIVEN TITLE ORG EMAIL OGRN SNILS INNLE
+# signer_dn SURNAME GIVEN TITLE ORG EMAIL OGRN SNILS INNLE [STREET]
 #   Subject of a qualified certificate of a legal entity's official (FSB order 795).
+#   STREET defaults to the committees' address.
 signer_dn() {
     cat <<EOF
 C            = RU
 ST           = 47 Ленинградская область
 L            = Санкт-Петербург
-street       = Суворовский пр-кт, д. 67
+street       = ${9:-Суворовский пр-кт, д. 67}
 O            = $4
 OU           = TEST - тестовый сертификат, не для реального документооборота
 title        = $3
@@ -265,10 +266,16 @@ EOF
 ORG_SOCIAL="Комитет по социальной защите населения Ленинградской области"
 ORG_HEALTH="Комитет по здравоохранению Ленинградской области"
 ORG_EMPLOYMENT="Комитет по труду и занятости населения Ленинградской области"
+ORG_EDUCATION="Комитет общего и профессионального образования Ленинградской области"
+# The example institution of the agency directory (ppms-center): its fullName, exactly.
+# (Longer than X.520's 64 characters: openssl-gost.cnf raises organizationName's limit.)
+ORG_PPMS="Государственное бюджетное учреждение Ленинградской области «Центр психолого-педагогической, медицинской и социальной помощи „Ранний старт“»"
 
 OGRN_SOCIAL=$(ogrn 107470999001);     INNLE_SOCIAL=$(innle 470399901)
 OGRN_HEALTH=$(ogrn 107470999002);     INNLE_HEALTH=$(innle 470399902)
 OGRN_EMPLOYMENT=$(ogrn 107470999003); INNLE_EMPLOYMENT=$(innle 470399903)
+OGRN_EDUCATION=$(ogrn 107470999008);  INNLE_EDUCATION=$(innle 470399908)
+OGRN_PPMS=$(ogrn 107470999014);       INNLE_PPMS=$(innle 470399914)
 
 # gost_signer DIR KEYTYPE DB ISSUER_CERT ISSUER_KEY START END  + signer_dn args on stdin
 gost_signer() {
@@ -332,6 +339,18 @@ signer_dn "Кузнецова" "Ольга Сергеевна" "Главный �
           "o.kuznetsova@employment.mezhved-test.invalid" \
           "$OGRN_EMPLOYMENT" "$(snils 334455667)" "$INNLE_EMPLOYMENT" |
     gost_signer "$A/employment" gost256 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
+                "$SIGNER_START" "$SIGNER_END"
+
+signer_dn "Андреева" "Екатерина Олеговна" "Заместитель председателя комитета" "$ORG_EDUCATION" \
+          "e.andreeva@education.mezhved-test.invalid" \
+          "$OGRN_EDUCATION" "$(snils 778899001)" "$INNLE_EDUCATION" |
+    gost_signer "$A/education" gost256 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
+                "$SIGNER_START" "$SIGNER_END"
+
+signer_dn "Павлова" "Анна Сергеевна" "Директор" "$ORG_PPMS" \
+          "a.pavlova@ppms-center.mezhved-test.invalid" \
+          "$OGRN_PPMS" "$(snils 889900112)" "$INNLE_PPMS" "ул. Бонч-Бруевича, д. 4" |
+    gost_signer "$A/ppms-center" gost256 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
                 "$SIGNER_START" "$SIGNER_END"
 
 # The social-protection key again, as encrypted PKCS#8 (PBES2, AES-256-CBC, HMAC-SHA256).
@@ -485,7 +504,7 @@ expect_verify_fail() {
 
 CRL=(-crl_check -CRLfile "$G/ca.crl.pem")
 expect_verify_ok "gost/ca" -CApath "$T/gost" "$G/ca.pem"
-for a in social-protection health employment; do
+for a in social-protection health employment education ppms-center; do
     expect_verify_ok "agency $a" -CApath "$T/gost" -untrusted "$G/ca.pem" "$A/$a/cert.pem"
     expect_verify_ok "agency $a + CRL" -CApath "$T/gost" -untrusted "$G/ca.pem" "${CRL[@]}" "$A/$a/cert.pem"
     expect_verify_ok "agency $a via trust/all" -CApath "$T/all" -untrusted "$G/ca.pem" "$A/$a/cert.pem"
@@ -534,6 +553,25 @@ then ok; else bad "gost/ca.pem: no issuerSignTool"; fi
 if "$OPENSSL" x509 -in "$A/health/cert.pem" -noout -text | grep -q 'GOST R 34.10-2012 with 512 bit modulus'
 then ok; else bad "health key is not GOST 2012-512"; fi
 
+# The agency signers' OGRN/INNLE and O are the agency directory's (when the directory is next
+# to this script, i.e. in the repository), and the directory points at the certificates.
+DIRECTORY="$SCRIPT_DIR/../Sources/MezhvedDocuments/Resources/directory/agencies.json"
+if [[ -f $DIRECTORY ]] && command -v jq >/dev/null; then
+    for a in social-protection health employment education ppms-center; do
+        subject=$("$OPENSSL" x509 -in "$A/$a/cert.pem" -noout -subject -nameopt multiline,utf8,-esc_msb)
+        field() { sed -n "s/^ *$1 *= //p" <<<"$subject"; }
+        for pair in "ogrn:OGRN" "inn:INNLE" "fullName:organizationName"; do
+            want=$(jq -r --arg id "$a" ".agencies[] | select(.id == \$id) | .${pair%%:*}" "$DIRECTORY")
+            if [[ $(field "${pair#*:}") == "$want" ]]; then ok
+            else bad "$a: ${pair#*:} '$(field "${pair#*:}")' is not the directory's ${pair%%:*} '$want'"; fi
+        done
+        if [[ $(jq -r --arg id "$a" '.agencies[] | select(.id == $id) | .certificate' "$DIRECTORY") == "Certificates/agencies/$a/cert.pem" ]]
+        then ok; else bad "$a: agencies.json does not name Certificates/agencies/$a/cert.pem"; fi
+    done
+else
+    echo "make-test-pki: note: $DIRECTORY or jq missing; the directory comparison is skipped" >&2
+fi
+
 # Every key: unencrypted PKCS#8 PEM, mode 0600, matching its certificate.
 check_key() {
     local key=$1 cert=$2
@@ -544,7 +582,7 @@ check_key() {
 }
 check_key "$G/root-ca.key.pem" "$G/root-ca.pem"
 check_key "$G/ca.key.pem" "$G/ca.pem"
-for a in social-protection health employment; do check_key "$A/$a/key.pem" "$A/$a/cert.pem"; done
+for a in social-protection health employment education ppms-center; do check_key "$A/$a/key.pem" "$A/$a/cert.pem"; done
 for n in expired revoked untrusted; do check_key "$N/$n/key.pem" "$N/$n/cert.pem"; done
 check_key "$U/root-ca.key.pem" "$U/root-ca.pem"
 check_key "$R/root-ca.key.pem" "$R/root-ca.pem"

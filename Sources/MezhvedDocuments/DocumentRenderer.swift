@@ -75,6 +75,28 @@ public enum DocumentRenderer {
             return out
         }
 
+        /// "2026-03-02T10:47:00+03:00" → "02.03.2026 10:47 (UTC+03:00)"; anything else as written.
+        static func readableTime(_ dateTime: String) -> String {
+            let parts = dateTime.split(separator: "T", maxSplits: 1)
+            guard parts.count == 2, let day = CalendarDay(iso: String(parts[0])) else { return dateTime }
+            let time = parts[1]
+            let clock = String(time.prefix(5))
+            let zone = time.dropFirst(8)
+            let zoneText = zone.isEmpty ? "" : (zone == "Z" ? " (UTC)" : " (UTC\(zone))")
+            return "\(day.russian) \(clock)\(zoneText)"
+        }
+
+        /// "Кузнецова Ольга Сергеевна" → "О.С. Кузнецова", as a signature block writes it (GOST R 7.0.97).
+        static func initialsAndSurname(_ fullName: String) -> String {
+            let parts = fullName.split(separator: " ").map(String.init)
+            guard parts.count >= 2 else { return fullName }
+            let initials = parts.dropFirst().compactMap { $0.first.map { "\($0)." } }.joined()
+            return "\(initials)\u{00A0}\(parts[0])"
+        }
+
+        /// Keeps e-mail addresses, phones and identifiers on one line.
+        static func unbroken(_ s: String) -> String { "<span class=\"nowrap\">\(e(s))</span>" }
+
         static func paragraphs(_ s: String) -> String {
             s.split(separator: "\n", omittingEmptySubsequences: true).map { "<p>\(e(String($0)))</p>" }.joined()
         }
@@ -87,7 +109,7 @@ public enum DocumentRenderer {
                     <div class="arms" aria-label="Герб: \(Self.e(l.coatOfArms))">\(Self.arms)<div class="arms-caption">\(Self.e(l.coatOfArms))</div></div>
                     <div class="agency">\(Self.e(l.agencyName))</div>
                     \(l.agencyShortName.map { "<div class=\"short\">(\(Self.e($0)))</div>" } ?? "")
-                    <div class="requisites">\(Self.e(l.postalAddress))<br>тел. \(Self.e(l.phone)), e-mail: \(Self.e(l.email))\(l.website.map { "<br>\(Self.e($0))" } ?? "")</div>
+                    <div class="requisites">\(Self.e(l.postalAddress))<br>тел. \(Self.unbroken(l.phone)), e-mail: \(Self.unbroken(l.email))\(l.website.map { "<br>\(Self.unbroken($0))" } ?? "")</div>
                     <div class="regline"><span class="field">\(registration.date.russian)</span> № <span class="field">\(Self.e(registration.number))</span></div>
                     \(inReplyTo.map { "<div class=\"regline\">на № <span class=\"field\">\(Self.e($0.number))</span> от <span class=\"field\">\($0.date.russian)</span></div>" } ?? "")
                   </div>
@@ -111,7 +133,7 @@ public enum DocumentRenderer {
                 "<section class=\"pd\"><h3>Персональные данные (конфиденциально)</h3><table><tr><th>Роль</th><th>ФИО</th><th>Дата рождения</th><th>СНИЛС</th><th>Адрес</th></tr>"
             for p in persons {
                 body +=
-                    "<tr><td>\(roles[p.role] ?? p.role.rawValue)</td><td>\(Self.e(p.fullName))</td><td>\(p.birthDate.russian)</td><td>\(Self.e(p.snils ?? "—"))</td><td>\(Self.e(p.address ?? "—"))</td></tr>"
+                    "<tr><td>\(roles[p.role] ?? p.role.rawValue)</td><td>\(Self.e(p.fullName))</td><td>\(p.birthDate.russian)</td><td>\(Self.unbroken(p.snils ?? "—"))</td><td>\(Self.e(p.address ?? "—"))</td></tr>"
             }
             body += "</table></section>\n"
         }
@@ -179,7 +201,7 @@ public enum DocumentRenderer {
             body += "<h2 class=\"heading\">Квитанция о получении документа</h2>\n<main><dl>"
             let kind = r.receivedKind == .request ? "межведомственный запрос" : "ответ на межведомственный запрос"
             body += "<dt>Получен документ</dt><dd>\(kind) \(Self.e(r.receivedDocument.description))</dd>"
-            body += "<dt>Время получения</dt><dd>\(Self.e(r.receivedAt))</dd>"
+            body += "<dt>Время получения</dt><dd>\(Self.e(Self.readableTime(r.receivedAt)))</dd>"
             if let digest = r.receivedDigest { body += "<dt>Контрольная сумма</dt><dd class=\"mono\">\(Self.e(digest))</dd>" }
             switch r.outcome {
             case .accepted(let number, let date):
@@ -219,7 +241,7 @@ public enum DocumentRenderer {
             } else {
                 body += "<div class=\"stamp unsigned\">Электронная подпись отсутствует</div>\n"
             }
-            body += "<div class=\"name\">\(Self.e(signatory?.fullName ?? ""))</div>\n</footer>\n"
+            body += "<div class=\"name\">\(Self.e(signatory.map { Self.initialsAndSurname($0.fullName) } ?? ""))</div>\n</footer>\n"
             if let compiler {
                 body +=
                     "<div class=\"executor\">Исп. \(Self.e(compiler.fullName))\(compiler.phone.map { ", тел. \(Self.e($0))" } ?? "")\(compiler.email.map { ", \(Self.e($0))" } ?? "")</div>\n"
@@ -263,7 +285,7 @@ public enum DocumentRenderer {
             .field { border-bottom: 1px solid #111; padding: 0 2mm; }
             .addressee { width: 75mm; margin-top: 25mm; font-size: 13pt; }
             .heading { font-size: 13pt; font-weight: normal; font-style: italic; margin: 10mm 0 6mm; width: 90mm; }
-            main p { text-indent: 12.5mm; margin: 0 0 2mm; text-align: justify; }
+            main p { text-indent: 12.5mm; margin: 0 0 2mm; text-align: justify; hyphens: auto; }
             .lead { text-indent: 12.5mm; }
             dl { margin: 4mm 0; } dt { font-weight: bold; font-size: 12pt; margin-top: 3mm; } dd { margin: 1mm 0 0 0; }
             dd p { text-indent: 0; }
@@ -273,10 +295,11 @@ public enum DocumentRenderer {
             .redacted { font-style: italic; color: #555; }
             .sign { display: flex; justify-content: space-between; align-items: center; margin-top: 14mm; gap: 4mm; }
             .position { width: 55mm; font-size: 12pt; }
-            .name { width: 45mm; text-align: right; font-size: 12pt; }
+            .name { width: 45mm; text-align: right; font-size: 12pt; white-space: nowrap; }
             .stamp { width: 70mm; border: 2px solid #1d4f91; border-radius: 3mm; padding: 2mm 3mm; font-size: 8pt; color: #1d4f91; font-family: "DejaVu Sans", Arial, sans-serif; }
             .stamp-title { text-align: center; font-weight: bold; margin-bottom: 1mm; }
             .stamp.unsigned { color: #777; border-color: #aaa; text-align: center; }
+            .nowrap { white-space: nowrap; }
             .mono { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
             .ok { color: #0a6b2a; font-weight: bold; } .bad { color: #b00020; font-weight: bold; } .warn { color: #8a5a00; font-weight: bold; }
             .detail { color: #8a5a00; }

@@ -76,7 +76,7 @@ import Testing
         #expect(top?["test-data"] as? Bool == true)
     }
 
-    @Test(arguments: ["social-protection", "health", "employment"])
+    @Test(arguments: ["social-protection", "health", "employment", "education", "ppms-center"])
     func certificateRequisitesMatchTheDirectory(id: String) throws {
         let directory = try AgencyDirectory.bundled()
         let agency = try #require(directory.agency(id: id))
@@ -88,9 +88,12 @@ import Testing
         #expect(directory.agency(ogrn: agency.ogrn)?.id == id)
     }
 
-    @Test func onlyTheThreeTestSignersHaveCertificates() throws {
+    @Test func onlyTheTestSignersHaveCertificates() throws {
         let directory = try AgencyDirectory.bundled()
-        #expect(directory.agencies.filter { $0.certificate != nil }.map(\.id) == ["social-protection", "health", "employment"])
+        #expect(
+            directory.agencies.filter { $0.certificate != nil }.map(\.id) == [
+                "social-protection", "health", "employment", "education", "ppms-center",
+            ])
     }
 
     // MARK: Messages

@@ -187,6 +187,6 @@ struct SampleTests {
         #expect(report.references.map(\.covers) == ["whole document"])
         #expect(report.signer?.organization == "Комитет по социальной защите населения Ленинградской области")
         let unsigned = try String(contentsOfFile: Fixtures.path("Samples/request-unemployment-status.xml"), encoding: .utf8)
-        #expect(unsigned.contains("<InteragencyRequest"))
+        #expect(unsigned.contains("<Request xmlns=\"urn:mezhved:interagency:1.0\""))
     }
 }
