@@ -22,32 +22,52 @@ private final class C14NSinkBox {
 }
 
 private let typeOffset = MemoryLayout<xmlNode>.offset(of: \xmlNode.type)!
-private let parentOffset = MemoryLayout<xmlNode>.offset(of: \xmlNode.parent)!
+private let privateOffset = MemoryLayout<xmlNode>.offset(of: \xmlNode._private)!
+
+/// Marks stored in the `_private` field of the nodes of a selected (1) or excluded (2) subtree for
+/// the length of one canonicalization: the visibility callback then decides in constant time.
+private let selectedMark = 1
+private let excludedMark = 2
 
 /// libxml2 hands attributes (`xmlAttr`) and namespace nodes (`xmlNs`) to the visibility callback
-/// cast to `xmlNode*`. Both share `type` at the offset of `xmlNode.type`; `xmlAttr` shares
-/// `parent` too; an `xmlNs` has no parent, so the callback's `parent` argument stands in.
+/// cast to `xmlNode*`. `xmlAttr` shares `_private` and `type` with `xmlNode`; an `xmlNs` has no
+/// `_private` (only `type` at the same offset), so its element, the callback's `parent`, stands in.
 private let visibilityCallback: xmlC14NIsVisibleCallback = { userData, node, parent in
     guard let userData, let node else { return 0 }
     let box = Unmanaged<C14NSinkBox>.fromOpaque(userData).takeUnretainedValue()
     let raw = UnsafeRawPointer(node)
     let type = raw.load(fromByteOffset: typeOffset, as: xmlElementType.self)
-    var current: XMLNodePointer?
+    let marks: Int
     if type == XML_NAMESPACE_DECL {
-        current = parent
-    } else if type == XML_ATTRIBUTE_NODE {
-        current = raw.load(fromByteOffset: parentOffset, as: XMLNodePointer?.self)
+        marks = parent.map { Int(bitPattern: $0.pointee._private) } ?? 0
     } else {
-        current = node
+        marks = Int(bitPattern: raw.load(fromByteOffset: privateOffset, as: UnsafeMutableRawPointer?.self))
     }
-    let subtree = box.selection.subtree
-    let excluded = box.selection.excluded
-    while let c = current {
-        if c == excluded { return 0 }
-        if c == subtree { return 1 }
-        current = c.pointee.parent
+    if marks & excludedMark != 0 { return 0 }
+    if box.selection.subtree != nil && marks & selectedMark == 0 { return 0 }
+    return 1
+}
+
+/// Sets (or clears, with 0) `mark` on every node of the subtree at `top`, attributes included.
+private func mark(_ top: XMLNodePointer, _ bits: Int) {
+    var stack: [XMLNodePointer] = [top]
+    while let node = stack.popLast() {
+        let current = Int(bitPattern: node.pointee._private)
+        node.pointee._private = UnsafeMutableRawPointer(bitPattern: bits == 0 ? 0 : current | bits)
+        if node.pointee.type == XML_ELEMENT_NODE {
+            var attribute = node.pointee.properties
+            while let a = attribute {
+                let attributeMarks = Int(bitPattern: a.pointee._private)
+                a.pointee._private = UnsafeMutableRawPointer(bitPattern: bits == 0 ? 0 : attributeMarks | bits)
+                attribute = a.pointee.next
+            }
+        }
+        var child = node.pointee.children
+        while let c = child {
+            stack.append(c)
+            child = c.pointee.next
+        }
     }
-    return subtree == nil ? 1 : 0
 }
 
 private let writeCallback: xmlOutputWriteCallback = { context, buffer, length in
@@ -69,7 +89,33 @@ enum Canonicalizer {
         guard let output = xmlOutputBufferCreateIO(writeCallback, nil, context.toOpaque(), nil) else {
             throw XMLDSigError(.internalFailure, "libxml2 could not allocate an output buffer for canonicalization")
         }
-        let needsCallback = selection.subtree != nil || selection.excluded != nil
+        // The whole document less one subtree (an enveloped signature): take the subtree out for the
+        // moment, so that libxml2 runs without a callback, and put it back where it was.
+        var detached: (node: XMLNodePointer, parent: XMLNodePointer?, next: XMLNodePointer?)?
+        if selection.subtree == nil, let excluded = selection.excluded {
+            detached = (excluded, excluded.pointee.parent, excluded.pointee.next)
+            xmlUnlinkNode(excluded)
+        }
+        defer {
+            if let detached {
+                if let next = detached.next {
+                    xmlAddPrevSibling(next, detached.node)
+                } else if let parent = detached.parent {
+                    xmlAddChild(parent, detached.node)
+                }
+            }
+        }
+        let needsCallback = detached == nil && (selection.subtree != nil || selection.excluded != nil)
+        if needsCallback {
+            if let subtree = selection.subtree { mark(subtree, selectedMark) }
+            if let excluded = selection.excluded { mark(excluded, excludedMark) }
+        }
+        defer {
+            if needsCallback {
+                if let subtree = selection.subtree { mark(subtree, 0) }
+                if let excluded = selection.excluded { mark(excluded, 0) }
+            }
+        }
         // The inclusive prefix list is a NULL-terminated array of C strings.
         var prefixes: [UnsafeMutablePointer<xmlChar>?] = inclusivePrefixes.map { prefix in
             let bytes = Array(prefix.utf8) + [0]
