@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "MezhvedXMLDSig",
                 "MezhvedDocuments",
+                "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <malloc.h>
 
 /* The one folder external resources may come from: mezhved's own XML schemas (for xs:include).
  * Everything else - external DTDs, entities, network resources - is refused. */
@@ -100,3 +101,8 @@ xmlDocPtr mz_xml_parse_memory(const char *buffer, int size, const char *url, int
 }
 
 void mz_xml_free(void *pointer) { xmlFree(pointer); }
+
+void mz_tune_allocator(void) {
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+}

@@ -19,7 +19,7 @@ enum ReferenceProcessor {
     }
 
     static func digest(
-        tree: XMLTree, target: ReferenceTarget, signature: XMLNodePointer, transforms: [TransformAlgorithm],
+        tree: XMLTree, target: ReferenceTarget, signature: XMLNodePointer?, transforms: [TransformAlgorithm],
         digest algorithm: DigestAlgorithm, limits: XMLParsingLimits, keepOctets: Bool
     ) throws -> Output {
         let context = try DigestContext(algorithm)

@@ -58,7 +58,11 @@ public struct XMLSigner: Sendable {
         self.key = key
         self.certificate = certificate
         self.chain = chain.filter { $0.sha256Fingerprint != certificate.sha256Fingerprint }
+        self.encodedCertificates = ([certificate] + self.chain).map { Base64.encode($0.der) }
     }
+
+    /// The certificates for KeyInfo, base64-encoded once.
+    private let encodedCertificates: [String]
 
     /// Signs `document` and returns the signed document as UTF-8 XML.
     /// - Parameter sourceName: how to name the input in messages.
@@ -99,11 +103,25 @@ public struct XMLSigner: Sendable {
         let parent = root
         let enveloped = target.element.map { parent.isInside($0) } ?? true
 
-        // Build the Signature element.
-        let signature = xmlNewDocNode(tree.doc, nil, "Signature", nil)!
+        // With exclusive canonicalization the canonical SignedInfo does not depend on the document
+        // around the signature (only the ds namespace is used in it), and no reference covers the
+        // signature itself. The Signature is then built in a small document of its own and its
+        // serialization spliced into the original bytes before the root's end tag: the document is
+        // not serialized again, and keeps its bytes and encoding. Otherwise it is built in place.
+        let splice = options.canonicalization.isExclusive ? rootEndTagOffset(document, root: root) : nil
+        let holder: XMLTree
+        let signature: XMLNodePointer
+        if splice != nil {
+            holder = XMLTree(adopting: xmlNewDoc("1.0"), sourceName: "signature of \(sourceName)")
+            signature = xmlNewDocNode(holder.doc, nil, "Signature", nil)!
+            xmlDocSetRootElement(holder.doc, signature)
+        } else {
+            holder = tree
+            signature = xmlNewDocNode(tree.doc, nil, "Signature", nil)!
+            xmlAddChild(parent, signature)
+        }
         let ns = xmlNewNs(signature, XMLDSigNamespace.dsig, "ds")
         xmlSetNs(signature, ns)
-        xmlAddChild(parent, signature)
         func child(_ parent: XMLNodePointer, _ name: String, algorithm: String? = nil, text: String? = nil) -> XMLNodePointer {
             let node = text.map { xmlNewTextChild(parent, ns, name, $0)! } ?? xmlNewChild(parent, ns, name, nil)!
             if let algorithm { xmlNewProp(node, "Algorithm", algorithm) }
@@ -122,21 +140,53 @@ public struct XMLSigner: Sendable {
         for transform in transforms { _ = child(transformsNode, "Transform", algorithm: transform.uri) }
         _ = child(reference, "DigestMethod", algorithm: digestAlgorithm.uri)
         let digest = try ReferenceProcessor.digest(
-            tree: tree, target: target, signature: signature, transforms: transforms, digest: digestAlgorithm,
+            tree: tree, target: target, signature: splice == nil ? signature : nil, transforms: transforms, digest: digestAlgorithm,
             limits: options.limits, keepOctets: false)
         _ = child(reference, "DigestValue", text: Base64.encode(digest.digest))
 
         let signedInfoOctets = try Canonicalizer.canonicalBytes(
-            tree, selection: NodeSetSelection(subtree: signedInfo, excluded: nil), algorithm: options.canonicalization)
+            holder, selection: NodeSetSelection(subtree: signedInfo, excluded: nil), algorithm: options.canonicalization)
         let value = try SignatureCrypto.sign(signedInfoOctets, key: key, algorithm: algorithm)
         _ = child(signature, "SignatureValue", text: Base64.encode(value))
         let keyInfo = child(signature, "KeyInfo")
         let x509Data = child(keyInfo, "X509Data")
-        for certificate in [certificate] + chain {
-            _ = child(x509Data, "X509Certificate", text: Base64.encode(certificate.der))
+        for encoded in encodedCertificates {
+            _ = child(x509Data, "X509Certificate", text: encoded)
         }
-        return tree.serialized()
+        guard let splice else { return tree.serialized() }
+        let signatureBytes = holder.serialized(node: signature)
+        var output = [UInt8]()
+        output.reserveCapacity(document.count + signatureBytes.count)
+        output.append(contentsOf: document[..<splice])
+        output.append(contentsOf: signatureBytes)
+        output.append(contentsOf: document[splice...])
+        return output
     }
+}
+
+/// Where the root element's end tag starts in `document`, when the document is in an
+/// ASCII-compatible encoding and ends with that tag (trailing white space allowed); nil otherwise
+/// (an empty root `<a/>`, trailing comments or processing instructions, UTF-16): the signer then
+/// serializes the document instead.
+func rootEndTagOffset(_ document: [UInt8], root: XMLNodePointer) -> Int? {
+    var start = 0
+    if document.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+    while start < document.count, [0x20, 0x09, 0x0A, 0x0D].contains(document[start]) { start += 1 }
+    guard start < document.count, document[start] == UInt8(ascii: "<") else { return nil }
+    var end = document.count - 1
+    while end > start, [0x20, 0x09, 0x0A, 0x0D].contains(document[end]) { end -= 1 }
+    guard end > start, document[end] == UInt8(ascii: ">") else { return nil }
+    var open = end - 1
+    while open > start, !(document[open] == UInt8(ascii: "<") && document[open + 1] == UInt8(ascii: "/")) {
+        if document[open] == UInt8(ascii: ">") { return nil }
+        open -= 1
+    }
+    guard open > start else { return nil }
+    var nameEnd = end
+    while nameEnd > open + 2, [0x20, 0x09, 0x0A, 0x0D].contains(document[nameEnd - 1]) { nameEnd -= 1 }
+    let prefix = root.pointee.ns?.pointee.prefix.map { String(cString: $0) + ":" } ?? ""
+    guard Array(document[(open + 2)..<nameEnd]) == Array((prefix + root.localName).utf8) else { return nil }
+    return open
 }
 
 /// Every `ds:Signature` element of the document, in document order.

@@ -28,6 +28,12 @@ package final class XMLTree {
     /// The name of the input, for messages (a path or "standard input").
     package let sourceName: String
 
+    /// Takes ownership of a document made here (not parsed), such as a scratch document.
+    package init(adopting doc: xmlDocPtr, sourceName: String) {
+        self.doc = doc
+        self.sourceName = sourceName
+    }
+
     private init(doc: xmlDocPtr, sourceName: String) {
         self.doc = doc
         self.sourceName = sourceName
@@ -120,6 +126,15 @@ package final class XMLTree {
         guard let memory else { return [] }
         defer { mz_xml_free(memory) }
         return Array(UnsafeBufferPointer(start: memory, count: Int(size)))
+    }
+
+    /// Serializes one node (and its subtree) as it would appear in the document, UTF-8.
+    package func serialized(node: XMLNodePointer) -> [UInt8] {
+        guard let buffer = xmlBufferCreate() else { return [] }
+        defer { xmlBufferFree(buffer) }
+        _ = xmlNodeDump(buffer, doc, node, 0, 0)
+        guard let content = xmlBufferContent(buffer) else { return [] }
+        return Array(UnsafeBufferPointer(start: content, count: Int(xmlBufferLength(buffer))))
     }
 
     /// Every element in document order, depth first.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMezhvedShims
 import Foundation
 import MezhvedDocuments
 import MezhvedXMLDSig
@@ -18,6 +19,9 @@ struct Mezhved: ParsableCommand {
 
     /// Runs the command, mapping every failure to its exit code in one place.
     static func main() {
+        // Keep freed heap memory for reuse instead of handing it back to the kernel after every
+        // document: otherwise each parse pays for fresh, zeroed pages (measured: ~10% of a verify).
+        mz_tune_allocator()
         do {
             var command = try parseAsRoot()
             try command.run()

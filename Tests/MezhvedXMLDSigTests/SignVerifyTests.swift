@@ -109,8 +109,29 @@ struct SignVerifyTests {
         let cp1251 = "<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n<a>\u{00CF}\u{00F0}\u{00E8}</a>"  // "При" in cp1251 bytes
         let bytes: [UInt8] = Array(cp1251.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
         let signed1251 = try signer.sign(bytes, sourceName: "cp1251")
-        #expect(Fixtures.string(signed1251).contains("<a>При"))
+        // The original bytes and encoding are kept; the signature is added before the end tag.
+        #expect(Array(signed1251.prefix(bytes.count - 4)) == Array(bytes.prefix(bytes.count - 4)))
+        #expect(Fixtures.string(signed1251).contains("encoding=\"windows-1251\""))
+        // With inclusive canonicalization the document is serialized again (as UTF-8).
+        let reserialized = try signer.sign(bytes, sourceName: "cp1251", options: SigningOptions(canonicalization: .c14n10))
+        #expect(Fixtures.string(reserialized).contains("<a>При"))
+        #expect(try Fixtures.verifier(Fixtures.rsa).verify(reserialized, sourceName: "s").status == .valid)
         #expect(try Fixtures.verifier(Fixtures.rsa).verify(signed1251, sourceName: "s").status == .valid)
+    }
+
+    @Test(
+        "the signature is spliced before the root's end tag; documents that cannot be spliced are serialized",
+        arguments: [
+            "<r xmlns=\"urn:x\"><v>1</v></r>\n\n", "<p:r xmlns:p=\"urn:p\"><p:v>1</p:v></p:r >", "<r><v>1</v></r><!-- trailing -->",
+            "<r/>", "\u{FEFF}<?xml version=\"1.0\"?>\r\n<r>\r\n<v>1</v>\r\n</r>\r\n", "<r><v>a</v><!-- </r> --></r>",
+        ])
+    func splicing(document: String) throws {
+        for signer in [Fixtures.rsa, Fixtures.gostSocial] {
+            let signed = try Fixtures.xmlSigner(signer).sign(Fixtures.bytes(document), sourceName: "d")
+            let report = try Fixtures.verifier(signer).verify(signed, sourceName: "d")
+            #expect(report.status == .valid, "\(document): \(report.problems)")
+            #expect(Fixtures.string(signed).components(separatedBy: "<ds:Signature ").count == 2)
+        }
     }
 
     @Test("an encrypted key loads with its passphrase and not without")

@@ -41,4 +41,8 @@ long mz_bio_mem_data(BIO *bio, char **data);
 
 /// Flags for `X509_NAME_print_ex`: RFC 2253 order and separators, UTF-8 kept as UTF-8.
 unsigned long mz_name_print_flags(void);
+/// Process tuning for a long-running gateway or a batch: glibc keeps freed heap memory for reuse
+/// instead of returning it to the kernel after every document (which costs fresh zeroed pages on
+/// the next one). For executables only; a library must not change its host's allocator.
+void mz_tune_allocator(void);
 #endif
