@@ -11,9 +11,11 @@ per_case=${SECONDS_PER_CASE:-2}
 runs=${RUNS:-100}
 build_path=${MEZHVED_BUILD_PATH:-.build}
 
-scripts/setup.sh --no-python >/dev/null
+scripts/setup.sh --no-python --bench >/dev/null
 swift build -c release --scratch-path "$build_path" >/dev/null
 bin="$build_path/release/mezhved"
+work_early=$(mktemp -d)
+trap 'rm -rf "$work_early"' EXIT
 
 echo "## Machine"
 echo
@@ -23,16 +25,38 @@ echo "- $(swift --version 2>&1 | head -n 1)"
 echo "- $(openssl version), libxml2 $(xmllint --version 2>&1 | sed -n 's/.*using libxml version \([0-9]*\).*/\1/p'), xmlsec1 $(xmlsec1 --version | head -n 1)"
 echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "## In process, one core ($per_case s a case)"
+doc=Samples/request-unemployment-status.xml
+echo "## In process, one core ($per_case s a case, $(wc -c < "$doc") byte request)"
 echo
-"$bin" bench --seconds "$per_case" --markdown
+"$bin" bench --seconds "$per_case" --markdown --document "$doc" | tee "$work_early/mezhved.md"
+echo
+echo "## libxmlsec1 in process (python3-xmlsec), same document, same run"
+echo
+/usr/bin/python3 scripts/bench_xmlsec.py --seconds "$per_case" --document "$doc" --json > "$work_early/xmlsec.json"
+python3 - "$work_early/mezhved.md" "$work_early/xmlsec.json" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) == 8 and cells[0] in ("rsa", "ecdsa"):
+        rows[cells[0]] = {"sign": float(cells[2]), "verify": float(cells[5])}
+x = json.load(open(sys.argv[2]))
+print(f"libxmlsec1 {x['xmlsec_version']} via python-xmlsec {x['python_xmlsec_version']}; its 'verify' checks no chain, mezhved's does.")
+print()
+print("| key | op | libxmlsec1/s | libxmlsec1 with chain/s | mezhved/s | mezhved / libxmlsec1 |")
+print("|---|---|---|---|---|---|")
+for key in ("rsa", "ecdsa"):
+    for op in ("sign", "verify"):
+        ref = x[key][op]
+        chain = x[key].get("verify_chain") if op == "verify" else None
+        ours = rows[key][op]
+        print(f"| {key} | {op} | {ref:.0f} | {'' if chain is None else f'{chain:.0f}'} | {ours:.0f} | {ours / ref:.2f}× |")
+PY
 echo
 echo "## One process per document (RSA-2048, ~4 KB request, $runs runs each)"
 echo
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-doc=Samples/request-unemployment-status.xml
+work=$work_early
 # xmlsec1 needs a template: the document with an empty signature appended to the root.
 python3 - "$doc" "$work/template.xml" <<'PY'
 import sys
@@ -71,3 +95,68 @@ echo "| operation | mezhved (µs/doc) | xmlsec1 (µs/doc) | mezhved / xmlsec1 ti
 echo "|---|---|---|---|"
 echo "| sign | $ms_sign | $xs_sign | $(ratio "$ms_sign" "$xs_sign") |"
 echo "| verify (with chain) | $ms_verify | $xs_verify | $(ratio "$ms_verify" "$xs_verify") |"
+
+echo
+echo "## Batch mode: one process for many documents (RSA-2048, 1000 documents)"
+echo
+mkdir -p "$work/batch-in" "$work/batch-out"
+for i in $(seq 1000); do cp "$doc" "$work/batch-in/doc$i.xml"; done
+start=$(date +%s%N)
+"$bin" sign "$work"/batch-in/*.xml --key "$key" --cert "$cert" --output-dir "$work/batch-out" 2>/dev/null
+batch_sign=$(( ($(date +%s%N) - start) / 1000 / 1000 ))
+start=$(date +%s%N)
+"$bin" verify "$work"/batch-out/*.xml --trust Certificates/trust/rsa >/dev/null
+batch_verify=$(( ($(date +%s%N) - start) / 1000 / 1000 ))
+start=$(date +%s%N)
+taskset -c 0 "$bin" verify "$work"/batch-out/*.xml --trust Certificates/trust/rsa >/dev/null
+batch_verify_one=$(( ($(date +%s%N) - start) / 1000 / 1000 ))
+echo "| operation | mezhved batch (µs/doc, $(nproc) cores) | one core (µs/doc) | xmlsec1, one process per doc (µs/doc) | xmlsec1 / mezhved batch |"
+echo "|---|---|---|---|---|"
+echo "| sign | $batch_sign | | $xs_sign | $(ratio "$xs_sign" "$batch_sign")× |"
+echo "| verify (with chain) | $batch_verify | $batch_verify_one | $xs_verify | $(ratio "$xs_verify" "$batch_verify")× |"
+echo
+echo "Verifying on all cores is $(ratio "$batch_verify_one" "$batch_verify")× one core."
+
+echo
+echo "## 50 MB documents (GOST 2012-256)"
+echo
+python3 - "$work" <<'PY'
+import base64, os, sys
+work = sys.argv[1]
+head = '<?xml version="1.0" encoding="UTF-8"?>\n<Answer xmlns="urn:mezhved:bench:big" Id="answer">\n'
+# An answer carrying a scanned document: one large base64 attachment.
+with open(f"{work}/attachment-50m.xml", "w") as f:
+    f.write(head + '  <Attachment fileName="scan.pdf">')
+    f.write(base64.encodebytes(os.urandom(37 * 1024 * 1024)).decode())
+    f.write("</Attachment>\n</Answer>\n")
+# A register: many small records (element-dense; the DOM is several times the text).
+with open(f"{work}/records-50m.xml", "w") as f:
+    f.write(head)
+    size, i = 0, 0
+    while size < 50 * 1024 * 1024:
+        line = f'  <Record n="{i}"><Name>Получатель номер {i}</Name><Snils>112-233-445 95</Snils><Note>Сведения о мерах поддержки &amp; прочее</Note></Record>\n'
+        f.write(line)
+        size += len(line.encode())
+        i += 1
+    f.write("</Answer>\n")
+PY
+gkey=Certificates/agencies/social-protection/key.pem
+gcert=Certificates/agencies/social-protection/cert.pem
+echo "| document | size (MB) | Streebog-256 alone (MB/s, openssl dgst) | mezhved sign (MB/s) | sign / Streebog | peak memory (MB) | peak / size | verify (MB/s) |"
+echo "|---|---|---|---|---|---|---|---|"
+for name in attachment-50m records-50m; do
+    file="$work/$name.xml"
+    mb=$(awk -v b="$(wc -c < "$file")" 'BEGIN { printf "%.1f", b / 1048576 }')
+    start=$(date +%s%N)
+    openssl dgst -engine gost -md_gost12_256 "$file" >/dev/null 2>&1
+    hash_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    start=$(date +%s%N)
+    peak=$( { /usr/bin/time -f %M "$bin" sign "$file" --key "$gkey" --cert "$gcert" -o "$work/$name.signed.xml" >/dev/null; } 2>&1 | tail -n 1)
+    sign_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    start=$(date +%s%N)
+    "$bin" verify "$work/$name.signed.xml" --trust Certificates/trust/gost --untrusted Certificates/gost/ca.pem >/dev/null
+    verify_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    awk -v mb="$mb" -v h="$hash_ms" -v s="$sign_ms" -v v="$verify_ms" -v p="$peak" 'BEGIN {
+        printf "| %s | %s | %.0f | %.0f | %.0f%% | %.0f | %.1f× | %.0f |\n", "'"$name"'", mb, mb / (h / 1000), mb / (s / 1000),
+            100 * h / s, p / 1024, (p / 1024) / mb, mb / (v / 1000) }'
+done

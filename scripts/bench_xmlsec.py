@@ -214,7 +214,12 @@ def main() -> int:
         except OSError as error:
             print(f"bench_xmlsec: warning: could not pin to CPU {args.cpu}: {error}", file=sys.stderr)
 
-    lib_version = version_string(xmlsec.get_libxmlsec_version())
+    # Debian's python3-xmlsec (1.3.13) predates get_libxmlsec_version(); it is built against the
+    # system libxmlsec1, so the system xmlsec1's version stands in.
+    if hasattr(xmlsec, "get_libxmlsec_version"):
+        lib_version = version_string(xmlsec.get_libxmlsec_version())
+    else:
+        lib_version = system_xmlsec1_version() or "unknown"
     system_version = system_xmlsec1_version()
     if system_version and system_version != lib_version:
         print(f"bench_xmlsec: warning: python-xmlsec uses libxmlsec1 {lib_version}, but the system "

@@ -80,5 +80,19 @@ json=$("$mezhved" verify --json "$SIGNED" "${TRUST[@]}") || fail "verify --json 
 printf '%s\n' "$json"
 grep -q '"status" : "valid"' <<<"$json" || fail "the JSON report does not say \"status\" : \"valid\""
 
+section "8. Compose an answer to the signed request from a form, sign it as the employment committee, validate it, render it"
+expect 0 "$mezhved" answer new --request "$SIGNED" --form Samples/forms/answer-unemployment-status.yaml \
+    --key Certificates/agencies/employment/key.pem --cert Certificates/agencies/employment/cert.pem \
+    --chain Certificates/gost/ca.pem -o "$OUT/answer.signed.xml"
+expect 0 "$mezhved" validate "$OUT/answer.signed.xml" --request "$SIGNED"
+expect 0 "$mezhved" verify "$OUT/answer.signed.xml" "${TRUST[@]}"
+expect 0 "$mezhved" render "$OUT/answer.signed.xml" "${TRUST[@]}" -o "$OUT/answer.html"
+echo "the printed form is in $OUT/answer.html (open it in a browser)"
+
+section "9. A form with mistakes: every problem is listed at once (exit code 6)"
+sed -e 's/recipient: employment/recipient: employmnet/' -e 's/^\(\s*snils: "[0-9-]* \)[0-9][0-9]"/\100"/' \
+    Samples/forms/request-unemployment-status.yaml >"$OUT/broken-form.yaml"
+expect 6 "$mezhved" request new --form "$OUT/broken-form.yaml" -o "$OUT/broken.xml"
+
 section "Done"
 echo "every step behaved as expected; the files are in $OUT/"

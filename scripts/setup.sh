@@ -4,12 +4,13 @@
 #
 #   scripts/setup.sh               # system packages + the interop Python venv (.venv-interop/)
 #   scripts/setup.sh --no-python   # system packages only
+#   scripts/setup.sh --bench       # also the benchmark peers (python3-xmlsec, python3-lxml)
 #
 # System packages come from apt: as root directly, otherwise through sudo.
 # Exits non-zero with a message on any failure.
 set -euo pipefail
 
-readonly APT_PACKAGES=(
+APT_PACKAGES=(
     libssl-dev             # OpenSSL 3 headers (COpenSSL)
     libxml2-dev            # libxml2 headers (CLibXML2)
     libengine-gost-openssl # OpenSSL's GOST engine: GOST R 34.10-2012 keys, signatures, certificates
@@ -34,11 +35,12 @@ with_python=1
 for arg in "$@"; do
     case "$arg" in
         --no-python) with_python=0 ;;
+        --bench) APT_PACKAGES+=(python3-xmlsec python3-lxml) ;; # libxmlsec1 in-process, for scripts/bench.sh
         -h | --help)
-            sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
-        *) die "unknown option $arg (known: --no-python, --help)" ;;
+        *) die "unknown option $arg (known: --no-python, --bench, --help)" ;;
     esac
 done
 
