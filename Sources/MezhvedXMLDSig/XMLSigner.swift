@@ -153,8 +153,17 @@ public struct XMLSigner: Sendable {
         for encoded in encodedCertificates {
             _ = child(x509Data, "X509Certificate", text: encoded)
         }
-        guard let splice else { return tree.serialized() }
-        let signatureBytes = holder.serialized(node: signature)
+        let signatureBytes = splice == nil ? [] : holder.serialized(node: signature)
+        // Spliced bytes are UTF-8: fine in a UTF-8 document, and in any ASCII-compatible one as long
+        // as the signature is ASCII (a non-ASCII Id in a windows-1251 document is not).
+        let encoding = tree.doc.pointee.encoding.map { String(cString: $0).uppercased() } ?? "UTF-8"
+        guard let splice, encoding == "UTF-8" || signatureBytes.allSatisfy({ $0 < 0x80 }) else {
+            if splice != nil {
+                // Built apart: put it in place and serialize the document after all.
+                xmlAddChild(root, xmlDocCopyNode(signature, tree.doc, 1))
+            }
+            return tree.serialized()
+        }
         var output = [UInt8]()
         output.reserveCapacity(document.count + signatureBytes.count)
         output.append(contentsOf: document[..<splice])

@@ -116,6 +116,13 @@ struct SignVerifyTests {
         let reserialized = try signer.sign(bytes, sourceName: "cp1251", options: SigningOptions(canonicalization: .c14n10))
         #expect(Fixtures.string(reserialized).contains("<a>При"))
         #expect(try Fixtures.verifier(Fixtures.rsa).verify(reserialized, sourceName: "s").status == .valid)
+        // A non-ASCII Id cannot be spliced into a windows-1251 document as UTF-8: it is serialized.
+        let cyrillicID = "<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n<a><b Id=\"\u{E4}\u{EE}\u{EA}\">\u{CF}</b></a>"
+        let idBytes: [UInt8] = Array(cyrillicID.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+        let byID = try signer.sign(idBytes, sourceName: "cp1251-id", options: SigningOptions(referenceID: "док"))
+        let idReport = try Fixtures.verifier(Fixtures.rsa).verify(byID, sourceName: "s")
+        #expect(idReport.status == .valid, "\(idReport.problems)")
+        #expect(idReport.references.first?.uri == "#док")
         #expect(try Fixtures.verifier(Fixtures.rsa).verify(signed1251, sourceName: "s").status == .valid)
     }
 
