@@ -101,13 +101,20 @@ struct Bench: ParsableCommand {
             let rawSignRate = try rate { _ = try key.sign(signedInfo, algorithm: algorithm) }
             let verifyRate = try rate { _ = try verifier.verify(signed, sourceName: "bench") }
             let rawVerifyRate = rate { _ = certificate.verifySignature(rawSignature, over: signedInfo, algorithm: algorithm) }
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let parallelVerifyRate = try parallelRate(threads: cores) { _ = try verifier.verify(signed, sourceName: "bench") }
             rows.append([
                 spec.name, "\(document.count)", format(signRate), format(rawSignRate), percent(signRate / rawSignRate),
-                format(verifyRate), format(rawVerifyRate), percent(verifyRate / rawVerifyRate),
+                format(verifyRate), format(rawVerifyRate), percent(verifyRate / rawVerifyRate), format(parallelVerifyRate),
+                String(format: "%.2f×", parallelVerifyRate / verifyRate),
             ])
         }
         let c14nRate = try canonicalizationThroughput()
-        let header = ["key", "doc bytes", "sign/s", "raw sign/s", "sign/raw", "verify/s", "raw verify/s", "verify/raw"]
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let header = [
+            "key", "doc bytes", "sign/s", "raw sign/s", "sign/raw", "verify/s", "raw verify/s", "verify/raw", "verify/s \(cores) cores",
+            "scaling",
+        ]
         if markdown {
             print("| " + header.joined(separator: " | ") + " |")
             print("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
@@ -123,6 +130,24 @@ struct Bench: ParsableCommand {
             for row in rows { print(line(row)) }
             print("exclusive canonicalization of a 1 MB document: \(String(format: "%.1f", c14nRate)) MB/s")
         }
+    }
+
+    /// Runs `body` on `threads` threads at once for about `seconds` and returns the operations per
+    /// second of all of them together.
+    func parallelRate(threads: Int, _ body: @escaping @Sendable () throws -> Void) throws -> Double {
+        try body()
+        let budget = Duration.milliseconds(Int64(seconds * 1000))
+        let counts = parallelMap(threads) { _ -> Int in
+            let clock = ContinuousClock()
+            let start = clock.now
+            var count = 0
+            while clock.now - start < budget {
+                for _ in 0..<8 { try? body() }
+                count += 8
+            }
+            return count
+        }
+        return Double(counts.reduce(0, +)) / seconds
     }
 
     func canonicalizationThroughput() throws -> Double {
