@@ -162,10 +162,9 @@ enum DocumentRules {
 
         mutating func request(_ r: InteragencyRequest) {
             let sender = agency(r.sender, "sender")
-            let recipient = agency(r.recipient, "recipient")
+            agency(r.recipient, "recipient")
             if r.sender.agency == r.recipient.agency { add("recipient.agency", "a request cannot be addressed to its own sender") }
             letterhead(r.letterhead, of: sender)
-            _ = recipient
             if r.legalBasis.isEmpty { add("legalBasis", "is required: name the regulation and clause that require the document") }
             legalBasis(r.legalBasis, "legalBasis", participants: [(r.sender, "sender"), (r.recipient, "recipient")])
             workingDeadline(r.responseDeadline, after: r.registration.date, "responseDeadline")

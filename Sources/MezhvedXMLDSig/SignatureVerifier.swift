@@ -323,7 +323,7 @@ private struct Run {
             }
             index += 1
         }
-        guard index + 1 < parts.count + 0 || index + 2 == parts.count, index + 2 == parts.count,
+        guard index + 2 == parts.count,
             isDS(parts[index], "DigestMethod"), isDS(parts[index + 1], "DigestValue")
         else {
             fail(.structure, "ds:Reference at line \(node.line) must hold Transforms (optional), DigestMethod and DigestValue")
@@ -398,7 +398,6 @@ private struct Run {
             fail(.reference, "the signature lies inside the element it signs (\(element.path)) without the enveloped-signature transform")
             return nil
         }
-        _ = keepsComments
         return ReferenceTarget(element: element, keepsComments: keepsComments)
     }
 
