@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "mezhved", targets: ["mezhved"]),
         .library(name: "MezhvedXMLDSig", targets: ["MezhvedXMLDSig"]),
         .library(name: "MezhvedDocuments", targets: ["MezhvedDocuments"]),
+        .library(name: "MezhvedValidation", targets: ["MezhvedValidation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,12 +45,20 @@ let package = Package(
             dependencies: ["MezhvedXMLDSig", "CLibXML2", "CMezhvedShims", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")]
         ),
+        // Qualified-signature validation (63-FZ art. 11): XAdES signing time and RFC 3161
+        // timestamps, CRL and OCSP revocation over HTTP, Russian qualified-certificate checks, the
+        // letterhead match, and an ETSI EN 319 102-1 style report.
+        .target(
+            name: "MezhvedValidation",
+            dependencies: ["MezhvedXMLDSig", "MezhvedDocuments", "COpenSSL", "CMezhvedShims"]
+        ),
         // The thin command line over the libraries.
         .executableTarget(
             name: "mezhved",
             dependencies: [
                 "MezhvedXMLDSig",
                 "MezhvedDocuments",
+                "MezhvedValidation",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -57,6 +66,10 @@ let package = Package(
         .testTarget(
             name: "MezhvedXMLDSigTests",
             dependencies: ["MezhvedXMLDSig"]
+        ),
+        .testTarget(
+            name: "MezhvedValidationTests",
+            dependencies: ["MezhvedValidation", "MezhvedXMLDSig", "MezhvedDocuments"]
         ),
         .testTarget(
             name: "MezhvedDocumentsTests",

@@ -4,11 +4,11 @@ import Foundation
 
 /// An X.509 certificate: the one owner of an OpenSSL `X509`, freed in `deinit`. Immutable.
 public final class Certificate: @unchecked Sendable, CustomStringConvertible {
-    let x509: OpaquePointer
+    package let x509: OpaquePointer
     /// The DER encoding.
     public let der: [UInt8]
 
-    init(owning x509: OpaquePointer) throws {
+    package init(owning x509: OpaquePointer) throws {
         self.x509 = x509
         var buffer: UnsafeMutablePointer<UInt8>? = nil
         let length = i2d_X509(x509, &buffer)
@@ -45,7 +45,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     nonisolated(unsafe) private var cachedSummary: CertificateSummary?
 
     /// The report form of this certificate, computed once.
-    var summary: CertificateSummary {
+    package var summary: CertificateSummary {
         summaryLock.lock()
         defer { summaryLock.unlock() }
         if let cachedSummary { return cachedSummary }
@@ -143,7 +143,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Whether this certificate issued `other` (names and signature checked).
-    func issued(_ other: Certificate) -> Bool {
+    package func issued(_ other: Certificate) -> Bool {
         let result = X509_check_issued(x509, other.x509) == X509_V_OK
         _ = drainOpenSSLErrors()
         return result

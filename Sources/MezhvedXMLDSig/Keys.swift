@@ -87,7 +87,7 @@ func keyFamily(of pkey: OpaquePointer) -> KeyFamily? {
 }
 
 /// Reads a whole file, turning every failure into a clear error naming the file.
-func readFile(_ path: String, what: String) throws -> [UInt8] {
+package func readFile(_ path: String, what: String) throws -> [UInt8] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         throw XMLDSigError(.unreadableInput, "the \(what) \(path) does not exist", hint: "check the path")

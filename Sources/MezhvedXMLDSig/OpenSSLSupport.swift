@@ -4,7 +4,7 @@ internal import COpenSSL
 
 /// Empties this thread's OpenSSL error queue into Swift strings (oldest first). Call it at the throw
 /// site, before any suspension point: the queue is per thread.
-func drainOpenSSLErrors() -> [String] {
+package func drainOpenSSLErrors() -> [String] {
     var errors: [String] = []
     while true {
         let code = ERR_get_error()
@@ -18,7 +18,7 @@ func drainOpenSSLErrors() -> [String] {
 
 /// One-time initialisation of OpenSSL (with the GOST engine) and libxml2 (with the deny-all entity
 /// loader). Every entry point of the module reaches it through ``CryptoRuntime/ready()``.
-enum CryptoRuntime {
+package enum CryptoRuntime {
     /// `nil` when the GOST engine loaded; otherwise why it did not.
     private static let gostFailure: String? = {
         mz_xml_global_init()
@@ -30,13 +30,13 @@ enum CryptoRuntime {
     }()
 
     /// Makes sure the libraries are initialised.
-    static func ready() { _ = gostFailure }
+    package static func ready() { _ = gostFailure }
 
     /// Whether OpenSSL's GOST engine is loaded.
-    static var gostAvailable: Bool { gostFailure == nil }
+    package static var gostAvailable: Bool { gostFailure == nil }
 
     /// Throws a clear error when GOST is needed and the engine is missing.
-    static func requireGOST(for what: String) throws {
+    package static func requireGOST(for what: String) throws {
         if let gostFailure {
             throw XMLDSigError(.gostUnavailable, "\(what) needs GOST R 34.10-2012, but \(gostFailure)")
         }
@@ -44,7 +44,7 @@ enum CryptoRuntime {
 }
 
 /// Runs `body` with a fresh memory BIO holding `bytes`, freeing it afterwards.
-func withMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> T) throws -> T {
+package func withMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> T) throws -> T {
     guard let bio = bytes.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
         throw XMLDSigError(.internalFailure, "OpenSSL could not allocate a memory buffer", openSSLErrors: drainOpenSSLErrors())
     }
@@ -53,7 +53,7 @@ func withMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> T) thr
 }
 
 /// Runs `body` with an empty writable memory BIO and returns what it wrote.
-func collectingMemoryBIO(_ body: (OpaquePointer) throws -> Void) throws -> [UInt8] {
+package func collectingMemoryBIO(_ body: (OpaquePointer) throws -> Void) throws -> [UInt8] {
     guard let bio = BIO_new(BIO_s_mem()) else {
         throw XMLDSigError(.internalFailure, "OpenSSL could not allocate a memory buffer", openSSLErrors: drainOpenSSLErrors())
     }
@@ -66,7 +66,7 @@ func collectingMemoryBIO(_ body: (OpaquePointer) throws -> Void) throws -> [UInt
 }
 
 /// Compares two byte strings in time that does not depend on where they differ.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+package func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     if a.isEmpty { return true }
     return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 } }

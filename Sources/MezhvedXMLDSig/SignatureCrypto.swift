@@ -161,11 +161,11 @@ enum SignatureCrypto {
     }
 }
 
-enum Base64 {
-    static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+package enum Base64 {
+    package static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
     /// Decodes base64 that may be wrapped with XML whitespace; anything else is refused.
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         var compact = [UInt8]()
         compact.reserveCapacity(text.utf8.count)
         for byte in text.utf8 where !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { compact.append(byte) }
@@ -175,7 +175,7 @@ enum Base64 {
 }
 
 /// Lowercase hexadecimal, without Foundation's slow `String(format:)`.
-func hexString(_ bytes: [UInt8]) -> String {
+package func hexString(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)

@@ -4,7 +4,7 @@ import Foundation
 /// Trust anchors (CA certificates from folders) and certificate revocation lists: the one owner
 /// of an OpenSSL `X509_STORE`. Immutable once built; OpenSSL stores may be shared across threads.
 public final class TrustStore: @unchecked Sendable {
-    let store: OpaquePointer
+    package let store: OpaquePointer
     /// The trusted CA certificates that were loaded.
     public let anchors: [Certificate]
     /// How many CRLs were loaded.
@@ -107,10 +107,10 @@ public final class TrustStore: @unchecked Sendable {
     }
 
     /// The result of building and checking a certificate path.
-    struct PathResult {
-        var chain: [Certificate]
+    package struct PathResult {
+        package var chain: [Certificate]
         /// `nil` when the path is valid.
-        var failure: (code: Int32, depth: Int32, message: String)?
+        package var failure: (code: Int32, depth: Int32, message: String)?
     }
 
     /// Builds a path from `leaf` through the `untrusted` intermediates to an anchor and checks
@@ -120,7 +120,7 @@ public final class TrustStore: @unchecked Sendable {
     /// signatures, CA constraints, key usage, path length — does not change with time, and the
     /// validity periods, which do, are checked again at `time` on every use. Anything else, or a
     /// remembered path that is not valid at `time`, goes through OpenSSL's full validation.
-    func validate(_ leaf: Certificate, untrusted: [Certificate], at time: Date) -> PathResult {
+    package func validate(_ leaf: Certificate, untrusted: [Certificate], at time: Date) -> PathResult {
         let key = crlCount == 0 ? ([leaf.sha256Fingerprint] + untrusted.map(\.sha256Fingerprint).sorted()).joined(separator: ":") : nil
         if let key, let chain = paths.lookup(key), chain.allSatisfy({ $0.notBefore <= time && time <= $0.notAfter }) {
             return PathResult(chain: chain, failure: nil)

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// Paths of the repository, for fixtures.
+enum Repository {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mezhved-validation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The Python with the interop packages: `MEZHVED_PYTHON`, else the set-up script's virtualenv,
+    /// else `python3`.
+    static var python: String {
+        if let configured = ProcessInfo.processInfo.environment["MEZHVED_PYTHON"] { return configured }
+        let venv = path(".venv-interop/bin/python")
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
+    }
+}
+
+/// A real server process on loopback (an HTTP file server, `openssl ocsp`, a time-stamping
+/// authority), stopped when the value is released.
+final class LocalService: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let name: String
+
+    /// Starts `executable` with `arguments` and waits until something accepts connections on
+    /// `port` (give a port from ``freePort()``).
+    init(_ name: String, executable: String, arguments: [String], port: Int, environment: [String: String] = [:]) throws {
+        self.name = name
+        self.port = port
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(15)
+        while !Self.accepts(port) {
+            guard process.isRunning else {
+                throw ServiceFailure(description: "\(name) exited with status \(process.terminationStatus) before listening on \(port)")
+            }
+            guard Date() < deadline else {
+                kill(process.processIdentifier, SIGKILL)
+                throw ServiceFailure(description: "\(name) did not listen on 127.0.0.1:\(port) within 15 s")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// A Python `http.server` serving `directory` read-only.
+    static func files(_ directory: String, port: Int? = nil) throws -> LocalService {
+        let port = try port ?? freePort()
+        return try LocalService(
+            "HTTP file server", executable: "/usr/bin/env",
+            arguments: ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, String(port)], port: port)
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Stops the server now (to test an unreachable source). SIGKILL: the test runner's threads
+    /// block SIGTERM, and a child inherits that mask, so `terminate()` would never arrive.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+
+    /// A TCP port on loopback that nothing listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ServiceFailure(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw ServiceFailure(description: "could not bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether a TCP connection to 127.0.0.1:`port` succeeds.
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+struct ServiceFailure: Error, CustomStringConvertible {
+    let description: String
+}
