@@ -146,6 +146,8 @@ subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 certificatePolicies    = 1.2.643.100.113.1, 1.2.643.100.113.2
 1.2.643.100.111        = ASN1:FORMAT:UTF8,UTF8String:TEST СКЗИ mezhved
+# issuerSignTool: the CA's tools, which FSB order 795 requires in the user's qualified certificate
+1.2.643.100.112        = ASN1:SEQUENCE:issuer_sign_tool
 # IdentificationKind: 0 = personal presence
 1.2.643.100.114        = ASN1:INTEGER:0
 crlDistributionPoints  = URI:$ENV::CDP_URL
