@@ -2,10 +2,10 @@ internal import COpenSSL
 import Foundation
 
 /// A running message digest: owns an `EVP_MD_CTX`.
-final class DigestContext {
+package final class DigestContext {
     private let context: OpaquePointer
 
-    init(_ algorithm: DigestAlgorithm) throws {
+    package init(_ algorithm: DigestAlgorithm) throws {
         CryptoRuntime.ready()
         if algorithm.isGOST { try CryptoRuntime.requireGOST(for: "the digest \(algorithm.displayName)") }
         guard let md = messageDigest(algorithm) else {
@@ -24,18 +24,18 @@ final class DigestContext {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         if bytes.count > 0 { EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) }
     }
 
-    func finish() -> [UInt8] {
+    package func finish() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &out, &length)
         return Array(out.prefix(Int(length)))
     }
 
-    static func digest(_ bytes: [UInt8], _ algorithm: DigestAlgorithm) throws -> [UInt8] {
+    package static func digest(_ bytes: [UInt8], _ algorithm: DigestAlgorithm) throws -> [UInt8] {
         let context = try DigestContext(algorithm)
         bytes.withUnsafeBytes { context.update($0) }
         return context.finish()

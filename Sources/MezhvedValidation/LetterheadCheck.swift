@@ -1,0 +1,65 @@
+import Foundation
+import MezhvedDocuments
+import MezhvedXMLDSig
+
+/// Whether the signer's organisation (OGRN and INNLE of the certificate) is the agency whose
+/// letterhead the signed interagency document is on: the letterhead belongs to the sender, so a
+/// document of one agency signed with another's certificate is caught here.
+struct LetterheadCheck {
+    let documents: DocumentContext?
+
+    /// Nil when the signed content is not an interagency document (the check does not apply).
+    func match(_ signed: [UInt8], sourceName: String, profile: QualifiedCertificateProfile?) -> LetterheadMatch? {
+        guard let context = documents ?? (try? DocumentContext.bundled()) else {
+            return LetterheadMatch(
+                result: .undetermined, agency: nil, agencyName: nil, expectedOGRN: nil, expectedINN: nil, signerOGRN: profile?.ogrn,
+                signerINN: profile?.innle, detail: "the agency directory could not be loaded, so the letterhead was not checked")
+        }
+        guard let report = try? DocumentValidator(context: context).validate(signed, sourceName: sourceName), report.kind != nil else {
+            return nil
+        }
+        guard let document = report.parsed else {
+            return LetterheadMatch(
+                result: .undetermined, agency: nil, agencyName: nil, expectedOGRN: nil, expectedINN: nil, signerOGRN: profile?.ogrn,
+                signerINN: profile?.innle,
+                detail: "the signed \(report.kind!.rawValue) does not follow its schema, so its letterhead agency is unknown")
+        }
+        let sender: AgencyReference
+        switch document {
+        case .request(let request): sender = request.sender
+        case .answer(let answer): sender = answer.sender
+        case .receipt(let receipt): sender = receipt.sender
+        }
+        let listed = context.directory.agency(id: sender.agency)
+        let expectedOGRN = listed?.ogrn ?? sender.ogrn
+        let expectedINN = listed?.inn ?? sender.inn
+        let name = listed?.fullName ?? sender.name
+        func result(_ r: LetterheadMatch.Result, _ detail: String) -> LetterheadMatch {
+            LetterheadMatch(
+                result: r, agency: sender.agency, agencyName: name, expectedOGRN: expectedOGRN, expectedINN: expectedINN,
+                signerOGRN: profile?.ogrn, signerINN: profile?.innle, detail: detail)
+        }
+        guard let expectedOGRN else {
+            return result(.undetermined, "the sending agency \(sender.agency) has no OGRN in the directory or the document")
+        }
+        guard let signerOGRN = profile?.ogrn else {
+            return result(.undetermined, "the signer's certificate names no OGRN, so it cannot be matched to the letterhead of \(name)")
+        }
+        if signerOGRN != expectedOGRN {
+            return result(
+                .differs,
+                "the document is on the letterhead of \(name) (OGRN \(expectedOGRN)), but the signer's certificate belongs to OGRN \(signerOGRN)"
+            )
+        }
+        if let expectedINN, let signerINN = profile?.innle, signerINN != expectedINN {
+            return result(
+                .differs, "the signer's INNLE \(signerINN) is not the INN \(expectedINN) of \(name), whose letterhead the document is on")
+        }
+        return result(.matches, "the signer's organisation (OGRN \(signerOGRN)) is \(name), whose letterhead the document is on")
+    }
+}
+
+/// The version mezhved reports in archived validation reports.
+public enum MezhvedVersion {
+    public static let string = "0.2.0"
+}
