@@ -389,6 +389,8 @@ CA_DB="$WORK/db/gost-ca" "$OPENSSL" ca -batch -gencrl -config "$WORK/ca.cnf" \
     -cert "$G/ca.pem" -keyfile "$G/ca.key.pem" -md md_gost12_256 \
     -crldays "$CRL_DAYS" -crlexts crl_ext -out "$G/ca.crl.pem" 2> "$WORK/ca.log" \
     || { cat "$WORK/ca.log" >&2; exit 1; }
+# The same CRL in DER, as the signers' CRL distribution point serves it (http://127.0.0.1:8089/ca.crl).
+"$OPENSSL" crl -in "$G/ca.crl.pem" -outform DER -out "$G/ca.crl"
 
 # 3c. untrusted: a separate GOST root that is in no trust store, and a signer under it.
 U="$N/untrusted"

@@ -10,6 +10,13 @@ struct Verify: ParsableCommand {
             Exit status 0 only when every document's signature is valid and its signer chains to a CA in \
             a --trust folder; 1 when a signature is invalid, 2 when indeterminate (untrusted, expired, \
             revoked), 3 when a document is unusable. With several documents the worst status wins.
+
+            --report text|json validates each signature as a qualified electronic signature (63-FZ \
+            art. 11): XAdES signing time and timestamps, the path at the signing time, revocation from \
+            CRL files, CRL distribution points and OCSP over HTTP, the Russian qualified-certificate \
+            items and the letterhead match, and prints an ETSI EN 319 102-1 style report. Its exit \
+            status: 0 TOTAL-PASSED and qualified, 1 TOTAL-FAILED, 2 INDETERMINATE, 8 TOTAL-PASSED but \
+            not a qualified signature.
             """)
 
     @Argument(help: "The signed XML documents (- for standard input).")
@@ -46,6 +53,9 @@ struct Verify: ParsableCommand {
     @Flag(name: .customLong("show-signed"), help: "Print the exact signed content (canonical form) after the result.")
     var showSigned = false
 
+    @OptionGroup(title: "Qualified validation (--report)")
+    var qualified: QualifiedOptions
+
     func validate() throws {
         if trust.isEmpty { throw ValidationError("give at least one --trust folder of trusted CA certificates") }
         if files.isEmpty { throw ValidationError("give the document(s) to verify") }
@@ -53,6 +63,12 @@ struct Verify: ParsableCommand {
         if at != nil && time == nil { throw ValidationError("--at \(at!) is not an ISO 8601 time such as 2026-03-01T12:00:00Z") }
         if !expectReference.isEmpty && expectReference.count != referenceCount {
             throw ValidationError("--expect-reference is given \(expectReference.count) times but --references is \(referenceCount)")
+        }
+        if qualified.report == nil && qualified.usesQualifiedOptions {
+            throw ValidationError("--require-revocation, --ocsp-responder, --offline, --crl-cache and --no-letterhead need --report text|json")
+        }
+        if qualified.report != nil && (json || showSigned) {
+            throw ValidationError("--report prints its own text or JSON: leave out --json and --show-signed")
         }
     }
 
@@ -65,6 +81,9 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
+        if let format = qualified.report {
+            return try runQualified(format: format)
+        }
         let store = try TrustStore(directories: trust, crlFiles: crl)
         let policy = VerificationPolicy(
             expectedReferenceCount: referenceCount, expectedReferenceURIs: expectReference.isEmpty ? nil : expectReference,

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import MezhvedValidation
+import MezhvedXMLDSig
+
+/// The options of `verify --report`: qualified-signature validation.
+struct QualifiedOptions: ParsableArguments {
+    enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(help: "Validate as a qualified signature and print the report as text or json.")
+    var report: ReportFormat?
+
+    @Flag(
+        name: .customLong("require-revocation"),
+        help: "A certificate without any revocation source is INDETERMINATE, not a warning (default when MEZHVED_REQUIRE_REVOCATION=1).")
+    var requireRevocation = false
+
+    @Option(name: .customLong("ocsp-responder"), help: "An OCSP responder URL (http://) to ask beside the certificates' own AIA.")
+    var ocspResponder: String?
+
+    @Flag(help: "Fetch nothing over the network: only the --crl files are revocation sources.")
+    var offline = false
+
+    @Option(name: .customLong("crl-cache"), help: "A folder to keep fetched CRLs in between runs.")
+    var crlCache: String?
+
+    @Option(name: .customLong("fetch-timeout"), help: "Seconds to wait for a CRL distribution point or OCSP responder (default 10).")
+    var fetchTimeout: Int = 10
+
+    @Flag(name: .customLong("no-letterhead"), help: "Do not check that the signer's organisation is the letterhead's agency.")
+    var noLetterhead = false
+
+    var usesQualifiedOptions: Bool {
+        requireRevocation || ocspResponder != nil || offline || crlCache != nil || noLetterhead
+    }
+
+    /// `--require-revocation`, or the gateway's configured default.
+    var revocationRequired: Bool {
+        if requireRevocation { return true }
+        let configured = ProcessInfo.processInfo.environment["MEZHVED_REQUIRE_REVOCATION"]?.lowercased()
+        return configured == "1" || configured == "yes" || configured == "true"
+    }
+}
+
+extension ExitCode {
+    /// The signature holds, but it is not a qualified electronic signature.
+    static let notQualified = ExitCode(8)
+    /// A network service (time-stamping authority, OCSP responder, CRL distribution point) did not
+    /// answer or answered wrongly.
+    static let serviceUnavailable = ExitCode(9)
+
+    static func forReport(_ report: QualifiedValidationReport) -> ExitCode {
+        switch report.indication {
+        case .totalFailed: return .signatureInvalid
+        case .indeterminate: return .signatureIndeterminate
+        case .totalPassed: return report.qualification.status == .qualified ? .success : .notQualified
+        }
+    }
+
+    static func forError(_ error: MezhvedValidation.ValidationError) -> ExitCode {
+        switch error.code {
+        case .badURL, .configuration: return .validationFailure
+        case .unreachable, .badResponse, .timestampFailed: return .serviceUnavailable
+        case .internalFailure: return .internalFailure
+        }
+    }
+}
+
+extension Verify {
+    func runQualified(format: QualifiedOptions.ReportFormat) throws {
+        let store = try TrustStore(directories: trust)
+        let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
+        var revocationPolicy = RevocationPolicy()
+        revocationPolicy.crlFiles = crl
+        revocationPolicy.fetchCRLs = !qualified.offline
+        revocationPolicy.useOCSP = !qualified.offline
+        revocationPolicy.ocspResponder = qualified.ocspResponder
+        revocationPolicy.cacheDirectory = qualified.crlCache
+        revocationPolicy.transport = HTTPTransport(timeout: .seconds(qualified.fetchTimeout))
+        revocationPolicy.requireRevocation = qualified.revocationRequired
+        let checker = try RevocationChecker(policy: revocationPolicy, trustStore: store)
+        let policy = QualifiedValidationPolicy(
+            verification: VerificationPolicy(
+                expectedReferenceCount: referenceCount, expectedReferenceURIs: expectReference.isEmpty ? nil : expectReference,
+                allowLegacyAlgorithms: allowLegacy, retainSignedContent: true),
+            requireRevocation: qualified.revocationRequired, checkLetterhead: !qualified.noLetterhead)
+        let validator = QualifiedValidator(trustStore: store, intermediates: intermediates, policy: policy, revocation: checker)
+        let moment = time
+        let inputs = files
+        let outcomes: [Result<QualifiedValidationReport, XMLDSigError>] = parallelMap(inputs.count) { index in
+            do {
+                let (bytes, name) = try readInput(inputs[index])
+                return .success(try validator.validate(bytes, sourceName: name, at: moment))
+            } catch let error as XMLDSigError {
+                return .failure(error)
+            } catch {
+                return .failure(XMLDSigError(.internalFailure, "\(inputs[index]): \(error)"))
+            }
+        }
+        var worst = ExitCode.success
+        var reports: [QualifiedValidationReport] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let report):
+                reports.append(report)
+                if format == .text { print(report.renderText()) }
+                worst = worse(worst, ExitCode.forReport(report))
+            case .failure(let error):
+                Output.error(error.description)
+                worst = worse(worst, ExitCode.forError(error))
+            }
+        }
+        if format == .json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            let data = reports.count == 1 && files.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+        if worst != .success { throw worst }
+    }
+}
