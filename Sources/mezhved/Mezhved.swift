@@ -99,8 +99,8 @@ struct ExitCodes: ParsableCommand {
             4   unusable key, certificate, trust store or CRL, or an algorithm that does not fit
             5   missing system support (OpenSSL's GOST engine, mezhved's schemas)
             6   document invalid: breaks its schema or the regulations (every problem listed)
-            8   verify --report: the signature holds (TOTAL-PASSED) but is not a qualified signature
-            9   a network service (time-stamping authority, OCSP responder, CRL source) did not answer
+            9   verify --report: the signature holds (TOTAL-PASSED) but is not a qualified signature
+            10  a network service (time-stamping authority, OCSP responder, CRL source) did not answer
             64  usage error (wrong options)
             70  internal failure
             """)

@@ -15,7 +15,7 @@ struct Verify: ParsableCommand {
             art. 11): XAdES signing time and timestamps, the path at the signing time, revocation from \
             CRL files, CRL distribution points and OCSP over HTTP, the Russian qualified-certificate \
             items and the letterhead match, and prints an ETSI EN 319 102-1 style report. Its exit \
-            status: 0 TOTAL-PASSED and qualified, 1 TOTAL-FAILED, 2 INDETERMINATE, 8 TOTAL-PASSED but \
+            status: 0 TOTAL-PASSED and qualified, 1 TOTAL-FAILED, 2 INDETERMINATE, 9 TOTAL-PASSED but \
             not a qualified signature.
             """)
 
