@@ -66,7 +66,7 @@ extension ExitCode {
 
     static func forError(_ error: XMLDSigError) -> ExitCode {
         switch error.code {
-        case .unreadableInput, .malformedXML, .hostileXML, .limitExceeded, .noSignature, .referenceTarget:
+        case .unreadableInput, .malformedXML, .hostileXML, .limitExceeded, .noSignature, .referenceTarget, .malformedTimestamp:
             return .unusableInput
         case .keyUnusable, .certificateUnusable, .trustStoreUnusable, .unsupportedAlgorithm:
             return .unusableKeyMaterial
