@@ -32,13 +32,15 @@ public struct RFC3161Timestamper: SignatureTimestamper {
         nonce[0] &= 0x7F  // a positive INTEGER of at most 64 bits
         if nonce[0] == 0 { nonce[0] = 1 }
         let query = try request(digest: digest, algorithm: algorithm, nonce: nonce)
-        let reply = try transport.post(url, body: query, contentType: "application/timestamp-query", expecting: "application/timestamp-reply")
+        let reply = try transport.post(
+            url, body: query, contentType: "application/timestamp-query", expecting: "application/timestamp-reply")
         let token = try tokenOfReply(reply)
         let parsed: TimestampToken
         do {
             parsed = try TimestampToken(der: token, source: "the timestamp from \(url)")
         } catch let error as XMLDSigError {
-            throw ValidationError(.timestampFailed, error.message, hint: "the TSA at \(url) sent an unreadable token", openSSLErrors: error.openSSLErrors)
+            throw ValidationError(
+                .timestampFailed, error.message, hint: "the TSA at \(url) sent an unreadable token", openSSLErrors: error.openSSLErrors)
         }
         guard parsed.nonce == nonce else {
             throw ValidationError(
@@ -75,12 +77,17 @@ public struct RFC3161Timestamper: SignatureTimestamper {
         X509_ALGOR_set0(algor, object, V_ASN1_NULL, nil)
         var ok = TS_REQ_set_version(request, 1) == 1
         ok = ok && TS_MSG_IMPRINT_set_algo(imprint, algor) == 1
-        ok = ok && digest.withUnsafeBufferPointer { TS_MSG_IMPRINT_set_msg(imprint, UnsafeMutablePointer(mutating: $0.baseAddress), Int32($0.count)) } == 1
+        ok =
+            ok
+            && digest.withUnsafeBufferPointer {
+                TS_MSG_IMPRINT_set_msg(imprint, UnsafeMutablePointer(mutating: $0.baseAddress), Int32($0.count))
+            } == 1
         ok = ok && TS_REQ_set_msg_imprint(request, imprint) == 1
         ok = ok && TS_REQ_set_cert_req(request, 1) == 1
         if ok, let policy {
             guard let policyObject = OBJ_txt2obj(policy, 1) else {
-                throw ValidationError(.configuration, "the TSA policy \(policy) is not an OID", hint: "give a dotted OID such as 1.2.643.2.2.38.4")
+                throw ValidationError(
+                    .configuration, "the TSA policy \(policy) is not an OID", hint: "give a dotted OID such as 1.2.643.2.2.38.4")
             }
             defer { ASN1_OBJECT_free(policyObject) }
             ok = TS_REQ_set_policy_id(request, policyObject) == 1
@@ -125,7 +132,8 @@ public struct RFC3161Timestamper: SignatureTimestamper {
             if let failure = TS_STATUS_INFO_get0_failure_info(status) {
                 let bits: [(Int32, String)] = [
                     (0, "badAlg (unrecognized or unsupported algorithm)"), (2, "badRequest (transaction not permitted or supported)"),
-                    (5, "badDataFormat (the data submitted has the wrong format)"), (14, "timeNotAvailable (the TSA's time source is not available)"),
+                    (5, "badDataFormat (the data submitted has the wrong format)"),
+                    (14, "timeNotAvailable (the TSA's time source is not available)"),
                     (15, "unacceptedPolicy (the requested TSA policy is not supported)"),
                     (16, "unacceptedExtension (the requested extension is not supported)"),
                     (17, "addInfoNotAvailable"), (25, "systemFailure (the TSA failed)"),
@@ -137,7 +145,8 @@ public struct RFC3161Timestamper: SignatureTimestamper {
                     guard let raw = OPENSSL_sk_value(texts, index) else { continue }
                     let string = raw.assumingMemoryBound(to: ASN1_STRING.self)
                     if let data = ASN1_STRING_get0_data(string) {
-                        reasons.append(String(decoding: UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string))), as: UTF8.self))
+                        reasons.append(
+                            String(decoding: UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string))), as: UTF8.self))
                     }
                 }
             }

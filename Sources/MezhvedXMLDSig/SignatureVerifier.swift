@@ -133,7 +133,9 @@ private struct Run {
             if isDS(extra, "KeyInfo") && keyInfo == nil && extra == parts[2] {
                 keyInfo = extra
             } else if isDS(extra, "Object") {
-                qualifyingProperties += extra.elementChildren.filter { $0.isElement("QualifyingProperties", namespace: XAdESNamespace.v132) }
+                qualifyingProperties += extra.elementChildren.filter {
+                    $0.isElement("QualifyingProperties", namespace: XAdESNamespace.v132)
+                }
                 continue
             } else {
                 fail(.structure, "ds:Signature at line \(signature.line) holds an unexpected <\(extra.localName)> at line \(extra.line)")
@@ -181,7 +183,10 @@ private struct Run {
                 return
             }
         } else if !propertiesReferences.isEmpty {
-            fail(.reference, "a reference of Type SignedProperties (\"\(propertiesReferences[0].uri)\") but no XAdES QualifyingProperties in the signature")
+            fail(
+                .reference,
+                "a reference of Type SignedProperties (\"\(propertiesReferences[0].uri)\") but no XAdES QualifyingProperties in the signature"
+            )
             return
         }
         parsed.removeAll { $0.type == XAdESNamespace.signedPropertiesType }
@@ -567,7 +572,9 @@ extension Run {
                 fail(.reference, "the reference of Type SignedProperties \"\(uri)\" points at no element")
             } else {
                 let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
-                fail(.duplicateID, "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
+                fail(
+                    .duplicateID,
+                    "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
             }
             return nil
         }
@@ -635,7 +642,8 @@ extension Run {
             bound = certificateBound(property, signer: signer, version2: false)
         } else {
             undetermined(
-                .signingCertificate, "the XAdES properties hold no SigningCertificateV2: the signer's certificate is not bound to the signature")
+                .signingCertificate,
+                "the XAdES properties hold no SigningCertificateV2: the signer's certificate is not bound to the signature")
         }
         var timestamps: [TimestampInfo] = []
         let unsigned = firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties")
@@ -659,14 +667,18 @@ extension Run {
         }
         for cert in certs {
             let certDigest = firstChild(cert, "CertDigest")
-            guard let method = firstChild(certDigest, "DigestMethod", dsig: true), let value = firstChild(certDigest, "DigestValue", dsig: true),
-                let algorithm = DigestAlgorithm(rawValue: method.attribute("Algorithm") ?? ""), let expected = Base64.decode(value.textContent)
+            guard let method = firstChild(certDigest, "DigestMethod", dsig: true),
+                let value = firstChild(certDigest, "DigestValue", dsig: true),
+                let algorithm = DigestAlgorithm(rawValue: method.attribute("Algorithm") ?? ""),
+                let expected = Base64.decode(value.textContent)
             else {
                 fail(.signingCertificate, "\(name)/Cert at line \(cert.line) has no readable CertDigest with a supported digest method")
                 return false
             }
             if algorithm.isLegacy && !policy.allowLegacyAlgorithms {
-                fail(.signingCertificate, "\(name) identifies the certificate with the weak digest \(algorithm.displayName), which is refused")
+                fail(
+                    .signingCertificate,
+                    "\(name) identifies the certificate with the weak digest \(algorithm.displayName), which is refused")
                 return false
             }
             guard let actual = try? DigestContext.digest(signer.der, algorithm), constantTimeEqual(actual, expected) else { continue }
@@ -710,7 +722,8 @@ extension Run {
             } else if isXAdES(part, "EncapsulatedTimeStamp"), encapsulated == nil {
                 encapsulated = part
             } else {
-                return refuse("holds <\(part.localName)> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)")
+                return refuse(
+                    "holds <\(part.localName)> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)")
             }
         }
         guard let encapsulated, let der = Base64.decode(encapsulated.textContent), !der.isEmpty else {
@@ -726,7 +739,8 @@ extension Run {
         }
         let octets: [UInt8]
         do {
-            octets = try Canonicalizer.canonicalBytes(tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: method)
+            octets = try Canonicalizer.canonicalBytes(
+                tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: method)
         } catch {
             return refuse("ds:SignatureValue could not be canonicalized", token: der)
         }

@@ -36,8 +36,9 @@ public struct XAdESInfo: Sendable, Codable {
     /// Every `SignatureTimeStamp`, in document order.
     public let timestamps: [TimestampInfo]
 
-    public init(level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?, timestamps: [TimestampInfo])
-    {
+    public init(
+        level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?, timestamps: [TimestampInfo]
+    ) {
         self.level = level
         self.signingTime = signingTime
         self.signingCertificateBound = signingCertificateBound

@@ -110,8 +110,10 @@ struct TimestampTests {
             try ProcessOutput.run(
                 "/usr/bin/openssl",
                 [
-                    "ts", "-verify", "-token_in", "-in", tokenPath, "-data", data, "-CAfile", Repository.path("Certificates/gost/root-ca.pem"),
-                    "-untrusted", Repository.path("Certificates/tsa/gost-tsa.pem"), "-untrusted", Repository.path("Certificates/gost/ca.pem"),
+                    "ts", "-verify", "-token_in", "-in", tokenPath, "-data", data, "-CAfile",
+                    Repository.path("Certificates/gost/root-ca.pem"),
+                    "-untrusted", Repository.path("Certificates/tsa/gost-tsa.pem"), "-untrusted",
+                    Repository.path("Certificates/gost/ca.pem"),
                 ], environment: environment)
         }
         let good = try opensslVerify(dataPath)
@@ -168,7 +170,8 @@ struct TimestampTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try LocalService.files(folder.path)
         #expect(throws: ValidationError.self) {
-            try RFC3161Timestamper(url: server.baseURL + "/tsa").timestamp(messageImprint: Array(repeating: 1, count: 32), algorithm: .sha256)
+            try RFC3161Timestamper(url: server.baseURL + "/tsa").timestamp(
+                messageImprint: Array(repeating: 1, count: 32), algorithm: .sha256)
         }
     }
 
@@ -220,17 +223,23 @@ struct TimestampTests {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let batch = try ProcessOutput.run(
             ProcessOutput.mezhved,
-            ["sign", input, "--key", Self.rsa.key, "--cert", Self.rsa.cert, "--xades", "t", "--tsa", url, "--tsa-timeout", "1", "--output-dir", outDir.path])
+            [
+                "sign", input, "--key", Self.rsa.key, "--cert", Self.rsa.cert, "--xades", "t", "--tsa", url, "--tsa-timeout", "1",
+                "--output-dir", outDir.path,
+            ])
         #expect(batch.status == 9, "\(batch.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: outDir.path).isEmpty)
     }
 
     @Test(
         "XAdES options that do not fit are usage errors",
-        arguments: [["--xades", "t"], ["--tsa", "http://127.0.0.1:1/"], ["--xades", "bes", "--tsa", "http://127.0.0.1:1/"], ["--xades", "x"]])
+        arguments: [
+            ["--xades", "t"], ["--tsa", "http://127.0.0.1:1/"], ["--xades", "bes", "--tsa", "http://127.0.0.1:1/"], ["--xades", "x"],
+        ])
     func cliUsage(extra: [String]) throws {
         let result = try ProcessOutput.run(
-            ProcessOutput.mezhved, ["sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert] + extra)
+            ProcessOutput.mezhved,
+            ["sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert] + extra)
         #expect(result.status == 64, "\(extra): \(result.stderr)")
     }
 
@@ -241,7 +250,10 @@ struct TimestampTests {
         let output = folder.appendingPathComponent("signed.xml").path
         let sign = try ProcessOutput.run(
             ProcessOutput.mezhved,
-            ["sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert, "--xades", "bes", "-o", output])
+            [
+                "sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert,
+                "--xades", "bes", "-o", output,
+            ])
         #expect(sign.status == 0, "\(sign.stderr)")
         let verify = try ProcessOutput.run(ProcessOutput.mezhved, ["verify", output, "--trust", Self.rsa.trust])
         #expect(verify.status == 0, "\(verify.stdout)")
@@ -258,7 +270,9 @@ struct ProcessOutput {
     /// The mezhved executable built beside the tests.
     static var mezhved: String {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [here.appendingPathComponent("mezhved").path, here.deletingLastPathComponent().appendingPathComponent("mezhved").path]
+        let candidates = [
+            here.appendingPathComponent("mezhved").path, here.deletingLastPathComponent().appendingPathComponent("mezhved").path,
+        ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
@@ -284,6 +298,7 @@ struct ProcessOutput {
         group.wait()
         process.waitUntilExit()
         return ProcessOutput(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }

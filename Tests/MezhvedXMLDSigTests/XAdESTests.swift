@@ -49,7 +49,9 @@ struct XAdESTests {
     @Test("the certificate digest follows the key: Streebog for GOST, SHA-256 otherwise")
     func certificateDigest() throws {
         let gost512 = Fixtures.string(try Self.signBES(Fixtures.gostHealth512))
-        #expect(gost512.contains("<xades:CertDigest><ds:DigestMethod Algorithm=\"urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34112012-512\""))
+        #expect(
+            gost512.contains(
+                "<xades:CertDigest><ds:DigestMethod Algorithm=\"urn:ietf:params:xml:ns:cpxmlsec:algorithms:gostr34112012-512\""))
         let rsa = Fixtures.string(try Self.signBES(Fixtures.rsa))
         #expect(rsa.contains("<xades:CertDigest><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\""))
         #expect(rsa.contains("<xades:SigningTime>2026-11-18T"))
@@ -77,8 +79,18 @@ struct XAdESTests {
     /// properties. Everything verifies except the binding, which must make it INVALID.
     @Test("a signature re-signed by another trusted signer keeping the signed properties is INVALID")
     func certificateSubstitution() throws {
-        let signed = Fixtures.string(try Self.signBES(Fixtures.gostSocial))
         let attacker = Fixtures.gostEmployment
+        let certificate = try Certificate.load(contentsOf: attacker.cert)[0]
+        let forged = try Self.substituteSigner(Fixtures.string(try Self.signBES(Fixtures.gostSocial)), attacker: attacker)
+        let report = try Fixtures.verifier(attacker).verify(Fixtures.bytes(forged), sourceName: "forged.xml")
+        #expect(report.status == .invalid)
+        #expect(report.problems.map(\.check) == [.signingCertificate], "only the binding may catch it: \(report.problems)")
+        #expect(report.signer?.commonName == certificate.commonName, "the forged signature value itself verifies")
+        #expect(report.xades?.signingCertificateBound == false)
+    }
+
+    /// `signed` with its SignedInfo re-signed by `attacker`, whose certificate replaces KeyInfo's.
+    static func substituteSigner(_ signed: String, attacker: Fixtures.Signer) throws -> String {
         let key = try SigningKey.load(contentsOf: attacker.key)
         let certificate = try Certificate.load(contentsOf: attacker.cert)[0]
         // The exclusive canonical SignedInfo: only the ds prefix is used in it.
@@ -97,11 +109,7 @@ struct XAdESTests {
             with:
                 "<ds:X509Data><ds:X509Certificate>\(Data(certificate.der).base64EncodedString())</ds:X509Certificate><ds:X509Certificate>\(Data(caBase64).base64EncodedString())</ds:X509Certificate></ds:X509Data>",
             options: .regularExpression)
-        let report = try Fixtures.verifier(attacker).verify(Fixtures.bytes(forged), sourceName: "forged.xml")
-        #expect(report.status == .invalid)
-        #expect(report.problems.map(\.check) == [.signingCertificate], "only the binding may catch it: \(report.problems)")
-        #expect(report.signer?.commonName == certificate.commonName, "the forged signature value itself verifies")
-        #expect(report.xades?.signingCertificateBound == false)
+        return forged
     }
 
     @Test("a changed IssuerSerialV2 breaks the SignedProperties digest")
@@ -163,7 +171,9 @@ struct XAdESTests {
         let properties = try #require(signed.firstMatch(of: #/<xades:SignedProperties .*</xades:SignedProperties>/#)?.0)
         let copied = signed.replacingOccurrences(
             of: "</req:Body>",
-            with: "<req:X xmlns:xades=\"http://uri.etsi.org/01903/v1.3.2#\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\(properties)</req:X></req:Body>")
+            with:
+                "<req:X xmlns:xades=\"http://uri.etsi.org/01903/v1.3.2#\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\(properties)</req:X></req:Body>"
+        )
         let third = try Fixtures.verifier(Fixtures.rsa).verify(Fixtures.bytes(copied), sourceName: "c.xml")
         #expect(third.status == .invalid)
         #expect(third.problems.contains { $0.check == .duplicateID }, "\(third.problems)")
@@ -176,5 +186,46 @@ struct XAdESTests {
         let report = try Fixtures.verifier(Fixtures.ecdsa).verify(Fixtures.bytes(retargeted), sourceName: "r.xml")
         #expect(report.status == .invalid)
         #expect(report.problems.contains { $0.check == .signedProperties && $0.message.contains("Target") }, "\(report.problems)")
+    }
+
+    // MARK: - Interop
+
+    static let idAttribute = "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"
+
+    @Test(
+        "xmlsec1 verifies mezhved's RSA and ECDSA XAdES-BES signatures (both references) and refuses a changed SigningTime",
+        arguments: [(Fixtures.rsa, "Certificates/rsa/root-ca.pem"), (Fixtures.ecdsa, "Certificates/ecdsa/root-ca.pem")])
+    func xmlsecVerifies(signer: Fixtures.Signer, root: String) throws {
+        let signed = try Self.signBES(signer)
+        let result = try Interop.xmlsecVerify(signed, root: Fixtures.path(root), idAttribute: Self.idAttribute)
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("SignedInfo References (ok/all): 2/2"), "\(result.stderr)")
+        let tampered = Fixtures.string(signed).replacingOccurrences(of: "<xades:SigningTime>2026", with: "<xades:SigningTime>2025")
+        let bad = try Interop.xmlsecVerify(Fixtures.bytes(tampered), root: Fixtures.path(root), idAttribute: Self.idAttribute)
+        #expect(bad.status != 0, "xmlsec1 accepted a changed SigningTime")
+    }
+
+    @Test(
+        "the independent Python implementation verifies mezhved's GOST XAdES-BES, and refuses a substituted signer",
+        arguments: [
+            Fixtures.gostSocial, Fixtures.gostHealth512,
+        ])
+    func pythonVerifies(signer: Fixtures.Signer) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let short = Array(#"<?xml version="1.0" encoding="UTF-8"?><z:Q xmlns:z="urn:q">Сведения</z:Q>"#.utf8)
+        let signed = try Fixtures.xmlSigner(signer).sign(short, sourceName: "q", options: SigningOptions(xades: .bes))
+        let path = dir.appendingPathComponent("signed.xml")
+        try Data(signed).write(to: path)
+        let script = Fixtures.path("Tests/Interop/gost_xmldsig.py")
+        let result = try Tool.run(Tool.python, [script, "verify", path.path])
+        #expect(result.status == 0 && result.stdout.contains("OK"), "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("SigningCertificateV2 names the KeyInfo certificate"), "\(result.stderr)")
+        // The substitution needs an attacker key of the same size: the 256-bit case.
+        guard signer.key == Fixtures.gostSocial.key else { return }
+        let forged = try Self.substituteSigner(Fixtures.string(signed), attacker: Fixtures.gostEmployment)
+        try Data(forged.utf8).write(to: path)
+        let refused = try Tool.run(Tool.python, [script, "verify", path.path])
+        #expect(refused.status != 0 && refused.stdout.contains("SigningCertificateV2"), "\(refused.stdout)")
     }
 }
