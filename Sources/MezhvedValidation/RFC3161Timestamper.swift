@@ -17,6 +17,7 @@ public struct RFC3161Timestamper: SignatureTimestamper {
     /// The TSA policy to ask for (dotted OID); nil lets the TSA choose.
     public let policy: String?
 
+    /// A client of the TSA at `url` (`http://` only), with `policy` asked for when given.
     public init(url: String, transport: HTTPTransport = HTTPTransport(), policy: String? = nil) {
         self.url = url
         self.transport = transport

@@ -650,6 +650,18 @@ extension Run {
         for stamp in unsigned?.elementChildren ?? [] where isXAdES(stamp, "SignatureTimeStamp") {
             timestamps.append(checkSignatureTimestamp(stamp, signatureValue: signatureValue, intermediates: intermediates))
         }
+        // The claimed signing time must not come after the time a TSA saw the signature (with five
+        // minutes for clocks): such a signing time is not credible. The qualified validator decides.
+        if let signingTime {
+            for stamp in timestamps {
+                if let genTime = stamp.genTime, signingTime > genTime.addingTimeInterval(300) {
+                    let formatter = ISO8601DateFormatter()
+                    warnings.append(
+                        "the claimed signing time \(formatter.string(from: signingTime)) is later than the signature timestamp's \(formatter.string(from: genTime))"
+                    )
+                }
+            }
+        }
         xades = XAdESInfo(
             level: timestamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
             signedPropertiesID: signedProperties?.attribute("Id"), timestamps: timestamps)

@@ -271,6 +271,7 @@ public struct TimestampInfo: Sendable, Codable {
         case id, genTime, serialNumber, policy, digestAlgorithm, tsa, tsaChain, imprintMatches, signatureValid, tsaTrusted, problems
     }
 
+    /// Makes the report part (``TimestampToken/verify(covering:trustStore:intermediates:at:id:)`` fills it).
     public init(
         id: String?, genTime: Date?, serialNumber: String?, policy: String?, digestAlgorithm: String?, tsa: CertificateSummary?,
         tsaChain: [CertificateSummary], imprintMatches: Bool, signatureValid: Bool, tsaTrusted: Bool, problems: [String],
@@ -291,6 +292,7 @@ public struct TimestampInfo: Sendable, Codable {
         self.token = token
     }
 
+    /// Reads the JSON form; the certificates and the token are not part of it and come back empty.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decodeIfPresent(String.self, forKey: .id)

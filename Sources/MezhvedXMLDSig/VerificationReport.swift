@@ -154,6 +154,7 @@ public struct VerificationReport: Sendable, Codable {
 }
 
 extension VerificationReport {
+    /// Reads the JSON form; `signerPath` and the signed content are not part of it and come back empty.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(

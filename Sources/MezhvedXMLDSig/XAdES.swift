@@ -36,6 +36,7 @@ public struct XAdESInfo: Sendable, Codable {
     /// Every `SignatureTimeStamp`, in document order.
     public let timestamps: [TimestampInfo]
 
+    /// Makes the report part (the verifier fills it).
     public init(
         level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?, timestamps: [TimestampInfo]
     ) {

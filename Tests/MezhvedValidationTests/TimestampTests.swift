@@ -153,6 +153,33 @@ struct TimestampTests {
         #expect(!stamp.imprintMatches && stamp.signatureValid)
     }
 
+    @Test("a TSA that refuses (policy it does not serve): timestampFailed naming the status and the failure")
+    func refusedPolicy() throws {
+        let service = try Self.tsa()
+        let client = RFC3161Timestamper(url: service.baseURL, policy: "1.2.643.100.113.99.7")
+        let error = #expect(throws: ValidationError.self) {
+            try client.timestamp(messageImprint: Array(repeating: 3, count: 32), algorithm: .streebog256)
+        }
+        #expect(error?.code == .timestampFailed)
+        #expect(
+            error?.message.contains("rejection") == true && error?.message.contains("unacceptedPolicy") == true,
+            "\(String(describing: error))")
+        // The policy the TSA serves is granted and echoed.
+        let token = try RFC3161Timestamper(url: service.baseURL, policy: "1.2.643.100.113.99.2").timestamp(
+            messageImprint: Array(repeating: 3, count: 32), algorithm: .streebog256)
+        #expect(try TimestampToken(der: token, source: "token").policy == "1.2.643.100.113.99.2")
+    }
+
+    @Test("a claimed signing time later than the timestamp is flagged")
+    func signingTimeAfterTimestamp() throws {
+        let service = try Self.tsa()
+        let options = SigningOptions(
+            xades: .t, signingTime: Date().addingTimeInterval(3600), timestamper: RFC3161Timestamper(url: service.baseURL))
+        let signed = try Self.signer(Self.gost).sign(Self.document, sourceName: "request.xml", options: options)
+        let report = try Self.verify(signed, trust: Self.gost.trust)
+        #expect(report.warnings.contains { $0.contains("later than the signature timestamp") }, "\(report.warnings)")
+    }
+
     @Test("a TSA that is down: the client names the URL, unreachable")
     func tsaDown() throws {
         let url = "http://127.0.0.1:\(try LocalService.freePort())/tsa"
