@@ -33,8 +33,15 @@ public struct RFC3161Timestamper: SignatureTimestamper {
         nonce[0] &= 0x7F  // a positive INTEGER of at most 64 bits
         if nonce[0] == 0 { nonce[0] = 1 }
         let query = try request(digest: digest, algorithm: algorithm, nonce: nonce)
-        let reply = try transport.post(
-            url, body: query, contentType: "application/timestamp-query", expecting: "application/timestamp-reply")
+        let reply: [UInt8]
+        do {
+            reply = try transport.post(
+                url, body: query, contentType: "application/timestamp-query", expecting: "application/timestamp-reply")
+        } catch let error as ValidationError where error.code == .unreachable {
+            throw ValidationError(
+                .unreachable, error.message, hint: "check the network and that the TSA is up, or sign without a timestamp (XAdES-BES)",
+                openSSLErrors: error.openSSLErrors)
+        }
         let token = try tokenOfReply(reply)
         let parsed: TimestampToken
         do {
