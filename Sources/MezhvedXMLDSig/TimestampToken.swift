@@ -137,9 +137,8 @@ public struct TimestampToken: Sendable {
         var tsaTrusted = false
         var path: [Certificate] = []
         if let signer = signerCertificate {
-            if let purpose = timestampingPurposeProblem(signer) {
-                problems.append(purpose)
-            }
+            let purpose = timestampingPurposeProblem(signer)
+            if let purpose { problems.append(purpose) }
             let result = trustStore.validate(signer, untrusted: certificates.filter { $0 !== signer } + intermediates, at: time)
             path = result.chain
             if let failure = result.failure {
@@ -147,7 +146,7 @@ public struct TimestampToken: Sendable {
                 problems.append(
                     "the TSA certificate (\(signer.commonName ?? signer.subject)) does not chain to a trusted CA at \(formatter.string(from: time)): \(failure.message)"
                 )
-            } else if timestampingPurposeProblem(signer) == nil {
+            } else if purpose == nil {
                 tsaTrusted = true
             }
             if genTime < signer.notBefore || genTime > signer.notAfter {

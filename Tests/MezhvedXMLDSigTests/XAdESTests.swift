@@ -188,6 +188,24 @@ struct XAdESTests {
         #expect(report.problems.contains { $0.check == .signedProperties && $0.message.contains("Target") }, "\(report.problems)")
     }
 
+    @Test("an unreadable signature timestamp makes the signature indeterminate, not invalid, and is reported")
+    func unreadableTimestamp() throws {
+        let signed = Fixtures.string(try Self.signBES(Fixtures.gostSocial))
+        let garbage = Data("not a timestamp token".utf8).base64EncodedString()
+        let withStamp = signed.replacingOccurrences(
+            of: "</xades:SignedProperties>",
+            with:
+                "</xades:SignedProperties><xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignatureTimeStamp Id=\"ts1\"><xades:EncapsulatedTimeStamp>\(garbage)</xades:EncapsulatedTimeStamp></xades:SignatureTimeStamp></xades:UnsignedSignatureProperties></xades:UnsignedProperties>"
+        )
+        let report = try Fixtures.verifier(Fixtures.gostSocial).verify(Fixtures.bytes(withStamp), sourceName: "ts.xml")
+        #expect(report.status == .indeterminate)
+        #expect(report.problems.map(\.check) == [.timestamp], "\(report.problems)")
+        let stamp = try #require(report.xades?.timestamps.first)
+        #expect(report.xades?.level == .t)
+        #expect(stamp.id == "ts1" && stamp.genTime == nil && !stamp.signatureValid && !stamp.problems.isEmpty)
+        #expect(throws: XMLDSigError.self) { try TimestampToken(der: [0x30, 0x03, 0x02, 0x01, 0x01], source: "a number") }
+    }
+
     // MARK: - Interop
 
     static let idAttribute = "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"
