@@ -98,6 +98,67 @@ extension Certificate {
     }
 }
 
+extension Certificate {
+    /// Whether a DER `IssuerSerial` (the value of `IssuerSerialV2`) names this certificate: the
+    /// same bytes as ``issuerSerialDER``, or, encoded by another hand, a directoryName equal to the
+    /// issuer (`X509_NAME_cmp`) and the same serial number.
+    package func matchesIssuerSerial(_ der: [UInt8]) -> Bool {
+        if der == issuerSerialDER { return true }
+        guard let outer = derElement(der, at: 0), outer.tag == 0x30, outer.end == der.count,
+            let names = derElement(der, at: outer.content.lowerBound), names.tag == 0x30,
+            let serial = derElement(der, at: names.end), serial.tag == 0x02, serial.end == outer.end
+        else { return false }
+        let namesDER = Array(der[names.start..<names.end])
+        let serialDER = Array(der[serial.start..<serial.end])
+        var pointer: UnsafePointer<UInt8>? = nil
+        let generalNames: OpaquePointer? = namesDER.withUnsafeBufferPointer { buffer in
+            pointer = buffer.baseAddress
+            return d2i_GENERAL_NAMES(nil, &pointer, buffer.count)
+        }
+        let integer: UnsafeMutablePointer<ASN1_INTEGER>? = serialDER.withUnsafeBufferPointer { buffer in
+            pointer = buffer.baseAddress
+            return d2i_ASN1_INTEGER(nil, &pointer, buffer.count)
+        }
+        defer {
+            if let generalNames { GENERAL_NAMES_free(generalNames) }
+            if let integer { ASN1_INTEGER_free(integer) }
+            _ = drainOpenSSLErrors()
+        }
+        guard let generalNames, let integer, ASN1_INTEGER_cmp(integer, X509_get0_serialNumber(x509)) == 0 else { return false }
+        for index in 0..<OPENSSL_sk_num(generalNames) {
+            guard let raw = OPENSSL_sk_value(generalNames, index) else { continue }
+            var type: Int32 = 0
+            if let value = GENERAL_NAME_get0_value(raw.assumingMemoryBound(to: GENERAL_NAME.self), &type), type == GEN_DIRNAME,
+                X509_NAME_cmp(OpaquePointer(value), X509_get_issuer_name(x509)) == 0
+            {
+                return true
+            }
+        }
+        return false
+    }
+}
+
+/// The DER element starting at `offset`: where it starts and ends, its tag and its content
+/// (definite lengths only); nil when `bytes` do not hold one there.
+func derElement(_ bytes: [UInt8], at offset: Int) -> (start: Int, end: Int, tag: UInt8, content: Range<Int>)? {
+    guard offset + 2 <= bytes.count else { return nil }
+    let tag = bytes[offset]
+    var index = offset + 1
+    var length = Int(bytes[index])
+    index += 1
+    if length & 0x80 != 0 {
+        let count = length & 0x7F
+        guard count > 0, count <= 4, index + count <= bytes.count else { return nil }
+        length = 0
+        for _ in 0..<count {
+            length = length << 8 | Int(bytes[index])
+            index += 1
+        }
+    }
+    guard index + length <= bytes.count else { return nil }
+    return (offset, index + length, tag, index..<(index + length))
+}
+
 /// One DER element: tag, definite length, content.
 func derElement(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
     var length: [UInt8]

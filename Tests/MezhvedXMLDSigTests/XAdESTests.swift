@@ -206,6 +206,29 @@ struct XAdESTests {
         #expect(throws: XMLDSigError.self) { try TimestampToken(der: [0x30, 0x03, 0x02, 0x01, 0x01], source: "a number") }
     }
 
+    @Test("IssuerSerialV2 is compared by meaning: another encoding of the same issuer and serial matches, another serial does not")
+    func issuerSerialComparison() throws {
+        let social = try Certificate.load(contentsOf: Fixtures.gostSocial.cert)[0]
+        let employment = try Certificate.load(contentsOf: Fixtures.gostEmployment.cert)[0]
+        #expect(social.matchesIssuerSerial(social.issuerSerialDER))
+        #expect(!social.matchesIssuerSerial(employment.issuerSerialDER), "same issuer, another serial number")
+        // The same issuer after an rfc822Name in GeneralNames, with a long-form length: other bytes, same meaning.
+        let der = social.issuerSerialDER
+        let generalNamesLength = Int(der[6]) << 8 | Int(der[7])  // 30 82 xx xx 30 82 LL LL
+        #expect(der[0] == 0x30 && der[4] == 0x30 && der[5] == 0x82)
+        let directoryName = Array(der[8..<(8 + generalNamesLength)])
+        let serial = Array(der[(8 + generalNamesLength)...])
+        let email: [UInt8] = [0x81, 0x03] + Array("a@b".utf8)
+        let names = email + directoryName
+        let namesTLV: [UInt8] = [0x30, 0x83, 0x00, UInt8(names.count >> 8), UInt8(names.count & 0xFF)] + names
+        let body = namesTLV + serial
+        let reencoded: [UInt8] = [0x30, 0x82, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
+        #expect(reencoded != der)
+        #expect(social.matchesIssuerSerial(reencoded))
+        #expect(!social.matchesIssuerSerial(Array(reencoded.dropLast())))
+        #expect(!social.matchesIssuerSerial([0x30, 0x00]))
+    }
+
     // MARK: - Interop
 
     static let idAttribute = "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"
