@@ -42,8 +42,8 @@ public struct TimestampToken: Sendable {
     public init(der: [UInt8], source: String) throws {
         CryptoRuntime.ready()
         self.der = der
-        var fields: (Date, String, String, String, [UInt8], [UInt8]?, String?, [Certificate], Certificate?)?
-        try withPKCS7(der, source: source) { p7 in
+        typealias Fields = (Date, String, String, String, [UInt8], [UInt8]?, String?, [Certificate], Certificate?)
+        let fields: Fields = try withPKCS7(der, source: source) { p7 in
             guard let info = PKCS7_to_TS_TST_INFO(p7) else {
                 throw XMLDSigError(
                     .malformedTimestamp, "\(source) is not a timestamp token: its signed content is not a TSTInfo",
@@ -89,11 +89,8 @@ public struct TimestampToken: Sendable {
                 OPENSSL_sk_free(signers)
             }
             _ = drainOpenSSLErrors()
-            fields = (
-                genTime, serial, policy, hashOID, bytes(of: message), nonce, tsaName, certificates, signer
-            )
+            return (genTime, serial, policy, hashOID, bytes(of: message), nonce, tsaName, certificates, signer)
         }
-        guard let fields else { throw XMLDSigError(.internalFailure, "\(source) could not be read") }
         (genTime, serialNumber, policy, hashAlgorithmOID, messageImprint, nonce, tsaName, certificates, signerCertificate) = fields
         digestAlgorithm = DigestAlgorithm(oid: hashAlgorithmOID)
     }
