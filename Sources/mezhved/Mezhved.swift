@@ -53,9 +53,10 @@ extension ExitCode {
     static let environment = ExitCode(5)
     /// A document or form breaks its schema or the regulations (every problem is listed).
     static let documentInvalid = ExitCode(6)
-    /// `sign --xades t`: the time-stamping authority could not be reached or refused the timestamp
-    /// (nothing is written).
-    static let timestampUnavailable = ExitCode(9)
+    /// `sign --xades t`: the time-stamping authority did not answer or answered wrongly (nothing is
+    /// written). The code of every unavailable network service (`serviceUnavailable` of the
+    /// qualified verification): 10.
+    static let timestampUnavailable = ExitCode(10)
     /// A bug or an unexpected library failure.
     static let internalFailure = ExitCode(70)
 
@@ -102,7 +103,7 @@ struct ExitCodes: ParsableCommand {
             4   unusable key, certificate, trust store or CRL, or an algorithm that does not fit
             5   missing system support (OpenSSL's GOST engine, mezhved's schemas)
             6   document invalid: breaks its schema or the regulations (every problem listed)
-            9   sign --xades t: the time-stamping authority could not be reached or refused (nothing written)
+            10  a network service (time-stamping authority, OCSP responder, CRL source) did not answer
             64  usage error (wrong options)
             70  internal failure
             """)

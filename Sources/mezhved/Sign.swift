@@ -15,7 +15,7 @@ struct Sign: ParsableCommand {
             ECDSA with the digest that fits the curve. An encrypted key's passphrase is read from an \
             environment variable (--passphrase-env) or a file (--passphrase-file), never from the command line. \
             --xades bes adds XAdES-BES signed properties (signing time, signing certificate); --xades t also \
-            gets an RFC 3161 signature timestamp from the TSA at --tsa (exit 9 when it cannot be had; nothing \
+            gets an RFC 3161 signature timestamp from the TSA at --tsa (exit 10 when it cannot be had; nothing \
             is written then).
             """)
 
