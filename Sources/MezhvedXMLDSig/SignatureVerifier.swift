@@ -647,23 +647,26 @@ extension Run {
         }
         var timestamps: [TimestampInfo] = []
         let unsigned = firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties")
-        for stamp in unsigned?.elementChildren ?? [] where isXAdES(stamp, "SignatureTimeStamp") {
-            timestamps.append(checkSignatureTimestamp(stamp, signatureValue: signatureValue, intermediates: intermediates))
+        let stamps = (unsigned?.elementChildren ?? []).filter { isXAdES($0, "SignatureTimeStamp") }
+        for stamp in stamps {
+            if let info = checkSignatureTimestamp(stamp, signatureValue: signatureValue, intermediates: intermediates) {
+                timestamps.append(info)
+            }
         }
         // The claimed signing time must not come after the time a TSA saw the signature (with five
         // minutes for clocks): such a signing time is not credible. The qualified validator decides.
         if let signingTime {
             for stamp in timestamps {
-                if let genTime = stamp.genTime, signingTime > genTime.addingTimeInterval(300) {
+                if signingTime > stamp.genTime.addingTimeInterval(300) {
                     let formatter = ISO8601DateFormatter()
                     warnings.append(
-                        "the claimed signing time \(formatter.string(from: signingTime)) is later than the signature timestamp's \(formatter.string(from: genTime))"
+                        "the claimed signing time \(formatter.string(from: signingTime)) is later than the signature timestamp's \(formatter.string(from: stamp.genTime))"
                     )
                 }
             }
         }
         xades = XAdESInfo(
-            level: timestamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
+            level: stamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
             signedPropertiesID: signedProperties?.attribute("Id"), timestamps: timestamps)
     }
 
@@ -713,15 +716,16 @@ extension Run {
     }
 
     /// Checks one `xades:SignatureTimeStamp`: an RFC 3161 token over the canonical `ds:SignatureValue`.
-    /// Its problems are INDETERMINATE: a bad timestamp does not make a valid signature invalid.
+    /// Its problems are INDETERMINATE: a bad timestamp does not make a valid signature invalid. Returns
+    /// nil for a timestamp that cannot even be read (then it is only a problem of the report).
     mutating func checkSignatureTimestamp(_ stamp: XMLNodePointer, signatureValue: XMLNodePointer, intermediates: [Certificate])
-        -> TimestampInfo
+        -> TimestampInfo?
     {
         let id = stamp.attribute("Id")
         let name = id.map { "signature timestamp \"\($0)\"" } ?? "the signature timestamp at line \(stamp.line)"
-        func refuse(_ problem: String, token: [UInt8] = []) -> TimestampInfo {
+        func refuse(_ problem: String) -> TimestampInfo? {
             undetermined(.timestamp, "\(name): \(problem)")
-            return TimestampInfo.unreadable(id: id, token: token, problem: problem)
+            return nil
         }
         var method = CanonicalizationAlgorithm.c14n10  // XAdES: inclusive C14N 1.0 when none is named
         var encapsulated: XMLNodePointer? = nil
@@ -745,16 +749,16 @@ extension Run {
         do {
             token = try TimestampToken(der: der, source: name)
         } catch let error as XMLDSigError {
-            return refuse(error.message, token: der)
+            return refuse(error.message)
         } catch {
-            return refuse("\(error)", token: der)
+            return refuse("\(error)")
         }
         let octets: [UInt8]
         do {
             octets = try Canonicalizer.canonicalBytes(
                 tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: method)
         } catch {
-            return refuse("ds:SignatureValue could not be canonicalized", token: der)
+            return refuse("ds:SignatureValue could not be canonicalized")
         }
         let info = token.verify(covering: octets, trustStore: trustStore, intermediates: intermediates, at: time, id: id)
         if !info.isValid {

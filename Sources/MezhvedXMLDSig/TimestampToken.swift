@@ -234,14 +234,14 @@ func timestampingPurposeProblem(_ certificate: Certificate) -> String? {
 public struct TimestampInfo: Sendable, Codable {
     /// The Id of the element that carried it (`xades:SignatureTimeStamp/@Id`), if any.
     public let id: String?
-    /// When the TSA stamped; nil when the token could not be read.
-    public let genTime: Date?
+    /// When the TSA stamped (TSTInfo genTime).
+    public let genTime: Date
     /// The token's serial number (hex).
-    public let serialNumber: String?
+    public let serialNumber: String
     /// The TSA policy OID.
-    public let policy: String?
+    public let policy: String
     /// The imprint's digest algorithm: an XMLDSig digest URI, or the OID when mezhved does not know it.
-    public let digestAlgorithm: String?
+    public let digestAlgorithm: String
     /// The TSA's certificate.
     public let tsa: CertificateSummary?
     /// The validated path of the TSA's certificate, TSA first (empty when none was built).
@@ -269,7 +269,7 @@ public struct TimestampInfo: Sendable, Codable {
 
     /// Makes the report part (``TimestampToken/verify(covering:trustStore:intermediates:at:id:)`` fills it).
     public init(
-        id: String?, genTime: Date?, serialNumber: String?, policy: String?, digestAlgorithm: String?, tsa: CertificateSummary?,
+        id: String?, genTime: Date, serialNumber: String, policy: String, digestAlgorithm: String, tsa: CertificateSummary?,
         tsaChain: [CertificateSummary], imprintMatches: Bool, signatureValid: Bool, tsaTrusted: Bool, problems: [String],
         tsaPath: [Certificate], token: [UInt8]
     ) {
@@ -292,10 +292,10 @@ public struct TimestampInfo: Sendable, Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decodeIfPresent(String.self, forKey: .id)
-        genTime = try c.decodeIfPresent(Date.self, forKey: .genTime)
-        serialNumber = try c.decodeIfPresent(String.self, forKey: .serialNumber)
-        policy = try c.decodeIfPresent(String.self, forKey: .policy)
-        digestAlgorithm = try c.decodeIfPresent(String.self, forKey: .digestAlgorithm)
+        genTime = try c.decode(Date.self, forKey: .genTime)
+        serialNumber = try c.decode(String.self, forKey: .serialNumber)
+        policy = try c.decode(String.self, forKey: .policy)
+        digestAlgorithm = try c.decode(String.self, forKey: .digestAlgorithm)
         tsa = try c.decodeIfPresent(CertificateSummary.self, forKey: .tsa)
         tsaChain = try c.decode([CertificateSummary].self, forKey: .tsaChain)
         imprintMatches = try c.decode(Bool.self, forKey: .imprintMatches)
@@ -304,13 +304,6 @@ public struct TimestampInfo: Sendable, Codable {
         problems = try c.decode([String].self, forKey: .problems)
         tsaPath = []
         token = []
-    }
-
-    /// A token that could not even be read.
-    static func unreadable(id: String?, token: [UInt8], problem: String) -> TimestampInfo {
-        TimestampInfo(
-            id: id, genTime: nil, serialNumber: nil, policy: nil, digestAlgorithm: nil, tsa: nil, tsaChain: [], imprintMatches: false,
-            signatureValid: false, tsaTrusted: false, problems: [problem], tsaPath: [], token: token)
     }
 }
 

@@ -24,7 +24,7 @@ public enum XAdESLevel: String, Sendable, Codable, CaseIterable {
 
 /// What a report says of a signature's XAdES qualifying properties.
 public struct XAdESInfo: Sendable, Codable {
-    /// BES, or T when the signature carries at least one `SignatureTimeStamp`.
+    /// BES, or T when the signature carries at least one `SignatureTimeStamp` (readable or not).
     public let level: XAdESLevel
     /// The signed `SigningTime`; nil when absent or unreadable.
     public let signingTime: Date?
@@ -33,7 +33,8 @@ public struct XAdESInfo: Sendable, Codable {
     public let signingCertificateBound: Bool
     /// The `Id` of `SignedProperties`.
     public let signedPropertiesID: String?
-    /// Every `SignatureTimeStamp`, in document order.
+    /// Every readable `SignatureTimeStamp`, in document order (an unreadable one is only a
+    /// `timestamp` problem of the report).
     public let timestamps: [TimestampInfo]
 
     /// Makes the report part (the verifier fills it).

@@ -152,7 +152,7 @@ struct Verify: ParsableCommand {
             let binding = xades.signingCertificateBound ? "certificate bound" : "certificate NOT bound"
             lines.append("  xades:      \(xades.level.rawValue), signing time \(time) (claimed by the signer), \(binding)")
             for stamp in xades.timestamps {
-                let when = stamp.genTime.map { formatter.string(from: $0) } ?? "unreadable"
+                let when = formatter.string(from: stamp.genTime)
                 let tsa = stamp.tsa.map { $0.commonName ?? $0.subject } ?? "unknown TSA"
                 let verdict = stamp.isValid ? "valid" : (stamp.signatureValid && stamp.imprintMatches ? "TSA not trusted" : "NOT valid")
                 lines.append("  timestamp:  \(when) by \(tsa) (\(verdict))")

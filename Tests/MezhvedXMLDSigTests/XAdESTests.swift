@@ -40,7 +40,13 @@ struct XAdESTests {
         // The JSON form carries the XAdES part but not the certificates themselves.
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        let json = Fixtures.string(Array(try encoder.encode(report)))
+        let data = try encoder.encode(report)
+        let json = Fixtures.string(Array(data))
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let decoded = try decoder.decode(VerificationReport.self, from: data)
+        #expect(decoded.xades?.signingTime == Self.signingTime && decoded.xades?.level == .bes)
+        #expect(decoded.signerPath.isEmpty, "certificates are not part of the JSON form")
         #expect(json.contains("\"signingCertificateBound\":true"))
         #expect(json.contains("\"level\":\"XAdES-BES\""))
         #expect(!json.contains("signerPath"))
@@ -200,9 +206,9 @@ struct XAdESTests {
         let report = try Fixtures.verifier(Fixtures.gostSocial).verify(Fixtures.bytes(withStamp), sourceName: "ts.xml")
         #expect(report.status == .indeterminate)
         #expect(report.problems.map(\.check) == [.timestamp], "\(report.problems)")
-        let stamp = try #require(report.xades?.timestamps.first)
         #expect(report.xades?.level == .t)
-        #expect(stamp.id == "ts1" && stamp.genTime == nil && !stamp.signatureValid && !stamp.problems.isEmpty)
+        #expect(report.xades?.timestamps.isEmpty == true, "an unreadable timestamp has no genTime to report")
+        #expect(report.problems.first?.message.contains("signature timestamp \"ts1\"") == true, "\(report.problems)")
         #expect(throws: XMLDSigError.self) { try TimestampToken(der: [0x30, 0x03, 0x02, 0x01, 0x01], source: "a number") }
     }
 
