@@ -15,4 +15,7 @@
 #include <openssl/objects.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+#include <openssl/ess.h>
 #endif

@@ -51,6 +51,26 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable, Codable {
     }
 
     var isGOST: Bool { self == .streebog256 || self == .streebog512 }
+
+    /// The algorithm's ASN.1 object identifier (as in an RFC 3161 message imprint or an ESS
+    /// certificate identifier).
+    public var oid: String {
+        switch self {
+        case .streebog256: return "1.2.643.7.1.1.2.2"
+        case .streebog512: return "1.2.643.7.1.1.2.3"
+        case .sha256: return "2.16.840.1.101.3.4.2.1"
+        case .sha384: return "2.16.840.1.101.3.4.2.2"
+        case .sha512: return "2.16.840.1.101.3.4.2.3"
+        case .sha1: return "1.3.14.3.2.26"
+        case .md5: return "1.2.840.113549.2.5"
+        }
+    }
+
+    /// The algorithm with this object identifier, if it is one mezhved knows.
+    public init?(oid: String) {
+        guard let match = Self.allCases.first(where: { $0.oid == oid }) else { return nil }
+        self = match
+    }
 }
 
 /// The family of a signing key.

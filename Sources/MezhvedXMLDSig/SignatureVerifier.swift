@@ -53,6 +53,8 @@ private struct ParsedReference {
     var transforms: [TransformAlgorithm]
     var digest: DigestAlgorithm
     var digestValue: [UInt8]
+    /// The `Type` attribute, if any.
+    var type: String?
 }
 
 /// The state of one verification.
@@ -68,6 +70,7 @@ private struct Run {
     var signer: Certificate?
     var chain: [Certificate] = []
     var references: [SignedReference] = []
+    var xades: XAdESInfo?
     let time: Date
 
     init(tree: XMLTree, policy: VerificationPolicy, trustStore: TrustStore, intermediates: [Certificate]) {
@@ -93,7 +96,7 @@ private struct Run {
             document: tree.sourceName, status: status, problems: problems, warnings: warnings,
             signatureAlgorithm: signatureAlgorithm, canonicalizationMethod: canonicalization,
             signer: signer?.summary, chain: chain.map(\.summary),
-            references: references, validationTime: time)
+            references: references, validationTime: time, xades: xades, signerPath: chain)
     }
 
     // MARK: - Structure
@@ -125,10 +128,14 @@ private struct Run {
         let signedInfo = parts[0]
         let signatureValueNode = parts[1]
         var keyInfo: XMLNodePointer?
+        var qualifyingProperties: [XMLNodePointer] = []
         for extra in parts.dropFirst(2) {
             if isDS(extra, "KeyInfo") && keyInfo == nil && extra == parts[2] {
                 keyInfo = extra
             } else if isDS(extra, "Object") {
+                qualifyingProperties += extra.elementChildren.filter {
+                    $0.isElement("QualifyingProperties", namespace: XAdESNamespace.v132)
+                }
                 continue
             } else {
                 fail(.structure, "ds:Signature at line \(signature.line) holds an unexpected <\(extra.localName)> at line \(extra.line)")
@@ -159,6 +166,30 @@ private struct Run {
             guard let reference = parseReference(node) else { return }
             parsed.append(reference)
         }
+        if qualifyingProperties.count > 1 {
+            fail(.structure, "the signature holds \(qualifyingProperties.count) xades:QualifyingProperties; at most one is allowed")
+            return
+        }
+        // XAdES: exactly one reference of Type SignedProperties, the only reference allowed into the
+        // signature; the policy's count and URIs are about the document references.
+        let propertiesReferences = parsed.filter { $0.type == XAdESNamespace.signedPropertiesType }
+        if let qualifying = qualifyingProperties.first {
+            guard propertiesReferences.count == 1 else {
+                fail(
+                    propertiesReferences.isEmpty ? .signedProperties : .reference,
+                    propertiesReferences.isEmpty
+                        ? "the signature carries XAdES QualifyingProperties (line \(qualifying.line)) but no reference of Type SignedProperties: its signing time and certificate are not signed"
+                        : "the signature has \(propertiesReferences.count) references of Type SignedProperties; exactly one is allowed")
+                return
+            }
+        } else if !propertiesReferences.isEmpty {
+            fail(
+                .reference,
+                "a reference of Type SignedProperties (\"\(propertiesReferences[0].uri)\") but no XAdES QualifyingProperties in the signature"
+            )
+            return
+        }
+        parsed.removeAll { $0.type == XAdESNamespace.signedPropertiesType }
         guard parsed.count == policy.expectedReferenceCount else {
             fail(.reference, "the signature has \(parsed.count) references; the policy expects exactly \(policy.expectedReferenceCount)")
             return
@@ -196,6 +227,11 @@ private struct Run {
                 fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error)")
             }
         }
+        var signedPropertiesIntact = false
+        if let qualifying = qualifyingProperties.first, let reference = propertiesReferences.first {
+            guard let intact = checkSignedPropertiesReference(reference, qualifying: qualifying, signature: signature) else { return }
+            signedPropertiesIntact = intact
+        }
         // A refused reference makes the signature worthless whatever its value: stop here.
         if unresolved { return }
         // Signature value.
@@ -231,6 +267,11 @@ private struct Run {
             return
         }
         checkCertificate(signer, intermediates: certificates.filter { $0 !== signer } + intermediates)
+        if let qualifying = qualifyingProperties.first {
+            checkQualifyingProperties(
+                qualifying, signedPropertiesIntact: signedPropertiesIntact, signer: signer, signatureValue: signatureValueNode,
+                intermediates: certificates + intermediates)
+        }
     }
 
     func leaf(of certificates: [Certificate]) -> Certificate? {
@@ -346,7 +387,8 @@ private struct Run {
             fail(.structure, "ds:DigestValue at line \(parts[index + 1].line) is not base64")
             return nil
         }
-        return ParsedReference(node: node, uri: uri, transforms: transforms, digest: digest, digestValue: value)
+        return ParsedReference(
+            node: node, uri: uri, transforms: transforms, digest: digest, digestValue: value, type: node.attribute("Type"))
     }
 
     // MARK: - What a reference covers
@@ -497,5 +539,231 @@ private struct Run {
         default:
             undetermined(.chain, "\(subject) failed path validation: \(failure.message)")
         }
+    }
+}
+
+// MARK: - XAdES
+
+extension Run {
+    func isXAdES(_ node: XMLNodePointer, _ name: String) -> Bool { node.isElement(name, namespace: XAdESNamespace.v132) }
+
+    func firstChild(_ node: XMLNodePointer?, _ name: String, dsig: Bool = false) -> XMLNodePointer? {
+        node?.elementChildren.first { dsig ? isDS($0, name) : isXAdES($0, name) }
+    }
+
+    /// Checks the one reference of Type SignedProperties: it must point at the `xades:SignedProperties`
+    /// of this signature's own `QualifyingProperties` (whose Target names this signature), with
+    /// canonicalization as its only transform. Returns whether its digest matches, or nil when the
+    /// reference is refused (the verification then stops, as for any refused reference).
+    mutating func checkSignedPropertiesReference(_ reference: ParsedReference, qualifying: XMLNodePointer, signature: XMLNodePointer)
+        -> Bool?
+    {
+        let uri = reference.uri
+        let id = String(uri.dropFirst())
+        guard uri.hasPrefix("#"), !uri.hasPrefix("#xpointer"), !id.isEmpty,
+            !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " })
+        else {
+            fail(.reference, "the reference of Type SignedProperties has URI \"\(uri)\"; it must be \"#Id\" of the SignedProperties")
+            return nil
+        }
+        let matches = elementsWithID(id, in: tree)
+        guard matches.count == 1 else {
+            if matches.isEmpty {
+                fail(.reference, "the reference of Type SignedProperties \"\(uri)\" points at no element")
+            } else {
+                let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
+                fail(
+                    .duplicateID,
+                    "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
+            }
+            return nil
+        }
+        let element = matches[0]
+        guard isXAdES(element, "SignedProperties"), element.pointee.parent == qualifying, let object = qualifying.pointee.parent,
+            object.pointee.parent == signature
+        else {
+            fail(
+                .wrapping,
+                "the reference of Type SignedProperties \"\(uri)\" points at \(element.path) (line \(element.line)), not at the xades:SignedProperties of this signature's QualifyingProperties (signature wrapping)"
+            )
+            return nil
+        }
+        guard let signatureID = signature.attribute("Id"), qualifying.attribute("Target") == "#" + signatureID else {
+            fail(
+                .signedProperties,
+                "xades:QualifyingProperties (line \(qualifying.line)) has Target \"\(qualifying.attribute("Target") ?? "")\", which does not name this signature (Id \"\(signature.attribute("Id") ?? "none")\")"
+            )
+            return nil
+        }
+        let onlyCanonicalization = reference.transforms.allSatisfy {
+            if case .canonicalization = $0 { return true }
+            return false
+        }
+        guard onlyCanonicalization, reference.transforms.count <= 1 else {
+            fail(.algorithm, "the reference of Type SignedProperties may have one canonicalization transform and nothing else")
+            return nil
+        }
+        do {
+            let output = try ReferenceProcessor.digest(
+                tree: tree, target: ReferenceTarget(element: element, keepsComments: false), signature: nil,
+                transforms: reference.transforms, digest: reference.digest, limits: policy.limits, keepOctets: false)
+            if !constantTimeEqual(output.digest, reference.digestValue) {
+                fail(
+                    .signedProperties,
+                    "the XAdES SignedProperties \"\(id)\" (signing time, signing certificate) were changed after signing (digest mismatch)")
+                return false
+            }
+            return true
+        } catch {
+            fail(.reference, "the SignedProperties reference \"\(uri)\" could not be processed: \(error)")
+            return nil
+        }
+    }
+
+    /// Reads the signing time, checks the signing-certificate binding against `signer` and every
+    /// signature timestamp, and records the result in `xades`.
+    mutating func checkQualifyingProperties(
+        _ qualifying: XMLNodePointer, signedPropertiesIntact: Bool, signer: Certificate, signatureValue: XMLNodePointer,
+        intermediates: [Certificate]
+    ) {
+        let signedProperties = firstChild(qualifying, "SignedProperties")
+        let signatureProperties = firstChild(signedProperties, "SignedSignatureProperties")
+        var signingTime: Date? = nil
+        if let node = firstChild(signatureProperties, "SigningTime") {
+            signingTime = XAdES.parseDateTime(node.textContent)
+            if signingTime == nil {
+                undetermined(.signedProperties, "xades:SigningTime \"\(node.textContent)\" at line \(node.line) is not an xsd:dateTime")
+            }
+        }
+        var bound = false
+        if let property = firstChild(signatureProperties, "SigningCertificateV2") {
+            bound = certificateBound(property, signer: signer, version2: true)
+        } else if let property = firstChild(signatureProperties, "SigningCertificate") {
+            bound = certificateBound(property, signer: signer, version2: false)
+        } else {
+            undetermined(
+                .signingCertificate,
+                "the XAdES properties hold no SigningCertificateV2: the signer's certificate is not bound to the signature")
+        }
+        var timestamps: [TimestampInfo] = []
+        let unsigned = firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties")
+        let stamps = (unsigned?.elementChildren ?? []).filter { isXAdES($0, "SignatureTimeStamp") }
+        for stamp in stamps {
+            if let info = checkSignatureTimestamp(stamp, signatureValue: signatureValue, intermediates: intermediates) {
+                timestamps.append(info)
+            }
+        }
+        // The claimed signing time must not come after the time a TSA saw the signature (with five
+        // minutes for clocks): such a signing time is not credible. The qualified validator decides.
+        if let signingTime {
+            for stamp in timestamps {
+                if signingTime > stamp.genTime.addingTimeInterval(300) {
+                    let formatter = ISO8601DateFormatter()
+                    warnings.append(
+                        "the claimed signing time \(formatter.string(from: signingTime)) is later than the signature timestamp's \(formatter.string(from: stamp.genTime))"
+                    )
+                }
+            }
+        }
+        xades = XAdESInfo(
+            level: stamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
+            signedPropertiesID: signedProperties?.attribute("Id"), timestamps: timestamps)
+    }
+
+    /// Whether a `SigningCertificateV2` (or v1 `SigningCertificate`) names `signer`: one `Cert` whose
+    /// `CertDigest` is the digest of the signer's certificate and, for V2, whose `IssuerSerialV2`
+    /// (when present) is the signer's issuer and serial. A mismatch is INVALID.
+    mutating func certificateBound(_ property: XMLNodePointer, signer: Certificate, version2: Bool) -> Bool {
+        let name = version2 ? "xades:SigningCertificateV2" : "xades:SigningCertificate"
+        let certs = property.elementChildren.filter { isXAdES($0, "Cert") }
+        guard !certs.isEmpty else {
+            fail(.signingCertificate, "\(name) at line \(property.line) lists no certificate")
+            return false
+        }
+        for cert in certs {
+            let certDigest = firstChild(cert, "CertDigest")
+            guard let method = firstChild(certDigest, "DigestMethod", dsig: true),
+                let value = firstChild(certDigest, "DigestValue", dsig: true),
+                let algorithm = DigestAlgorithm(rawValue: method.attribute("Algorithm") ?? ""),
+                let expected = Base64.decode(value.textContent)
+            else {
+                fail(.signingCertificate, "\(name)/Cert at line \(cert.line) has no readable CertDigest with a supported digest method")
+                return false
+            }
+            if algorithm.isLegacy && !policy.allowLegacyAlgorithms {
+                fail(
+                    .signingCertificate,
+                    "\(name) identifies the certificate with the weak digest \(algorithm.displayName), which is refused")
+                return false
+            }
+            guard let actual = try? DigestContext.digest(signer.der, algorithm), constantTimeEqual(actual, expected) else { continue }
+            if version2, let issuerSerial = firstChild(cert, "IssuerSerialV2") {
+                guard let der = Base64.decode(issuerSerial.textContent), signer.matchesIssuerSerial(der) else {
+                    fail(
+                        .signingCertificate,
+                        "xades:IssuerSerialV2 at line \(issuerSerial.line) does not name the issuer and serial number of the signer's certificate (\(signer.serialNumber))"
+                    )
+                    return false
+                }
+            }
+            return true
+        }
+        fail(
+            .signingCertificate,
+            "\(name) names a certificate other than the one the signature verifies with (\(signer.commonName ?? signer.subject), serial \(signer.serialNumber)): the signed properties belong to another signer"
+        )
+        return false
+    }
+
+    /// Checks one `xades:SignatureTimeStamp`: an RFC 3161 token over the canonical `ds:SignatureValue`.
+    /// Its problems are INDETERMINATE: a bad timestamp does not make a valid signature invalid. Returns
+    /// nil for a timestamp that cannot even be read (then it is only a problem of the report).
+    mutating func checkSignatureTimestamp(_ stamp: XMLNodePointer, signatureValue: XMLNodePointer, intermediates: [Certificate])
+        -> TimestampInfo?
+    {
+        let id = stamp.attribute("Id")
+        let name = id.map { "signature timestamp \"\($0)\"" } ?? "the signature timestamp at line \(stamp.line)"
+        func refuse(_ problem: String) -> TimestampInfo? {
+            undetermined(.timestamp, "\(name): \(problem)")
+            return nil
+        }
+        var method = CanonicalizationAlgorithm.c14n10  // XAdES: inclusive C14N 1.0 when none is named
+        var encapsulated: XMLNodePointer? = nil
+        for part in stamp.elementChildren {
+            if isDS(part, "CanonicalizationMethod") {
+                guard let named = CanonicalizationAlgorithm(rawValue: part.attribute("Algorithm") ?? "") else {
+                    return refuse("canonicalization method \"\(part.attribute("Algorithm") ?? "")\" is not allowed")
+                }
+                method = named
+            } else if isXAdES(part, "EncapsulatedTimeStamp"), encapsulated == nil {
+                encapsulated = part
+            } else {
+                return refuse(
+                    "holds <\(part.localName)> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)")
+            }
+        }
+        guard let encapsulated, let der = Base64.decode(encapsulated.textContent), !der.isEmpty else {
+            return refuse("holds no base64 EncapsulatedTimeStamp")
+        }
+        let token: TimestampToken
+        do {
+            token = try TimestampToken(der: der, source: name)
+        } catch let error as XMLDSigError {
+            return refuse(error.message)
+        } catch {
+            return refuse("\(error)")
+        }
+        let octets: [UInt8]
+        do {
+            octets = try Canonicalizer.canonicalBytes(
+                tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: method)
+        } catch {
+            return refuse("ds:SignatureValue could not be canonicalized")
+        }
+        let info = token.verify(covering: octets, trustStore: trustStore, intermediates: intermediates, at: time, id: id)
+        if !info.isValid {
+            undetermined(.timestamp, "\(name): " + info.problems.joined(separator: "; "))
+        }
+        return info
     }
 }

@@ -105,6 +105,13 @@ public struct VerificationReport: Sendable, Codable {
         case keyInfo = "key-info"
         case chain, validity, revocation
         case keyUsage = "key-usage"
+        /// XAdES: the SignedProperties reference, its digest, or a signed property.
+        case signedProperties = "signed-properties"
+        /// XAdES: SigningCertificateV2 does not bind the certificate the signature verifies with.
+        case signingCertificate = "signing-certificate"
+        /// XAdES-T: a signature timestamp that is unreadable, does not verify, does not cover the
+        /// signature value, or comes from an untrusted TSA (indeterminate, never invalid by itself).
+        case timestamp
     }
 
     /// One failed check.
@@ -130,7 +137,35 @@ public struct VerificationReport: Sendable, Codable {
     public let references: [SignedReference]
     /// The moment certificates were checked at.
     public let validationTime: Date
+    /// The XAdES qualifying properties (signing time, signing-certificate binding, signature
+    /// timestamps), when the signature carries them.
+    public let xades: XAdESInfo?
+    /// The validated path as certificates, signer first, anchor last (empty when none was built).
+    /// Not part of the JSON form.
+    public let signerPath: [Certificate]
 
     /// True when the status is `.valid`.
     public var isValid: Bool { status == .valid }
+
+    enum CodingKeys: String, CodingKey {
+        case document, status, problems, warnings, signatureAlgorithm, canonicalizationMethod, signer, chain, references
+        case validationTime, xades
+    }
+}
+
+extension VerificationReport {
+    /// Reads the JSON form; `signerPath` and the signed content are not part of it and come back empty.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            document: try c.decode(String.self, forKey: .document), status: try c.decode(Status.self, forKey: .status),
+            problems: try c.decode([Problem].self, forKey: .problems), warnings: try c.decode([String].self, forKey: .warnings),
+            signatureAlgorithm: try c.decodeIfPresent(String.self, forKey: .signatureAlgorithm),
+            canonicalizationMethod: try c.decodeIfPresent(String.self, forKey: .canonicalizationMethod),
+            signer: try c.decodeIfPresent(CertificateSummary.self, forKey: .signer),
+            chain: try c.decode([CertificateSummary].self, forKey: .chain),
+            references: try c.decode([SignedReference].self, forKey: .references),
+            validationTime: try c.decode(Date.self, forKey: .validationTime),
+            xades: try c.decodeIfPresent(XAdESInfo.self, forKey: .xades), signerPath: [])
+    }
 }

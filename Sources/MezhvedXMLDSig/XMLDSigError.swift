@@ -24,6 +24,8 @@ public struct XMLDSigError: Error, Sendable, Equatable, CustomStringConvertible 
         case certificateUnusable = "certificate-unusable"
         /// A trust store or CRL could not be loaded.
         case trustStoreUnusable = "trust-store-unusable"
+        /// An RFC 3161 timestamp token could not be read.
+        case malformedTimestamp = "malformed-timestamp"
         /// OpenSSL's GOST engine is not available.
         case gostUnavailable = "gost-unavailable"
         /// OpenSSL or libxml2 failed where it should not have.

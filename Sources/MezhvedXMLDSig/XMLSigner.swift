@@ -15,11 +15,19 @@ public struct SigningOptions: Sendable {
     public var smevTransform: Bool
     /// Parsing limits for the input.
     public var limits: XMLParsingLimits
+    /// Add XAdES qualifying properties: `.bes` (signing time and signing certificate, signed) or
+    /// `.t` (BES plus an RFC 3161 signature timestamp from ``timestamper``). See docs/xades.md.
+    public var xades: XAdESLevel?
+    /// The XAdES `SigningTime` (UTC, whole seconds); nil means now.
+    public var signingTime: Date?
+    /// Where XAdES-T gets its signature timestamp (for example an RFC 3161 TSA client).
+    public var timestamper: (any SignatureTimestamper)?
 
     public init(
         referenceID: String? = nil, signatureAlgorithm: SignatureAlgorithm? = nil, digestAlgorithm: DigestAlgorithm? = nil,
         canonicalization: CanonicalizationAlgorithm = .exclusive, smevTransform: Bool = false,
-        limits: XMLParsingLimits = XMLParsingLimits()
+        limits: XMLParsingLimits = XMLParsingLimits(), xades: XAdESLevel? = nil, signingTime: Date? = nil,
+        timestamper: (any SignatureTimestamper)? = nil
     ) {
         self.referenceID = referenceID
         self.signatureAlgorithm = signatureAlgorithm
@@ -27,6 +35,9 @@ public struct SigningOptions: Sendable {
         self.canonicalization = canonicalization
         self.smevTransform = smevTransform
         self.limits = limits
+        self.xades = xades
+        self.signingTime = signingTime
+        self.timestamper = timestamper
     }
 }
 
@@ -144,14 +155,49 @@ public struct XMLSigner: Sendable {
             limits: options.limits, keepOctets: false)
         _ = child(reference, "DigestValue", text: Base64.encode(digest.digest))
 
+        // XAdES: ds:Object/xades:QualifyingProperties after KeyInfo, and a second reference, to
+        // SignedProperties, so that the signing time and the signing certificate are signed too.
+        var qualifying: XAdESParts? = nil
+        if let level = options.xades {
+            if level == .t && options.timestamper == nil {
+                throw XMLDSigError(
+                    .unsupportedAlgorithm, "XAdES-T needs a time-stamping authority, and none was configured",
+                    hint: "give the TSA URL (mezhved sign --tsa URL), or sign XAdES-BES")
+            }
+            let parts = try addQualifyingProperties(
+                to: signature, holder: holder, tree: tree, ns: ns, algorithm: algorithm, time: options.signingTime ?? Date())
+            let propertiesReference = child(signedInfo, "Reference")
+            xmlNewProp(propertiesReference, "Type", XAdESNamespace.signedPropertiesType)
+            xmlNewProp(propertiesReference, "URI", "#" + parts.signedPropertiesID)
+            let propertiesTransforms = child(propertiesReference, "Transforms")
+            _ = child(propertiesTransforms, "Transform", algorithm: CanonicalizationAlgorithm.exclusive.uri)
+            _ = child(propertiesReference, "DigestMethod", algorithm: digestAlgorithm.uri)
+            let propertiesDigest = try ReferenceProcessor.digest(
+                tree: holder, target: ReferenceTarget(element: parts.signedProperties, keepsComments: false), signature: nil,
+                transforms: [.canonicalization(.exclusive, inclusivePrefixes: [])], digest: digestAlgorithm, limits: options.limits,
+                keepOctets: false)
+            _ = child(propertiesReference, "DigestValue", text: Base64.encode(propertiesDigest.digest))
+            qualifying = parts
+        }
+
         let signedInfoOctets = try Canonicalizer.canonicalBytes(
             holder, selection: NodeSetSelection(subtree: signedInfo, excluded: nil), algorithm: options.canonicalization)
         let value = try SignatureCrypto.sign(signedInfoOctets, key: key, algorithm: algorithm)
-        _ = child(signature, "SignatureValue", text: Base64.encode(value))
+        let signatureValue = child(signature, "SignatureValue", text: Base64.encode(value))
         let keyInfo = child(signature, "KeyInfo")
         let x509Data = child(keyInfo, "X509Data")
         for encoded in encodedCertificates {
             _ = child(x509Data, "X509Certificate", text: encoded)
+        }
+        if let qualifying {
+            // SignatureValue and KeyInfo go before the Object built earlier.
+            xmlAddPrevSibling(qualifying.object, signatureValue)
+            xmlAddPrevSibling(qualifying.object, keyInfo)
+            if options.xades == .t, let timestamper = options.timestamper {
+                try addSignatureTimestamp(
+                    qualifying, signatureValue: signatureValue, holder: holder, ns: ns, algorithm: algorithm, timestamper: timestamper,
+                    sourceName: sourceName)
+            }
         }
         let signatureBytes = splice == nil ? [] : holder.serialized(node: signature)
         // Spliced bytes are UTF-8: fine in a UTF-8 document, and in any ASCII-compatible one as long
@@ -170,6 +216,78 @@ public struct XMLSigner: Sendable {
         output.append(contentsOf: signatureBytes)
         output.append(contentsOf: document[splice...])
         return output
+    }
+}
+
+/// The XAdES nodes of a signature being built.
+struct XAdESParts {
+    var object: XMLNodePointer
+    var qualifyingProperties: XMLNodePointer
+    var signedProperties: XMLNodePointer
+    var signedPropertiesID: String
+    var signatureID: String
+    var xadesNamespace: xmlNsPtr
+}
+
+extension XMLSigner {
+    /// Gives `signature` an Id and appends `ds:Object/xades:QualifyingProperties` with the signed
+    /// signing time and SigningCertificateV2 (CertDigest and IssuerSerialV2 of the signer's certificate).
+    func addQualifyingProperties(
+        to signature: XMLNodePointer, holder: XMLTree, tree: XMLTree, ns: xmlNsPtr?, algorithm: SignatureAlgorithm, time: Date
+    ) throws -> XAdESParts {
+        var signatureID = XAdES.newID("xmldsig")
+        while !elementsWithID(signatureID, in: tree).isEmpty { signatureID = XAdES.newID("xmldsig") }
+        let signedPropertiesID = signatureID + "-signedprops"
+        xmlNewProp(signature, "Id", signatureID)
+        let object = xmlNewChild(signature, ns, "Object", nil)!
+        let qualifying = xmlNewChild(object, nil, "QualifyingProperties", nil)!
+        let xades = xmlNewNs(qualifying, XAdESNamespace.v132, "xades")!
+        xmlSetNs(qualifying, xades)
+        xmlNewProp(qualifying, "Target", "#" + signatureID)
+        func element(_ parent: XMLNodePointer, _ name: String, _ namespace: xmlNsPtr?, text: String? = nil) -> XMLNodePointer {
+            text.map { xmlNewTextChild(parent, namespace, name, $0)! } ?? xmlNewChild(parent, namespace, name, nil)!
+        }
+        let signedProperties = element(qualifying, "SignedProperties", xades)
+        xmlNewProp(signedProperties, "Id", signedPropertiesID)
+        let signatureProperties = element(signedProperties, "SignedSignatureProperties", xades)
+        _ = element(signatureProperties, "SigningTime", xades, text: XAdES.dateTimeString(time))
+        let signingCertificate = element(signatureProperties, "SigningCertificateV2", xades)
+        let cert = element(signingCertificate, "Cert", xades)
+        let certDigest = element(cert, "CertDigest", xades)
+        let digest = XAdES.propertyDigest(for: algorithm)
+        let method = element(certDigest, "DigestMethod", ns)
+        xmlNewProp(method, "Algorithm", digest.uri)
+        _ = element(certDigest, "DigestValue", ns, text: Base64.encode(try DigestContext.digest(certificate.der, digest)))
+        _ = element(cert, "IssuerSerialV2", xades, text: Base64.encode(certificate.issuerSerialDER))
+        return XAdESParts(
+            object: object, qualifyingProperties: qualifying, signedProperties: signedProperties, signedPropertiesID: signedPropertiesID,
+            signatureID: signatureID, xadesNamespace: xades)
+    }
+
+    /// XAdES-T: timestamps the digest of the exclusive-canonical `ds:SignatureValue` element and
+    /// adds `UnsignedProperties/UnsignedSignatureProperties/SignatureTimeStamp`.
+    func addSignatureTimestamp(
+        _ parts: XAdESParts, signatureValue: XMLNodePointer, holder: XMLTree, ns: xmlNsPtr?, algorithm: SignatureAlgorithm,
+        timestamper: any SignatureTimestamper, sourceName: String
+    ) throws {
+        let octets = try Canonicalizer.canonicalBytes(
+            holder, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: .exclusive)
+        let digestAlgorithm = XAdES.propertyDigest(for: algorithm)
+        let imprint = try DigestContext.digest(octets, digestAlgorithm)
+        let token = try timestamper.timestamp(messageImprint: imprint, algorithm: digestAlgorithm)
+        let parsed = try TimestampToken(der: token, source: "the timestamp for \(sourceName)")
+        guard parsed.digestAlgorithm == digestAlgorithm, constantTimeEqual(parsed.messageImprint, imprint) else {
+            throw XMLDSigError(
+                .malformedTimestamp, "the time-stamping authority returned a timestamp over something else than \(sourceName)'s signature",
+                hint: "check the TSA: its token's message imprint must be the digest that was sent")
+        }
+        let unsigned = xmlNewChild(parts.qualifyingProperties, parts.xadesNamespace, "UnsignedProperties", nil)!
+        let signatureProperties = xmlNewChild(unsigned, parts.xadesNamespace, "UnsignedSignatureProperties", nil)!
+        let stamp = xmlNewChild(signatureProperties, parts.xadesNamespace, "SignatureTimeStamp", nil)!
+        xmlNewProp(stamp, "Id", parts.signatureID + "-sigts")
+        let method = xmlNewChild(stamp, ns, "CanonicalizationMethod", nil)!
+        xmlNewProp(method, "Algorithm", CanonicalizationAlgorithm.exclusive.uri)
+        _ = xmlNewTextChild(stamp, parts.xadesNamespace, "EncapsulatedTimeStamp", Base64.encode(token))
     }
 }
 

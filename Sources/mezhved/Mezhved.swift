@@ -53,6 +53,10 @@ extension ExitCode {
     static let environment = ExitCode(5)
     /// A document or form breaks its schema or the regulations (every problem is listed).
     static let documentInvalid = ExitCode(6)
+    /// `sign --xades t`: the time-stamping authority did not answer or answered wrongly (nothing is
+    /// written). The code of every unavailable network service (`serviceUnavailable` of the
+    /// qualified verification): 10.
+    static let serviceUnavailable = ExitCode(10)
     /// A bug or an unexpected library failure.
     static let internalFailure = ExitCode(70)
 
@@ -66,7 +70,7 @@ extension ExitCode {
 
     static func forError(_ error: XMLDSigError) -> ExitCode {
         switch error.code {
-        case .unreadableInput, .malformedXML, .hostileXML, .limitExceeded, .noSignature, .referenceTarget:
+        case .unreadableInput, .malformedXML, .hostileXML, .limitExceeded, .noSignature, .referenceTarget, .malformedTimestamp:
             return .unusableInput
         case .keyUnusable, .certificateUnusable, .trustStoreUnusable, .unsupportedAlgorithm:
             return .unusableKeyMaterial

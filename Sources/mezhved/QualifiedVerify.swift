@@ -47,9 +47,6 @@ struct QualifiedOptions: ParsableArguments {
 extension ExitCode {
     /// The signature holds, but it is not a qualified electronic signature.
     static let notQualified = ExitCode(9)
-    /// A network service (time-stamping authority, OCSP responder, CRL distribution point) did not
-    /// answer or answered wrongly.
-    static let serviceUnavailable = ExitCode(10)
 
     static func forReport(_ report: QualifiedValidationReport) -> ExitCode {
         switch report.indication {

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import MezhvedValidation
 import MezhvedXMLDSig
+
+private typealias ValidationError = ArgumentParser.ValidationError
 
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +13,10 @@ struct Sign: ParsableCommand {
             The signature covers the whole document (URI="") unless --reference-id names one element. \
             The algorithm follows the key: GOST R 34.10-2012 256/512 with Streebog, RSA with SHA-256, \
             ECDSA with the digest that fits the curve. An encrypted key's passphrase is read from an \
-            environment variable (--passphrase-env) or a file (--passphrase-file), never from the command line.
+            environment variable (--passphrase-env) or a file (--passphrase-file), never from the command line. \
+            --xades bes adds XAdES-BES signed properties (signing time, signing certificate); --xades t also \
+            gets an RFC 3161 signature timestamp from the TSA at --tsa (exit 10 when it cannot be had; nothing \
+            is written then).
             """)
 
     @Argument(help: "The XML document(s) to sign, or - for standard input. Several documents need --output-dir.")
@@ -54,8 +60,33 @@ struct Sign: ParsableCommand {
     @Option(name: .customLong("passphrase-file"), help: "A file holding the key's passphrase (its first line).")
     var passphraseFile: String?
 
+    @Option(help: "Add XAdES qualifying properties: bes (signing time, signing certificate) or t (bes plus a TSA timestamp).")
+    var xades: String?
+
+    @Option(help: "The RFC 3161 time-stamping authority's http:// URL (needed by --xades t).")
+    var tsa: String?
+
+    @Option(name: .customLong("tsa-timeout"), help: "Seconds to wait for the time-stamping authority (default 10).")
+    var tsaTimeout: Int?
+
+    var xadesLevel: XAdESLevel? {
+        switch xades {
+        case "bes": return .bes
+        case "t": return .t
+        default: return nil
+        }
+    }
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give the document(s) to sign") }
+        if let xades, xadesLevel == nil { throw ValidationError("unknown --xades \(xades); give bes or t") }
+        if xadesLevel == .t && tsa == nil { throw ValidationError("--xades t needs --tsa URL: the signature timestamp comes from a TSA") }
+        if tsa != nil && xadesLevel != .t { throw ValidationError("--tsa is only used with --xades t") }
+        if tsaTimeout != nil && tsa == nil { throw ValidationError("--tsa-timeout is only used with --tsa") }
+        if let tsaTimeout, tsaTimeout < 1 || tsaTimeout > 600 { throw ValidationError("--tsa-timeout must be 1 to 600 seconds") }
+        if let tsa, !(tsa.lowercased().hasPrefix("http://")) {
+            throw ValidationError("--tsa \(tsa) is not an http:// URL (timestamps are signed, so plain HTTP is what RFC 3161 uses)")
+        }
         if output != nil && outputDir != nil { throw ValidationError("give either -o (one document) or --output-dir (a batch), not both") }
         if files.count > 1 && outputDir == nil {
             throw ValidationError("signing \(files.count) documents needs --output-dir DIR (each is written there under its own name)")
@@ -122,10 +153,17 @@ struct Sign: ParsableCommand {
         let options = SigningOptions(
             referenceID: referenceID, signatureAlgorithm: algorithm.flatMap(SignatureAlgorithm.init(rawValue:)),
             digestAlgorithm: digest.flatMap(DigestAlgorithm.init(rawValue:)), canonicalization: canonicalization!,
-            smevTransform: smev)
+            smevTransform: smev, xades: xadesLevel,
+            timestamper: tsa.map { RFC3161Timestamper(url: $0, transport: HTTPTransport(timeout: .seconds(tsaTimeout ?? 10))) })
         guard let outputDir else {
             let (bytes, name) = try readInput(files[0])
-            let signed = try signer.sign(bytes, sourceName: name, options: options)
+            let signed: [UInt8]
+            do {
+                signed = try signer.sign(bytes, sourceName: name, options: options)
+            } catch let error as MezhvedValidation.ValidationError {
+                Output.error("\(name) was not signed: \(error.description)")
+                throw ExitCode.serviceUnavailable
+            }
             if let output {
                 try writeOutput(signed, to: output)
             } else {
@@ -135,23 +173,24 @@ struct Sign: ParsableCommand {
         }
         // Batch: every document is signed and written on its own; one failure does not stop the rest.
         let inputs = files
-        let failures: [XMLDSigError?] = parallelMap(inputs.count) { index in
+        let failures: [(message: String, code: ExitCode)?] = parallelMap(inputs.count) { index in
             do {
                 let (bytes, name) = try readInput(inputs[index])
                 let signed = try signer.sign(bytes, sourceName: name, options: options)
                 try writeOutput(signed, to: (outputDir as NSString).appendingPathComponent((inputs[index] as NSString).lastPathComponent))
                 return nil
             } catch let error as XMLDSigError {
-                return error
+                return (error.description, ExitCode.forError(error))
+            } catch let error as MezhvedValidation.ValidationError {
+                return ("\(inputs[index]) was not signed: \(error.description)", ExitCode.serviceUnavailable)
             } catch {
-                return XMLDSigError(.internalFailure, "\(inputs[index]): \(error)")
+                return ("\(inputs[index]): \(error)", ExitCode.internalFailure)
             }
         }
         var worst = ExitCode.success
-        for error in failures.compactMap({ $0 }) {
-            Output.error(error.description)
-            let code = ExitCode.forError(error)
-            if code.rawValue > worst.rawValue { worst = code }
+        for failure in failures.compactMap({ $0 }) {
+            Output.error(failure.message)
+            if failure.code.rawValue > worst.rawValue { worst = failure.code }
         }
         let failed = failures.compactMap { $0 }.count
         FileHandle.standardError.write(

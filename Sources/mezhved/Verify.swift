@@ -165,6 +165,18 @@ struct Verify: ParsableCommand {
         if !report.chain.isEmpty {
             lines.append("  chain:      " + report.chain.map { $0.commonName ?? $0.subject }.joined(separator: " <- "))
         }
+        if let xades = report.xades {
+            let formatter = ISO8601DateFormatter()
+            let time = xades.signingTime.map { formatter.string(from: $0) } ?? "none"
+            let binding = xades.signingCertificateBound ? "certificate bound" : "certificate NOT bound"
+            lines.append("  xades:      \(xades.level.rawValue), signing time \(time) (claimed by the signer), \(binding)")
+            for stamp in xades.timestamps {
+                let when = formatter.string(from: stamp.genTime)
+                let tsa = stamp.tsa.map { $0.commonName ?? $0.subject } ?? "unknown TSA"
+                let verdict = stamp.isValid ? "valid" : (stamp.signatureValid && stamp.imprintMatches ? "TSA not trusted" : "NOT valid")
+                lines.append("  timestamp:  \(when) by \(tsa) (\(verdict))")
+            }
+        }
         for problem in report.problems { lines.append("  ✗ \(problem.check.rawValue): \(problem.message)") }
         for warning in report.warnings { lines.append("  ! \(warning)") }
         print(lines.joined(separator: "\n"))

@@ -556,6 +556,49 @@ def sign_document(tree: etree._ElementTree, key: GostPrivateKey, cert_der: bytes
 
 
 # --------------------------------------------------------------------------
+# XAdES (ETSI EN 319 132-1): the SignedProperties reference and SigningCertificateV2
+# --------------------------------------------------------------------------
+
+XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
+XADES = "{%s}" % XADES_NS
+SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
+
+
+def check_xades(signature: etree._Element, references: list, cert_der: bytes | None) -> list[str]:
+    """When the signature carries xades:QualifyingProperties: exactly one Reference of Type
+    SignedProperties must point at the SignedProperties inside this signature's ds:Object, and
+    SigningCertificateV2/Cert/CertDigest must be the Streebog digest of the KeyInfo certificate.
+    (The reference's digest itself is checked with the other references.)"""
+    qualifying = signature.findall(f"{DS}Object/{XADES}QualifyingProperties")
+    if not qualifying:
+        return []
+    if len(qualifying) != 1:
+        raise SignError(f"{len(qualifying)} QualifyingProperties; one expected")
+    qp = qualifying[0]
+    if qp.get("Target") != "#" + (signature.get("Id") or ""):
+        raise SignError("QualifyingProperties/@Target does not name this signature")
+    typed = [r for r in references if r.get("Type") == SIGNED_PROPERTIES_TYPE]
+    if len(typed) != 1:
+        raise SignError(f"{len(typed)} references of Type SignedProperties; exactly one expected")
+    props = qp.find(XADES + "SignedProperties")
+    if props is None or typed[0].get("URI") != "#" + (props.get("Id") or "\0"):
+        raise SignError("the SignedProperties reference does not point at this signature's SignedProperties")
+    cert = props.find(f"{XADES}SignedSignatureProperties/{XADES}SigningCertificateV2/{XADES}Cert")
+    if cert is None:
+        raise SignError("no SigningCertificateV2/Cert")
+    method = cert.find(f"{XADES}CertDigest/{DS}DigestMethod")
+    alg = method.get("Algorithm") if method is not None else None
+    if alg not in DIGEST_METHODS:
+        raise SignError(f"CertDigest method not supported: {alg}")
+    expected = _b64decode(cert.findtext(f"{XADES}CertDigest/{DS}DigestValue"), "CertDigest")
+    if cert_der is None:
+        return ["XAdES: SigningCertificateV2 not compared (--cert given)"]
+    if streebog(cert_der, DIGEST_METHODS[alg]) != expected:
+        raise SignError("SigningCertificateV2 does not name the KeyInfo certificate")
+    return ["XAdES: SignedProperties signed, SigningCertificateV2 names the KeyInfo certificate"]
+
+
+# --------------------------------------------------------------------------
 # verify
 # --------------------------------------------------------------------------
 
@@ -577,11 +620,12 @@ def verify_document(tree: etree._ElementTree, cert_pub: GostPublicKey | None) ->
 
     # Key: --cert wins, else the (first) certificate in KeyInfo.
     notes = []
+    cert_der = None
     if cert_pub is None:
         certs = signature.findall(f"{DS}KeyInfo/{DS}X509Data/{DS}X509Certificate")
         if not certs:
             raise SignError("no KeyInfo/X509Data/X509Certificate and no --cert given")
-        _, cert_pub = load_certificate(_b64decode(certs[0].text, "X509Certificate"))
+        cert_der, cert_pub = load_certificate(_b64decode(certs[0].text, "X509Certificate"))
         notes.append("key taken from KeyInfo (certificate NOT chain-validated)")
     if cert_pub.params.size != size:
         raise SignError(f"{sig_alg} needs a {size * 8}-bit key, certificate has "
@@ -599,6 +643,8 @@ def verify_document(tree: etree._ElementTree, cert_pub: GostPublicKey | None) ->
         actual = streebog(reference_octets(tree, signature, ref), DIGEST_METHODS[dig_alg])
         if actual != expected:
             raise SignError(f"DigestValue mismatch for Reference URI=\"{ref.get('URI')}\"")
+
+    notes += check_xades(signature, references, cert_der)
 
     sig_bytes = _b64decode(signature.findtext(DS + "SignatureValue"), "SignatureValue")
     if len(sig_bytes) != 2 * size:

@@ -1,0 +1,178 @@
+internal import CLibXML2
+internal import COpenSSL
+import Foundation
+
+/// XAdES (ETSI EN 319 132-1) names used by mezhved.
+public enum XAdESNamespace {
+    /// The XAdES 1.3.2 namespace, `xades:`. EN 319 132-1 keeps `QualifyingProperties`,
+    /// `SigningTime`, `SigningCertificateV2` (with `IssuerSerialV2`) and `SignatureTimeStamp` in it.
+    public static let v132 = "http://uri.etsi.org/01903/v1.3.2#"
+    /// The XAdES 1.4.1 namespace (`xades141:`): only for properties mezhved does not produce
+    /// (`TimeStampValidationData`, `ArchiveTimeStamp`).
+    public static let v141 = "http://uri.etsi.org/01903/v1.4.1#"
+    /// The `Type` of the reference to `SignedProperties`.
+    public static let signedPropertiesType = "http://uri.etsi.org/01903#SignedProperties"
+}
+
+/// The XAdES level of a signature mezhved makes or reports.
+public enum XAdESLevel: String, Sendable, Codable, CaseIterable {
+    /// XAdES-BES (EN 319 132-1 B-B): signing time and the signing certificate, signed.
+    case bes = "XAdES-BES"
+    /// XAdES-T (B-T): BES plus an RFC 3161 signature timestamp.
+    case t = "XAdES-T"
+}
+
+/// What a report says of a signature's XAdES qualifying properties.
+public struct XAdESInfo: Sendable, Codable {
+    /// BES, or T when the signature carries at least one `SignatureTimeStamp` (readable or not).
+    public let level: XAdESLevel
+    /// The signed `SigningTime`; nil when absent or unreadable.
+    public let signingTime: Date?
+    /// Whether `SigningCertificateV2` (and `IssuerSerialV2` when present) names the certificate
+    /// the signature was verified with, under a `SignedProperties` whose digest matches.
+    public let signingCertificateBound: Bool
+    /// The `Id` of `SignedProperties`.
+    public let signedPropertiesID: String?
+    /// Every readable `SignatureTimeStamp`, in document order (an unreadable one is only a
+    /// `timestamp` problem of the report).
+    public let timestamps: [TimestampInfo]
+
+    /// Makes the report part (the verifier fills it).
+    public init(
+        level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?, timestamps: [TimestampInfo]
+    ) {
+        self.level = level
+        self.signingTime = signingTime
+        self.signingCertificateBound = signingCertificateBound
+        self.signedPropertiesID = signedPropertiesID
+        self.timestamps = timestamps
+    }
+}
+
+enum XAdES {
+    /// The digest of certificates (`CertDigest`) and of the timestamped `SignatureValue`: Streebog
+    /// of the key's size for GOST, SHA-256 otherwise.
+    static func propertyDigest(for algorithm: SignatureAlgorithm) -> DigestAlgorithm {
+        algorithm.digest.isGOST ? algorithm.digest : .sha256
+    }
+
+    /// `xsd:dateTime` in UTC with `Z`, whole seconds.
+    static func dateTimeString(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    /// Reads an `xsd:dateTime` (with or without fractional seconds; a zone is required).
+    static func parseDateTime(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: trimmed) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: trimmed)
+    }
+
+    /// A fresh Id for signature parts: `prefix-` and a random UUID (an NCName).
+    static func newID(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.lowercased())" }
+}
+
+extension Certificate {
+    /// The DER `IssuerSerial` of RFC 5035 (`SEQUENCE { issuer GeneralNames, serialNumber }`, the
+    /// issuer as one directoryName): the value of XAdES `IssuerSerialV2`, base64-encoded there.
+    package var issuerSerialDER: [UInt8] {
+        var name: UnsafeMutablePointer<UInt8>? = nil
+        let nameLength = i2d_X509_NAME(X509_get_issuer_name(x509), &name)
+        var serial: UnsafeMutablePointer<UInt8>? = nil
+        let serialLength = i2d_ASN1_INTEGER(X509_get0_serialNumber(x509), &serial)
+        defer {
+            if let name { CRYPTO_free(name, #fileID, #line) }
+            if let serial { CRYPTO_free(serial, #fileID, #line) }
+        }
+        guard nameLength > 0, serialLength > 0, let name, let serial else { return [] }
+        let nameDER = Array(UnsafeBufferPointer(start: name, count: Int(nameLength)))
+        let serialDER = Array(UnsafeBufferPointer(start: serial, count: Int(serialLength)))
+        let directoryName = derElement(0xA4, nameDER)  // [4] EXPLICIT Name
+        let generalNames = derElement(0x30, directoryName)
+        return derElement(0x30, generalNames + serialDER)
+    }
+}
+
+extension Certificate {
+    /// Whether a DER `IssuerSerial` (the value of `IssuerSerialV2`) names this certificate: the
+    /// same bytes as ``issuerSerialDER``, or, encoded by another hand, a directoryName equal to the
+    /// issuer (`X509_NAME_cmp`) and the same serial number.
+    package func matchesIssuerSerial(_ der: [UInt8]) -> Bool {
+        if der == issuerSerialDER { return true }
+        guard let outer = derElement(der, at: 0), outer.tag == 0x30, outer.end == der.count,
+            let names = derElement(der, at: outer.content.lowerBound), names.tag == 0x30,
+            let serial = derElement(der, at: names.end), serial.tag == 0x02, serial.end == outer.end
+        else { return false }
+        let namesDER = Array(der[names.start..<names.end])
+        let serialDER = Array(der[serial.start..<serial.end])
+        var pointer: UnsafePointer<UInt8>? = nil
+        let generalNames: OpaquePointer? = namesDER.withUnsafeBufferPointer { buffer in
+            pointer = buffer.baseAddress
+            return d2i_GENERAL_NAMES(nil, &pointer, buffer.count)
+        }
+        let integer: UnsafeMutablePointer<ASN1_INTEGER>? = serialDER.withUnsafeBufferPointer { buffer in
+            pointer = buffer.baseAddress
+            return d2i_ASN1_INTEGER(nil, &pointer, buffer.count)
+        }
+        defer {
+            if let generalNames { GENERAL_NAMES_free(generalNames) }
+            if let integer { ASN1_INTEGER_free(integer) }
+            _ = drainOpenSSLErrors()
+        }
+        guard let generalNames, let integer, ASN1_INTEGER_cmp(integer, X509_get0_serialNumber(x509)) == 0 else { return false }
+        for index in 0..<OPENSSL_sk_num(generalNames) {
+            guard let raw = OPENSSL_sk_value(generalNames, index) else { continue }
+            var type: Int32 = 0
+            if let value = GENERAL_NAME_get0_value(raw.assumingMemoryBound(to: GENERAL_NAME.self), &type), type == GEN_DIRNAME,
+                X509_NAME_cmp(OpaquePointer(value), X509_get_issuer_name(x509)) == 0
+            {
+                return true
+            }
+        }
+        return false
+    }
+}
+
+/// The DER element starting at `offset`: where it starts and ends, its tag and its content
+/// (definite lengths only); nil when `bytes` do not hold one there.
+func derElement(_ bytes: [UInt8], at offset: Int) -> (start: Int, end: Int, tag: UInt8, content: Range<Int>)? {
+    guard offset + 2 <= bytes.count else { return nil }
+    let tag = bytes[offset]
+    var index = offset + 1
+    var length = Int(bytes[index])
+    index += 1
+    if length & 0x80 != 0 {
+        let count = length & 0x7F
+        guard count > 0, count <= 4, index + count <= bytes.count else { return nil }
+        length = 0
+        for _ in 0..<count {
+            length = length << 8 | Int(bytes[index])
+            index += 1
+        }
+    }
+    guard index + length <= bytes.count else { return nil }
+    return (offset, index + length, tag, index..<(index + length))
+}
+
+/// One DER element: tag, definite length, content.
+func derElement(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+    var length: [UInt8]
+    if content.count < 0x80 {
+        length = [UInt8(content.count)]
+    } else {
+        var bytes: [UInt8] = []
+        var n = content.count
+        while n > 0 {
+            bytes.insert(UInt8(n & 0xFF), at: 0)
+            n >>= 8
+        }
+        length = [0x80 | UInt8(bytes.count)] + bytes
+    }
+    return [tag] + length + content
+}

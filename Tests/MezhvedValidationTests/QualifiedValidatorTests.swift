@@ -1,0 +1,199 @@
+import Foundation
+import MezhvedDocuments
+import MezhvedValidation
+import MezhvedXMLDSig
+import Testing
+
+/// The GOST signers' certificates name `http://127.0.0.1:8089/ca.crl` as their CRL distribution
+/// point, so these tests serve `Certificates/gost/` on that port (or leave it empty to test an
+/// unreachable source): the suite runs serialized.
+@Suite("Qualified validation (63-FZ art. 11, ETSI EN 319 102-1 report)", .serialized)
+struct QualifiedValidatorTests {
+    static let distributionPointPort = 8089
+
+    struct Signer {
+        let key: String
+        let cert: String
+        let chain: [String]
+    }
+
+    static func signer(_ folder: String) -> Signer {
+        Signer(
+            key: Repository.path("\(folder)/key.pem"), cert: Repository.path("\(folder)/cert.pem"),
+            chain: [Repository.path("Certificates/gost/ca.pem")])
+    }
+
+    static let social = signer("Certificates/agencies/social-protection")
+    static let health = signer("Certificates/agencies/health")
+    static let expired = signer("Certificates/negative/expired")
+    static let revoked = signer("Certificates/negative/revoked")
+    static let rsa = Signer(
+        key: Repository.path("Certificates/rsa/signer.key.pem"), cert: Repository.path("Certificates/rsa/signer.pem"), chain: [])
+
+    static func sign(_ bytes: [UInt8], with s: Signer, xades: XAdESLevel? = nil, signingTime: Date? = nil) throws -> [UInt8] {
+        let key = try SigningKey.load(contentsOf: s.key)
+        let certificate = try Certificate.load(contentsOf: s.cert)[0]
+        let chain = try s.chain.flatMap { try Certificate.load(contentsOf: $0) }
+        let signer = try XMLSigner(key: key, certificate: certificate, chain: chain)
+        var options = SigningOptions()
+        options.xades = xades
+        options.signingTime = signingTime
+        return try signer.sign(bytes, sourceName: "test document", options: options)
+    }
+
+    static func validator(
+        trust: String = "Certificates/trust/gost", crlFiles: [String] = [], offline: Bool = false, requireRevocation: Bool = false
+    ) throws -> QualifiedValidator {
+        let store = try TrustStore(directories: [Repository.path(trust)])
+        var revocation = RevocationPolicy()
+        revocation.crlFiles = crlFiles.map(Repository.path)
+        revocation.fetchCRLs = !offline
+        revocation.useOCSP = !offline
+        revocation.requireRevocation = requireRevocation
+        revocation.transport = HTTPTransport(timeout: .seconds(2))
+        return QualifiedValidator(
+            trustStore: store, policy: QualifiedValidationPolicy(requireRevocation: requireRevocation),
+            revocation: try RevocationChecker(policy: revocation, trustStore: store))
+    }
+
+    static func sample(_ name: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: Repository.path("Samples/\(name)"))))
+    }
+
+    /// Serves `Certificates/gost/` (with `ca.crl`, DER) as the signers' CRL distribution point.
+    static func distributionPoint() throws -> LocalService {
+        try LocalService.files(Repository.path("Certificates/gost"), port: distributionPointPort)
+    }
+
+    static let unsignedRequest = "request-unemployment-status.xml"
+
+    @Test("a sample request signed by its agency is TOTAL-PASSED and qualified, with the CRL fetched from its distribution point")
+    func sampleQualified() throws {
+        let server = try Self.distributionPoint()
+        defer { server.stop() }
+        let report = try Self.validator().validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
+        #expect(report.indication == .totalPassed, "\(report.findings)")
+        #expect(report.subIndication == nil)
+        #expect(report.qualification.status == .qualified, "\(report.qualification.reasons)")
+        #expect(report.conditions.map(\.result) == [.passed, .passed, .passed, .passed])
+        #expect(report.conditions.map(\.id) == ["accredited-ca", "valid-at-signing", "signature-verified", "within-limitations"])
+        #expect(report.letterhead?.result == .matches)
+        #expect(report.letterhead?.agency == "social-protection")
+        #expect(report.revocation.first?.status == .good)
+        #expect(report.revocation.first?.location == "http://127.0.0.1:8089/ca.crl")
+        #expect(report.qualifiedCertificate?.isComplete == true)
+        #expect(report.chain.map(\.role) == ["signer", "ca", "trust-anchor"])
+        #expect(report.signatureForm == "XMLDSig")
+        #expect(report.signingTime.source == .validationTime)
+    }
+
+    @Test("the distribution point is down: INDETERMINATE / TRY_LATER, never passed")
+    func distributionPointDown() throws {
+        #expect(!LocalService.accepts(Self.distributionPointPort), "something else listens on 8089")
+        let report = try Self.validator().validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
+        #expect(report.indication == .indeterminate)
+        #expect(report.subIndication == .tryLater)
+        #expect(report.revocation.first?.status == .unavailable)
+        #expect(report.qualification.status == .undetermined)
+    }
+
+    @Test("offline without a CRL: a warning by default, INDETERMINATE / TRY_LATER when revocation is required")
+    func revocationNotChecked() throws {
+        let document = try Self.sample("request-unemployment-status.signed.xml")
+        let lenient = try Self.validator(offline: true).validate(document, sourceName: "request")
+        #expect(lenient.indication == .totalPassed)
+        #expect(lenient.findings.contains { $0.severity == .warning && $0.message.contains("revocation not checked") })
+        let strict = try Self.validator(offline: true, requireRevocation: true).validate(document, sourceName: "request")
+        #expect(strict.indication == .indeterminate)
+        #expect(strict.subIndication == .tryLater)
+    }
+
+    @Test("a CRL file that lists the signer: TOTAL-FAILED / REVOKED when the signing time is after the revocation")
+    func revokedSigner() throws {
+        let document = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.revoked, xades: .bes)
+        let report = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true).validate(document, sourceName: "revoked")
+        #expect(report.indication == .totalFailed)
+        #expect(report.subIndication == .revoked)
+        #expect(report.revocation.first?.status == .revoked)
+        #expect(report.conditions.first { $0.id == "valid-at-signing" }?.result == .failed)
+    }
+
+    @Test("an expired signer and no timestamp: INDETERMINATE / OUT_OF_BOUNDS_NO_POE, even with a claimed SigningTime inside its validity")
+    func expiredWithoutTimestamp() throws {
+        let claimed = ISO8601DateFormatter().date(from: "2020-06-01T10:00:00Z")!
+        let document = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.expired, xades: .bes, signingTime: claimed)
+        let report = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true).validate(document, sourceName: "expired")
+        #expect(report.indication == .indeterminate)
+        #expect(report.subIndication == .outOfBoundsNoPOE)
+        #expect(report.signingTime.source == .claimedSigningTime)
+        #expect(report.signingTime.time == claimed)
+        #expect(report.signatureForm == "XAdES-BES")
+    }
+
+    @Test("a request on one agency's letterhead signed by another agency's official: TOTAL-FAILED, letterhead differs")
+    func letterheadMismatch() throws {
+        let server = try Self.distributionPoint()
+        defer { server.stop() }
+        let document = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.health)
+        let report = try Self.validator().validate(document, sourceName: "forged")
+        #expect(report.indication == .totalFailed)
+        #expect(report.subIndication == .sigConstraintsFailure)
+        #expect(report.letterhead?.result == .differs)
+        #expect(report.letterhead?.expectedOGRN == "1074709990013")
+        #expect(report.letterhead?.signerOGRN != "1074709990013")
+        #expect(report.conditions.first { $0.id == "within-limitations" }?.result == .failed)
+        #expect(report.qualification.status == .notQualified)
+    }
+
+    @Test("a changed byte in a signed sample: TOTAL-FAILED / HASH_FAILURE")
+    func tampered() throws {
+        let text = String(decoding: try Self.sample("request-unemployment-status.signed.xml"), as: UTF8.self)
+        let changed = text.replacingOccurrences(of: "<InformationNeeded>Сведения", with: "<InformationNeeded>Срочно. Сведения")
+        #expect(changed != text, "the sample no longer has the text this test changes")
+        let report = try Self.validator(offline: true).validate(Array(changed.utf8), sourceName: "tampered")
+        #expect(report.indication == .totalFailed)
+        #expect(report.subIndication == .hashFailure)
+        #expect(report.conditions.first { $0.id == "signature-verified" }?.result == .failed)
+    }
+
+    @Test("a valid RSA signature from the RSA test CA: TOTAL-PASSED but not qualified (non-GOST key, no qualified items)")
+    func rsaNotQualified() throws {
+        let document = try Self.sign(Array("<doc><text>не квалифицированная подпись</text></doc>".utf8), with: Self.rsa)
+        let report = try Self.validator(trust: "Certificates/trust/rsa", offline: true).validate(document, sourceName: "rsa")
+        #expect(report.indication == .totalPassed, "\(report.findings)")
+        #expect(report.qualification.status == .notQualified)
+        #expect(report.qualification.reasons.contains { $0.contains("gost-key") })
+        #expect(report.qualifiedCertificate?.missing.map(\.id).contains("gost-key") == true)
+        #expect(report.letterhead == nil, "not an interagency document: the letterhead check does not apply")
+    }
+
+    @Test("a signer from a CA outside the trust store: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND")
+    func untrusted() throws {
+        let untrusted = Signer(
+            key: Repository.path("Certificates/negative/untrusted/key.pem"), cert: Repository.path("Certificates/negative/untrusted/cert.pem"),
+            chain: [])
+        let document = try Self.sign(Array("<doc>x</doc>".utf8), with: untrusted)
+        let report = try Self.validator(offline: true).validate(document, sourceName: "untrusted")
+        #expect(report.indication == .indeterminate)
+        #expect(report.subIndication == .noCertificateChainFound)
+        #expect(report.conditions.first?.result == .indeterminate)
+    }
+
+    @Test("the JSON report round-trips, names its format, and carries no SNILS")
+    func jsonReport() throws {
+        let report = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true)
+            .validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
+        let data = try report.jsonData()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"format\" : \"mezhved-validation-report/1\""))
+        #expect(text.contains("\"indication\" : \"TOTAL-PASSED\""))
+        #expect(!text.contains("11223344595"))
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let decoded = try decoder.decode(QualifiedValidationReport.self, from: data)
+        #expect(decoded.indication == report.indication)
+        #expect(decoded.conditions == report.conditions)
+        #expect(decoded.documentSHA256 == report.documentSHA256)
+        #expect(report.renderText().hasPrefix("TOTAL-PASSED: request"))
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+import MezhvedValidation
+import MezhvedXMLDSig
+import Testing
+
+/// XAdES-T against a real time-stamping authority on loopback: `openssl ts -reply` behind
+/// `Tests/Interop/tsa_server.py`, with the TEST TSAs of `Certificates/tsa/` (make-tsa.sh).
+@Suite("XAdES-T with a real RFC 3161 TSA on loopback", .serialized)
+struct TimestampTests {
+    struct Signer: Sendable, CustomStringConvertible {
+        let name: String
+        let key: String
+        let cert: String
+        let chain: String?
+        let trust: String
+        /// tsa_server.py arguments for the TSA that fits.
+        let tsa: [String]
+        let digest: DigestAlgorithm
+        var description: String { name }
+    }
+
+    static let gost = Signer(
+        name: "GOST 256 with the GOST TSA", key: Repository.path("Certificates/agencies/social-protection/key.pem"),
+        cert: Repository.path("Certificates/agencies/social-protection/cert.pem"), chain: Repository.path("Certificates/gost/ca.pem"),
+        trust: Repository.path("Certificates/trust/gost"), tsa: [], digest: .streebog256)
+    static let rsa = Signer(
+        name: "RSA with the RSA TSA", key: Repository.path("Certificates/rsa/signer.key.pem"),
+        cert: Repository.path("Certificates/rsa/signer.pem"), chain: nil, trust: Repository.path("Certificates/trust/rsa"),
+        tsa: [
+            "--key", Repository.path("Certificates/tsa/rsa-tsa.key.pem"), "--cert", Repository.path("Certificates/tsa/rsa-tsa.pem"),
+            "--chain", "", "--digest", "sha256",
+        ], digest: .sha256)
+    static let wrongTSA = [
+        "--key", Repository.path("Certificates/tsa/wrong-tsa.key.pem"), "--cert", Repository.path("Certificates/tsa/wrong-tsa.pem"),
+        "--chain", "",
+    ]
+
+    static let document = Array(
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <r:Request xmlns:r="urn:mezhved:test:request" Id="request"><r:Body Id="body">Сведения о регистрации Петрова П. П.</r:Body></r:Request>
+        """.utf8)
+
+    static func tsa(_ arguments: [String] = []) throws -> LocalService {
+        let port = try LocalService.freePort()
+        return try LocalService(
+            "TSA", executable: "/usr/bin/env",
+            arguments: ["python3", Repository.path("Tests/Interop/tsa_server.py"), String(port)] + arguments, port: port)
+    }
+
+    static func signer(_ s: Signer) throws -> XMLSigner {
+        let chain = try s.chain.map { try Certificate.load(contentsOf: $0) } ?? []
+        return try XMLSigner(
+            key: SigningKey.load(contentsOf: s.key), certificate: Certificate.load(contentsOf: s.cert)[0], chain: chain)
+    }
+
+    static func signT(_ s: Signer, url: String, document: [UInt8] = document) throws -> [UInt8] {
+        let options = SigningOptions(xades: .t, timestamper: RFC3161Timestamper(url: url, transport: HTTPTransport(timeout: .seconds(10))))
+        return try signer(s).sign(document, sourceName: "request.xml", options: options)
+    }
+
+    static func verify(_ signed: [UInt8], trust: String) throws -> VerificationReport {
+        try SignatureVerifier(trustStore: TrustStore(directories: [trust])).verify(signed, sourceName: "signed.xml")
+    }
+
+    @Test("XAdES-T: the timestamp is valid, from the trusted TSA, minted seconds ago", arguments: [gost, rsa])
+    func validTimestamp(signer: Signer) throws {
+        let service = try Self.tsa(signer.tsa)
+        let signed = try Self.signT(signer, url: service.baseURL + "/tsa")
+        let text = String(decoding: signed, as: UTF8.self)
+        #expect(text.contains("<xades:EncapsulatedTimeStamp>"))
+        let report = try Self.verify(signed, trust: signer.trust)
+        #expect(report.status == .valid, "\(report.problems)")
+        let xades = try #require(report.xades)
+        #expect(xades.level == .t)
+        #expect(xades.signingCertificateBound)
+        let stamp = try #require(xades.timestamps.first)
+        #expect(xades.timestamps.count == 1)
+        #expect(stamp.isValid && stamp.imprintMatches && stamp.signatureValid && stamp.tsaTrusted, "\(stamp.problems)")
+        let genTime = stamp.genTime
+        #expect(abs(genTime.timeIntervalSinceNow) < 60, "genTime \(genTime) is not now")
+        if let signingTime = xades.signingTime { #expect(abs(genTime.timeIntervalSince(signingTime)) < 60) }
+        #expect(stamp.digestAlgorithm == signer.digest.uri)
+        #expect(stamp.tsa?.commonName?.contains("TSA") == true)
+        #expect(stamp.tsaPath.count == stamp.tsaChain.count && stamp.tsaPath.count >= 2)
+        #expect(!stamp.token.isEmpty)
+        #expect(stamp.id?.hasSuffix("-sigts") == true)
+    }
+
+    @Test("openssl ts -verify accepts the GOST token over the canonical SignatureValue, and refuses other data")
+    func opensslVerifiesToken() throws {
+        let service = try Self.tsa()
+        let signed = try Self.signT(Self.gost, url: service.baseURL)
+        let report = try Self.verify(signed, trust: Self.gost.trust)
+        let token = try #require(report.xades?.timestamps.first?.token)
+        // The exclusive canonical form of ds:SignatureValue, rebuilt here from the text (not by mezhved's canonicalizer).
+        let text = String(decoding: signed, as: UTF8.self)
+        let value = try #require(text.firstMatch(of: #/<ds:SignatureValue>([^<]+)</ds:SignatureValue>/#)?.1)
+        let canonical = "<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\(value)</ds:SignatureValue>"
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tokenPath = folder.appendingPathComponent("token.der").path
+        let dataPath = folder.appendingPathComponent("signature-value.xml").path
+        let otherPath = folder.appendingPathComponent("other.xml").path
+        try Data(token).write(to: URL(fileURLWithPath: tokenPath))
+        try Data(canonical.utf8).write(to: URL(fileURLWithPath: dataPath))
+        try Data((canonical + " ").utf8).write(to: URL(fileURLWithPath: otherPath))
+        let environment = ["OPENSSL_CONF": Repository.path("Certificates/openssl-gost.cnf")]
+        func opensslVerify(_ data: String) throws -> ProcessOutput {
+            try ProcessOutput.run(
+                "/usr/bin/openssl",
+                [
+                    "ts", "-verify", "-token_in", "-in", tokenPath, "-data", data, "-CAfile",
+                    Repository.path("Certificates/gost/root-ca.pem"),
+                    "-untrusted", Repository.path("Certificates/tsa/gost-tsa.pem"), "-untrusted",
+                    Repository.path("Certificates/gost/ca.pem"),
+                ], environment: environment)
+        }
+        let good = try opensslVerify(dataPath)
+        #expect(good.status == 0 && good.stdout.contains("Verification: OK"), "\(good.stdout) \(good.stderr)")
+        let bad = try opensslVerify(otherPath)
+        #expect(bad.status != 0, "openssl accepted the token over other data")
+    }
+
+    @Test("a TSA whose certificate chains to no trusted CA: the timestamp is untrusted, the signature otherwise fine")
+    func wrongTSA() throws {
+        let service = try Self.tsa(Self.wrongTSA)
+        let signed = try Self.signT(Self.gost, url: service.baseURL)
+        let report = try Self.verify(signed, trust: Self.gost.trust)
+        #expect(report.status == .indeterminate)
+        #expect(report.problems.allSatisfy { $0.check == .timestamp && $0.severity == .indeterminate }, "\(report.problems)")
+        #expect(report.references.allSatisfy { $0.digestMatches })
+        let stamp = try #require(report.xades?.timestamps.first)
+        #expect(stamp.signatureValid && stamp.imprintMatches, "\(stamp.problems)")
+        #expect(!stamp.tsaTrusted)
+        #expect(stamp.problems.contains { $0.contains("does not chain") })
+        #expect(report.xades?.signingCertificateBound == true)
+    }
+
+    @Test("a timestamp moved onto another signature does not cover it: indeterminate, imprint mismatch")
+    func movedTimestamp() throws {
+        let service = try Self.tsa()
+        let first = String(decoding: try Self.signT(Self.gost, url: service.baseURL), as: UTF8.self)
+        let second = String(decoding: try Self.signT(Self.gost, url: service.baseURL), as: UTF8.self)
+        let pattern = #/<xades:EncapsulatedTimeStamp>[^<]+</xades:EncapsulatedTimeStamp>/#
+        let stolen = try #require(first.firstMatch(of: pattern)?.0)
+        let moved = second.replacing(pattern, with: stolen)
+        #expect(moved != second)
+        let report = try Self.verify(Array(moved.utf8), trust: Self.gost.trust)
+        #expect(report.status == .indeterminate, "a foreign timestamp must not make the signature invalid by itself")
+        #expect(report.problems.map(\.check) == [.timestamp])
+        let stamp = try #require(report.xades?.timestamps.first)
+        #expect(!stamp.imprintMatches && stamp.signatureValid)
+    }
+
+    @Test("a TSA that refuses (policy it does not serve): timestampFailed naming the status and the failure")
+    func refusedPolicy() throws {
+        let service = try Self.tsa()
+        let client = RFC3161Timestamper(url: service.baseURL, policy: "1.2.643.100.113.99.7")
+        let error = #expect(throws: ValidationError.self) {
+            try client.timestamp(messageImprint: Array(repeating: 3, count: 32), algorithm: .streebog256)
+        }
+        #expect(error?.code == .timestampFailed)
+        #expect(
+            error?.message.contains("rejection") == true && error?.message.contains("unacceptedPolicy") == true,
+            "\(String(describing: error))")
+        // The policy the TSA serves is granted and echoed.
+        let token = try RFC3161Timestamper(url: service.baseURL, policy: "1.2.643.100.113.99.2").timestamp(
+            messageImprint: Array(repeating: 3, count: 32), algorithm: .streebog256)
+        #expect(try TimestampToken(der: token, source: "token").policy == "1.2.643.100.113.99.2")
+    }
+
+    @Test("a claimed signing time later than the timestamp is flagged")
+    func signingTimeAfterTimestamp() throws {
+        let service = try Self.tsa()
+        let options = SigningOptions(
+            xades: .t, signingTime: Date().addingTimeInterval(3600), timestamper: RFC3161Timestamper(url: service.baseURL))
+        let signed = try Self.signer(Self.gost).sign(Self.document, sourceName: "request.xml", options: options)
+        let report = try Self.verify(signed, trust: Self.gost.trust)
+        #expect(report.warnings.contains { $0.contains("later than the signature timestamp") }, "\(report.warnings)")
+    }
+
+    @Test("a TSA that is down: the client names the URL, unreachable")
+    func tsaDown() throws {
+        let url = "http://127.0.0.1:\(try LocalService.freePort())/tsa"
+        let error = #expect(throws: ValidationError.self) {
+            try RFC3161Timestamper(url: url, transport: HTTPTransport(timeout: .seconds(1))).timestamp(
+                messageImprint: Array(repeating: 7, count: 32), algorithm: .streebog256)
+        }
+        #expect(error?.code == .unreachable)
+        #expect(error?.message.contains(url) == true)
+    }
+
+    @Test("a server that is not a TSA is a bad response, not a token")
+    func notATSA() throws {
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try LocalService.files(folder.path)
+        #expect(throws: ValidationError.self) {
+            try RFC3161Timestamper(url: server.baseURL + "/tsa").timestamp(
+                messageImprint: Array(repeating: 1, count: 32), algorithm: .sha256)
+        }
+    }
+
+    // MARK: - Command line
+
+    @Test("mezhved sign --xades t with a TSA, then verify --json shows the timestamp")
+    func cliRoundTrip() throws {
+        let service = try Self.tsa()
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("request.xml").path
+        let output = folder.appendingPathComponent("signed.xml").path
+        try Data(Self.document).write(to: URL(fileURLWithPath: input))
+        let sign = try ProcessOutput.run(
+            ProcessOutput.mezhved,
+            [
+                "sign", input, "--key", Self.gost.key, "--cert", Self.gost.cert, "--chain", Self.gost.chain!, "--xades", "t", "--tsa",
+                service.baseURL, "--tsa-timeout", "5", "-o", output,
+            ])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let verify = try ProcessOutput.run(ProcessOutput.mezhved, ["verify", output, "--trust", Self.gost.trust, "--json"])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stdout.contains("\"level\" : \"XAdES-T\""))
+        #expect(verify.stdout.contains("\"tsaTrusted\" : true"))
+        let text = try ProcessOutput.run(ProcessOutput.mezhved, ["verify", output, "--trust", Self.gost.trust])
+        #expect(text.stdout.contains("xades:      XAdES-T"))
+        #expect(text.stdout.contains("timestamp:") && text.stdout.contains("(valid)"), "\(text.stdout)")
+    }
+
+    @Test("mezhved sign --xades t with the TSA down: exit 10, a clear message, no output file")
+    func cliTSADown() throws {
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("request.xml").path
+        let output = folder.appendingPathComponent("signed.xml").path
+        try Data(Self.document).write(to: URL(fileURLWithPath: input))
+        let url = "http://127.0.0.1:\(try LocalService.freePort())/tsa"
+        let result = try ProcessOutput.run(
+            ProcessOutput.mezhved,
+            [
+                "sign", input, "--key", Self.rsa.key, "--cert", Self.rsa.cert, "--xades", "t", "--tsa", url, "--tsa-timeout", "1", "-o",
+                output,
+            ])
+        #expect(result.status == 10, "\(result.stderr)")
+        #expect(result.stderr.contains(url) && result.stderr.contains("was not signed"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output), "an output file was written although signing failed")
+        // Batch mode reports the same exit code, and writes nothing either.
+        let outDir = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let batch = try ProcessOutput.run(
+            ProcessOutput.mezhved,
+            [
+                "sign", input, "--key", Self.rsa.key, "--cert", Self.rsa.cert, "--xades", "t", "--tsa", url, "--tsa-timeout", "1",
+                "--output-dir", outDir.path,
+            ])
+        #expect(batch.status == 10, "\(batch.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDir.path).isEmpty)
+    }
+
+    @Test(
+        "XAdES options that do not fit are usage errors",
+        arguments: [
+            ["--xades", "t"], ["--tsa", "http://127.0.0.1:1/"], ["--xades", "bes", "--tsa", "http://127.0.0.1:1/"], ["--xades", "x"],
+        ])
+    func cliUsage(extra: [String]) throws {
+        let result = try ProcessOutput.run(
+            ProcessOutput.mezhved,
+            ["sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert] + extra)
+        #expect(result.status == 64, "\(extra): \(result.stderr)")
+    }
+
+    @Test("mezhved sign --xades bes needs no TSA and verifies")
+    func cliBES() throws {
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("signed.xml").path
+        let sign = try ProcessOutput.run(
+            ProcessOutput.mezhved,
+            [
+                "sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert,
+                "--xades", "bes", "-o", output,
+            ])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let verify = try ProcessOutput.run(ProcessOutput.mezhved, ["verify", output, "--trust", Self.rsa.trust])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("XAdES-BES") && verify.stdout.contains("certificate bound"))
+    }
+}
+
+/// A finished external process.
+struct ProcessOutput {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    /// The mezhved executable built beside the tests.
+    static var mezhved: String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            here.appendingPathComponent("mezhved").path, here.deletingLastPathComponent().appendingPathComponent("mezhved").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessOutput {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return ProcessOutput(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
