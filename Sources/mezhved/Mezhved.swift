@@ -53,9 +53,8 @@ extension ExitCode {
     static let environment = ExitCode(5)
     /// A document or form breaks its schema or the regulations (every problem is listed).
     static let documentInvalid = ExitCode(6)
-    /// `sign --xades t`: the time-stamping authority did not answer or answered wrongly (nothing is
-    /// written). The code of every unavailable network service (`serviceUnavailable` of the
-    /// qualified verification): 10.
+    /// A network service (time-stamping authority, OCSP responder, CRL distribution point) did not
+    /// answer or answered wrongly; for `sign --xades t` nothing is written.
     static let serviceUnavailable = ExitCode(10)
     /// A bug or an unexpected library failure.
     static let internalFailure = ExitCode(70)
