@@ -1,0 +1,328 @@
+import Foundation
+import MezhvedValidation
+import MezhvedXMLDSig
+import Testing
+
+/// Revocation against real services on the fixed loopback ports that the test certificates
+/// name (`Certificates/make-revocation-pki.sh`): `openssl ocsp` on 47931 and an HTTP file server
+/// with the CRL on 47932. Serialized: the ports are fixed.
+@Suite("Revocation (real openssl ocsp responder and CRL server on loopback)", .serialized)
+struct RevocationTests {
+    static let ocspURL = "http://127.0.0.1:47931/"
+    static let cdpURL = "http://127.0.0.1:47932/ca-revocation.crl"
+    static let gostConfig = Repository.path("Certificates/openssl-gost.cnf")
+
+    let trust: TrustStore
+    let ca: Certificate
+    let root: Certificate
+
+    init() throws {
+        trust = try TrustStore(directories: [Repository.path("Certificates/trust/gost")])
+        ca = try Certificate.load(contentsOf: Repository.path("Certificates/gost/ca.pem"))[0]
+        root = try Certificate.load(contentsOf: Repository.path("Certificates/gost/root-ca.pem"))[0]
+    }
+
+    // MARK: - Fixtures
+
+    func certificate(_ name: String) throws -> Certificate {
+        try Certificate.load(contentsOf: Repository.path("Certificates/revocation/\(name)/cert.pem"))[0]
+    }
+
+    func chain(_ name: String) throws -> [Certificate] { [try certificate(name), ca, root] }
+
+    /// `openssl ocsp` answering from `revocation/index.txt`, signing with `signer`'s key.
+    func startResponder(signer: String = "responder") throws -> LocalService {
+        let folder = Repository.path("Certificates/revocation")
+        return try LocalService(
+            "openssl ocsp", executable: "/usr/bin/env",
+            arguments: [
+                "openssl", "ocsp", "-index", "\(folder)/index.txt", "-port", "47931", "-rsigner", "\(folder)/\(signer)/cert.pem",
+                "-rkey", "\(folder)/\(signer)/key.pem", "-CA", Repository.path("Certificates/gost/ca.pem"), "-nmin", "60", "-ignore_err",
+            ], port: 47931, environment: ["OPENSSL_CONF": Self.gostConfig], probeByConnecting: false)
+    }
+
+    /// An HTTP server on 47932 whose `ca-revocation.crl` is `crl` (default: the real CDP CRL).
+    func startCRLServer(serving crl: [UInt8]? = nil) throws -> (LocalService, URL) {
+        let folder = try Repository.temporaryDirectory()
+        let bytes = try crl ?? [UInt8](Data(contentsOf: URL(fileURLWithPath: Repository.path("Certificates/revocation/ca-revocation.crl"))))
+        try Data(bytes).write(to: folder.appendingPathComponent("ca-revocation.crl"))
+        return (try LocalService.files(folder.path, port: 47932), folder)
+    }
+
+    func policy(ocsp: Bool = true, crl: Bool = true, files: [String] = []) -> RevocationPolicy {
+        RevocationPolicy(crlFiles: files, fetchCRLs: crl, ocspFromAIA: ocsp, transport: HTTPTransport(timeout: .seconds(2)))
+    }
+
+    static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+    static let revokedBeforeDate = date("2025-06-01T00:00:00Z")
+    static let revokedLaterDate = date("2040-01-01T00:00:00Z")
+    static let signingTime = date("2026-03-02T10:00:00Z")
+
+    // MARK: - OCSP
+
+    @Test("a good certificate is good over OCSP, with the delegated responder and update times reported")
+    func goodViaOCSP() throws {
+        let responder = try startResponder()
+        defer { responder.stop() }
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)
+        try #require(evidence.count == 2)
+        let signer = evidence[0]
+        #expect(signer.status == .good, "\(signer.problems)")
+        #expect(signer.source == .ocsp)
+        #expect(signer.location == Self.ocspURL)
+        #expect(signer.certificate.sha256Fingerprint == (try certificate("good")).sha256Fingerprint)
+        #expect(signer.responder?.commonName == "mezhved TEST GOST Accredited CA OCSP Responder")
+        #expect(signer.revocationTime == nil)
+        #expect(signer.problems.isEmpty)
+        #expect(signer.timeOfInterest == Self.signingTime)
+        let thisUpdate = try #require(signer.thisUpdate)
+        let nextUpdate = try #require(signer.nextUpdate)
+        #expect(abs(nextUpdate.timeIntervalSince(thisUpdate) - 3600) < 2, "-nmin 60")
+        #expect(signer.producedAt != nil && signer.fetchedAt != nil)
+        // The accredited CA's own certificate names no source: not checked, a warning only.
+        #expect(evidence[1].certificate.commonName == "mezhved TEST GOST Accredited CA")
+        #expect(evidence[1].status == .notChecked)
+    }
+
+    @Test("revoked before the signing time: OCSP and CRL both give 2025-06-01 and keyCompromise", arguments: ["ocsp", "crl"])
+    func revokedBefore(via: String) throws {
+        let responder = via == "ocsp" ? try startResponder() : nil
+        let server = via == "crl" ? try startCRLServer() : nil
+        defer {
+            responder?.stop()
+            server?.0.stop()
+        }
+        let checker = try RevocationChecker(policy: policy(ocsp: via == "ocsp", crl: via == "crl"), trustStore: trust)
+        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(evidence.status == .revoked, "\(evidence.problems)")
+        #expect(evidence.revocationTime == Self.revokedBeforeDate)
+        #expect(evidence.reason == "keyCompromise")
+        #expect(evidence.source == (via == "ocsp" ? .ocsp : .crlHTTP))
+        #expect(evidence.location == (via == "ocsp" ? Self.ocspURL : Self.cdpURL))
+        #expect(evidence.revoked(atOrBefore: Self.signingTime))
+    }
+
+    @Test("revoked after the signing time: reported revoked with the 2040 date, for the caller to compare", arguments: ["ocsp", "crl"])
+    func revokedLater(via: String) throws {
+        let responder = via == "ocsp" ? try startResponder() : nil
+        let server = via == "crl" ? try startCRLServer() : nil
+        defer {
+            responder?.stop()
+            server?.0.stop()
+        }
+        let checker = try RevocationChecker(policy: policy(ocsp: via == "ocsp", crl: via == "crl"), trustStore: trust)
+        let evidence = checker.check(chain: try chain("revoked-later"), at: Self.date("2041-01-01T00:00:00Z"))[0]
+        #expect(evidence.status == .revoked, "\(evidence.problems)")
+        #expect(evidence.revocationTime == Self.revokedLaterDate)
+        #expect(evidence.reason == "cessationOfOperation")
+        #expect(!evidence.revoked(atOrBefore: Self.signingTime), "a 2026 signature predates the 2040 revocation")
+        #expect(evidence.revoked(atOrBefore: Self.date("2041-01-01T00:00:00Z")))
+    }
+
+    @Test("a responder that is down gives `unavailable` naming it, never `good`")
+    func responderDown() throws {
+        #expect(!LocalService.listening(47931))
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(evidence.status == .unavailable)
+        #expect(evidence.source == nil)
+        #expect(evidence.problems.count == 1)
+        #expect(evidence.problems.first?.contains(Self.ocspURL) == true, "\(evidence.problems)")
+    }
+
+    @Test("OCSP down, CRL up: the CRL answers, and the OCSP failure stays in the problems")
+    func fallbackToCRL() throws {
+        let (server, _) = try startCRLServer()
+        defer { server.stop() }
+        let checker = try RevocationChecker(policy: policy(), trustStore: trust)
+        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(evidence.status == .revoked)
+        #expect(evidence.source == .crlHTTP)
+        #expect(evidence.problems.count == 1 && evidence.problems[0].contains(Self.ocspURL), "\(evidence.problems)")
+    }
+
+    @Test("an unauthorised responder is refused", arguments: ["rogue-responder", "no-eku-responder"])
+    func unauthorisedResponder(signer: String) throws {
+        let responder = try startResponder(signer: signer)
+        defer { responder.stop() }
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(evidence.status == .unavailable)
+        let problem = try #require(evidence.problems.first)
+        #expect(problem.contains("unauthorised responder"), "\(problem)")
+        #expect(problem.contains(signer == "rogue-responder" ? "did not issue" : "id-kp-OCSPSigning"), "\(problem)")
+    }
+
+    @Test("a configured responder with a locally trusted signing certificate is accepted, also for a certificate naming no source")
+    func configuredResponder() throws {
+        let responder = try startResponder(signer: "rogue-responder")
+        defer { responder.stop() }
+        var configured = policy(ocsp: false, crl: false)
+        configured.ocspResponder = Self.ocspURL
+        configured.ocspResponderCertificate = try certificate("rogue-responder")
+        let checker = try RevocationChecker(policy: configured, trustStore: trust)
+        let good = checker.check(chain: try chain("no-source"), at: Self.signingTime)[0]
+        #expect(good.status == .good, "\(good.problems)")
+        #expect(good.responder?.commonName == "mezhved TEST Rogue OCSP Responder (root-issued)")
+        let revoked = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(revoked.status == .revoked && revoked.revocationTime == Self.revokedBeforeDate)
+    }
+
+    @Test("openssl ocsp, as an independent client, agrees with the checker", arguments: ["good", "revoked-before", "revoked-later"])
+    func crossCheckWithOpenSSL(name: String) throws {
+        let responder = try startResponder()
+        defer { responder.stop() }
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
+        let ours = checker.check(chain: try chain(name), at: Self.signingTime)[0]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let cert = Repository.path("Certificates/revocation/\(name)/cert.pem")
+        process.arguments = [
+            "openssl", "ocsp", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert", cert, "-url", Self.ocspURL,
+            "-CAfile", Repository.path("Certificates/gost/root-ca.pem"), "-verify_other", Repository.path("Certificates/gost/ca.pem"),
+            "-resp_text",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["OPENSSL_CONF": Self.gostConfig]) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(output.contains("Response verify OK"), "\(output)")
+        let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("\(cert): ") }, "\(output)")
+        #expect(line == "\(cert): \(ours.status.rawValue)")
+    }
+
+    // MARK: - CRL
+
+    @Test("a good certificate is good from the distribution point's CRL, with the CRL's times and issuer")
+    func goodViaCRL() throws {
+        let (server, _) = try startCRLServer()
+        defer { server.stop() }
+        let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(evidence.status == .good, "\(evidence.problems)")
+        #expect(evidence.source == .crlHTTP)
+        #expect(evidence.location == Self.cdpURL)
+        #expect(evidence.responder?.sha256Fingerprint == ca.sha256Fingerprint)
+        let nextUpdate = try #require(evidence.nextUpdate)
+        #expect(nextUpdate > Date().addingTimeInterval(10 * 365 * 86400), "the CDP CRL is valid ~20 years")
+        #expect(evidence.producedAt == nil)
+    }
+
+    @Test("a distribution point that is down, without OCSP, gives `unavailable`")
+    func distributionPointDown() throws {
+        #expect(!LocalService.accepts(47932))
+        let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(evidence.status == .unavailable)
+        #expect(evidence.problems.count == 1 && evidence.problems[0].contains(Self.cdpURL), "\(evidence.problems)")
+    }
+
+    @Test("a certificate naming no source is `notChecked`; the policy's requirement is carried into the evidence", arguments: [false, true])
+    func noSource(require: Bool) throws {
+        var configured = policy()
+        configured.requireRevocation = require
+        let checker = try RevocationChecker(policy: configured, trustStore: trust)
+        let evidence = checker.check(chain: try chain("no-source"), at: Self.signingTime)[0]
+        #expect(evidence.status == .notChecked)
+        #expect(evidence.revocationRequired == require)
+        #expect(evidence.problems.count == 1 && evidence.problems[0].contains("revocation not checked"))
+        #expect(evidence.problems[0].contains("INDETERMINATE") == require)
+    }
+
+    @Test("a CRL file: gost/ca.crl.pem revokes negative/revoked and not an agency signer")
+    func crlFile() throws {
+        let file = Repository.path("Certificates/gost/ca.crl.pem")
+        let checker = try RevocationChecker(policy: policy(ocsp: false, crl: false, files: [file]), trustStore: trust)
+        let revoked = try Certificate.load(contentsOf: Repository.path("Certificates/negative/revoked/cert.pem"))[0]
+        let evidence = checker.check(chain: [revoked, ca, root], at: Self.signingTime)[0]
+        #expect(evidence.status == .revoked, "\(evidence.problems)")
+        #expect(evidence.reason == "keyCompromise")
+        #expect(evidence.source == .crlFile && evidence.location == file)
+        #expect(evidence.revocationTime != nil)
+        let agency = try Certificate.load(contentsOf: Repository.path("Certificates/agencies/social-protection/cert.pem"))[0]
+        #expect(checker.check(chain: [agency, ca, root], at: Self.signingTime)[0].status == .good)
+    }
+
+    @Test("a tampered CRL (one signature bit flipped) is refused with a problem, from HTTP and from a file")
+    func tamperedCRL() throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Repository.path("Certificates/revocation/ca-revocation.crl"))))
+        bytes[bytes.count - 3] ^= 0x01
+        let (server, folder) = try startCRLServer(serving: bytes)
+        defer { server.stop() }
+        let overHTTP = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
+        let fetched = overHTTP.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(fetched.status == .unavailable)
+        #expect(fetched.problems.first?.contains("bad signature") == true, "\(fetched.problems)")
+        let path = folder.appendingPathComponent("ca-revocation.crl").path
+        let fromFile = try RevocationChecker(policy: policy(ocsp: false, crl: false, files: [path]), trustStore: trust)
+        let filed = fromFile.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(filed.status == .unavailable)
+        #expect(filed.problems.first?.contains("bad signature") == true, "\(filed.problems)")
+    }
+
+    @Test("a stale CRL (nextUpdate 2025-02-01) is not used, and says so")
+    func staleCRL() throws {
+        let stale = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Repository.path("Certificates/revocation/stale.crl"))))
+        let (server, _) = try startCRLServer(serving: stale)
+        defer { server.stop() }
+        let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(evidence.status == .unavailable)
+        #expect(evidence.problems.first?.contains("stale") == true, "\(evidence.problems)")
+    }
+
+    @Test("the CRL cache: reused while fresh without a request, refused once stale and the server is down, kept on disk 0600")
+    func cache() throws {
+        let cacheFolder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cacheFolder) }
+        let clock = TestClock()
+        var configured = policy(ocsp: false)
+        configured.cacheFolder = cacheFolder.path
+        let checker = try RevocationChecker(policy: configured, trustStore: trust, clock: clock.now)
+        let (server, _) = try startCRLServer()
+        let first = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(first.status == .good, "\(first.problems)")
+        server.stop()
+        #expect(!LocalService.accepts(47932))
+        // Fresh: answered from the cache, with the first fetch's time.
+        let second = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(second.status == .revoked)
+        #expect(second.fetchedAt == first.fetchedAt)
+        // On disk, 0600, and a new checker (empty memory) uses it without the server.
+        let files = try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path)
+        #expect(files.count == 1 && files[0].hasSuffix(".crl"))
+        let mode = try FileManager.default.attributesOfItem(atPath: cacheFolder.appendingPathComponent(files[0]).path)[.posixPermissions]
+        #expect((mode as? NSNumber)?.intValue == 0o600)
+        let restarted = try RevocationChecker(policy: configured, trustStore: trust, clock: clock.now)
+        #expect(restarted.check(chain: try chain("good"), at: Self.signingTime)[0].status == .good)
+        // Past the CRL's nextUpdate and the server down: not good, unavailable.
+        clock.advance(to: try #require(first.nextUpdate).addingTimeInterval(3600))
+        let late = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(late.status == .unavailable)
+        #expect(late.problems.first?.contains("stale") == true, "\(late.problems)")
+    }
+}
+
+/// A clock that tests move forward.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = Date()
+
+    var now: @Sendable () -> Date {
+        { [self] in
+            lock.lock()
+            defer { lock.unlock() }
+            return current
+        }
+    }
+
+    func advance(to date: Date) {
+        lock.lock()
+        defer { lock.unlock() }
+        current = date
+    }
+}
