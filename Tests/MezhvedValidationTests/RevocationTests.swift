@@ -195,6 +195,95 @@ struct RevocationTests {
         #expect(line == "\(cert): \(ours.status.rawValue)")
     }
 
+    /// A replaying "responder" on 47931: answers every POST with `response`, whatever was asked.
+    func startReplay(_ response: [UInt8]) throws -> (LocalService, URL) {
+        let folder = try Repository.temporaryDirectory()
+        let file = folder.appendingPathComponent("response.der")
+        try Data(response).write(to: file)
+        let script = """
+            import http.server, sys
+            body = open(sys.argv[2], 'rb').read()
+            class Replay(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                    self.send_response(200)
+                    self.send_header('Content-Type', 'application/ocsp-response')
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                def log_message(self, *args):
+                    pass
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), Replay).serve_forever()
+            """
+        let service = try LocalService(
+            "OCSP replay", executable: "/usr/bin/env", arguments: ["python3", "-c", script, "47931", file.path], port: 47931)
+        return (service, folder)
+    }
+
+    /// A response of the real responder about `name`, to a request with its own nonce.
+    func recordedResponse(about name: String) throws -> [UInt8] {
+        let responder = try startResponder()
+        defer { responder.stop() }
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("response.der")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "openssl", "ocsp", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert",
+            Repository.path("Certificates/revocation/\(name)/cert.pem"), "-url", Self.ocspURL, "-noverify", "-respout", out.path,
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["OPENSSL_CONF": Self.gostConfig]) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        return [UInt8](try Data(contentsOf: out))
+    }
+
+    @Test("a replayed response (another request's nonce) is refused")
+    func nonceMismatch() throws {
+        let (replay, folder) = try startReplay(try recordedResponse(about: "good"))
+        defer {
+            replay.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(evidence.status == .unavailable)
+        #expect(evidence.problems.first?.contains("nonce") == true, "\(evidence.problems)")
+    }
+
+    @Test("a validly signed response about another certificate is refused (CertID mismatch), not taken as good")
+    func certIDMismatch() throws {
+        let (replay, folder) = try startReplay(try recordedResponse(about: "good"))
+        defer {
+            replay.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        var configured = policy(crl: false)
+        configured.ocspNonce = false
+        let checker = try RevocationChecker(policy: configured, trustStore: trust)
+        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(evidence.status == .unavailable)
+        #expect(evidence.problems.first?.contains("CertID mismatch") == true, "\(evidence.problems)")
+    }
+
+    @Test("a responder answering tryLater gives `unavailable` naming the responder status")
+    func tryLater() throws {
+        // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED tryLater(3) }
+        let (replay, folder) = try startReplay([0x30, 0x03, 0x0A, 0x01, 0x03])
+        defer {
+            replay.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(evidence.status == .unavailable)
+        #expect(evidence.problems.first?.contains("trylater") == true, "\(evidence.problems)")
+    }
+
     // MARK: - CRL
 
     @Test("a good certificate is good from the distribution point's CRL, with the CRL's times and issuer")
@@ -221,7 +310,8 @@ struct RevocationTests {
         #expect(evidence.problems.count == 1 && evidence.problems[0].contains(Self.cdpURL), "\(evidence.problems)")
     }
 
-    @Test("a certificate naming no source is `notChecked`; the policy's requirement is carried into the evidence", arguments: [false, true])
+    @Test(
+        "a certificate naming no source is `notChecked`; the policy's requirement is carried into the evidence", arguments: [false, true])
     func noSource(require: Bool) throws {
         var configured = policy()
         configured.requireRevocation = require
