@@ -68,7 +68,7 @@ final class CRL: @unchecked Sendable {
         let what = source == .crlFile ? "the CRL file \(location)" : "the CRL from \(location)"
         guard isNamed(by: issuer) else {
             throw SourceFailure(
-                problem: "\(what) was not issued by \(issuer.subject) (the certificate's issuer); give that CA's CRL")
+                problem: "\(what) was not issued by \(displayName(issuer)) (the certificate's issuer); give that CA's CRL")
         }
         if let unsupported = unsupportedFeature() {
             throw SourceFailure(problem: "\(what) is \(unsupported), which mezhved does not use; give the CA's full CRL")
@@ -77,7 +77,7 @@ final class CRL: @unchecked Sendable {
         guard let key = X509_get0_pubkey(issuer.x509), X509_CRL_verify(crl, key) == 1 else {
             let errors = drainOpenSSLErrors()
             throw SourceFailure(
-                problem: "\(what) has a bad signature: it does not verify with the key of \(issuer.subject)"
+                problem: "\(what) has a bad signature: it does not verify with the key of \(displayName(issuer))"
                     + (errors.isEmpty ? "" : " [OpenSSL: \(errors.joined(separator: "; "))]") + "; the CRL was altered or is not that CA's")
         }
         guard let thisUpdate else { throw SourceFailure(problem: "\(what) has no readable thisUpdate") }
@@ -195,6 +195,12 @@ func asn1Date(_ time: UnsafePointer<ASN1_TIME>?) -> Date? {
         return nil
     }
     return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+}
+
+/// A certificate's name for messages: its common name in quotes, else its subject with
+/// personal identifiers (SNILS, a person's INN) redacted, as in reports.
+func displayName(_ certificate: Certificate) -> String {
+    certificate.commonName.map { "\"\($0)\"" } ?? certificate.summary.subject
 }
 
 /// A moment in ISO 8601 (UTC), for messages.

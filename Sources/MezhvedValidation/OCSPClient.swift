@@ -63,24 +63,24 @@ struct OCSPClient {
         let signer = try responseSigner(basic, candidates: issuerPath + (configured.map { [$0] } ?? []), who: who)
         // Authority, checked here explicitly (OpenSSL checks it too, below): the CA itself, the
         // locally configured responder, or a responder the CA delegated with id-kp-OCSPSigning.
-        let authorised: Bool
-        if signer.der == issuer.der || signer.der == configured?.der {
-            authorised = true
-        } else {
+        if signer.der != issuer.der, signer.der != configured?.der {
             guard issuer.issued(signer) else {
                 throw SourceFailure(
-                    problem: "\(who) is signed by \(signer.subject), which \(issuer.subject) did not issue: an unauthorised responder")
+                    problem:
+                        "\(who) is signed by \(displayName(signer)), which \(displayName(issuer)) did not issue: an unauthorised responder")
             }
             let usage = X509_get_extended_key_usage(signer.x509)
             guard usage != UInt32.max, usage & UInt32(XKU_OCSP_SIGN) != 0 else {
                 throw SourceFailure(
-                    problem: "\(who) is signed by \(signer.subject), whose certificate lacks id-kp-OCSPSigning: an unauthorised responder")
+                    problem:
+                        "\(who) is signed by \(displayName(signer)), whose certificate lacks id-kp-OCSPSigning: an unauthorised responder")
             }
-            authorised = true
         }
-        guard authorised, signer.notBefore <= now.addingTimeInterval(policy.clockSkew), now <= signer.notAfter else {
+        guard signer.notBefore <= now.addingTimeInterval(policy.clockSkew), now.addingTimeInterval(-policy.clockSkew) <= signer.notAfter
+        else {
             throw SourceFailure(
-                problem: "\(who) is signed by \(signer.subject), whose certificate is not valid now (\(iso(signer.notBefore)) .. \(iso(signer.notAfter)))")
+                problem: "\(who) is signed by \(displayName(signer)), whose certificate is not valid now "
+                    + "(\(iso(signer.notBefore)) .. \(iso(signer.notAfter)))")
         }
         // Signature and the signer's path to a trust anchor (OpenSSL).
         let flags: UInt = signer.der == configured?.der ? UInt(OCSP_TRUSTOTHER | OCSP_NOCHECKS) : 0

@@ -50,7 +50,8 @@ public final class RevocationChecker: Sendable {
                     .configuration, "the CRL cache folder \(folder) cannot be created", hint: "give a writable folder, or none")
             }
             guard FileManager.default.isWritableFile(atPath: folder) else {
-                throw ValidationError(.configuration, "the CRL cache folder \(folder) is not writable", hint: "give a writable folder, or none")
+                throw ValidationError(
+                    .configuration, "the CRL cache folder \(folder) is not writable", hint: "give a writable folder, or none")
             }
         }
         cache = CRLCache(folder: policy.cacheFolder)
@@ -78,7 +79,7 @@ public final class RevocationChecker: Sendable {
         guard let issuer = issuerPath.first else {
             return evidence(
                 certificate, status: .unavailable, at: time,
-                problems: ["the issuer of \(certificate.subject) was not given, so no revocation source can be checked"])
+                problems: ["the issuer of \(displayName(certificate)) was not given, so no revocation source can be checked"])
         }
         var problems: [String] = []
         var unknown: SourceAnswer?
@@ -103,8 +104,8 @@ public final class RevocationChecker: Sendable {
         if let unknown { return evidence(certificate, answer: unknown, at: time, problems: problems) }
         if named { return evidence(certificate, status: .unavailable, at: time, problems: problems) }
         var note =
-            "\(certificate.subject) names no OCSP responder or CRL distribution point, and no responder or CRL file of "
-            + "\(issuer.subject) was configured: revocation not checked"
+            "\(displayName(certificate)) names no OCSP responder or CRL distribution point, and no responder or CRL file of "
+            + "\(displayName(issuer)) was configured: revocation not checked"
         if policy.requireRevocation { note += " (the policy requires revocation checking: INDETERMINATE)" }
         return evidence(certificate, status: .notChecked, at: time, problems: [note])
     }
@@ -125,7 +126,11 @@ public final class RevocationChecker: Sendable {
             Attempt { try client.ask(url, about: certificate, issuer: issuer, issuerPath: issuerPath, now: self.clock) }
         }
         var crlAttempts: [Attempt] = []
-        for (path, crl) in files where crl.isNamed(by: issuer) {
+        // The issuer's CRL files, newest first: a newer CRL overrides an older one.
+        let issuerFiles = files.filter { $0.crl.isNamed(by: issuer) }.sorted {
+            ($0.crl.thisUpdate ?? .distantPast) > ($1.crl.thisUpdate ?? .distantPast)
+        }
+        for (path, crl) in issuerFiles {
             crlAttempts.append(
                 Attempt {
                     try crl.answer(
