@@ -133,6 +133,11 @@ authorityKeyIdentifier = keyid:always
 
 [crl_ext]
 authorityKeyIdentifier = keyid:always
+
+# ---- a delta CRL (which mezhved refuses) ----
+[crl_delta]
+authorityKeyIdentifier = keyid:always
+deltaCRL               = critical, ASN1:INTEGER:1
 EOF
 
 new_key() {
@@ -263,6 +268,12 @@ CA_DB="$DB" "$OPENSSL" ca -batch -gencrl -config "$WORK/ca.cnf" -cert "$G/ca.pem
     -out "$WORK/stale.crl.pem" 2> "$WORK/ca.log" || { cat "$WORK/ca.log" >&2; exit 1; }
 "$OPENSSL" crl -in "$WORK/stale.crl.pem" -outform DER -out "$V/stale.crl"
 
+# A delta CRL of the same CA (deltaCRLIndicator, critical): mezhved uses full CRLs only.
+CA_DB="$DB" "$OPENSSL" ca -batch -gencrl -config "$WORK/ca.cnf" -cert "$G/ca.pem" -keyfile "$G/ca.key.pem" \
+    -md md_gost12_256 -crldays "$CRL_DAYS" -crlexts crl_delta -out "$WORK/delta.crl.pem" 2> "$WORK/ca.log" \
+    || { cat "$WORK/ca.log" >&2; exit 1; }
+"$OPENSSL" crl -in "$WORK/delta.crl.pem" -outform DER -out "$V/delta.crl"
+
 # --------------------------------------------------------------------------------------
 # Self-check
 # --------------------------------------------------------------------------------------
@@ -293,6 +304,7 @@ grep -q 'Cessation Of Operation' <<<"$CRLTEXT" && ok || bad "no cessationOfOpera
 good_serial=$("$OPENSSL" x509 -in "$V/good/cert.pem" -noout -serial | sed 's/^serial=//')
 grep -q "Serial Number: $good_serial" <<<"$CRLTEXT" && bad "the CRL lists good" || ok
 "$OPENSSL" crl -inform DER -in "$V/stale.crl" -noout -nextupdate | grep -q 'Feb  1 00:00:00 2025 GMT' && ok || bad "stale.crl nextUpdate"
+"$OPENSSL" crl -inform DER -in "$V/delta.crl" -noout -text | grep -q 'Delta CRL Indicator: critical' && ok || bad "delta.crl has no critical deltaCRLIndicator"
 [[ $(grep -c $'^R\t' "$V/index.txt") == 2 ]] && ok || bad "index.txt does not hold exactly two revocations"
 
 for n in good revoked-before revoked-later responder; do

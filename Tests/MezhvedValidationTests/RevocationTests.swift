@@ -120,6 +120,18 @@ struct RevocationTests {
         #expect(evidence.revoked(atOrBefore: Self.date("2041-01-01T00:00:00Z")))
     }
 
+    @Test("a SHA-256 CertID is answered as well (the CertID hash is independent of the GOST key)")
+    func sha256CertID() throws {
+        let responder = try startResponder()
+        defer { responder.stop() }
+        var configured = policy(crl: false)
+        configured.certIDHash = .sha256
+        let checker = try RevocationChecker(policy: configured, trustStore: trust)
+        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(evidence.status == .revoked, "\(evidence.problems)")
+        #expect(evidence.revocationTime == Self.revokedBeforeDate)
+    }
+
     @Test("a responder that is down gives `unavailable` naming it, never `good`")
     func responderDown() throws {
         #expect(!LocalService.listening(47931))
@@ -365,6 +377,64 @@ struct RevocationTests {
         #expect(evidence.problems.first?.contains("stale") == true, "\(evidence.problems)")
     }
 
+    @Test("a delta CRL is refused with a clear problem, from HTTP and from a file")
+    func deltaCRL() throws {
+        let path = Repository.path("Certificates/revocation/delta.crl")
+        let (server, _) = try startCRLServer(serving: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        defer { server.stop() }
+        for configured in [policy(ocsp: false), policy(ocsp: false, crl: false, files: [path])] {
+            let checker = try RevocationChecker(policy: configured, trustStore: trust)
+            let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+            #expect(evidence.status == .unavailable)
+            #expect(evidence.problems.first?.contains("a delta CRL") == true, "\(evidence.problems)")
+        }
+    }
+
+    @Test("a CRL file of another CA is no source: the certificate stays `notChecked`")
+    func crlFileOfAnotherIssuer() throws {
+        // gost/ca.crl.pem is the accredited CA's; the root issued the CA certificate itself.
+        let checker = try RevocationChecker(
+            policy: policy(ocsp: false, crl: false, files: [Repository.path("Certificates/gost/ca.crl.pem")]), trustStore: trust)
+        let evidence = checker.check(chain: [ca, root], at: Self.signingTime)
+        #expect(evidence.count == 1)
+        #expect(evidence.first?.status == .notChecked)
+    }
+
+    @Test("an unreadable CRL file or cache folder is a configuration error naming it")
+    func configurationErrors() throws {
+        let missing = "/nonexistent/mezhved/ca.crl"
+        let error = #expect(throws: ValidationError.self) {
+            try RevocationChecker(policy: policy(files: [missing]), trustStore: trust)
+        }
+        #expect(error?.code == .configuration && error?.message.contains(missing) == true)
+        let notCRL = Repository.path("Certificates/gost/ca.pem")
+        let notCRLError = #expect(throws: ValidationError.self) {
+            try RevocationChecker(policy: policy(files: [notCRL]), trustStore: trust)
+        }
+        #expect(notCRLError?.code == .configuration && notCRLError?.message.contains(notCRL) == true)
+        var underAFile = policy()
+        underAFile.cacheFolder = notCRL + "/cache"
+        let folderError = #expect(throws: ValidationError.self) { try RevocationChecker(policy: underAFile, trustStore: trust) }
+        #expect(folderError?.code == .configuration && folderError?.message.contains(notCRL) == true)
+    }
+
+    @Test("one checker serves concurrent checks (one CRL fetch shared through the cache)")
+    func concurrentChecks() throws {
+        let (server, _) = try startCRLServer()
+        defer { server.stop() }
+        let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
+        let names = ["good", "revoked-before", "revoked-later", "good"]
+        let chains = try names.map { try chain($0) }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 16) { index in
+            let evidence = checker.check(chain: chains[index % names.count], at: Self.signingTime)[0]
+            results.append(names[index % names.count], evidence.status)
+        }
+        let all = results.values
+        #expect(all.count == 16)
+        for (name, status) in all { #expect(status == (name == "good" ? .good : .revoked), "\(name)") }
+    }
+
     @Test("the CRL cache: reused while fresh without a request, refused once stale and the server is down, kept on disk 0600")
     func cache() throws {
         let cacheFolder = try Repository.temporaryDirectory()
@@ -394,6 +464,24 @@ struct RevocationTests {
         let late = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(late.status == .unavailable)
         #expect(late.problems.first?.contains("stale") == true, "\(late.problems)")
+    }
+}
+
+/// Results collected from several threads.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [(String, RevocationEvidence.Status)] = []
+
+    func append(_ name: String, _ status: RevocationEvidence.Status) {
+        lock.lock()
+        defer { lock.unlock() }
+        collected.append((name, status))
+    }
+
+    var values: [(String, RevocationEvidence.Status)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collected
     }
 }
 
