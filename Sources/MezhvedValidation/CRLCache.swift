@@ -5,7 +5,6 @@ import MezhvedXMLDSig
 /// A fetched CRL and when it was fetched.
 struct CachedCRL: Sendable {
     let crl: CRL
-    let der: [UInt8]
     let fetchedAt: Date
 }
 
@@ -29,7 +28,7 @@ final class CRLCache: @unchecked Sendable {
             let crl = try? CRL.parse([UInt8](data), origin: url).first
         else { return nil }
         let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? nil
-        let entry = CachedCRL(crl: crl, der: [UInt8](data), fetchedAt: modified ?? Date.distantPast)
+        let entry = CachedCRL(crl: crl, fetchedAt: modified ?? Date.distantPast)
         entries[url] = entry
         return entry
     }
@@ -43,7 +42,7 @@ final class CRLCache: @unchecked Sendable {
         guard let path = path(for: url) else { return }
         let temporary = path + ".\(UUID().uuidString).tmp"
         let created = FileManager.default.createFile(
-            atPath: temporary, contents: Data(entry.der), attributes: [.posixPermissions: 0o600])
+            atPath: temporary, contents: Data(entry.crl.der), attributes: [.posixPermissions: 0o600])
         if created, rename(temporary, path) != 0 { try? FileManager.default.removeItem(atPath: temporary) }
     }
 

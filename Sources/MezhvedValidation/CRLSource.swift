@@ -12,10 +12,21 @@ final class CRL: @unchecked Sendable {
     let thisUpdate: Date?
     /// When the CA promises the next one.
     let nextUpdate: Date?
+    /// The DER encoding (what an archive or a signature's revocation values keep).
+    let der: [UInt8]
 
     private init(owning crl: OpaquePointer, origin: String) {
         self.crl = crl
         self.origin = origin
+        var buffer: UnsafeMutablePointer<UInt8>? = nil
+        let length = i2d_X509_CRL(crl, &buffer)
+        if length > 0, let buffer {
+            der = Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+            CRYPTO_free(buffer, #fileID, #line)
+        } else {
+            der = []
+            _ = drainOpenSSLErrors()
+        }
         thisUpdate = asn1Date(X509_CRL_get0_lastUpdate(crl))
         nextUpdate = asn1Date(X509_CRL_get0_nextUpdate(crl))
     }
@@ -91,7 +102,7 @@ final class CRL: @unchecked Sendable {
         }
         var answer = SourceAnswer(
             status: .good, source: source, location: location, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
-            responder: issuer.summary, fetchedAt: fetchedAt)
+            responder: issuer.summary, fetchedAt: fetchedAt, encoded: der)
         var entry: OpaquePointer? = nil
         let found = X509_CRL_get0_by_serial(crl, &entry, X509_get0_serialNumber(certificate.x509))
         if found == 1, let entry {

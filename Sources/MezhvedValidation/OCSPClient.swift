@@ -42,10 +42,12 @@ struct OCSPClient {
                 throw SourceFailure(problem: "the OCSP responder \(url) could not be used: \(error)")
             }
             let fetchedAt = now()
-            return try withOCSPResponse(bytes, url: url) { basic in
+            var answer = try withOCSPResponse(bytes, url: url) { basic in
                 try judge(
                     basic, request: request, wanted: wanted, url: url, issuer: issuer, issuerPath: issuerPath, now: fetchedAt)
             }
+            answer.encoded = bytes
+            return answer
         }
     }
 

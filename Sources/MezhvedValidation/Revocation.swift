@@ -146,13 +146,16 @@ public struct RevocationEvidence: Sendable, Codable, Equatable {
     /// The policy's ``RevocationPolicy/requireRevocation``: a ``Status-swift.enum/notChecked``
     /// certificate is then INDETERMINATE.
     public let revocationRequired: Bool
+    /// The DER of the OCSP response or CRL that gave the status, for archiving (a signature's
+    /// revocation values). Not part of the JSON form: a CRL may be megabytes.
+    public let encoded: [UInt8]?
 
     /// Evidence with every field given (for reports and tests; the checker makes its own).
     public init(
         certificate: CertificateSummary, status: Status, revocationTime: Date? = nil, reason: String? = nil,
         source: Source? = nil, location: String? = nil, thisUpdate: Date? = nil, nextUpdate: Date? = nil,
         producedAt: Date? = nil, responder: CertificateSummary? = nil, problems: [String] = [], fetchedAt: Date? = nil,
-        timeOfInterest: Date, revocationRequired: Bool = false
+        timeOfInterest: Date, revocationRequired: Bool = false, encoded: [UInt8]? = nil
     ) {
         self.certificate = certificate
         self.status = status
@@ -168,6 +171,32 @@ public struct RevocationEvidence: Sendable, Codable, Equatable {
         self.fetchedAt = fetchedAt
         self.timeOfInterest = timeOfInterest
         self.revocationRequired = revocationRequired
+        self.encoded = encoded
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case certificate, status, revocationTime, reason, source, location, thisUpdate, nextUpdate, producedAt, responder, problems
+        case fetchedAt, timeOfInterest, revocationRequired
+    }
+
+    /// Decodes the JSON form (without ``encoded``).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        certificate = try container.decode(CertificateSummary.self, forKey: .certificate)
+        status = try container.decode(Status.self, forKey: .status)
+        revocationTime = try container.decodeIfPresent(Date.self, forKey: .revocationTime)
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        source = try container.decodeIfPresent(Source.self, forKey: .source)
+        location = try container.decodeIfPresent(String.self, forKey: .location)
+        thisUpdate = try container.decodeIfPresent(Date.self, forKey: .thisUpdate)
+        nextUpdate = try container.decodeIfPresent(Date.self, forKey: .nextUpdate)
+        producedAt = try container.decodeIfPresent(Date.self, forKey: .producedAt)
+        responder = try container.decodeIfPresent(CertificateSummary.self, forKey: .responder)
+        problems = try container.decodeIfPresent([String].self, forKey: .problems) ?? []
+        fetchedAt = try container.decodeIfPresent(Date.self, forKey: .fetchedAt)
+        timeOfInterest = try container.decode(Date.self, forKey: .timeOfInterest)
+        revocationRequired = try container.decodeIfPresent(Bool.self, forKey: .revocationRequired) ?? false
+        encoded = nil
     }
 
     /// Whether the certificate was revoked at or before `time` (the revocation counts against a
@@ -207,6 +236,7 @@ struct SourceAnswer {
     var producedAt: Date?
     var responder: CertificateSummary?
     var fetchedAt: Date?
+    var encoded: [UInt8]?
 }
 
 /// A source that could not be used, and why (a sentence naming the source).

@@ -175,7 +175,7 @@ public final class RevocationChecker: Sendable {
         }
         let answer = try crl.answer(
             for: certificate, issuer: issuer, now: fetchedAt, policy: policy, source: .crlHTTP, location: url, fetchedAt: fetchedAt)
-        cache.store(url, CachedCRL(crl: crl, der: bytes, fetchedAt: fetchedAt))
+        cache.store(url, CachedCRL(crl: crl, fetchedAt: fetchedAt))
         return answer
     }
 
@@ -184,7 +184,7 @@ public final class RevocationChecker: Sendable {
             certificate: certificate.summary, status: answer.status, revocationTime: answer.revocationTime, reason: answer.reason,
             source: answer.source, location: answer.location, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate,
             producedAt: answer.producedAt, responder: answer.responder, problems: problems, fetchedAt: answer.fetchedAt,
-            timeOfInterest: time, revocationRequired: policy.requireRevocation)
+            timeOfInterest: time, revocationRequired: policy.requireRevocation, encoded: answer.encoded)
     }
 
     private func evidence(_ certificate: Certificate, status: RevocationEvidence.Status, at time: Date, problems: [String])

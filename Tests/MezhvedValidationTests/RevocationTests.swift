@@ -49,6 +49,21 @@ struct RevocationTests {
         return (try LocalService.files(folder.path, port: 47932), folder)
     }
 
+    /// Runs the openssl command line with the GOST configuration and returns its output.
+    func openssl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["OPENSSL_CONF": Self.gostConfig]) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return output
+    }
+
     func policy(ocsp: Bool = true, crl: Bool = true, files: [String] = []) -> RevocationPolicy {
         RevocationPolicy(crlFiles: files, fetchCRLs: crl, ocspFromAIA: ocsp, transport: HTTPTransport(timeout: .seconds(2)))
     }
@@ -80,6 +95,13 @@ struct RevocationTests {
         let nextUpdate = try #require(signer.nextUpdate)
         #expect(abs(nextUpdate.timeIntervalSince(thisUpdate) - 3600) < 2, "-nmin 60")
         #expect(signer.producedAt != nil && signer.fetchedAt != nil)
+        // The response itself is kept for archiving, and openssl reads it as the same answer.
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("response.der")
+        try Data(try #require(signer.encoded)).write(to: file)
+        let text = try openssl(["ocsp", "-respin", file.path, "-resp_text", "-noverify"])
+        #expect(text.contains("Cert Status: good"), "\(text)")
         // The accredited CA's own certificate names no source: not checked, a warning only.
         #expect(evidence[1].certificate.commonName == "mezhved TEST GOST Accredited CA")
         #expect(evidence[1].status == .notChecked)
@@ -187,21 +209,12 @@ struct RevocationTests {
         defer { responder.stop() }
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
         let ours = checker.check(chain: try chain(name), at: Self.signingTime)[0]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let cert = Repository.path("Certificates/revocation/\(name)/cert.pem")
-        process.arguments = [
-            "openssl", "ocsp", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert", cert, "-url", Self.ocspURL,
+        let output = try openssl([
+            "ocsp", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert", cert, "-url", Self.ocspURL,
             "-CAfile", Repository.path("Certificates/gost/root-ca.pem"), "-verify_other", Repository.path("Certificates/gost/ca.pem"),
             "-resp_text",
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(["OPENSSL_CONF": Self.gostConfig]) { _, new in new }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        ])
         #expect(output.contains("Response verify OK"), "\(output)")
         let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("\(cert): ") }, "\(output)")
         #expect(line == "\(cert): \(ours.status.rawValue)")
@@ -311,6 +324,14 @@ struct RevocationTests {
         let nextUpdate = try #require(evidence.nextUpdate)
         #expect(nextUpdate > Date().addingTimeInterval(10 * 365 * 86400), "the CDP CRL is valid ~20 years")
         #expect(evidence.producedAt == nil)
+        let published = try Data(contentsOf: URL(fileURLWithPath: Repository.path("Certificates/revocation/ca-revocation.crl")))
+        #expect(evidence.encoded == [UInt8](published), "the CRL is kept as published")
+        // The JSON form carries every fact but the (possibly large) CRL itself.
+        let json = try JSONEncoder().encode(evidence)
+        #expect(!String(decoding: json, as: UTF8.self).contains("encoded"))
+        let decoded = try JSONDecoder().decode(RevocationEvidence.self, from: json)
+        #expect(decoded.status == .good && decoded.location == Self.cdpURL && decoded.nextUpdate == evidence.nextUpdate)
+        #expect(decoded.encoded == nil)
     }
 
     @Test("a distribution point that is down, without OCSP, gives `unavailable`")
