@@ -33,9 +33,21 @@ public struct RevocationPolicy: Sendable {
     public var fetchCRLs: Bool
     /// Whether the OCSP responders named in the certificates' authorityInfoAccess are asked.
     public var ocspFromAIA: Bool
-    /// An OCSP responder asked for every certificate before those of authorityInfoAccess (set
-    /// ``ocspFromAIA`` to `false` to ask this one only).
+    /// Which certificates of a path the configured ``ocspResponder`` is asked about.
+    public enum ResponderScope: String, Sendable, Codable {
+        /// The signer's certificate only (the first of the path); CA certificates use their own
+        /// sources. A responder configured for signers would otherwise answer "unknown", or be
+        /// unauthorised, for the CA's own certificate.
+        case signer
+        /// Every certificate of the path.
+        case everyCertificate = "every-certificate"
+    }
+
+    /// An OCSP responder asked before those of authorityInfoAccess, for the certificates of
+    /// ``ocspResponderScope`` (set ``ocspFromAIA`` to `false` to ask this one only).
     public var ocspResponder: String?
+    /// Which certificates ``ocspResponder`` is asked about; the signer's by default.
+    public var ocspResponderScope: ResponderScope
     /// A locally trusted signer of ``ocspResponder``'s answers (RFC 6960 §4.2.2.2, "local
     /// configuration"); without it the answers must be signed by the certificate's CA or by a
     /// responder that CA delegated with id-kp-OCSPSigning.
@@ -65,7 +77,8 @@ public struct RevocationPolicy: Sendable {
     /// OCSP first.
     public init(
         crlFiles: [String] = [], fetchCRLs: Bool = true, ocspFromAIA: Bool = true, ocspResponder: String? = nil,
-        ocspResponderCertificate: Certificate? = nil, order: Order = .ocspFirst, cacheFolder: String? = nil,
+        ocspResponderScope: ResponderScope = .signer, ocspResponderCertificate: Certificate? = nil, order: Order = .ocspFirst,
+        cacheFolder: String? = nil,
         maximumCRLAge: TimeInterval = 7 * 24 * 3600, ocspMaximumAge: TimeInterval = 3600, clockSkew: TimeInterval = 300,
         requireRevocation: Bool = false, ocspNonce: Bool = true, certIDHash: CertIDHash = .sha1,
         transport: HTTPTransport = HTTPTransport()
@@ -74,6 +87,7 @@ public struct RevocationPolicy: Sendable {
         self.fetchCRLs = fetchCRLs
         self.ocspFromAIA = ocspFromAIA
         self.ocspResponder = ocspResponder
+        self.ocspResponderScope = ocspResponderScope
         self.ocspResponderCertificate = ocspResponderCertificate
         self.order = order
         self.cacheFolder = cacheFolder

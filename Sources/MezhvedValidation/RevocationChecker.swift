@@ -68,13 +68,16 @@ public final class RevocationChecker: Sendable {
     public func check(chain: [Certificate], at time: Date) -> [RevocationEvidence] {
         guard chain.count > 1 else { return [] }
         return (0..<(chain.count - 1)).map { index in
-            check(chain[index], issuerPath: Array(chain[(index + 1)...]), at: time)
+            check(chain[index], issuerPath: Array(chain[(index + 1)...]), isSigner: index == 0, at: time)
         }
     }
 
     /// Checks one certificate; `issuerPath` is its issuer followed by the issuer's own path up
-    /// to the anchor (used to verify OCSP responders).
-    public func check(_ certificate: Certificate, issuerPath: [Certificate], at time: Date) -> RevocationEvidence {
+    /// to the anchor (used to verify OCSP responders). `isSigner` says whether it is a signer's
+    /// certificate (see ``RevocationPolicy/ocspResponderScope``).
+    public func check(_ certificate: Certificate, issuerPath: [Certificate], isSigner: Bool = true, at time: Date)
+        -> RevocationEvidence
+    {
         CryptoRuntime.ready()
         guard let issuer = issuerPath.first else {
             return evidence(
@@ -84,7 +87,7 @@ public final class RevocationChecker: Sendable {
         var problems: [String] = []
         var unknown: SourceAnswer?
         var named = false
-        for source in sources(for: certificate, issuerPath: issuerPath) {
+        for source in sources(for: certificate, issuerPath: issuerPath, isSigner: isSigner) {
             named = true
             do {
                 let answer = try source.run()
@@ -116,10 +119,12 @@ public final class RevocationChecker: Sendable {
     }
 
     /// The sources of `certificate`, in the policy's order.
-    private func sources(for certificate: Certificate, issuerPath: [Certificate]) -> [Attempt] {
+    private func sources(for certificate: Certificate, issuerPath: [Certificate], isSigner: Bool) -> [Attempt] {
         let issuer = issuerPath[0]
         var ocsp: [String] = []
-        if let configured = policy.ocspResponder { ocsp.append(configured) }
+        if let configured = policy.ocspResponder, isSigner || policy.ocspResponderScope == .everyCertificate {
+            ocsp.append(configured)
+        }
         if policy.ocspFromAIA { ocsp += ocspResponders(of: certificate).filter { !ocsp.contains($0) } }
         let client = OCSPClient(policy: policy, trustStore: trustStore)
         let ocspAttempts = ocsp.map { url in

@@ -199,8 +199,16 @@ struct RevocationTests {
         let good = checker.check(chain: try chain("no-source"), at: Self.signingTime)[0]
         #expect(good.status == .good, "\(good.problems)")
         #expect(good.responder?.commonName == "mezhved TEST Rogue OCSP Responder (root-issued)")
-        let revoked = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
-        #expect(revoked.status == .revoked && revoked.revocationTime == Self.revokedBeforeDate)
+        let revoked = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)
+        #expect(revoked[0].status == .revoked && revoked[0].revocationTime == Self.revokedBeforeDate)
+        // By default the configured responder answers for the signer only: the CA's own
+        // certificate keeps its (absent) sources instead of an "unknown" from a signers' responder.
+        #expect(revoked[1].status == .notChecked, "\(revoked[1].problems)")
+        configured.ocspResponderScope = .everyCertificate
+        let everyCertificate = try RevocationChecker(policy: configured, trustStore: trust)
+        let caEvidence = everyCertificate.check(chain: try chain("good"), at: Self.signingTime)[1]
+        #expect(caEvidence.status == .unknown, "the responder does not serve the root's certificates: \(caEvidence.problems)")
+        #expect(caEvidence.source == .ocsp)
     }
 
     @Test("openssl ocsp, as an independent client, agrees with the checker", arguments: ["good", "revoked-before", "revoked-later"])
