@@ -30,14 +30,19 @@ struct RevocationTests {
 
     func chain(_ name: String) throws -> [Certificate] { [try certificate(name), ca, root] }
 
-    /// `openssl ocsp` answering from `revocation/index.txt`, signing with `signer`'s key.
+    /// `openssl ocsp` answering from `revocation/index.txt`, signing with `signer`'s key
+    /// (`ca`: the accredited CA's own key).
     func startResponder(signer: String = "responder") throws -> LocalService {
         let folder = Repository.path("Certificates/revocation")
+        let (cert, key) =
+            signer == "ca"
+            ? (Repository.path("Certificates/gost/ca.pem"), Repository.path("Certificates/gost/ca.key.pem"))
+            : ("\(folder)/\(signer)/cert.pem", "\(folder)/\(signer)/key.pem")
         return try LocalService(
             "openssl ocsp", executable: "/usr/bin/env",
             arguments: [
-                "openssl", "ocsp", "-index", "\(folder)/index.txt", "-port", "47931", "-rsigner", "\(folder)/\(signer)/cert.pem",
-                "-rkey", "\(folder)/\(signer)/key.pem", "-CA", Repository.path("Certificates/gost/ca.pem"), "-nmin", "60", "-ignore_err",
+                "openssl", "ocsp", "-index", "\(folder)/index.txt", "-port", "47931", "-rsigner", cert, "-rkey", key, "-CA",
+                Repository.path("Certificates/gost/ca.pem"), "-nmin", "60", "-ignore_err",
             ], port: 47931, environment: ["OPENSSL_CONF": Self.gostConfig], probeByConnecting: false)
     }
 
@@ -140,6 +145,16 @@ struct RevocationTests {
         #expect(evidence.reason == "cessationOfOperation")
         #expect(!evidence.revoked(atOrBefore: Self.signingTime), "a 2026 signature predates the 2040 revocation")
         #expect(evidence.revoked(atOrBefore: Self.date("2041-01-01T00:00:00Z")))
+    }
+
+    @Test("answers signed by the CA itself are accepted")
+    func caSignedAnswers() throws {
+        let responder = try startResponder(signer: "ca")
+        defer { responder.stop() }
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
+        let evidence = checker.check(chain: try chain("revoked-later"), at: Self.signingTime)[0]
+        #expect(evidence.status == .revoked, "\(evidence.problems)")
+        #expect(evidence.responder?.sha256Fingerprint == ca.sha256Fingerprint)
     }
 
     @Test("a SHA-256 CertID is answered as well (the CertID hash is independent of the GOST key)")
