@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/ocsp.h>
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 #include <openssl/bn.h>

@@ -31,8 +31,13 @@ final class LocalService: @unchecked Sendable {
     let name: String
 
     /// Starts `executable` with `arguments` and waits until something accepts connections on
-    /// `port` (give a port from ``freePort()``).
-    init(_ name: String, executable: String, arguments: [String], port: Int, environment: [String: String] = [:]) throws {
+    /// `port` (give a port from ``freePort()``). With `probeByConnecting` false it waits until the
+    /// port is in the kernel's listening table instead: `openssl ocsp -port` (3.0) spins and stops
+    /// answering after a connection that sends nothing.
+    init(
+        _ name: String, executable: String, arguments: [String], port: Int, environment: [String: String] = [:],
+        probeByConnecting: Bool = true
+    ) throws {
         self.name = name
         self.port = port
         process = Process()
@@ -44,7 +49,7 @@ final class LocalService: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(15)
-        while !Self.accepts(port) {
+        while !(probeByConnecting ? Self.accepts(port) : Self.listening(port)) {
             guard process.isRunning else {
                 throw ServiceFailure(description: "\(name) exited with status \(process.terminationStatus) before listening on \(port)")
             }
@@ -92,6 +97,21 @@ final class LocalService: @unchecked Sendable {
         }
         guard bound else { throw ServiceFailure(description: "could not bind a loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether a TCP socket listens on `port` (any address), read from `/proc/net/tcp{,6}`
+    /// without connecting.
+    static func listening(_ port: Int) -> Bool {
+        let hexPort = String(format: "%04X", port)
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                // local_address is "ADDRESS:PORT"; state 0A is LISTEN.
+                if fields.count > 3, fields[1].hasSuffix(":" + hexPort), fields[3] == "0A" { return true }
+            }
+        }
+        return false
     }
 
     /// Whether a TCP connection to 127.0.0.1:`port` succeeds.

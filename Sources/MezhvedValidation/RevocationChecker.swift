@@ -1,0 +1,201 @@
+import Foundation
+import MezhvedXMLDSig
+
+/// Checks the revocation of each certificate of a validated path with OCSP and CRLs (from files
+/// and from distribution points over HTTP), by a ``RevocationPolicy``. Thread-safe: one checker
+/// serves a whole gateway, and its CRL cache with it.
+///
+/// Fetched CRLs are kept by URL (in memory, and in ``RevocationPolicy/cacheFolder`` when set)
+/// and reused while fresh — before their nextUpdate, or within
+/// ``RevocationPolicy/maximumCRLAge`` of their thisUpdate when they have none. A stale one is
+/// fetched again; a stale one whose distribution point does not answer is not used (the
+/// certificate is then ``RevocationEvidence/Status-swift.enum/unavailable``, never `good`).
+public final class RevocationChecker: Sendable {
+    /// The policy the checker was made with.
+    public let policy: RevocationPolicy
+    private let trustStore: TrustStore
+    private let files: [(path: String, crl: CRL)]
+    private let cache: CRLCache
+    private let clock: @Sendable () -> Date
+
+    /// A checker for `policy`, whose OCSP responders' certificates must chain to `trustStore`.
+    /// `clock` gives "now" (freshness, cache); tests may move it.
+    ///
+    /// - Throws: ``ValidationError`` (`configuration`) when a CRL file cannot be read or parsed,
+    ///   or the cache folder cannot be created or written.
+    public init(policy: RevocationPolicy, trustStore: TrustStore, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        CryptoRuntime.ready()
+        self.policy = policy
+        self.trustStore = trustStore
+        self.clock = clock
+        var files: [(String, CRL)] = []
+        for path in policy.crlFiles {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError(.configuration, "the CRL file \(path) cannot be read", hint: "check the path and its permissions")
+            }
+            do {
+                files += try CRL.parse([UInt8](data), origin: path).map { (path, $0) }
+            } catch let error as ValidationError {
+                throw ValidationError(.configuration, error.message, hint: error.hint, openSSLErrors: error.openSSLErrors)
+            }
+        }
+        self.files = files
+        if let folder = policy.cacheFolder {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ValidationError(
+                    .configuration, "the CRL cache folder \(folder) cannot be created", hint: "give a writable folder, or none")
+            }
+            guard FileManager.default.isWritableFile(atPath: folder) else {
+                throw ValidationError(
+                    .configuration, "the CRL cache folder \(folder) is not writable", hint: "give a writable folder, or none")
+            }
+        }
+        cache = CRLCache(folder: policy.cacheFolder)
+    }
+
+    /// Checks every certificate of `chain` but the last: `chain` is a validated path from the
+    /// signer (first) to the trust anchor (last), and each certificate's issuer is the next one.
+    /// `time` is the moment of interest — the proven signing time, else now; it is recorded in
+    /// the evidence, and the caller compares it with ``RevocationEvidence/revocationTime``.
+    /// Freshness is always judged at the clock's now.
+    ///
+    /// - Returns: One evidence per checked certificate, signer first. Never throws: a source that
+    ///   cannot be used is a problem in the evidence.
+    public func check(chain: [Certificate], at time: Date) -> [RevocationEvidence] {
+        guard chain.count > 1 else { return [] }
+        return (0..<(chain.count - 1)).map { index in
+            check(chain[index], issuerPath: Array(chain[(index + 1)...]), isSigner: index == 0, at: time)
+        }
+    }
+
+    /// Checks one certificate; `issuerPath` is its issuer followed by the issuer's own path up
+    /// to the anchor (used to verify OCSP responders). `isSigner` says whether it is a signer's
+    /// certificate (see ``RevocationPolicy/ocspResponderScope``).
+    public func check(_ certificate: Certificate, issuerPath: [Certificate], isSigner: Bool = true, at time: Date)
+        -> RevocationEvidence
+    {
+        CryptoRuntime.ready()
+        guard let issuer = issuerPath.first else {
+            return evidence(
+                certificate, status: .unavailable, at: time,
+                problems: ["the issuer of \(displayName(certificate)) was not given, so no revocation source can be checked"])
+        }
+        var problems: [String] = []
+        var unknown: SourceAnswer?
+        var named = false
+        for source in sources(for: certificate, issuerPath: issuerPath, isSigner: isSigner) {
+            named = true
+            do {
+                let answer = try source.run()
+                switch answer.status {
+                case .good, .revoked:
+                    return evidence(certificate, answer: answer, at: time, problems: problems)
+                default:
+                    if unknown == nil { unknown = answer }
+                    problems.append("\(answer.location) does not know the certificate (OCSP status unknown)")
+                }
+            } catch let failure as SourceFailure {
+                problems.append(failure.problem)
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        if let unknown { return evidence(certificate, answer: unknown, at: time, problems: problems) }
+        if named { return evidence(certificate, status: .unavailable, at: time, problems: problems) }
+        var note =
+            "\(displayName(certificate)) names no OCSP responder or CRL distribution point, and no responder or CRL file of "
+            + "\(displayName(issuer)) was configured: revocation not checked"
+        if policy.requireRevocation { note += " (the policy requires revocation checking: INDETERMINATE)" }
+        return evidence(certificate, status: .notChecked, at: time, problems: [note])
+    }
+
+    /// A source to try: runs it and returns its answer or throws a ``SourceFailure``.
+    private struct Attempt {
+        let run: () throws -> SourceAnswer
+    }
+
+    /// The sources of `certificate`, in the policy's order.
+    private func sources(for certificate: Certificate, issuerPath: [Certificate], isSigner: Bool) -> [Attempt] {
+        let issuer = issuerPath[0]
+        var ocsp: [String] = []
+        if let configured = policy.ocspResponder, isSigner || policy.ocspResponderScope == .everyCertificate {
+            ocsp.append(configured)
+        }
+        if policy.ocspFromAIA { ocsp += ocspResponders(of: certificate).filter { !ocsp.contains($0) } }
+        let client = OCSPClient(policy: policy, trustStore: trustStore)
+        let ocspAttempts = ocsp.map { url in
+            Attempt { try client.ask(url, about: certificate, issuer: issuer, issuerPath: issuerPath, now: self.clock) }
+        }
+        var crlAttempts: [Attempt] = []
+        // The issuer's CRL files, newest first: a newer CRL overrides an older one.
+        let issuerFiles = files.filter { $0.crl.isNamed(by: issuer) }.sorted {
+            ($0.crl.thisUpdate ?? .distantPast) > ($1.crl.thisUpdate ?? .distantPast)
+        }
+        for (path, crl) in issuerFiles {
+            crlAttempts.append(
+                Attempt {
+                    try crl.answer(
+                        for: certificate, issuer: issuer, now: self.clock(), policy: self.policy, source: .crlFile, location: path,
+                        fetchedAt: nil)
+                })
+        }
+        if policy.fetchCRLs {
+            for url in crlDistributionPoints(of: certificate) {
+                crlAttempts.append(Attempt { try self.distributionPointAnswer(url, certificate: certificate, issuer: issuer) })
+            }
+        }
+        return policy.order == .ocspFirst ? ocspAttempts + crlAttempts : crlAttempts + ocspAttempts
+    }
+
+    /// The answer of the CRL at `url`: the cached one while fresh, else a newly fetched one.
+    private func distributionPointAnswer(_ url: String, certificate: Certificate, issuer: Certificate) throws -> SourceAnswer {
+        let now = clock()
+        if let cached = cache.lookup(url), cached.crl.isFresh(at: now, maximumAge: policy.maximumCRLAge) {
+            return try cached.crl.answer(
+                for: certificate, issuer: issuer, now: now, policy: policy, source: .crlHTTP, location: url, fetchedAt: cached.fetchedAt)
+        }
+        let stale = cache.lookup(url)
+        let bytes: [UInt8]
+        do {
+            bytes = try policy.transport.get(url)
+        } catch let error as ValidationError {
+            if let stale {
+                throw SourceFailure(
+                    problem: "the cached CRL from \(url) is stale (nextUpdate \(stale.crl.nextUpdate.map(iso) ?? "none")) and the "
+                        + "distribution point could not be used: \(error)")
+            }
+            throw SourceFailure(problem: "the CRL distribution point \(url) could not be used: \(error)")
+        }
+        let fetchedAt = clock()
+        let crl: CRL
+        do {
+            guard let first = try CRL.parse(bytes, origin: url).first else { throw SourceFailure(problem: "\(url) holds no CRL") }
+            crl = first
+        } catch let error as ValidationError {
+            throw SourceFailure(problem: "the CRL distribution point \(url) sent no usable CRL: \(error)")
+        }
+        let answer = try crl.answer(
+            for: certificate, issuer: issuer, now: fetchedAt, policy: policy, source: .crlHTTP, location: url, fetchedAt: fetchedAt)
+        cache.store(url, CachedCRL(crl: crl, fetchedAt: fetchedAt))
+        return answer
+    }
+
+    private func evidence(_ certificate: Certificate, answer: SourceAnswer, at time: Date, problems: [String]) -> RevocationEvidence {
+        RevocationEvidence(
+            certificate: certificate.summary, status: answer.status, revocationTime: answer.revocationTime, reason: answer.reason,
+            source: answer.source, location: answer.location, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate,
+            producedAt: answer.producedAt, responder: answer.responder, problems: problems, fetchedAt: answer.fetchedAt,
+            timeOfInterest: time, revocationRequired: policy.requireRevocation, encoded: answer.encoded)
+    }
+
+    private func evidence(_ certificate: Certificate, status: RevocationEvidence.Status, at time: Date, problems: [String])
+        -> RevocationEvidence
+    {
+        RevocationEvidence(
+            certificate: certificate.summary, status: status, problems: problems, timeOfInterest: time,
+            revocationRequired: policy.requireRevocation)
+    }
+}
