@@ -99,6 +99,7 @@ subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 certificatePolicies    = 1.2.643.100.113.1, 1.2.643.100.113.2
 1.2.643.100.111        = ASN1:FORMAT:UTF8,UTF8String:TEST СКЗИ mezhved
+1.2.643.100.112        = ASN1:SEQUENCE:issuer_sign_tool
 1.2.643.100.114        = ASN1:INTEGER:0
 authorityInfoAccess    = OCSP;URI:http://127.0.0.1:47931/
 crlDistributionPoints  = URI:http://127.0.0.1:47932/ca-revocation.crl
@@ -112,6 +113,7 @@ subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 certificatePolicies    = 1.2.643.100.113.1, 1.2.643.100.113.2
 1.2.643.100.111        = ASN1:FORMAT:UTF8,UTF8String:TEST СКЗИ mezhved
+1.2.643.100.112        = ASN1:SEQUENCE:issuer_sign_tool
 1.2.643.100.114        = ASN1:INTEGER:0
 
 # ---- delegated OCSP responder of the accredited CA (RFC 6960 4.2.2.2) ----
@@ -130,6 +132,12 @@ keyUsage               = critical, digitalSignature, nonRepudiation
 extendedKeyUsage       = clientAuth
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
+
+[issuer_sign_tool]
+signTool     = FORMAT:UTF8,UTF8String:TEST СКЗИ mezhved (тестовое, не сертифицировано)
+cATool       = FORMAT:UTF8,UTF8String:TEST ПАК УЦ mezhved (тестовый, не сертифицирован)
+signToolCert = FORMAT:UTF8,UTF8String:TEST: сертификат соответствия не выдавался (СФ/000-0000)
+cAToolCert   = FORMAT:UTF8,UTF8String:TEST: сертификат соответствия не выдавался (СФ/000-0001)
 
 [crl_ext]
 authorityKeyIdentifier = keyid:always

@@ -81,7 +81,9 @@ public struct QualifiedCertificateProfile: Sendable, Codable, Equatable {
 
         let snils = fields.subjectEntry("1.2.643.100.3")
         let snilsProblem = snils.map { RussianIdentifiers.snilsProblem($0) } ?? "absent"
-        add("snils", "the official's SNILS (1.2.643.100.3)", snilsProblem == nil, snilsProblem.map { "SNILS \($0)" } ?? "present (not shown)")
+        add(
+            "snils", "the official's SNILS (1.2.643.100.3)", snilsProblem == nil,
+            snilsProblem.map { "SNILS \($0)" } ?? "present (not shown)")
 
         let subjectTool = fields.extensionStrings("1.2.643.100.111")
         add(

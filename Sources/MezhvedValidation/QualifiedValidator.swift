@@ -71,7 +71,9 @@ public struct QualifiedValidator: Sendable {
         } else {
             signingTime = SigningTimeEvidence(time: now, source: .validationTime, claimedSigningTime: nil)
         }
-        if let claimed = signingTime.claimedSigningTime, signingTime.source == .timestamp, claimed > signingTime.time.addingTimeInterval(300) {
+        if let claimed = signingTime.claimedSigningTime, signingTime.source == .timestamp,
+            claimed > signingTime.time.addingTimeInterval(300)
+        {
             run.warn("timestamp", "the claimed SigningTime \(Self.text(claimed)) is after the timestamp \(Self.text(signingTime.time))")
         }
 
@@ -81,7 +83,8 @@ public struct QualifiedValidator: Sendable {
 
         // Revocation of every certificate of the path but the anchor.
         let path = atSigning.signerPath.isEmpty ? current.signerPath : atSigning.signerPath
-        let evidence = path.count > 1 ? revocation.check(chain: path, at: now) : []
+        let chainFound = path.count > 1 && run.chainProblems.isEmpty
+        let evidence = chainFound ? revocation.check(chain: path, at: now) : []
         run.revocation(evidence, signingTime: signingTime)
 
         // The Russian qualified-certificate items.
@@ -107,12 +110,13 @@ public struct QualifiedValidator: Sendable {
         let (indication, subIndication) = run.indication()
         let chain = path.enumerated().map { index, certificate in
             ChainCertificate(
-                certificate: CertificateSummary(certificate), role: index == 0 ? "signer" : (index == path.count - 1 ? "trust-anchor" : "ca"),
+                certificate: CertificateSummary(certificate),
+                role: index == 0 ? "signer" : (index == path.count - 1 ? "trust-anchor" : "ca"),
                 validAtSigningTime: certificate.notBefore <= signingTime.time && signingTime.time <= certificate.notAfter,
                 validAtValidationTime: certificate.notBefore <= now && now <= certificate.notAfter)
         }
         let conditions = run.conditions(
-            chainFound: !path.isEmpty, profile: profile, letterhead: letterhead, signingTime: signingTime, evidence: evidence,
+            chainFound: chainFound, profile: profile, letterhead: letterhead, signingTime: signingTime, evidence: evidence,
             anchor: path.last)
         let qualification = Self.qualification(indication: indication, conditions: conditions, profile: profile)
         let form = current.xades.map { $0.timestamps.isEmpty ? "XAdES-BES" : "XAdES-T" } ?? "XMLDSig"
@@ -241,7 +245,10 @@ struct ValidationRun {
                 // the certificate was valid.
                 let atSigningOK = !atSigning.problems.contains { $0.check == .validity }
                 if proven && atSigningOK {
-                    warn("validity", "\(problem.message); the timestamp proves the signature existed on \(QualifiedValidator.text(signingTime.time)), when it was valid")
+                    warn(
+                        "validity",
+                        "\(problem.message); the timestamp proves the signature existed on \(QualifiedValidator.text(signingTime.time)), when it was valid"
+                    )
                 } else if !proven {
                     undetermined("validity", "\(problem.message), and no timestamp proves the signature existed before", .outOfBoundsNoPOE)
                     validityProblems.append(problem.message)
@@ -257,7 +264,8 @@ struct ValidationRun {
                 undetermined("chain", problem.message, .noCertificateChainFound)
                 chainProblems.append(problem.message)
             case .validity:
-                let message = "at the signing time \(QualifiedValidator.text(signingTime.time)) (\(signingTime.source.rawValue)): \(problem.message)"
+                let message =
+                    "at the signing time \(QualifiedValidator.text(signingTime.time)) (\(signingTime.source.rawValue)): \(problem.message)"
                 let notYet = problem.message.contains("not yet valid")
                 if proven {
                     fail("validity", message, notYet ? .notYetValid : .expired)
@@ -277,7 +285,8 @@ struct ValidationRun {
     mutating func revocation(_ evidence: [RevocationEvidence], signingTime: SigningTimeEvidence) {
         let proven = signingTime.source == .timestamp
         for (index, item) in evidence.enumerated() {
-            let who = index == 0 ? "the signer's certificate" : "the CA certificate \(item.certificate.commonName ?? item.certificate.subject)"
+            let who =
+                index == 0 ? "the signer's certificate" : "the CA certificate \(item.certificate.commonName ?? item.certificate.subject)"
             switch item.status {
             case .good:
                 continue
@@ -294,7 +303,10 @@ struct ValidationRun {
                         revocationProblems.append("revoked on \(at), no proof of earlier signing")
                     }
                 } else {
-                    fail("revocation", "\(who) was revoked on \(at)\(reason), before the signing time \(QualifiedValidator.text(signingTime.time)) (\(signingTime.source.rawValue))", .revoked)
+                    fail(
+                        "revocation",
+                        "\(who) was revoked on \(at)\(reason), before the signing time \(QualifiedValidator.text(signingTime.time)) (\(signingTime.source.rawValue))",
+                        .revoked)
                     revocationProblems.append("revoked on \(at)")
                 }
             case .unknown:
@@ -357,7 +369,7 @@ struct ValidationRun {
         }
         valid.append(contentsOf: timeFindings.map(\.message))
         for item in evidence {
-            let source = [item.source.rawValue, item.location].compactMap { $0 }.joined(separator: " ")
+            let source = [item.source?.rawValue, item.location].compactMap { $0 }.joined(separator: " ")
             valid.append("\(item.certificate.commonName ?? item.certificate.subject): \(item.status.rawValue) (\(source))")
         }
 

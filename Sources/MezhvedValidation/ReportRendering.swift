@@ -19,7 +19,9 @@ extension QualifiedValidationReport {
         for reason in qualification.reasons { lines.append("                - \(reason)") }
         lines.append("  validated at: \(date(validationTime))")
         lines.append("  document:     SHA-256 \(documentSHA256)")
-        lines.append("  form:         \(signatureForm)\(signatureAlgorithm.flatMap { SignatureAlgorithm(rawValue: $0)?.displayName }.map { ", \($0)" } ?? "")")
+        lines.append(
+            "  form:         \(signatureForm)\(signatureAlgorithm.flatMap { SignatureAlgorithm(rawValue: $0)?.displayName }.map { ", \($0)" } ?? "")"
+        )
         let source: String
         switch signingTime.source {
         case .timestamp: source = "proven by a signature timestamp"
@@ -53,7 +55,8 @@ extension QualifiedValidationReport {
         if !chain.isEmpty {
             lines.append("  path:")
             for entry in chain {
-                let validity = "valid at signing: \(entry.validAtSigningTime ? "yes" : "no"), now: \(entry.validAtValidationTime ? "yes" : "no")"
+                let validity =
+                    "valid at signing: \(entry.validAtSigningTime ? "yes" : "no"), now: \(entry.validAtValidationTime ? "yes" : "no")"
                 lines.append("    \(entry.role): \(entry.certificate.commonName ?? entry.certificate.subject) (\(validity))")
             }
         }
@@ -68,7 +71,7 @@ extension QualifiedValidationReport {
                 var line = "    \(item.certificate.commonName ?? item.certificate.subject): \(item.status.rawValue)"
                 if let revoked = item.revocationTime { line += " on \(date(revoked))" }
                 if let reason = item.reason { line += " (\(reason))" }
-                line += " — \(item.source.rawValue)"
+                if let source = item.source { line += " — \(source.rawValue)" }
                 if let location = item.location { line += " \(location)" }
                 if let thisUpdate = item.thisUpdate { line += ", issued \(date(thisUpdate))" }
                 lines.append(line)

@@ -72,9 +72,9 @@ extension Verify {
         var revocationPolicy = RevocationPolicy()
         revocationPolicy.crlFiles = crl
         revocationPolicy.fetchCRLs = !qualified.offline
-        revocationPolicy.useOCSP = !qualified.offline
+        revocationPolicy.ocspFromAIA = !qualified.offline
         revocationPolicy.ocspResponder = qualified.ocspResponder
-        revocationPolicy.cacheDirectory = qualified.crlCache
+        revocationPolicy.cacheFolder = qualified.crlCache
         revocationPolicy.transport = HTTPTransport(timeout: .seconds(qualified.fetchTimeout))
         revocationPolicy.requireRevocation = qualified.revocationRequired
         let checker = try RevocationChecker(policy: revocationPolicy, trustStore: store)

@@ -65,7 +65,8 @@ struct Verify: ParsableCommand {
             throw ValidationError("--expect-reference is given \(expectReference.count) times but --references is \(referenceCount)")
         }
         if qualified.report == nil && qualified.usesQualifiedOptions {
-            throw ValidationError("--require-revocation, --ocsp-responder, --offline, --crl-cache and --no-letterhead need --report text|json")
+            throw ValidationError(
+                "--require-revocation, --ocsp-responder, --offline, --crl-cache and --no-letterhead need --report text|json")
         }
         if qualified.report != nil && (json || showSigned) {
             throw ValidationError("--report prints its own text or JSON: leave out --json and --show-signed")

@@ -15,10 +15,11 @@ struct QualifiedCertificateTests {
     func agencySigners(agency: String) throws {
         let profile = QualifiedCertificateProfile(try Self.certificate("Certificates/agencies/\(agency)/cert.pem"))
         #expect(profile.isComplete, "missing: \(profile.missing.map(\.id))")
-        #expect(profile.items.map(\.id) == [
-            "ogrn", "innle", "organization", "signer-name", "signer-position", "snils", "subject-sign-tool", "issuer-sign-tool",
-            "class-policy", "gost-key", "key-usage",
-        ])
+        #expect(
+            profile.items.map(\.id) == [
+                "ogrn", "innle", "organization", "signer-name", "signer-position", "snils", "subject-sign-tool", "issuer-sign-tool",
+                "class-policy", "gost-key", "key-usage",
+            ])
         #expect(profile.ogrn?.count == 13)
         #expect(profile.innle?.count == 10)
         #expect(profile.classes == ["KC1", "KC2"])

@@ -48,7 +48,7 @@ struct QualifiedValidatorTests {
         var revocation = RevocationPolicy()
         revocation.crlFiles = crlFiles.map(Repository.path)
         revocation.fetchCRLs = !offline
-        revocation.useOCSP = !offline
+        revocation.ocspFromAIA = !offline
         revocation.requireRevocation = requireRevocation
         revocation.transport = HTTPTransport(timeout: .seconds(2))
         return QualifiedValidator(
@@ -167,10 +167,24 @@ struct QualifiedValidatorTests {
         #expect(report.letterhead == nil, "not an interagency document: the letterhead check does not apply")
     }
 
+    @Test("a certificate without an official's items (the CA's own, used to sign): TOTAL-PASSED but not qualified, each item named")
+    func missingQualifiedItems() throws {
+        let caAsSigner = Signer(
+            key: Repository.path("Certificates/gost/ca.key.pem"), cert: Repository.path("Certificates/gost/ca.pem"), chain: [])
+        let document = try Self.sign(Array("<doc>подписано ключом УЦ</doc>".utf8), with: caAsSigner)
+        let report = try Self.validator(offline: true).validate(document, sourceName: "ca-signed")
+        #expect(report.qualification.status == .notQualified)
+        let missing = Set(report.qualifiedCertificate?.missing.map(\.id) ?? [])
+        #expect(missing == ["signer-name", "signer-position", "snils"])
+        #expect(report.conditions.first { $0.id == "accredited-ca" }?.result == .failed)
+        #expect(report.renderText().contains("✗ the official's SNILS"))
+    }
+
     @Test("a signer from a CA outside the trust store: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND")
     func untrusted() throws {
         let untrusted = Signer(
-            key: Repository.path("Certificates/negative/untrusted/key.pem"), cert: Repository.path("Certificates/negative/untrusted/cert.pem"),
+            key: Repository.path("Certificates/negative/untrusted/key.pem"),
+            cert: Repository.path("Certificates/negative/untrusted/cert.pem"),
             chain: [])
         let document = try Self.sign(Array("<doc>x</doc>".utf8), with: untrusted)
         let report = try Self.validator(offline: true).validate(document, sourceName: "untrusted")

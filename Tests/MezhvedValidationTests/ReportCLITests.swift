@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// `mezhved verify --report` end to end, through the built executable.
+@Suite("verify --report on the command line")
+struct ReportCLITests {
+    static var mezhved: String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [
+            here.appendingPathComponent("mezhved").path, here.deletingLastPathComponent().appendingPathComponent("mezhved").path,
+            Repository.path(".build/debug/mezhved"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mezhved)
+        process.arguments = arguments
+        process.currentDirectoryURL = Repository.root
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    static let offlineGOST = ["--trust", "Certificates/trust/gost", "--crl", "Certificates/gost/ca.crl.pem", "--offline"]
+
+    @Test("a sample request: exit 0, TOTAL-PASSED, the conclusion and the four conditions in the text")
+    func qualifiedText() throws {
+        let result = try Self.run(["verify", "--report", "text", "Samples/request-unemployment-status.signed.xml"] + Self.offlineGOST)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.hasPrefix("TOTAL-PASSED: Samples/request-unemployment-status.signed.xml"))
+        #expect(result.stdout.contains("a valid QUALIFIED electronic signature"))
+        #expect(result.stdout.contains("✓ 63-FZ art. 11 (4)"))
+        #expect(result.stdout.contains("letterhead:   matches"))
+    }
+
+    @Test("JSON for several documents: an array, the worst exit code wins (a tampered one: 1)")
+    func jsonSeveral() throws {
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = try String(contentsOfFile: Repository.path("Samples/answer-refusal.signed.xml"), encoding: .utf8)
+        let tampered = folder.appendingPathComponent("tampered.xml")
+        let changed = original.replacingOccurrences(of: "</Subject>", with: " (изменено)</Subject>")
+        #expect(changed != original)
+        try changed.write(to: tampered, atomically: true, encoding: .utf8)
+        let result = try Self.run(
+            ["verify", "--report", "json", "Samples/answer-refusal.signed.xml", tampered.path] + Self.offlineGOST)
+        #expect(result.status == 1, "\(result.stderr)")
+        let reports = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        #expect(reports?.count == 2)
+        #expect(reports?.first?["indication"] as? String == "TOTAL-PASSED")
+        #expect(reports?.last?["indication"] as? String == "TOTAL-FAILED")
+        #expect(reports?.last?["subIndication"] as? String == "HASH_FAILURE")
+    }
+
+    @Test("options that need --report are refused without it (exit 64)")
+    func usage() throws {
+        let result = try Self.run(["verify", "--offline", "Samples/answer-refusal.signed.xml", "--trust", "Certificates/trust/gost"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("need --report"))
+    }
+}
