@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The end-to-end demo on Samples/: sets up, builds (release), signs the sample interagency
 # request with the social-protection committee's TEST key, verifies it, shows that a one-character
-# change is caught, signs with the encrypted key, and prints the JSON report.
+# change is caught, signs with the encrypted key, and prints the JSON report; then signs with
+# XAdES-T through a local TEST time-stamping authority and validates it as a qualified signature
+# with revocation fetched from the signer's CRL distribution point (both served on loopback).
 #
 #   scripts/demo.sh
 #
@@ -93,6 +95,34 @@ section "9. A form with mistakes: every problem is listed at once (exit code 6)"
 sed -e 's/recipient: employment/recipient: employmnet/' -e 's/^\(\s*snils: "[0-9-]* \)[0-9][0-9]"/\100"/' \
     Samples/forms/request-unemployment-status.yaml >"$OUT/broken-form.yaml"
 expect 6 "$mezhved" request new --form "$OUT/broken-form.yaml" -o "$OUT/broken.xml"
+
+section "10. XAdES-T through a TEST time-stamping authority, then qualified validation (63-FZ art. 11)"
+# The TEST TSA (openssl ts -reply behind a small HTTP front) and the signers' CRL distribution
+# point http://127.0.0.1:8089/ca.crl, both on loopback; stopped when the demo ends.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+servers=()
+trap 'for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+tsa_port=$(free_port)
+python3 Tests/Interop/tsa_server.py "$tsa_port" >"$OUT/tsa.log" 2>&1 &
+servers+=($!)
+wait_port "$tsa_port" || fail "the TEST TSA did not start (see $OUT/tsa.log)"
+(exec 3<>/dev/tcp/127.0.0.1/8089) 2>/dev/null && fail "something already listens on 127.0.0.1:8089 (the signers' CRL distribution point)"
+python3 -m http.server --bind 127.0.0.1 --directory Certificates/gost 8089 >"$OUT/crl-server.log" 2>&1 &
+crl_server=$!
+servers+=($crl_server)
+wait_port 8089 || fail "the CRL server did not start (see $OUT/crl-server.log)"
+expect 0 "$mezhved" sign "$SAMPLE" --key "$SIGNER/key.pem" --cert "$SIGNER/cert.pem" \
+    --chain Certificates/gost/ca.pem --xades t --tsa "http://127.0.0.1:$tsa_port/tsa" -o "$OUT/request.xades-t.xml"
+expect 0 "$mezhved" verify --report text "$OUT/request.xades-t.xml" --trust Certificates/trust/gost
+"$mezhved" verify --report json "$OUT/request.xades-t.xml" --trust Certificates/trust/gost >"$OUT/request.xades-t.report.json" ||
+    fail "verify --report json did not exit 0"
+grep -q '"indication" : "TOTAL-PASSED"' "$OUT/request.xades-t.report.json" || fail "the JSON report is not TOTAL-PASSED"
+echo "the archivable report is in $OUT/request.xades-t.report.json"
+echo "now the CRL distribution point goes down: the revocation status cannot be known, so INDETERMINATE (TRY_LATER)"
+kill "$crl_server"
+wait "$crl_server" 2>/dev/null || true
+expect 2 "$mezhved" verify --report text "$OUT/request.xades-t.xml" --trust Certificates/trust/gost --fetch-timeout 2
 
 section "Done"
 echo "every step behaved as expected; the files are in $OUT/"
