@@ -370,7 +370,7 @@ struct ValidationRun {
         valid.append(contentsOf: timeFindings.map(\.message))
         for item in evidence {
             let source = [item.source?.rawValue, item.location].compactMap { $0 }.joined(separator: " ")
-            valid.append("\(item.certificate.commonName ?? item.certificate.subject): \(item.status.rawValue) (\(source))")
+            valid.append("\(item.certificate.commonName ?? item.certificate.subject): \(item.status.rawValue)\(source.isEmpty ? "" : " (\(source))")")
         }
 
         let cryptoResult: ArticleElevenCondition.Result =

@@ -89,7 +89,7 @@ extension QualifiedValidationReport {
         if !problems.isEmpty {
             lines.append("  findings:")
             for finding in problems {
-                lines.append("    ✗ \(finding.area)\(finding.subIndication.map { " [\($0.rawValue)]" } ?? ""): \(finding.message)")
+                lines.append("    \(finding.severity == .failed ? "✗" : "?") \(finding.area)\(finding.subIndication.map { " [\($0.rawValue)]" } ?? ""): \(finding.message)")
             }
         }
         for finding in findings where finding.severity == .warning {
