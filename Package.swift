@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "mezhved", targets: ["mezhved"]),
         .library(name: "MezhvedXMLDSig", targets: ["MezhvedXMLDSig"]),
         .library(name: "MezhvedDocuments", targets: ["MezhvedDocuments"]),
+        .library(name: "MezhvedArchive", targets: ["MezhvedArchive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,12 +45,18 @@ let package = Package(
             dependencies: ["MezhvedXMLDSig", "CLibXML2", "CMezhvedShims", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")]
         ),
+        // The registration journal and the tamper-evident archive of signed documents.
+        .target(
+            name: "MezhvedArchive",
+            dependencies: ["MezhvedXMLDSig", "MezhvedDocuments", "CLibXML2", "COpenSSL", "CMezhvedShims"]
+        ),
         // The thin command line over the libraries.
         .executableTarget(
             name: "mezhved",
             dependencies: [
                 "MezhvedXMLDSig",
                 "MezhvedDocuments",
+                "MezhvedArchive",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -61,6 +68,10 @@ let package = Package(
         .testTarget(
             name: "MezhvedDocumentsTests",
             dependencies: ["MezhvedDocuments", "MezhvedXMLDSig"]
+        ),
+        .testTarget(
+            name: "MezhvedArchiveTests",
+            dependencies: ["MezhvedArchive", "MezhvedXMLDSig", "MezhvedDocuments"]
         ),
     ]
 )
