@@ -55,7 +55,8 @@ public struct XMLDSigArchiveAuditor: ArchiveSignatureAuditor {
         let verifier = SignatureVerifier(trustStore: trustStore, policy: policy, intermediates: intermediates)
         do {
             let report = try verifier.verify(original, sourceName: entry.number)
-            return SignatureAudit(level: .full, status: report.status.rawValue, problems: report.problems.map { "\($0.check.rawValue): \($0.message)" })
+            return SignatureAudit(
+                level: .full, status: report.status.rawValue, problems: report.problems.map { "\($0.check.rawValue): \($0.message)" })
         } catch {
             return SignatureAudit(level: .full, status: "invalid", problems: ["\(error)"])
         }
@@ -66,7 +67,8 @@ public struct XMLDSigArchiveAuditor: ArchiveSignatureAuditor {
         do {
             let result = try checker.check(stored, sourceName: entry.number, at: signingTime)
             return SignatureAudit(
-                level: .signedInfoOnly, status: result.status.rawValue, problems: result.problems.map { "\($0.check.rawValue): \($0.message)" })
+                level: .signedInfoOnly, status: result.status.rawValue,
+                problems: result.problems.map { "\($0.check.rawValue): \($0.message)" })
         } catch {
             return SignatureAudit(level: .signedInfoOnly, status: "invalid", problems: ["\(error)"])
         }
@@ -170,7 +172,8 @@ public struct ArchiveAuditor: Sendable {
     public func audit(progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> AuditReport {
         let layout = ArchiveLayout(root: path)
         guard let configurationBytes = try DurableFiles.read(layout.configuration) else {
-            throw ArchiveError(.archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check --archive / MEZHVED_ARCHIVE")
+            throw ArchiveError(
+                .archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check --archive / MEZHVED_ARCHIVE")
         }
         var findings: [AuditFinding] = []
         var notes: [String] = []
@@ -216,7 +219,8 @@ public struct ArchiveAuditor: Sendable {
         for (key, sequences) in seen.sorted(by: { $0.key < $1.key }) {
             guard let series = bySeries[key], let highest = sequences.max() else { continue }
             for missing in 1...highest where !sequences.contains(missing) {
-                let number = configuration.format(for: series.direction).format(sequence: missing, year: series.year, agency: configuration.agency)
+                let number = configuration.format(for: series.direction).format(
+                    sequence: missing, year: series.year, agency: configuration.agency)
                 findings.append(
                     AuditFinding(
                         .numberHole, item: "\(number) (\(series.year), \(series.direction.rawValue))",
@@ -234,14 +238,17 @@ public struct ArchiveAuditor: Sendable {
             for name in DurableFiles.list(folder).sorted() {
                 let file = "objects/\(fan)/\(name)"
                 if name.hasPrefix(".") {
-                    findings.append(AuditFinding(.temporaryFile, item: file, "a temporary file of an interrupted write; run `mezhved archive recover`"))
+                    findings.append(
+                        AuditFinding(.temporaryFile, item: file, "a temporary file of an interrupted write; run `mezhved archive recover`"))
                     continue
                 }
                 objectCount += 1
                 guard let bytes = try DurableFiles.read(folder + "/" + name) else { continue }
                 let digest = ArchiveCrypto.sha256Hex(bytes)
                 if digest != name || !name.hasPrefix(fan) {
-                    findings.append(AuditFinding(.objectAltered, item: file, "its content has SHA-256 \(digest), not the name it is stored under (altered)"))
+                    findings.append(
+                        AuditFinding(
+                            .objectAltered, item: file, "its content has SHA-256 \(digest), not the name it is stored under (altered)"))
                 } else {
                     goodObjects.insert(name)
                 }
@@ -254,11 +261,15 @@ public struct ArchiveAuditor: Sendable {
             guard let object = entry.object else { continue }
             if !FileManager.default.fileExists(atPath: layout.object(object)) {
                 findings.append(
-                    AuditFinding(.objectMissing, item: "\(entry.number) (\(entry.year))", "its document objects/\(object.prefix(2))/\(object) is missing"))
+                    AuditFinding(
+                        .objectMissing, item: "\(entry.number) (\(entry.year))",
+                        "its document objects/\(object.prefix(2))/\(object) is missing"))
             }
             if let key = entry.encryptedWith, key != configuration.dataKeyID {
                 findings.append(
-                    AuditFinding(.configuration, item: "\(entry.number) (\(entry.year))", "encrypted with key \(key), not the archive's key \(configuration.dataKeyID)"))
+                    AuditFinding(
+                        .configuration, item: "\(entry.number) (\(entry.year))",
+                        "encrypted with key \(key), not the archive's key \(configuration.dataKeyID)"))
             }
         }
 
@@ -284,7 +295,8 @@ public struct ArchiveAuditor: Sendable {
             DocumentAuditResult(number: entry.number, year: entry.year, registeredAt: entry.registeredAt, signature: result.audit)
         }
         return AuditReport(
-            archive: path, time: Timestamps.string(Date()), findings: findings, notes: notes, events: log.events.count, objects: objectCount,
+            archive: path, time: Timestamps.string(Date()), findings: findings, notes: notes, events: log.events.count,
+            objects: objectCount,
             checkpoints: checkpointCount, documents: documents)
     }
 
@@ -315,7 +327,9 @@ public struct ArchiveAuditor: Sendable {
                         let original = try PersonalDataProtection.reveal(stored, key: key, sourceName: item)
                         if ArchiveCrypto.sha256Hex(original) != entry.documentDigest {
                             outcome.extraFindings.append(
-                                AuditFinding(.documentAltered, item: item, "the reconstructed original does not have the digest recorded at registration"))
+                                AuditFinding(
+                                    .documentAltered, item: item,
+                                    "the reconstructed original does not have the digest recorded at registration"))
                         }
                         outcome.audit = auditor.auditOriginal(original, entry: entry, at: time)
                     } catch {
@@ -326,7 +340,8 @@ public struct ArchiveAuditor: Sendable {
                     outcome.audit = auditor.auditStored(stored, entry: entry, at: time)
                     if entry.encryptedWith == nil, ArchiveCrypto.sha256Hex(stored) != entry.documentDigest {
                         outcome.extraFindings.append(
-                            AuditFinding(.documentAltered, item: item, "the stored document does not have the digest recorded at registration"))
+                            AuditFinding(
+                                .documentAltered, item: item, "the stored document does not have the digest recorded at registration"))
                     }
                 }
             }
@@ -362,13 +377,15 @@ public struct ArchiveAuditor: Sendable {
                 findings.append(
                     AuditFinding(
                         .checkpointChain, item: item,
-                        "it does not name the checkpoint before it (\(previousSeq == 0 ? "none" : "seq \(previousSeq)")): a checkpoint was removed, replaced or reordered"))
+                        "it does not name the checkpoint before it (\(previousSeq == 0 ? "none" : "seq \(previousSeq)")): a checkpoint was removed, replaced or reordered"
+                    ))
             }
             if checkpoint.seq > lastSeq {
                 findings.append(
                     AuditFinding(
                         .logTruncated, item: "log/events.log",
-                        "the signed checkpoint \(name) covers entry \(checkpoint.seq), but the log ends at entry \(lastSeq): entries were removed from its end or the log was replaced by a shorter one"))
+                        "the signed checkpoint \(name) covers entry \(checkpoint.seq), but the log ends at entry \(lastSeq): entries were removed from its end or the log was replaced by a shorter one"
+                    ))
             } else if hashes[checkpoint.seq] != checkpoint.head {
                 findings.append(
                     AuditFinding(
@@ -382,7 +399,8 @@ public struct ArchiveAuditor: Sendable {
             if latest.seq < lastSeq { notes.append("entries \(latest.seq + 1)…\(lastSeq) come after the last signed checkpoint") }
         } else if lastSeq > configuration.checkpointInterval && configuration.checkpointInterval > 0 {
             findings.append(
-                AuditFinding(.checkpointMissing, item: "log/checkpoints", "the log has \(lastSeq) entries but there is no signed checkpoint"))
+                AuditFinding(
+                    .checkpointMissing, item: "log/checkpoints", "the log has \(lastSeq) entries but there is no signed checkpoint"))
         }
         if let witness {
             let witnessed = DurableFiles.list(witness).filter { $0.hasSuffix(".xml") && !$0.hasPrefix(".") }.sorted()
@@ -394,7 +412,8 @@ public struct ArchiveAuditor: Sendable {
                     findings.append(
                         AuditFinding(
                             .witnessMismatch, item: "log/checkpoints/\(last)",
-                            "the witness holds checkpoint \(last), which the archive has lost or replaced: the log and its checkpoints were cut back or rewritten"))
+                            "the witness holds checkpoint \(last), which the archive has lost or replaced: the log and its checkpoints were cut back or rewritten"
+                        ))
                     if let checkpoint = try? Checkpoint.read(bytes, sourceName: item), checkpoint.seq > lastSeq {
                         findings.append(
                             AuditFinding(
@@ -426,7 +445,8 @@ public struct ArchiveAuditor: Sendable {
                 return "its signature is \(report.status.rawValue): " + report.problems.map(\.message).joined(separator: "; ")
             }
             if let pinned, report.signer?.sha256Fingerprint != pinned {
-                return "it is signed by \(report.signer?.commonName ?? "someone") (\(report.signer?.sha256Fingerprint ?? "?")), not by the gateway's certificate \(pinned)"
+                return
+                    "it is signed by \(report.signer?.commonName ?? "someone") (\(report.signer?.sha256Fingerprint ?? "?")), not by the gateway's certificate \(pinned)"
             }
             return nil
         } catch {

@@ -117,3 +117,9 @@ enum ArchiveCrypto {
         return try body(context)
     }
 }
+
+/// The digest the archive names documents and objects by.
+public enum ArchiveDigest {
+    /// SHA-256 of `bytes`, lowercase hex.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String { ArchiveCrypto.sha256Hex(bytes) }
+}

@@ -86,7 +86,9 @@ enum EventLine {
     }
 
     /// The bytes of a new line (ending in a newline) and its hash.
-    static func make(seq: Int, time: Date, type: EventType, prev: String, payload: EventPayload) throws -> (line: [UInt8], event: ArchiveEvent) {
+    static func make(seq: Int, time: Date, type: EventType, prev: String, payload: EventPayload) throws -> (
+        line: [UInt8], event: ArchiveEvent
+    ) {
         let payloadJSON = try encoder().encode(payload)
         let timeText = Timestamps.string(time)
         var body = Array("{\"seq\":\(seq),\"time\":\"\(timeText)\",\"type\":\"\(type.rawValue)\",\"prev\":\"\(prev)\",\"payload\":".utf8)

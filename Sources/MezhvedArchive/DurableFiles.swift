@@ -16,7 +16,8 @@ enum DurableFiles {
             return
         }
         guard errno == EEXIST else {
-            throw ArchiveError(.archiveUnusable, "cannot create the folder \(path): \(errnoText())", hint: "check permissions and free space")
+            throw ArchiveError(
+                .archiveUnusable, "cannot create the folder \(path): \(errnoText())", hint: "check permissions and free space")
         }
     }
 
@@ -109,7 +110,8 @@ final class ArchiveLock: @unchecked Sendable {
     init(path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else {
-            throw ArchiveError(.archiveUnusable, "cannot open the lock file \(path): \(DurableFiles.errnoText())", hint: "check permissions")
+            throw ArchiveError(
+                .archiveUnusable, "cannot open the lock file \(path): \(DurableFiles.errnoText())", hint: "check permissions")
         }
         self.fd = fd
         self.path = path

@@ -44,7 +44,9 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
             throw ArchiveError(.configurationInvalid, "\(layout.configuration) cannot be read: \(error)", hint: "restore it from a backup")
         }
         guard configuration.format == ArchiveConfiguration.currentFormat else {
-            throw ArchiveError(.configurationInvalid, "\(layout.configuration) has format \(configuration.format), not \(ArchiveConfiguration.currentFormat)")
+            throw ArchiveError(
+                .configurationInvalid,
+                "\(layout.configuration) has format \(configuration.format), not \(ArchiveConfiguration.currentFormat)")
         }
         if let dataKey, dataKey.keyID != configuration.dataKeyID {
             throw ArchiveError(
@@ -60,7 +62,8 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
         self.lock = try ArchiveLock(path: layout.lock)
         let fd = open(layout.events, O_RDWR | O_APPEND)
         guard fd >= 0 else {
-            throw ArchiveError(.archiveUnusable, "cannot open \(layout.events): \(DurableFiles.errnoText())", hint: "check the archive folder")
+            throw ArchiveError(
+                .archiveUnusable, "cannot open \(layout.events): \(DurableFiles.errnoText())", hint: "check the archive folder")
         }
         self.logFD = fd
         try lock.withLock { try catchUp() }
@@ -208,7 +211,8 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
         }
         let facts = try DocumentFacts.read(submission.document, sourceName: submission.sourceName)
         guard facts.isSigned else {
-            throw ArchiveError(.documentRefused, "\(submission.sourceName) is not signed", hint: "the archive keeps signed documents: sign it first")
+            throw ArchiveError(
+                .documentRefused, "\(submission.sourceName) is not signed", hint: "the archive keeps signed documents: sign it first")
         }
         let (stored, encrypted) = try PersonalDataProtection.protect(submission.document, key: dataKey, sourceName: submission.sourceName)
         if encrypted {
@@ -237,7 +241,8 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
                     let known = state.entries(number: reserved).last
                     throw ArchiveError(
                         .numberUnusable,
-                        known.map { "the number \(reserved) is \($0.recordedStatus.rawValue), not reserved" } ?? "the number \(reserved) was never reserved",
+                        known.map { "the number \(reserved) is \($0.recordedStatus.rawValue), not reserved" }
+                            ?? "the number \(reserved) was never reserved",
                         hint: "reserve a number with `mezhved archive reserve`, or register without --number")
                 }
                 guard entry.direction == submission.direction else {
@@ -270,7 +275,8 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
     private func entry(_ number: String, year: Int?) throws -> JournalEntry {
         let found = state.entries(number: number, year: year)
         guard let entry = found.last else {
-            throw ArchiveError(.numberUnusable, "the number \(number) is not in the journal", hint: "list numbers with `mezhved archive list`")
+            throw ArchiveError(
+                .numberUnusable, "the number \(number) is not in the journal", hint: "list numbers with `mezhved archive list`")
         }
         guard found.count == 1 else {
             let years = found.map { String($0.year) }.joined(separator: ", ")
@@ -288,7 +294,8 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
             let current = try entry(number, year: year)
             guard current.recordedStatus == .reserved else {
                 throw ArchiveError(
-                    .numberUnusable, "the number \(number) is \(current.recordedStatus.rawValue); only a reserved, unused number can be voided",
+                    .numberUnusable,
+                    "the number \(number) is \(current.recordedStatus.rawValue); only a reserved, unused number can be voided",
                     hint: "a registered document stays in the journal")
             }
             var payload = EventPayload()
@@ -386,7 +393,8 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
     public static func recover(at path: String) throws -> RecoveryReport {
         let layout = ArchiveLayout(root: path)
         guard FileManager.default.fileExists(atPath: layout.configuration) else {
-            throw ArchiveError(.archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check --archive / MEZHVED_ARCHIVE")
+            throw ArchiveError(
+                .archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check --archive / MEZHVED_ARCHIVE")
         }
         let lock = try ArchiveLock(path: layout.lock)
         var report = RecoveryReport(tornBytes: 0, tornDescription: nil, removedTemporaryFiles: [], removedOrphanObjects: [])
@@ -395,7 +403,8 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
             if let damage = read.damage.first {
                 guard damage.atTail else {
                     throw ArchiveError(
-                        .integrityBroken, "\(layout.events) is damaged before its end (\(damage.message)); recovery only removes a torn tail",
+                        .integrityBroken,
+                        "\(layout.events) is damaged before its end (\(damage.message)); recovery only removes a torn tail",
                         hint: "run `mezhved archive audit`: this is not a crash")
                 }
                 let fd = open(layout.events, O_RDWR)
@@ -443,10 +452,14 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
             try catchUp()
             var payload = EventPayload()
             var parts: [String] = []
-            if report.tornBytes > 0 { parts.append("removed a torn log tail of \(report.tornBytes) bytes (\(report.tornDescription ?? ""))") }
+            if report.tornBytes > 0 {
+                parts.append("removed a torn log tail of \(report.tornBytes) bytes (\(report.tornDescription ?? ""))")
+            }
             if !report.removedTemporaryFiles.isEmpty { parts.append("removed \(report.removedTemporaryFiles.count) temporary files") }
             if !report.removedOrphanObjects.isEmpty {
-                parts.append("removed \(report.removedOrphanObjects.count) unregistered objects: \(report.removedOrphanObjects.joined(separator: ", "))")
+                parts.append(
+                    "removed \(report.removedOrphanObjects.count) unregistered objects: \(report.removedOrphanObjects.joined(separator: ", "))"
+                )
             }
             payload.reason = parts.joined(separator: "; ")
             try append(.recovered, payload)
@@ -490,7 +503,9 @@ enum ArchiveLogReader {
             let isLast = end >= bytes.count - 1
             if newline == nil {
                 result.damage.append(
-                    Damage(line: lineNumber, message: "line \(lineNumber) is incomplete (\(end - start) bytes without a line end)", atTail: true))
+                    Damage(
+                        line: lineNumber, message: "line \(lineNumber) is incomplete (\(end - start) bytes without a line end)",
+                        atTail: true))
                 break
             }
             switch EventLine.parse(bytes[start..<end]) {
@@ -502,13 +517,17 @@ enum ArchiveLogReader {
                 if event.seq != expectedSeq {
                     let what = event.seq < expectedSeq ? "out of order or repeated" : "entries \(expectedSeq)…\(event.seq - 1) are missing"
                     result.damage.append(
-                        Damage(line: lineNumber, message: "line \(lineNumber) holds entry \(event.seq) where \(expectedSeq) was expected (\(what))", atTail: false))
+                        Damage(
+                            line: lineNumber,
+                            message: "line \(lineNumber) holds entry \(event.seq) where \(expectedSeq) was expected (\(what))",
+                            atTail: false))
                     chainIntact = false
                 } else if event.prev != expectedPrev {
                     result.damage.append(
                         Damage(
                             line: lineNumber,
-                            message: "entry \(event.seq) does not chain to the entry before it (its prev is not that entry's hash: an entry before it was altered, removed or replaced)",
+                            message:
+                                "entry \(event.seq) does not chain to the entry before it (its prev is not that entry's hash: an entry before it was altered, removed or replaced)",
                             atTail: false))
                     chainIntact = false
                 }

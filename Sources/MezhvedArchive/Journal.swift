@@ -121,7 +121,9 @@ public struct Journal: Sendable {
                     fill(existing, from: p, time: event.time)
                     entries[existing].history.append(event.seq)
                 } else {
-                    anomaly("duplicate number \(key): already \(entries[existing].recordedStatus.rawValue) at log entry \(entries[existing].history.first ?? 0)")
+                    anomaly(
+                        "duplicate number \(key): already \(entries[existing].recordedStatus.rawValue) at log entry \(entries[existing].history.first ?? 0)"
+                    )
                 }
                 return
             }

@@ -12,7 +12,9 @@ public struct ArchiveDataKey: Sendable {
     /// A key from its 32 bytes.
     public init(bytes: [UInt8]) throws {
         guard bytes.count == 32 else {
-            throw ArchiveError(.dataKeyUnusable, "a personal-data key must be 32 bytes, not \(bytes.count)", hint: "make one with `openssl rand -out data.key 32`")
+            throw ArchiveError(
+                .dataKeyUnusable, "a personal-data key must be 32 bytes, not \(bytes.count)",
+                hint: "make one with `openssl rand -out data.key 32`")
         }
         self.bytes = bytes
         self.keyID = "sha256:" + String(ArchiveCrypto.sha256Hex(Array("mezhved-archive-data-key".utf8) + bytes).prefix(32))
@@ -21,7 +23,9 @@ public struct ArchiveDataKey: Sendable {
     /// Reads a key file: 32 raw bytes, or 64 hex digits (a line end allowed).
     public static func load(contentsOf path: String) throws -> ArchiveDataKey {
         guard let content = try DurableFiles.read(path) else {
-            throw ArchiveError(.dataKeyUnusable, "the personal-data key file \(path) does not exist", hint: "check --data-key or MEZHVED_ARCHIVE_DATA_KEY_FILE")
+            throw ArchiveError(
+                .dataKeyUnusable, "the personal-data key file \(path) does not exist",
+                hint: "check --data-key or MEZHVED_ARCHIVE_DATA_KEY_FILE")
         }
         if content.count == 32 { return try ArchiveDataKey(bytes: content) }
         let text = String(decoding: content, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -141,7 +145,8 @@ public enum PersonalDataProtection {
         if starts.isEmpty { return stored }
         let ends = occurrences(of: encryptedDataEnd, in: stored)
         guard starts.count == 1, ends.count == 1, ends[0] > starts[0] else {
-            throw ArchiveError(.integrityBroken, "\(sourceName): the stored EncryptedData element is not exactly one", hint: "run `mezhved archive audit`")
+            throw ArchiveError(
+                .integrityBroken, "\(sourceName): the stored EncryptedData element is not exactly one", hint: "run `mezhved archive audit`")
         }
         let element = Array(stored[starts[0]..<(ends[0] + encryptedDataEnd.count)])
         if let named = keyID(ofStored: element), named != key.keyID {

@@ -125,7 +125,9 @@ public struct SignedInfoChecker: Sendable {
         if parts.count > 2, isDS(parts[2], "KeyInfo") {
             for data in parts[2].elementChildren where isDS(data, "X509Data") {
                 for entry in data.elementChildren where isDS(entry, "X509Certificate") {
-                    guard let certificate = try? Certificate.cached(base64: entry.textContent, source: "X509Certificate at line \(entry.line)")
+                    guard
+                        let certificate = try? Certificate.cached(
+                            base64: entry.textContent, source: "X509Certificate at line \(entry.line)")
                     else {
                         fail(.keyInfo, "ds:X509Certificate at line \(entry.line) is not a readable certificate")
                         return result()
@@ -164,7 +166,9 @@ public struct SignedInfoChecker: Sendable {
             if failure.code == X509_V_ERR_CERT_SIGNATURE_FAILURE {
                 fail(.chain, "\(subject) carries a signature that does not verify (\(failure.message))")
             } else {
-                undetermined(.chain, "\(subject) failed path validation at \(ISO8601DateFormatter().string(from: validationTime)): \(failure.message)")
+                undetermined(
+                    .chain,
+                    "\(subject) failed path validation at \(ISO8601DateFormatter().string(from: validationTime)): \(failure.message)")
             }
         }
         return result()
