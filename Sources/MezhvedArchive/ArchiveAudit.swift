@@ -197,6 +197,12 @@ public struct ArchiveAuditor: Sendable {
         var journal = Journal()
         for event in log.events { journal.apply(event) }
         let lastSeq = log.events.last?.seq ?? 0
+        if journal.configurationDigest != ArchiveCrypto.sha256Hex(configurationBytes) {
+            findings.append(
+                AuditFinding(
+                    .configuration, item: "archive.json",
+                    "its SHA-256 is not the one recorded in the log when the archive was created (altered or replaced)"))
+        }
         let hashes = Dictionary(log.events.map { ($0.seq, $0.hash) }, uniquingKeysWith: { first, _ in first })
 
         // 2. The checkpoints: signatures, their own chain, and the log against them.

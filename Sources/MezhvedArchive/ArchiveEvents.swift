@@ -56,6 +56,8 @@ public struct EventPayload: Sendable, Codable, Equatable {
     public var reason: String?
     /// The archive's agency (created event).
     public var agency: String?
+    /// SHA-256 (hex) of `archive.json` as created (created event), so that a changed configuration is detected.
+    public var configurationDigest: String?
 
     public init() {}
 }

@@ -83,9 +83,11 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
         for folder in [layout.objects, layout.log, layout.checkpoints] { try DurableFiles.makeDirectory(folder) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try DurableFiles.writeAtomically(Array(try encoder.encode(configuration)) + [10], to: layout.configuration)
+        let configurationBytes = Array(try encoder.encode(configuration)) + [10]
+        try DurableFiles.writeAtomically(configurationBytes, to: layout.configuration)
         var payload = EventPayload()
         payload.agency = configuration.agency
+        payload.configurationDigest = ArchiveCrypto.sha256Hex(configurationBytes)
         payload.reason = "archive created"
         let (line, _) = try EventLine.make(seq: 1, time: Date(), type: .created, prev: EventLine.genesis, payload: payload)
         try DurableFiles.writeAtomically(line, to: layout.events)

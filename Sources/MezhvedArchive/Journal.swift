@@ -77,6 +77,8 @@ public struct Journal: Sendable {
     public private(set) var lastSeq = 0
     public private(set) var lastHash = EventLine.genesis
     public private(set) var agency: String?
+    /// The SHA-256 of archive.json recorded when the archive was created.
+    public private(set) var configurationDigest: String?
 
     public init() {}
 
@@ -102,6 +104,7 @@ public struct Journal: Sendable {
         func anomaly(_ message: String) { anomalies.append(JournalAnomaly(seq: event.seq, message: message)) }
         if event.type == .created {
             agency = p.agency
+            configurationDigest = p.configurationDigest
             return
         }
         if event.type == .recovered { return }

@@ -88,10 +88,21 @@ struct ArchiveReserve: ParsableCommand {
     @Option(help: "A note kept with the reservation (no personal data).")
     var note: String?
 
+    @Option(help: "How many numbers to reserve, one after the other (each printed once it is durable).")
+    var count: Int = 1
+
+    func validate() throws {
+        if count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
     func run() throws {
         let folder = try location.folder()
-        let entry = try gateway.open(folder, dataKey: nil).reserve(direction: direction, note: note)
-        print(entry.number)
+        let archive = try gateway.open(folder, dataKey: nil)
+        for _ in 0..<count {
+            let entry = try archive.reserve(direction: direction, note: note)
+            print(entry.number)
+            fflush(nil)
+        }
     }
 }
 
