@@ -362,7 +362,10 @@ public struct ArchiveAuditor: Sendable {
         layout: ArchiveLayout, configuration: ArchiveConfiguration, lastSeq: Int, hashes: [Int: String], findings: inout [AuditFinding],
         notes: inout [String]
     ) -> Int {
-        let pinned = gatewayFingerprint ?? (try? configuration.gatewayCertificates().first?.sha256Fingerprint)
+        let gatewayCertificates = (try? configuration.gatewayCertificates()) ?? []
+        let pinned = gatewayFingerprint ?? gatewayCertificates.first?.sha256Fingerprint
+        // archive.json's certificates serve only to build paths (untrusted intermediates).
+        let intermediates = Array(gatewayCertificates.dropFirst())
         let names = DurableFiles.list(layout.checkpoints).filter { $0.hasSuffix(".xml") && !$0.hasPrefix(".") }.sorted()
         var previousHash = EventLine.genesis
         var previousSeq = 0
@@ -375,7 +378,7 @@ public struct ArchiveAuditor: Sendable {
                 findings.append(AuditFinding(.checkpointInvalid, item: item, "not a readable checkpoint"))
                 continue
             }
-            if let problem = signatureProblem(bytes, item: item, time: checkpoint.time, pinned: pinned) {
+            if let problem = signatureProblem(bytes, item: item, time: checkpoint.time, pinned: pinned, intermediates: intermediates) {
                 findings.append(AuditFinding(.checkpointInvalid, item: item, problem))
                 continue
             }
@@ -403,7 +406,7 @@ public struct ArchiveAuditor: Sendable {
         }
         if let latest {
             if latest.seq < lastSeq { notes.append("entries \(latest.seq + 1)…\(lastSeq) come after the last signed checkpoint") }
-        } else if lastSeq > configuration.checkpointInterval && configuration.checkpointInterval > 0 {
+        } else if names.isEmpty && lastSeq > configuration.checkpointInterval && configuration.checkpointInterval > 0 {
             findings.append(
                 AuditFinding(
                     .checkpointMissing, item: "log/checkpoints", "the log has \(lastSeq) entries but there is no signed checkpoint"))
@@ -412,7 +415,7 @@ public struct ArchiveAuditor: Sendable {
             let witnessed = DurableFiles.list(witness).filter { $0.hasSuffix(".xml") && !$0.hasPrefix(".") }.sorted()
             if let last = witnessed.last, let bytes = try? DurableFiles.read(witness + "/" + last) {
                 let item = "witness \(witness)/\(last)"
-                if let problem = signatureProblem(bytes, item: item, time: nil, pinned: pinned) {
+                if let problem = signatureProblem(bytes, item: item, time: nil, pinned: pinned, intermediates: intermediates) {
                     findings.append(AuditFinding(.witnessMismatch, item: item, problem))
                 } else if (try? DurableFiles.read(layout.checkpoints + "/" + last)) != bytes {
                     findings.append(
@@ -440,13 +443,14 @@ public struct ArchiveAuditor: Sendable {
     }
 
     /// Why a checkpoint's signature does not hold, or nil when it does.
-    private func signatureProblem(_ bytes: [UInt8], item: String, time: String?, pinned: String?) -> String? {
+    private func signatureProblem(_ bytes: [UInt8], item: String, time: String?, pinned: String?, intermediates: [Certificate]) -> String? {
         var policy = VerificationPolicy()
         policy.validationTime = time.flatMap(Timestamps.date)
         policy.retainSignedContent = false
         policy.expectedReferenceURIs = [""]
         do {
-            let report = try SignatureVerifier(trustStore: checkpointTrust, policy: policy).verify(bytes, sourceName: item)
+            let report = try SignatureVerifier(trustStore: checkpointTrust, policy: policy, intermediates: intermediates).verify(
+                bytes, sourceName: item)
             guard report.status == .valid else {
                 return "its signature is \(report.status.rawValue): " + report.problems.map(\.message).joined(separator: "; ")
             }

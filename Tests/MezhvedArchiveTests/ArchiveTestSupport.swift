@@ -44,7 +44,9 @@ enum ArchiveFixtures {
     }
 
     static func configuration(interval: Int = 4, keyFile: Bool = false) throws -> ArchiveConfiguration {
-        let pem = String(decoding: FileManager.default.contents(atPath: gatewayCert)!, as: UTF8.self)
+        let pem =
+            String(decoding: FileManager.default.contents(atPath: gatewayCert)!, as: UTF8.self)
+            + String(decoding: FileManager.default.contents(atPath: chain)!, as: UTF8.self)
         return ArchiveConfiguration(
             agency: "social-protection", outgoingFormat: try NumberFormat("01-12/{seq:06}"),
             incomingFormat: try NumberFormat("ЗКСЗН-{year}-{seq:06}"), dataKeyID: try dataKey().keyID, gatewayCertificate: pem,
