@@ -15,7 +15,7 @@ struct ArchiveCommand: ParsableCommand {
         subcommands: [
             ArchiveInit.self, ArchiveReserve.self, ArchiveRegister.self, ArchiveVoid.self, ArchiveStatus.self, ArchiveList.self,
             ArchiveShow.self, ArchiveOverdue.self, ArchiveExport.self, ArchiveAudit.self, ArchiveRecover.self,
-            ArchiveCheckpointCommand.self,
+            ArchiveCheckpointCommand.self, ArchiveBench.self,
         ])
 }
 
