@@ -13,6 +13,8 @@ public struct DocumentFacts: Sendable, Equatable {
     public var inReplyTo: String?
     public var deadline: String?
     public var isSigned: Bool
+    /// How many `PersonalData` elements (in the interagency namespace) the document holds.
+    public var personalDataElements = 0
 
     /// Reads the facts of an interagency document (request, answer or receipt). Throws when it is
     /// not XML or not an interagency document.
@@ -38,6 +40,9 @@ public struct DocumentFacts: Sendable, Equatable {
             facts.date = registration?.attribute("date")
         }
         facts.inReplyTo = child(root, "InReplyTo")?.attribute("number") ?? (kind == .receipt ? registration?.attribute("number") : nil)
+        tree.forEachElement { element in
+            if element.isElement("PersonalData", namespace: interagencyNamespace) { facts.personalDataElements += 1 }
+        }
         facts.deadline = child(root, "ResponseDeadline")?.textContent.trimmingCharacters(in: .whitespacesAndNewlines)
         return facts
     }

@@ -159,12 +159,14 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
     // MARK: - Objects
 
     /// Stores `bytes` under their SHA-256 (immutable: an existing object is left as it is).
-    private func writeObject(_ bytes: [UInt8], digest: String) throws {
+    /// Returns whether the object was new.
+    private func writeObject(_ bytes: [UInt8], digest: String) throws -> Bool {
         let target = layout.object(digest)
-        if access(target, F_OK) == 0 { return }
+        if access(target, F_OK) == 0 { return false }
         let folder = (target as NSString).deletingLastPathComponent
         try DurableFiles.makeDirectory(folder)
         try DurableFiles.writeAtomically(bytes, to: target)
+        return true
     }
 
     public func storedObject(_ digest: String) throws -> [UInt8] {
@@ -217,6 +219,14 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
                 .documentRefused, "\(submission.sourceName) is not signed", hint: "the archive keeps signed documents: sign it first")
         }
         let (stored, encrypted) = try PersonalDataProtection.protect(submission.document, key: dataKey, sourceName: submission.sourceName)
+        // Personal data written in a way the byte-exact encryption does not see (a prefix, a second
+        // element) is refused rather than stored in clear.
+        guard facts.personalDataElements == (encrypted ? 1 : 0) else {
+            throw ArchiveError(
+                .documentRefused,
+                "\(submission.sourceName) holds \(facts.personalDataElements) PersonalData element(s) that cannot be delimited exactly for encryption",
+                hint: "archive documents whose personal data is one unprefixed PersonalData element, as mezhved writes them")
+        }
         if encrypted {
             // Never store what cannot be put back byte for byte.
             let back = try PersonalDataProtection.reveal(stored, key: dataKey, sourceName: submission.sourceName)
@@ -226,51 +236,67 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
         }
         let documentDigest = ArchiveCrypto.sha256Hex(submission.document)
         let objectDigest = ArchiveCrypto.sha256Hex(stored)
-        // The object is durable before the log line that refers to it.
-        try writeObject(stored, digest: objectDigest)
-        return try lock.withLock {
-            try catchUp()
+        let refuseDuplicate = { [self] in
             if let existing = state.entry(documentDigest: documentDigest) {
                 throw ArchiveError(
                     .documentRefused, "\(submission.sourceName) is already registered as \(existing.number) (\(existing.year))",
                     hint: "a document is registered once; see `mezhved archive show \(existing.number)`")
             }
-            let now = Date()
-            var payload: EventPayload
-            if let reserved = submission.reservedNumber {
-                let candidates = state.entries(number: reserved).filter { $0.recordedStatus == .reserved }
-                guard let entry = candidates.last else {
-                    let known = state.entries(number: reserved).last
-                    throw ArchiveError(
-                        .numberUnusable,
-                        known.map { "the number \(reserved) is \($0.recordedStatus.rawValue), not reserved" }
-                            ?? "the number \(reserved) was never reserved",
-                        hint: "reserve a number with `mezhved archive reserve`, or register without --number")
+        }
+        try lock.withLock {
+            try catchUp()
+            try refuseDuplicate()
+        }
+        // The object is durable before the log line that refers to it.
+        let created = try writeObject(stored, digest: objectDigest)
+        do {
+            return try appendRegistration()
+        } catch {
+            // Nothing refers to the object: take it back rather than leave an unregistered document.
+            if created { unlink(layout.object(objectDigest)) }
+            throw error
+        }
+        func appendRegistration() throws -> JournalEntry {
+            try lock.withLock {
+                try catchUp()
+                try refuseDuplicate()
+                let now = Date()
+                var payload: EventPayload
+                if let reserved = submission.reservedNumber {
+                    let candidates = state.entries(number: reserved).filter { $0.recordedStatus == .reserved }
+                    guard let entry = candidates.last else {
+                        let known = state.entries(number: reserved).last
+                        throw ArchiveError(
+                            .numberUnusable,
+                            known.map { "the number \(reserved) is \($0.recordedStatus.rawValue), not reserved" }
+                                ?? "the number \(reserved) was never reserved",
+                            hint: "reserve a number with `mezhved archive reserve`, or register without --number")
+                    }
+                    guard entry.direction == submission.direction else {
+                        throw ArchiveError(.numberUnusable, "the number \(reserved) was reserved for \(entry.direction.rawValue) documents")
+                    }
+                    payload = EventPayload()
+                    payload.number = entry.number
+                    payload.year = entry.year
+                    payload.direction = entry.direction
+                    payload.sequence = entry.sequence
+                } else {
+                    payload = number(for: submission.direction, at: now)
                 }
-                guard entry.direction == submission.direction else {
-                    throw ArchiveError(.numberUnusable, "the number \(reserved) was reserved for \(entry.direction.rawValue) documents")
-                }
-                payload = EventPayload()
-                payload.number = entry.number
-                payload.year = entry.year
-                payload.direction = entry.direction
-                payload.sequence = entry.sequence
-            } else {
-                payload = number(for: submission.direction, at: now)
+                payload.kind = facts.kind.rawValue
+                payload.counterpart = submission.direction == .outgoing ? facts.recipient : facts.sender
+                payload.documentNumber = facts.number
+                payload.documentDate = facts.date
+                payload.inReplyTo = facts.inReplyTo
+                payload.deadline = facts.deadline
+                payload.documentDigest = documentDigest
+                payload.object = objectDigest
+                payload.encryptedWith = encrypted ? dataKey.keyID : nil
+                payload.signingTime = Timestamps.string(submission.signingTime)
+                payload.signatureStatus = submission.signatureStatus
+                let event = try append(.registered, payload, time: now)
+                return state.entries(number: event.payload.number!, year: event.payload.year!)[0]
             }
-            payload.kind = facts.kind.rawValue
-            payload.counterpart = submission.direction == .outgoing ? facts.recipient : facts.sender
-            payload.documentNumber = facts.number
-            payload.documentDate = facts.date
-            payload.inReplyTo = facts.inReplyTo
-            payload.deadline = facts.deadline
-            payload.documentDigest = documentDigest
-            payload.object = objectDigest
-            payload.encryptedWith = encrypted ? dataKey.keyID : nil
-            payload.signingTime = Timestamps.string(submission.signingTime)
-            payload.signatureStatus = submission.signatureStatus
-            let event = try append(.registered, payload, time: now)
-            return state.entries(number: event.payload.number!, year: event.payload.year!)[0]
         }
     }
 
