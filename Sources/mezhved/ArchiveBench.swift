@@ -88,7 +88,8 @@ struct ArchiveBench: ParsableCommand {
                 do {
                     let signed = try signer.sign(Array(text.utf8), sourceName: "bench \(index)")
                     let t0 = clock.now
-                    _ = try archive.register(Submission(direction: .outgoing, document: signed, sourceName: "bench", signatureStatus: "valid"))
+                    _ = try archive.register(
+                        Submission(direction: .outgoing, document: signed, sourceName: "bench", signatureStatus: "valid"))
                     timer.add(Self.seconds(clock.now - t0))
                 } catch {
                     timer.fail("\(error)")
@@ -124,7 +125,8 @@ struct ArchiveBench: ParsableCommand {
         let row = [
             "\(documents)", "\(entries)", String(format: "%.0f", reservePerSecond), String(format: "%.0f", archivePerSecond),
             String(format: "%.1f", wallSeconds), String(format: "%.2f", openSeconds),
-            String(format: "%.0f", Double(plain.documents.count) / auditSeconds), String(format: "%.0f", Double(full.documents.count) / fullSeconds),
+            String(format: "%.0f", Double(plain.documents.count) / auditSeconds),
+            String(format: "%.0f", Double(full.documents.count) / fullSeconds),
             String(format: "%.0f", memoryAfterArchiving), String(format: "%.0f", peak),
         ]
         if markdown {
