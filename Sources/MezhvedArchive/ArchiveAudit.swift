@@ -289,7 +289,12 @@ public struct ArchiveAuditor: Sendable {
         let results = auditDocuments(selected, layout: layout, goodObjects: goodObjects, progress: progress)
         for (entry, result) in zip(selected, results) {
             for problem in result.extraFindings { findings.append(problem) }
-            if result.audit.status != "valid" && result.audit.level != .notChecked {
+            let recorded = entry.signatureStatus ?? "unverified"
+            if result.audit.status != "valid" && (recorded == "invalid" || recorded == "indeterminate") && recorded == result.audit.status {
+                // Registered knowingly with a signature that did not hold (`--accept-invalid`): recorded, not a breach.
+                notes.append(
+                    "\(entry.number) (\(entry.year)) was registered with a signature \(recorded.uppercased()), as recorded at registration")
+            } else if result.audit.status != "valid" && result.audit.level != .notChecked {
                 findings.append(
                     AuditFinding(
                         .signature, item: "\(entry.number) (\(entry.year))",

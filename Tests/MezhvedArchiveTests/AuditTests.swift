@@ -253,4 +253,24 @@ struct AuditTests {
         let report = try Self.audit(archive, key: true)
         #expect(report.findings.contains { $0.category == .documentAltered && $0.item == "\(entries[0].number) (\(entries[0].year))" })
     }
+
+    @Test("a signature that does not hold is a finding, unless it was registered knowingly as such")
+    func signatureFindings() throws {
+        let archive = try ArchiveFixtures.makeArchive(interval: 100)
+        let template = String(decoding: Tamper.read(ArchiveFixtures.unsignedRequest), as: UTF8.self)
+        let untrusted = try XMLSigner(
+            key: SigningKey.load(contentsOf: ArchiveFixtures.path("Certificates/negative/untrusted/key.pem")),
+            certificate: Certificate.load(contentsOf: ArchiveFixtures.path("Certificates/negative/untrusted/cert.pem"))[0])
+        let first = try untrusted.sign(Array(template.replacingOccurrences(of: "02-11/4817", with: "U-1").utf8), sourceName: "u1")
+        let second = try untrusted.sign(Array(template.replacingOccurrences(of: "02-11/4817", with: "U-2").utf8), sourceName: "u2")
+        let knowing = try archive.register(
+            Submission(direction: .incoming, document: first, sourceName: "u1", signatureStatus: "indeterminate"))
+        let wrong = try archive.register(Submission(direction: .incoming, document: second, sourceName: "u2", signatureStatus: "valid"))
+        let report = try ArchiveFixtures.auditor(archive).audit()
+        let findings = report.findings.filter { $0.category == .signature }
+        #expect(findings.count == 1)
+        #expect(findings.first?.item == "\(wrong.number) (\(wrong.year))")
+        #expect(findings.first?.message.contains("INDETERMINATE") == true)
+        #expect(report.notes.contains { $0.hasPrefix(knowing.number) && $0.contains("INDETERMINATE") })
+    }
 }
