@@ -190,20 +190,22 @@ public struct ArchiveAuditor: Sendable {
         }
 
         // 1. The log: every line's hash, the chain, the sequence.
-        let log = try ArchiveLogReader.read(layout.events)
+        var journal = Journal()
+        var hashes: [Int: String] = [:]
+        let log = try ArchiveLogReader.read(layout.events, keepEvents: false) { event in
+            journal.apply(event)
+            if hashes[event.seq] == nil { hashes[event.seq] = event.hash }
+        }
         for damage in log.damage {
             findings.append(AuditFinding(.logDamaged, item: "log/events.log line \(damage.line)", damage.message))
         }
-        var journal = Journal()
-        for event in log.events { journal.apply(event) }
-        let lastSeq = log.events.last?.seq ?? 0
+        let lastSeq = log.lastSeq
         if journal.configurationDigest != ArchiveCrypto.sha256Hex(configurationBytes) {
             findings.append(
                 AuditFinding(
                     .configuration, item: "archive.json",
                     "its SHA-256 is not the one recorded in the log when the archive was created (altered or replaced)"))
         }
-        let hashes = Dictionary(log.events.map { ($0.seq, $0.hash) }, uniquingKeysWith: { first, _ in first })
 
         // 2. The checkpoints: signatures, their own chain, and the log against them.
         let checkpointCount = auditCheckpoints(
@@ -306,7 +308,7 @@ public struct ArchiveAuditor: Sendable {
             DocumentAuditResult(number: entry.number, year: entry.year, registeredAt: entry.registeredAt, signature: result.audit)
         }
         return AuditReport(
-            archive: path, time: Timestamps.string(Date()), findings: findings, notes: notes, events: log.events.count,
+            archive: path, time: Timestamps.string(Date()), findings: findings, notes: notes, events: log.count,
             objects: objectCount,
             checkpoints: checkpointCount, documents: documents)
     }

@@ -94,6 +94,39 @@ enum DurableFiles {
         return Array(out.prefix(done))
     }
 
+    /// Calls `body` with each line of `fd` from `offset` to the file's size at the start (without
+    /// its line end), the offset just past it, and whether it ended in a line end (only the last piece
+    /// can lack one). Reads in 4 MiB blocks, so a large log is never held whole in memory. Returns the size.
+    @discardableResult
+    static func forEachLine(
+        _ fd: Int32, path: String, from offset: Int, _ body: (_ line: ArraySlice<UInt8>, _ end: Int, _ complete: Bool) throws -> Void
+    ) throws -> Int {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ArchiveError(.archiveUnusable, "cannot read \(path): \(errnoText())") }
+        let size = Int(info.st_size)
+        var position = offset
+        var carry: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 4 << 20)
+        while position < size {
+            let want = min(block.count, size - position)
+            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw ArchiveError(.archiveUnusable, "cannot read \(path): \(errnoText())") }
+            if n == 0 { break }
+            let lineStartOffset = position - carry.count
+            carry += block[0..<n]
+            position += n
+            var start = 0
+            while let newline = carry[start...].firstIndex(of: 10) {
+                try body(carry[start..<newline], lineStartOffset + newline + 1, true)
+                start = newline + 1
+            }
+            carry.removeFirst(start)
+        }
+        if !carry.isEmpty { try body(carry[...], position, false) }
+        return size
+    }
+
     /// Names in a folder (empty when it does not exist), without "." and "..".
     static func list(_ path: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []

@@ -98,32 +98,20 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
 
     /// Reads what other processes appended since we last looked. Call under the lock.
     private func catchUp() throws {
-        let bytes = try DurableFiles.readAll(logFD, path: layout.events, from: offset)
-        if bytes.isEmpty {
-            var info = stat()
-            if fstat(logFD, &info) == 0, Int(info.st_size) < offset {
-                throw ArchiveError(
-                    .integrityBroken, "\(layout.events) shrank from \(offset) to \(info.st_size) bytes while in use",
-                    hint: "run `mezhved archive audit`")
-            }
-            return
-        }
-        var start = 0
-        var seqBefore = state.lastSeq
-        while start < bytes.count {
-            guard let newline = bytes[start...].firstIndex(of: 10) else {
+        let size = try DurableFiles.forEachLine(logFD, path: layout.events, from: offset) { line, end, complete in
+            guard complete else {
                 throw ArchiveError(
                     .recoveryNeeded,
-                    "\(layout.events) ends in an incomplete entry after entry \(seqBefore) (\(bytes.count - start) bytes without a line end: an interrupted write)",
+                    "\(layout.events) ends in an incomplete entry after entry \(state.lastSeq) (\(line.count) bytes without a line end: an interrupted write)",
                     hint: "run `mezhved archive recover` to report and remove it")
             }
-            let line = bytes[start..<newline]
             switch EventLine.parse(line) {
             case .failure(let failure):
-                let atTail = newline == bytes.count - 1
+                var info = stat()
+                let atTail = fstat(logFD, &info) == 0 && Int(info.st_size) == end
                 throw ArchiveError(
                     atTail ? .recoveryNeeded : .integrityBroken,
-                    "\(layout.events): the entry after entry \(seqBefore) is damaged (\(failure == .notJSON ? "not a log entry" : "its hash does not match"))",
+                    "\(layout.events): the entry after entry \(state.lastSeq) is damaged (\(failure == .notJSON ? "not a log entry" : "its hash does not match"))",
                     hint: atTail ? "run `mezhved archive recover` to report and remove the torn entry" : "run `mezhved archive audit`")
             case .success(let event):
                 guard event.seq == state.lastSeq + 1, event.prev == state.lastHash else {
@@ -132,11 +120,14 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
                         hint: "run `mezhved archive audit`")
                 }
                 state.apply(event)
-                seqBefore = event.seq
+                offset = end
             }
-            start = newline + 1
         }
-        offset += bytes.count
+        if size < offset {
+            throw ArchiveError(
+                .integrityBroken, "\(layout.events) shrank from \(offset) to \(size) bytes while in use",
+                hint: "run `mezhved archive audit`")
+        }
     }
 
     /// Appends one event and fsyncs it. Call under the lock, after `catchUp`.
@@ -511,32 +502,41 @@ enum ArchiveLogReader {
         /// Bytes up to the end of the last line that is good and correctly chained from the start.
         var validBytes = 0
         var size = 0
+        /// The file's size when reading started (to tell the last line).
+        var sizeHint = 0
+        /// Events read, and the last one's seq.
+        var count = 0
+        var lastSeq = 0
     }
 
-    static func read(_ path: String) throws -> Result {
-        guard let bytes = try DurableFiles.read(path) else {
-            throw ArchiveError(.integrityBroken, "the event log \(path) is missing", hint: "run `mezhved archive audit`")
+    /// Reads the log, calling `each` with every event that parses (damaged or not chained too);
+    /// keeps the events in the result only when `keepEvents`.
+    static func read(_ path: String, keepEvents: Bool = true, each: (ArchiveEvent) -> Void = { _ in }) throws -> Result {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw ArchiveError(
+                .integrityBroken, "the event log \(path) cannot be opened: \(DurableFiles.errnoText())", hint: "run `mezhved archive audit`"
+            )
         }
+        defer { close(fd) }
         var result = Result()
-        result.size = bytes.count
-        var start = 0
         var lineNumber = 0
         var expectedSeq = 1
         var expectedPrev = EventLine.genesis
         var chainIntact = true
-        while start < bytes.count {
+        var info = stat()
+        if fstat(fd, &info) == 0 { result.sizeHint = Int(info.st_size) }
+        let size = try DurableFiles.forEachLine(fd, path: path, from: 0) { line, end, complete in
             lineNumber += 1
-            let newline = bytes[start...].firstIndex(of: 10)
-            let end = newline ?? bytes.count
-            let isLast = end >= bytes.count - 1
-            if newline == nil {
+            guard complete else {
                 result.damage.append(
                     Damage(
-                        line: lineNumber, message: "line \(lineNumber) is incomplete (\(end - start) bytes without a line end)",
-                        atTail: true))
-                break
+                        line: lineNumber, message: "line \(lineNumber) is incomplete (\(line.count) bytes without a line end)", atTail: true
+                    ))
+                return
             }
-            switch EventLine.parse(bytes[start..<end]) {
+            let isLast = end >= result.sizeHint
+            switch EventLine.parse(line) {
             case .failure(let failure):
                 let what = failure == .notJSON ? "is not a log entry" : "has been altered (its hash does not match its content)"
                 result.damage.append(Damage(line: lineNumber, message: "line \(lineNumber) \(what)", atTail: isLast))
@@ -559,13 +559,16 @@ enum ArchiveLogReader {
                             atTail: false))
                     chainIntact = false
                 }
-                result.events.append(event)
+                if keepEvents { result.events.append(event) }
+                each(event)
+                result.count += 1
+                result.lastSeq = event.seq
                 expectedSeq = event.seq + 1
                 expectedPrev = event.hash
-                if chainIntact { result.validBytes = end + 1 }
+                if chainIntact { result.validBytes = end }
             }
-            start = end + 1
         }
+        result.size = size
         return result
     }
 }
