@@ -33,6 +33,9 @@ struct ArchiveBench: ParsableCommand {
     @Option(help: "Threads registering at once.")
     var threads: Int = 2
 
+    @Option(name: .customLong("data-key-out"), help: "Write the archive's random personal-data key here (to audit it afterwards).")
+    var dataKeyOut: String?
+
     @Flag(help: "Print a Markdown table row.")
     var markdown = false
 
@@ -65,47 +68,53 @@ struct ArchiveBench: ParsableCommand {
             incomingFormat: try NumberFormat("ЗКСЗН-{year}-{seq:06}"), dataKeyID: key.keyID, gatewayCertificate: pem + chainPEM,
             gatewayKeyFile: nil, checkpointInterval: 1000)
         try FileSystemArchive.create(at: folder, configuration: configuration)
-        let archive = try FileSystemArchive(path: folder, dataKey: key, checkpointSigner: signer)
+        if let dataKeyOut { try writeOutput(Array((key.hex + "\n").utf8), to: dataKeyOut) }
         let clock = ContinuousClock()
+        var reservePerSecond = 0.0
+        var wallSeconds = 0.0
+        var archivePerSecond = 0.0
+        // The archiving handle (and its journal) is released before the replay and the audits are measured.
+        do {
+            let archive = try FileSystemArchive(path: folder, dataKey: key, checkpointSigner: signer)
 
-        // 1. Bare durable number allocations: one fsynced log entry each.
-        var start = clock.now
-        for _ in 0..<numbers { _ = try archive.reserve(direction: .incoming, note: nil) }
-        let reservePerSecond = Double(numbers) / Self.seconds(clock.now - start)
+            // 1. Bare durable number allocations: one fsynced log entry each.
+            let start = clock.now
+            for _ in 0..<numbers { _ = try archive.reserve(direction: .incoming, note: nil) }
+            reservePerSecond = Double(numbers) / Self.seconds(clock.now - start)
 
-        // 2. Archiving: encrypt personal data, store the object (fsync, rename, directory fsync), append the
-        //    registration (fsync). Documents are signed on the fly; only `register` is timed.
-        let template = try String(contentsOfFile: document, encoding: .utf8)
-        let timer = Accumulator()
-        let perThread = (documents + threads - 1) / threads
-        let wall = clock.now
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            let begin = worker * perThread
-            let end = min(documents, begin + perThread)
-            guard begin < end else { return }
-            for index in begin..<end {
-                let text = template.replacingOccurrences(of: "number=\"02-11/4817\"", with: "number=\"B-\(index)\"")
-                do {
-                    let signed = try signer.sign(Array(text.utf8), sourceName: "bench \(index)")
-                    let t0 = clock.now
-                    _ = try archive.register(
-                        Submission(direction: .outgoing, document: signed, sourceName: "bench", signatureStatus: "valid"))
-                    timer.add(Self.seconds(clock.now - t0))
-                } catch {
-                    timer.fail("\(error)")
+            // 2. Archiving: encrypt personal data, store the object (fsync, rename, directory fsync), append the
+            //    registration (fsync). Documents are signed on the fly; only `register` is timed.
+            let template = try String(contentsOfFile: document, encoding: .utf8)
+            let timer = Accumulator()
+            let perThread = (documents + threads - 1) / threads
+            let wall = clock.now
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                let begin = worker * perThread
+                let end = min(documents, begin + perThread)
+                guard begin < end else { return }
+                for index in begin..<end {
+                    let text = template.replacingOccurrences(of: "number=\"02-11/4817\"", with: "number=\"B-\(index)\"")
+                    do {
+                        let signed = try signer.sign(Array(text.utf8), sourceName: "bench \(index)")
+                        let t0 = clock.now
+                        _ = try archive.register(
+                            Submission(direction: .outgoing, document: signed, sourceName: "bench", signatureStatus: "valid"))
+                        timer.add(Self.seconds(clock.now - t0))
+                    } catch {
+                        timer.fail("\(error)")
+                    }
                 }
             }
+            if let failure = timer.failure { throw ValidationError("archiving failed: \(failure)") }
+            wallSeconds = Self.seconds(clock.now - wall)
+            // With several threads the register calls overlap: the rate is documents over the busiest thread's time.
+            archivePerSecond = Double(documents) / (timer.total / Double(threads))
         }
-        if let failure = timer.failure { throw ValidationError("archiving failed: \(failure)") }
-        let wallSeconds = Self.seconds(clock.now - wall)
-        // With several threads the register calls overlap: the rate is documents over the busiest thread's time.
-        let archivePerSecond = Double(documents) / (timer.total / Double(threads))
         let memoryAfterArchiving = Self.peakMemoryMB()
 
         // 3. Opening (replaying the log).
-        start = clock.now
-        let reopened = try FileSystemArchive(path: folder)
-        let entries = try reopened.journal().entries.count
+        var start = clock.now
+        let entries = try FileSystemArchive(path: folder).journal().entries.count
         let openSeconds = Self.seconds(clock.now - start)
 
         // 4. Auditing on all cores, without and with the key.
