@@ -265,6 +265,11 @@ public struct ArchiveAuditor: Sendable {
                 }
             }
         }
+        for name in DurableFiles.list(layout.quarantine).sorted() {
+            notes.append(
+                "quarantine/\(name) was set aside by `mezhved archive recover`: no registration refers to it (an interrupted registration, or one removed from the log: compare with the checkpoints and the witness)"
+            )
+        }
         for entry in journal.entries {
             guard let object = entry.object else { continue }
             if !FileManager.default.fileExists(atPath: layout.object(object)) {

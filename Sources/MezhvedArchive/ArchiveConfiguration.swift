@@ -59,6 +59,7 @@ struct ArchiveLayout: Sendable {
     var events: String { root + "/log/events.log" }
     var checkpoints: String { root + "/log/checkpoints" }
     var lock: String { root + "/lock" }
+    var quarantine: String { root + "/quarantine" }
 
     func object(_ digest: String) -> String { "\(objects)/\(digest.prefix(2))/\(digest)" }
 

@@ -399,10 +399,11 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
         public var tornDescription: String?
         /// Temporary files of interrupted writes that were removed.
         public var removedTemporaryFiles: [String]
-        /// Objects no registration refers to (written before a crash cut off their log entry), removed.
-        public var removedOrphanObjects: [String]
+        /// Objects no registration refers to (written before a crash cut off their log entry), moved to
+        /// `quarantine/`: never deleted, so that a registration removed from the log by someone leaves its evidence.
+        public var quarantinedObjects: [String]
         /// Whether anything had to be done.
-        public var changed: Bool { tornBytes > 0 || !removedTemporaryFiles.isEmpty || !removedOrphanObjects.isEmpty }
+        public var changed: Bool { tornBytes > 0 || !removedTemporaryFiles.isEmpty || !quarantinedObjects.isEmpty }
     }
 
     /// Finishes or rolls back what a crash left: removes a torn entry at the log's tail (never one
@@ -416,7 +417,7 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
                 .archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check --archive / MEZHVED_ARCHIVE")
         }
         let lock = try ArchiveLock(path: layout.lock)
-        var report = RecoveryReport(tornBytes: 0, tornDescription: nil, removedTemporaryFiles: [], removedOrphanObjects: [])
+        var report = RecoveryReport(tornBytes: 0, tornDescription: nil, removedTemporaryFiles: [], quarantinedObjects: [])
         try lock.withLock {
             let read = try ArchiveLogReader.read(layout.events)
             if let damage = read.damage.first {
@@ -437,7 +438,7 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
             }
             var referenced = Set<String>()
             var journal = Journal()
-            for event in try ArchiveLogReader.read(layout.events).events { journal.apply(event) }
+            try ArchiveLogReader.read(layout.events, keepEvents: false) { journal.apply($0) }
             for entry in journal.entries { if let object = entry.object { referenced.insert(object) } }
             for folder in [layout.root, layout.log, layout.checkpoints, layout.objects] {
                 for name in DurableFiles.list(folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
@@ -452,8 +453,12 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
                         unlink(folder + "/" + name)
                         report.removedTemporaryFiles.append(folder + "/" + name)
                     } else if !referenced.contains(name) {
-                        unlink(folder + "/" + name)
-                        report.removedOrphanObjects.append(name)
+                        try DurableFiles.makeDirectory(layout.quarantine)
+                        guard rename(folder + "/" + name, layout.quarantine + "/" + name) == 0 else {
+                            throw ArchiveError(.archiveUnusable, "cannot move \(name) to \(layout.quarantine): \(DurableFiles.errnoText())")
+                        }
+                        DurableFiles.syncDirectory(layout.quarantine)
+                        report.quarantinedObjects.append(name)
                     }
                 }
                 DurableFiles.syncDirectory(folder)
@@ -475,9 +480,9 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
                 parts.append("removed a torn log tail of \(report.tornBytes) bytes (\(report.tornDescription ?? ""))")
             }
             if !report.removedTemporaryFiles.isEmpty { parts.append("removed \(report.removedTemporaryFiles.count) temporary files") }
-            if !report.removedOrphanObjects.isEmpty {
+            if !report.quarantinedObjects.isEmpty {
                 parts.append(
-                    "removed \(report.removedOrphanObjects.count) unregistered objects: \(report.removedOrphanObjects.joined(separator: ", "))"
+                    "moved \(report.quarantinedObjects.count) unregistered objects to quarantine/: \(report.quarantinedObjects.joined(separator: ", "))"
                 )
             }
             payload.reason = parts.joined(separator: "; ")

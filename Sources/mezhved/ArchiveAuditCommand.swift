@@ -125,8 +125,8 @@ struct ArchiveRecover: ParsableCommand {
         }
         if report.tornBytes > 0 { print("removed a torn log tail of \(report.tornBytes) bytes: \(report.tornDescription ?? "")") }
         for file in report.removedTemporaryFiles { print("removed the temporary file \(file)") }
-        for object in report.removedOrphanObjects {
-            print("removed the unregistered object \(object) (its registration was never acknowledged)")
+        for object in report.quarantinedObjects {
+            print("moved the unregistered object \(object) to quarantine/ (its registration was never acknowledged)")
         }
     }
 }

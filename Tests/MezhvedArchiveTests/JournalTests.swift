@@ -104,4 +104,23 @@ struct JournalTests {
         #expect(lines.last?.contains("\"type\":\"recovered\"") == true)
         #expect(lines.last?.contains("torn log tail of \(torn.count) bytes") == true)
     }
+
+    @Test("an object whose registration never reached the log is set aside by recover, not deleted; the audit notes it")
+    func orphanQuarantined() throws {
+        let archive = try ArchiveFixtures.makeArchive(interval: 100)
+        try ArchiveFixtures.register(1, in: archive)
+        // A crash between the object's fsync and the log append leaves this.
+        let orphan = Array("<orphan/>".utf8)
+        let digest = ArchiveCrypto.sha256Hex(orphan)
+        try DurableFiles.makeDirectory(archive.path + "/objects/\(digest.prefix(2))")
+        try DurableFiles.writeAtomically(orphan, to: archive.path + "/objects/\(digest.prefix(2))/\(digest)")
+        #expect(try ArchiveFixtures.auditor(archive).audit().findings.contains { $0.category == .objectUnreferenced })
+        let report = try FileSystemArchive.recover(at: archive.path)
+        #expect(report.quarantinedObjects == [digest])
+        #expect(Tamper.read(archive.path + "/quarantine/\(digest)") == orphan)
+        let audit = try ArchiveFixtures.auditor(archive).audit()
+        #expect(audit.passed, "\(audit.findings)")
+        #expect(audit.notes.contains { $0.hasPrefix("quarantine/\(digest)") })
+        #expect(Tamper.lines(archive.path + "/log/events.log").last?.contains("moved 1 unregistered objects to quarantine/") == true)
+    }
 }
