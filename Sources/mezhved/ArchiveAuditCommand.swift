@@ -76,9 +76,16 @@ struct ArchiveAudit: ParsableCommand {
                 .mapValues(\.count)
             let levelText = levels.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }.joined(
                 separator: ", ")
-            print(report.passed ? "AUDIT PASSED: \(folder)" : "AUDIT FAILED: \(folder) (\(report.findings.count) broken items)")
+            print(report.passed ? "AUDIT PASSED: \(folder)" : "AUDIT FAILED: \(folder) (\(report.findings.count) broken item(s))")
             print("  log entries: \(report.events); objects: \(report.objects); signed checkpoints: \(report.checkpoints)")
             print("  signatures re-verified: \(report.documents.count) (\(levelText.isEmpty ? "none" : levelText))")
+            if levels[.signedInfoOnly] != nil {
+                print("    signed-info-only: the signature value and the signer's path were checked without the personal-data key;")
+                print("    give --data-key for the full level (the original reconstructed, its digest and references checked)")
+            }
+            for document in report.documents where document.signature.level == .notChecked {
+                print("    not checked: \(document.number) (\(document.year)): its stored document is missing or altered")
+            }
             for finding in report.findings { print("  ✗ \(finding)") }
             for note in report.notes { print("  ! \(note)") }
         }
