@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MezhvedXMLDSig", targets: ["MezhvedXMLDSig"]),
         .library(name: "MezhvedDocuments", targets: ["MezhvedDocuments"]),
         .library(name: "MezhvedValidation", targets: ["MezhvedValidation"]),
+        .library(name: "MezhvedArchive", targets: ["MezhvedArchive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,11 @@ let package = Package(
             name: "MezhvedValidation",
             dependencies: ["MezhvedXMLDSig", "MezhvedDocuments", "COpenSSL", "CMezhvedShims"]
         ),
+        // The registration journal and the tamper-evident archive of signed documents.
+        .target(
+            name: "MezhvedArchive",
+            dependencies: ["MezhvedXMLDSig", "MezhvedDocuments", "CLibXML2", "COpenSSL", "CMezhvedShims"]
+        ),
         // The thin command line over the libraries.
         .executableTarget(
             name: "mezhved",
@@ -59,6 +65,7 @@ let package = Package(
                 "MezhvedXMLDSig",
                 "MezhvedDocuments",
                 "MezhvedValidation",
+                "MezhvedArchive",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -74,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "MezhvedDocumentsTests",
             dependencies: ["MezhvedDocuments", "MezhvedXMLDSig"]
+        ),
+        .testTarget(
+            name: "MezhvedArchiveTests",
+            dependencies: ["MezhvedArchive", "MezhvedXMLDSig", "MezhvedDocuments"]
         ),
     ]
 )

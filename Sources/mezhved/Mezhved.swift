@@ -1,6 +1,7 @@
 import ArgumentParser
 import CMezhvedShims
 import Foundation
+import MezhvedArchive
 import MezhvedDocuments
 import MezhvedXMLDSig
 
@@ -13,7 +14,7 @@ struct Mezhved: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Sign.self, Verify.self, RequestCommand.self, AnswerCommand.self, ReceiptCommand.self, Validate.self, Render.self, Bench.self,
-            ExitCodes.self,
+            ArchiveCommand.self, ExitCodes.self,
         ]
     )
 
@@ -30,6 +31,9 @@ struct Mezhved: ParsableCommand {
             Foundation.exit(ExitCode.forError(error).rawValue)
         } catch let error as DocumentError {
             printProblems(error)
+            Foundation.exit(ExitCode.forError(error).rawValue)
+        } catch let error as ArchiveError {
+            Output.error(error.description)
             Foundation.exit(ExitCode.forError(error).rawValue)
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
@@ -102,6 +106,8 @@ struct ExitCodes: ParsableCommand {
             4   unusable key, certificate, trust store or CRL, or an algorithm that does not fit
             5   missing system support (OpenSSL's GOST engine, mezhved's schemas)
             6   document invalid: breaks its schema or the regulations (every problem listed)
+            7   archive integrity broken (the audit names every broken item)
+            8   archive operation refused (not an archive, a number in the wrong state, a torn write: run `archive recover`)
             9   verify --report: the signature holds (TOTAL-PASSED) but is not a qualified signature
             10  a network service (time-stamping authority, OCSP responder, CRL source) did not answer
             64  usage error (wrong options)

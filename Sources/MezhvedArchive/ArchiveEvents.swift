@@ -1,0 +1,162 @@
+import Foundation
+
+/// Whether a document leaves the agency or arrives at it; each has its own number series.
+public enum Direction: String, Sendable, Codable, CaseIterable {
+    case outgoing, incoming
+}
+
+/// The kinds of event in the archive's log.
+public enum EventType: String, Sendable, Codable, CaseIterable {
+    /// A number was taken for a document still to be written (an outgoing request).
+    case reserved
+    /// A document was registered under a number and archived (sent or received).
+    case registered
+    /// The document was sent, delivered, or answered.
+    case sent, delivered, answered
+    /// A number was voided, with a reason.
+    case voided
+    /// `mezhved archive recover` removed a torn write at the log's tail.
+    case recovered
+    /// The archive was created.
+    case created
+}
+
+/// What an event says. Fields that do not apply to the event's type are nil.
+public struct EventPayload: Sendable, Codable, Equatable {
+    /// The registration number, as formatted.
+    public var number: String?
+    /// The year of the number series.
+    public var year: Int?
+    /// The number series' direction.
+    public var direction: Direction?
+    /// The counter within (agency, year, direction).
+    public var sequence: Int?
+    /// The document's kind: request, answer, receipt.
+    public var kind: String?
+    /// The other agency (directory id): the recipient of an outgoing, the sender of an incoming document.
+    public var counterpart: String?
+    /// The number and date the document itself carries (its sender's registration).
+    public var documentNumber: String?
+    public var documentDate: String?
+    /// The number of the request this document answers (its "на № … от …").
+    public var inReplyTo: String?
+    /// The response deadline written in the document (ISO date).
+    public var deadline: String?
+    /// SHA-256 (hex) of the document as signed: the original, personal data included.
+    public var documentDigest: String?
+    /// SHA-256 (hex) of the stored object (personal data encrypted).
+    public var object: String?
+    /// Whether the stored object has its personal data encrypted, and with which key (key id).
+    public var encryptedWith: String?
+    /// The moment the signature is judged at (the registration time unless the signature says otherwise).
+    public var signingTime: String?
+    /// The result of verifying the signature at registration: valid, invalid, indeterminate, unverified.
+    public var signatureStatus: String?
+    /// Why (voiding, recovery) or a free note.
+    public var reason: String?
+    /// The archive's agency (created event).
+    public var agency: String?
+    /// SHA-256 (hex) of `archive.json` as created (created event), so that a changed configuration is detected.
+    public var configurationDigest: String?
+
+    public init() {}
+}
+
+/// One line of the event log.
+public struct ArchiveEvent: Sendable, Codable, Equatable {
+    /// 1, 2, 3, … without gaps.
+    public let seq: Int
+    /// When the event was written (ISO 8601, UTC, milliseconds).
+    public let time: String
+    public let type: EventType
+    /// The hash of the previous line (64 zeros for the first).
+    public let prev: String
+    public let payload: EventPayload
+    /// SHA-256 (hex) of this line up to (not including) `,"hash":`.
+    public let hash: String
+}
+
+/// The log's line format: `{"seq":…,"time":…,"type":…,"prev":…,"payload":{…},"hash":"<sha256 of all before ,"hash">"}`.
+enum EventLine {
+    static let genesis = String(repeating: "0", count: 64)
+    static let hashMarker = Array(",\"hash\":\"".utf8)
+
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The bytes of a new line (ending in a newline) and its hash.
+    static func make(seq: Int, time: Date, type: EventType, prev: String, payload: EventPayload) throws -> (
+        line: [UInt8], event: ArchiveEvent
+    ) {
+        let payloadJSON = try encoder().encode(payload)
+        let timeText = Timestamps.string(time)
+        var body = Array("{\"seq\":\(seq),\"time\":\"\(timeText)\",\"type\":\"\(type.rawValue)\",\"prev\":\"\(prev)\",\"payload\":".utf8)
+        body += payloadJSON
+        let hash = ArchiveCrypto.sha256Hex(body)
+        let line = body + hashMarker + Array(hash.utf8) + Array("\"}\n".utf8)
+        return (line, ArchiveEvent(seq: seq, time: timeText, type: type, prev: prev, payload: payload, hash: hash))
+    }
+
+    /// Why a line cannot be read.
+    enum Failure: Error, Equatable {
+        case notJSON
+        case hashMismatch(recorded: String, computed: String)
+    }
+
+    /// Parses one line (without its newline) and checks its own hash.
+    static func parse(_ line: ArraySlice<UInt8>) -> Result<ArchiveEvent, Failure> {
+        guard line.count > hashMarker.count + 66, line.last == UInt8(ascii: "}") else { return .failure(.notJSON) }
+        let hashStart = line.endIndex - 66
+        let markerStart = hashStart - hashMarker.count
+        guard line[markerStart..<hashStart].elementsEqual(hashMarker), line[line.endIndex - 2] == UInt8(ascii: "\"") else {
+            return .failure(.notJSON)
+        }
+        let recorded = String(decoding: line[hashStart..<(line.endIndex - 2)], as: UTF8.self)
+        let computed = line[line.startIndex..<markerStart].withUnsafeBytes { ArchiveCrypto.hex(ArchiveCrypto.sha256($0)) }
+        guard let event = try? JSONDecoder().decode(ArchiveEvent.self, from: Data(line)) else { return .failure(.notJSON) }
+        guard recorded == computed, event.hash == recorded else { return .failure(.hashMismatch(recorded: recorded, computed: computed)) }
+        return .success(event)
+    }
+}
+
+/// Timestamps in the log: ISO 8601, UTC, with milliseconds.
+public enum Timestamps {
+    /// `2026-03-02T10:15:00.123Z`
+    public static func string(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    /// Reads a log timestamp (with or without fractional seconds) or a date `YYYY-MM-DD` (midnight UTC).
+    public static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withFullDate]
+        return formatter.date(from: text)
+    }
+
+    /// Moscow time, where the agencies' registration dates and years are reckoned.
+    public static let agencyTimeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+
+    /// The calendar year of `date` in Moscow time.
+    public static func year(_ date: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = agencyTimeZone
+        return calendar.component(.year, from: date)
+    }
+
+    /// The ISO date of `date` in Moscow time.
+    public static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = agencyTimeZone
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+    }
+}

@@ -1,0 +1,49 @@
+internal import CLibXML2
+import Foundation
+import MezhvedDocuments
+import MezhvedXMLDSig
+
+/// What the journal records from an interagency document itself.
+public struct DocumentFacts: Sendable, Equatable {
+    public var kind: DocumentKind
+    public var sender: String?
+    public var recipient: String?
+    public var number: String?
+    public var date: String?
+    public var inReplyTo: String?
+    public var deadline: String?
+    public var isSigned: Bool
+    /// How many `PersonalData` elements (in the interagency namespace) the document holds.
+    public var personalDataElements = 0
+
+    /// Reads the facts of an interagency document (request, answer or receipt). Throws when it is
+    /// not XML or not an interagency document.
+    public static func read(_ bytes: [UInt8], sourceName: String) throws -> DocumentFacts {
+        let tree = try XMLTree.parse(bytes, sourceName: sourceName, limits: XMLParsingLimits())
+        let root = tree.root
+        guard root.namespaceURI == interagencyNamespace, let kind = DocumentKind.allCases.first(where: { $0.rootElement == root.localName })
+        else {
+            throw ArchiveError(
+                .documentRefused, "\(sourceName) is not an interagency document (root \(root.localName))",
+                hint: "archive requests, answers and receipts in \(interagencyNamespace)")
+        }
+        func child(_ node: XMLNodePointer, _ name: String) -> XMLNodePointer? {
+            node.elementChildren.first { $0.isElement(name, namespace: interagencyNamespace) }
+        }
+        var facts = DocumentFacts(kind: kind, isSigned: false)
+        facts.isSigned = root.elementChildren.contains { $0.isElement("Signature", namespace: XMLDSigNamespace.dsig) }
+        facts.sender = child(root, "Sender")?.attribute("agency")
+        facts.recipient = child(root, "Recipient")?.attribute("agency")
+        let registration = child(root, "Registration") ?? child(root, "ReceivedDocument")
+        if kind != .receipt {
+            facts.number = registration?.attribute("number")
+            facts.date = registration?.attribute("date")
+        }
+        facts.inReplyTo = child(root, "InReplyTo")?.attribute("number") ?? (kind == .receipt ? registration?.attribute("number") : nil)
+        tree.forEachElement { element in
+            if element.isElement("PersonalData", namespace: interagencyNamespace) { facts.personalDataElements += 1 }
+        }
+        facts.deadline = child(root, "ResponseDeadline")?.textContent.trimmingCharacters(in: .whitespacesAndNewlines)
+        return facts
+    }
+}

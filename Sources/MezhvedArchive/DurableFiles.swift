@@ -1,0 +1,166 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Durable file operations: every write goes to a temporary file in the same folder, is fsynced,
+/// renamed into place, and the folder is fsynced. Files are 0600, folders 0700.
+enum DurableFiles {
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// Creates `path` (0700) when missing, and fsyncs its parent so the entry survives a crash.
+    static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o700) == 0 {
+            syncDirectory((path as NSString).deletingLastPathComponent)
+            return
+        }
+        guard errno == EEXIST else {
+            throw ArchiveError(
+                .archiveUnusable, "cannot create the folder \(path): \(errnoText())", hint: "check permissions and free space")
+        }
+    }
+
+    /// fsyncs a folder, making renames and new entries in it durable.
+    static func syncDirectory(_ path: String) {
+        let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+    }
+
+    /// Replaces `path` atomically and durably with `bytes` (mode 0600).
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let suffix = (try? ArchiveCrypto.randomBytes(6)).map(ArchiveCrypto.hex) ?? "\(getpid())"
+        let temporary = (folder as NSString).appendingPathComponent(".\(name).\(suffix).tmp")
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            throw ArchiveError(.archiveUnusable, "cannot write \(path): \(errnoText())", hint: "check that the archive folder is writable")
+        }
+        let ok = writeAll(fd, bytes) && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(temporary, path) == 0 else {
+            let reason = errnoText()
+            unlink(temporary)
+            throw ArchiveError(.archiveUnusable, "cannot write \(path): \(reason)", hint: "check free space and permissions")
+        }
+        syncDirectory(folder)
+    }
+
+    /// The contents of `path`, or nil when it does not exist.
+    static func read(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw ArchiveError(.archiveUnusable, "cannot read \(path): \(errnoText())", hint: "check permissions")
+        }
+        defer { close(fd) }
+        return try readAll(fd, path: path, from: 0)
+    }
+
+    /// Everything in `fd` from `offset` to its end.
+    static func readAll(_ fd: Int32, path: String, from offset: Int) throws -> [UInt8] {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw ArchiveError(.archiveUnusable, "cannot read \(path): \(errnoText())")
+        }
+        let size = Int(info.st_size)
+        guard size > offset else { return [] }
+        var out = [UInt8](repeating: 0, count: size - offset)
+        var done = 0
+        while done < out.count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw ArchiveError(.archiveUnusable, "cannot read \(path): \(errnoText())") }
+            if n == 0 { break }
+            done += n
+        }
+        return Array(out.prefix(done))
+    }
+
+    /// Calls `body` with each line of `fd` from `offset` to the file's size at the start (without
+    /// its line end), the offset just past it, and whether it ended in a line end (only the last piece
+    /// can lack one). Reads in 4 MiB blocks, so a large log is never held whole in memory. Returns the size.
+    @discardableResult
+    static func forEachLine(
+        _ fd: Int32, path: String, from offset: Int, _ body: (_ line: ArraySlice<UInt8>, _ end: Int, _ complete: Bool) throws -> Void
+    ) throws -> Int {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ArchiveError(.archiveUnusable, "cannot read \(path): \(errnoText())") }
+        let size = Int(info.st_size)
+        var position = offset
+        var carry: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 4 << 20)
+        while position < size {
+            let want = min(block.count, size - position)
+            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw ArchiveError(.archiveUnusable, "cannot read \(path): \(errnoText())") }
+            if n == 0 { break }
+            let lineStartOffset = position - carry.count
+            carry += block[0..<n]
+            position += n
+            var start = 0
+            while let newline = carry[start...].firstIndex(of: 10) {
+                try body(carry[start..<newline], lineStartOffset + newline + 1, true)
+                start = newline + 1
+            }
+            carry.removeFirst(start)
+        }
+        if !carry.isEmpty { try body(carry[...], position, false) }
+        return size
+    }
+
+    /// Names in a folder (empty when it does not exist), without "." and "..".
+    static func list(_ path: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+    }
+}
+
+/// An exclusive advisory lock (`flock`) on a file, shared by every process that opens the same
+/// archive, plus an in-process lock so threads of one process take turns too. Owns the descriptor.
+final class ArchiveLock: @unchecked Sendable {
+    private let fd: Int32
+    private let threads = NSLock()
+    let path: String
+
+    init(path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else {
+            throw ArchiveError(
+                .archiveUnusable, "cannot open the lock file \(path): \(DurableFiles.errnoText())", hint: "check permissions")
+        }
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    /// Runs `body` holding both locks.
+    func withLock<T>(_ body: () throws -> T) throws -> T {
+        threads.lock()
+        defer { threads.unlock() }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            throw ArchiveError(.archiveUnusable, "cannot lock \(path): \(DurableFiles.errnoText())")
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}

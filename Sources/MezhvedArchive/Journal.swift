@@ -1,0 +1,189 @@
+import Foundation
+
+/// Where a registration number stands.
+public enum EntryStatus: String, Sendable, Codable, CaseIterable {
+    /// Taken for a document still to be written.
+    case reserved
+    case registered, sent, delivered, answered
+    /// Past its deadline and not answered (computed against today).
+    case overdue
+    case voided
+}
+
+/// One registration number of the journal with everything recorded about it.
+public struct JournalEntry: Sendable, Codable, Equatable {
+    public var number: String
+    public var year: Int
+    public var direction: Direction
+    public var sequence: Int
+    /// When the number was taken.
+    public var allocatedAt: String
+    /// When the document was registered under it (nil while reserved or when voided unused).
+    public var registeredAt: String?
+    public var kind: String?
+    public var counterpart: String?
+    public var documentNumber: String?
+    public var documentDate: String?
+    public var inReplyTo: String?
+    public var deadline: String?
+    public var documentDigest: String?
+    public var object: String?
+    public var encryptedWith: String?
+    public var signingTime: String?
+    public var signatureStatus: String?
+    /// The recorded status (never `overdue`: see ``status(on:)``).
+    public var recordedStatus: EntryStatus
+    public var voidReason: String?
+    /// The numbers of the answers registered to this request.
+    public var answeredBy: [String]
+    /// The log sequence numbers of every event about this number, oldest first.
+    public var history: [Int]
+
+    /// The status on `day` (ISO date): `overdue` when a deadline has passed and no answer came.
+    public func status(on day: String) -> EntryStatus {
+        if let deadline, deadline < day, recordedStatus == .registered || recordedStatus == .sent || recordedStatus == .delivered {
+            return .overdue
+        }
+        return recordedStatus
+    }
+
+    /// The key of the entry: numbers repeat across years when the template has no year.
+    public var key: JournalKey { JournalKey(year: year, number: number) }
+}
+
+/// A number within its year.
+public struct JournalKey: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let year: Int
+    public let number: String
+    public var description: String { "\(number) (\(year))" }
+}
+
+/// What replaying the log found that should not be there (the audit names each).
+public struct JournalAnomaly: Sendable, Codable, Equatable, CustomStringConvertible {
+    public let seq: Int
+    public let message: String
+    public var description: String { "log entry \(seq): \(message)" }
+}
+
+/// The journal: the state of every number, derived by replaying the event log.
+public struct Journal: Sendable {
+    public private(set) var entries: [JournalEntry] = []
+    private var index: [JournalKey: Int] = [:]
+    private var byDigest: [String: Int] = [:]
+    private var byDocumentNumber: [String: [Int]] = [:]
+    /// The highest counter per (year, direction).
+    public private(set) var counters: [String: Int] = [:]
+    public private(set) var anomalies: [JournalAnomaly] = []
+    public private(set) var lastSeq = 0
+    public private(set) var lastHash = EventLine.genesis
+    public private(set) var agency: String?
+    /// The SHA-256 of archive.json recorded when the archive was created.
+    public private(set) var configurationDigest: String?
+
+    public init() {}
+
+    static func counterKey(_ year: Int, _ direction: Direction) -> String { "\(year)/\(direction.rawValue)" }
+
+    /// The next counter for (year, direction).
+    public func nextSequence(year: Int, direction: Direction) -> Int { (counters[Self.counterKey(year, direction)] ?? 0) + 1 }
+
+    /// The entries with this number (several only when the template has no year and `year` is nil).
+    public func entries(number: String, year: Int? = nil) -> [JournalEntry] {
+        if let year { return index[JournalKey(year: year, number: number)].map { [entries[$0]] } ?? [] }
+        return entries.filter { $0.number == number }
+    }
+
+    /// The entry whose original document has this SHA-256 digest.
+    public func entry(documentDigest: String) -> JournalEntry? { byDigest[documentDigest].map { entries[$0] } }
+
+    /// Applies one event (already checked for chain and hash).
+    mutating func apply(_ event: ArchiveEvent) {
+        lastSeq = event.seq
+        lastHash = event.hash
+        let p = event.payload
+        func anomaly(_ message: String) { anomalies.append(JournalAnomaly(seq: event.seq, message: message)) }
+        if event.type == .created {
+            agency = p.agency
+            configurationDigest = p.configurationDigest
+            return
+        }
+        if event.type == .recovered { return }
+        guard let number = p.number, let year = p.year else {
+            anomaly("a \(event.type.rawValue) event without a number")
+            return
+        }
+        let key = JournalKey(year: year, number: number)
+        switch event.type {
+        case .reserved, .registered:
+            guard let direction = p.direction, let sequence = p.sequence else {
+                anomaly("\(event.type.rawValue) \(key) lacks its direction or counter")
+                return
+            }
+            if let existing = index[key] {
+                if event.type == .registered && entries[existing].recordedStatus == .reserved {
+                    fill(existing, from: p, time: event.time)
+                    entries[existing].history.append(event.seq)
+                } else {
+                    anomaly(
+                        "duplicate number \(key): already \(entries[existing].recordedStatus.rawValue) at log entry \(entries[existing].history.first ?? 0)"
+                    )
+                }
+                return
+            }
+            let counterKey = Self.counterKey(year, direction)
+            counters[counterKey] = max(counters[counterKey] ?? 0, sequence)
+            var entry = JournalEntry(
+                number: number, year: year, direction: direction, sequence: sequence, allocatedAt: event.time, registeredAt: nil,
+                recordedStatus: .reserved, answeredBy: [], history: [event.seq])
+            entry.recordedStatus = .reserved
+            entries.append(entry)
+            index[key] = entries.count - 1
+            if event.type == .registered { fill(entries.count - 1, from: p, time: event.time) }
+        case .sent, .delivered, .answered:
+            guard let position = index[key] else {
+                anomaly("\(event.type.rawValue) for \(key), which was never registered")
+                return
+            }
+            entries[position].recordedStatus = EntryStatus(rawValue: event.type.rawValue) ?? .registered
+            entries[position].history.append(event.seq)
+        case .voided:
+            guard let position = index[key] else {
+                anomaly("voided \(key), which was never allocated")
+                return
+            }
+            entries[position].recordedStatus = .voided
+            entries[position].voidReason = p.reason
+            entries[position].history.append(event.seq)
+        case .recovered, .created:
+            return
+        }
+    }
+
+    private mutating func fill(_ position: Int, from p: EventPayload, time: String) {
+        var entry = entries[position]
+        entry.registeredAt = time
+        entry.recordedStatus = .registered
+        entry.kind = p.kind
+        entry.counterpart = p.counterpart
+        entry.documentNumber = p.documentNumber
+        entry.documentDate = p.documentDate
+        entry.inReplyTo = p.inReplyTo
+        entry.deadline = p.deadline
+        entry.documentDigest = p.documentDigest
+        entry.object = p.object
+        entry.encryptedWith = p.encryptedWith
+        entry.signingTime = p.signingTime
+        entry.signatureStatus = p.signatureStatus
+        entries[position] = entry
+        if let digest = p.documentDigest { byDigest[digest] = position }
+        if let own = p.documentNumber { byDocumentNumber[own, default: []].append(position) }
+        // An answer marks the request it answers (by the request's own number) as answered.
+        if let inReplyTo = p.inReplyTo, entry.kind == "answer" {
+            let requests = (byDocumentNumber[inReplyTo] ?? []) + (index.filter { $0.key.number == inReplyTo }.map(\.value))
+            for request in Set(requests) where entries[request].kind == "request" && request != position {
+                entries[request].answeredBy.append(entry.number)
+                if entries[request].recordedStatus != .voided { entries[request].recordedStatus = .answered }
+            }
+        }
+    }
+}

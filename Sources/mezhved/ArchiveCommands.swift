@@ -1,0 +1,374 @@
+import ArgumentParser
+import Foundation
+import MezhvedArchive
+import MezhvedXMLDSig
+
+struct ArchiveInit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Creates an archive folder (0700) with its configuration and first log entry.")
+
+    @OptionGroup var location: ArchiveLocation
+
+    @Option(help: "The agency whose journal this is (directory id, e.g. social-protection).")
+    var agency: String
+
+    @Option(name: .customLong("outgoing-format"), help: "Template of outgoing numbers, e.g. 01-12/{seq:06} or ЗКСЗН-{year}-{seq:06}.")
+    var outgoingFormat: String = "{seq:06}-исх/{yy}"
+
+    @Option(name: .customLong("incoming-format"), help: "Template of incoming numbers.")
+    var incomingFormat: String = "{seq:06}-вх/{yy}"
+
+    @Option(
+        name: .customLong("data-key"), help: "The personal-data key file (32 bytes or 64 hex digits). Created (0600) with --new-data-key.")
+    var dataKey: String
+
+    @Flag(name: .customLong("new-data-key"), help: "Generate a new random key into the --data-key file (which must not exist).")
+    var newDataKey = false
+
+    @Option(name: .customLong("gateway-cert"), help: "The gateway's certificate (PEM) that signs checkpoints.")
+    var gatewayCert: String
+
+    @Option(name: .customLong("gateway-chain"), help: "The gateway certificate's intermediate CA certificates (PEM).")
+    var gatewayChain: String?
+
+    @Option(
+        name: .customLong("gateway-key"), help: "The gateway's signing key; its path is kept in archive.json for automatic checkpoints.")
+    var gatewayKey: String?
+
+    @Option(name: .customLong("checkpoint-interval"), help: "Write a signed checkpoint every N log entries.")
+    var checkpointInterval: Int = 100
+
+    func validate() throws {
+        if checkpointInterval < 1 { throw ValidationError("--checkpoint-interval must be at least 1") }
+        if outgoingFormat == incomingFormat {
+            throw ValidationError("--outgoing-format and --incoming-format must differ, or numbers would collide")
+        }
+    }
+
+    func run() throws {
+        let folder = try location.folder()
+        let key: ArchiveDataKey
+        if newDataKey {
+            guard !FileManager.default.fileExists(atPath: dataKey) else {
+                throw ValidationError("the key file \(dataKey) already exists; --new-data-key never overwrites a key")
+            }
+            key = try ArchiveDataKey.generate()
+            try writeOutput(Array((key.hex + "\n").utf8), to: dataKey)
+        } else {
+            key = try ArchiveDataKey.load(contentsOf: dataKey)
+        }
+        var pem = try String(decoding: readInput(gatewayCert).bytes, as: UTF8.self)
+        if let gatewayChain { pem += "\n" + String(decoding: try readInput(gatewayChain).bytes, as: UTF8.self) }
+        let certificates = try Certificate.loadPEM(Array(pem.utf8), source: gatewayCert)
+        if let gatewayKey {
+            let signingKey = try SigningKey.load(contentsOf: gatewayKey)
+            guard let first = certificates.first, signingKey.matches(first) else {
+                throw ValidationError("the --gateway-key \(gatewayKey) does not belong to the certificate \(gatewayCert)")
+            }
+        }
+        let configuration = ArchiveConfiguration(
+            agency: agency, outgoingFormat: try NumberFormat(outgoingFormat), incomingFormat: try NumberFormat(incomingFormat),
+            dataKeyID: key.keyID, gatewayCertificate: pem, gatewayKeyFile: gatewayKey.map { URL(fileURLWithPath: $0).path },
+            checkpointInterval: checkpointInterval)
+        try FileSystemArchive.create(at: folder, configuration: configuration)
+        print("created archive \(folder) for \(agency); data key \(key.keyID); gateway \(certificates.first?.commonName ?? "?")")
+    }
+}
+
+struct ArchiveReserve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reserve", abstract: "Takes the next number for a document still to be written (to be registered or voided later).")
+
+    @OptionGroup var location: ArchiveLocation
+    @OptionGroup var gateway: GatewayKeyOption
+
+    @Flag(help: "The number series.")
+    var direction: Direction = .outgoing
+
+    @Option(help: "A note kept with the reservation (no personal data).")
+    var note: String?
+
+    @Option(help: "How many numbers to reserve, one after the other (each printed once it is durable).")
+    var count: Int = 1
+
+    func validate() throws {
+        if count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() throws {
+        let folder = try location.folder()
+        let archive = try gateway.open(folder, dataKey: nil)
+        for _ in 0..<count {
+            let entry = try archive.reserve(direction: direction, note: note)
+            print(entry.number)
+            fflush(nil)
+        }
+    }
+}
+
+struct ArchiveRegister: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Archives signed documents and registers each under a number.",
+        discussion: """
+            Each line `REGISTERED <number> <year> <file>` is printed only after the document and its log entry are \
+            on disk (fsynced). Incoming documents are verified first (--trust is required) and refused when their \
+            signature does not hold, unless --accept-invalid is given; the result is recorded either way.
+            """)
+
+    @OptionGroup var location: ArchiveLocation
+    @OptionGroup var key: DataKeyOption
+    @OptionGroup var gateway: GatewayKeyOption
+
+    @Flag(help: "Whether the documents are sent or received.")
+    var direction: Direction
+
+    @Argument(help: "The signed documents.")
+    var files: [String]
+
+    @Option(help: "Register under this reserved number (one document only).")
+    var number: String?
+
+    @Option(name: .customLong("trust"), help: "A folder of trusted CA certificates to verify with; may be repeated.")
+    var trust: [String] = []
+
+    @Option(name: .customLong("crl"), help: "A CRL file; may be repeated.")
+    var crl: [String] = []
+
+    @Option(name: .customLong("untrusted"), help: "Intermediate CA certificates (PEM); may be repeated.")
+    var untrusted: [String] = []
+
+    @Flag(name: .customLong("accept-invalid"), help: "Register documents whose signature does not hold (recorded as such).")
+    var acceptInvalid = false
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give the signed document(s) to register") }
+        if number != nil && files.count != 1 { throw ValidationError("--number registers one document; give exactly one file") }
+        if direction == .incoming && trust.isEmpty { throw ValidationError("incoming documents are verified first: give --trust") }
+    }
+
+    func run() throws {
+        let folder = try location.folder()
+        let archive = try gateway.open(folder, dataKey: try key.load(required: true))
+        var verifier: SignatureVerifier?
+        if !trust.isEmpty {
+            let store = try TrustStore(directories: trust, crlFiles: crl)
+            let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
+            verifier = SignatureVerifier(trustStore: store, intermediates: intermediates)
+        }
+        for file in files {
+            let (bytes, name) = try readInput(file)
+            let now = Date()
+            var status = "unverified"
+            if let verifier {
+                let report = try verifier.verify(bytes, sourceName: name)
+                status = report.status.rawValue
+                if report.status != .valid && !acceptInvalid {
+                    Output.error(
+                        "\(name): the signature is \(report.status.rawValue.uppercased()); not registered (give --accept-invalid to register it anyway)"
+                    )
+                    for problem in report.problems { Output.error("  ✗ \(problem.check.rawValue): \(problem.message)") }
+                    throw ExitCode.forStatus(report.status)
+                }
+            }
+            let entry = try archive.register(
+                Submission(
+                    direction: direction, document: bytes, sourceName: name, reservedNumber: number, signingTime: now,
+                    signatureStatus: status))
+            print("REGISTERED \(entry.number) \(entry.year) \(name)")
+            fflush(nil)
+        }
+    }
+}
+
+struct ArchiveVoid: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "void", abstract: "Voids a reserved number that will not be used, with a reason.")
+
+    @OptionGroup var location: ArchiveLocation
+    @OptionGroup var gateway: GatewayKeyOption
+    @Argument(help: "The number.") var number: String
+    @Option(help: "Why the number is voided.") var reason: String
+    @Option(help: "The year of the number, when it repeats across years.") var year: Int?
+
+    func run() throws {
+        let entry = try gateway.open(try location.folder(), dataKey: nil).void(number: number, year: year, reason: reason)
+        print("VOIDED \(entry.number) \(entry.year): \(reason)")
+    }
+}
+
+struct ArchiveStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Records that a document was sent, delivered or answered.")
+
+    @OptionGroup var location: ArchiveLocation
+    @OptionGroup var gateway: GatewayKeyOption
+    @Argument(help: "The number.") var number: String
+    @Argument(help: "sent, delivered or answered.") var status: EventType
+    @Option(help: "The year of the number, when it repeats across years.") var year: Int?
+    @Option(help: "A note (no personal data).") var note: String?
+
+    func run() throws {
+        let entry = try gateway.open(try location.folder(), dataKey: nil).record(status, number: number, year: year, note: note)
+        print("\(entry.number) \(entry.year): \(entry.recordedStatus.rawValue)")
+    }
+}
+
+struct ArchiveList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Lists and searches the journal.")
+
+    @OptionGroup var location: ArchiveLocation
+    @Option(help: "Only this number.") var number: String?
+    @Option(help: "Registered (or reserved) on or after this date.") var from: String?
+    @Option(help: "Registered (or reserved) on or before this date.") var to: String?
+    @Option(help: "Only documents to or from this agency (directory id).") var counterpart: String?
+    @Option(help: "Only this status: reserved, registered, sent, delivered, answered, overdue, voided.") var status: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if let status, EntryStatus(rawValue: status) == nil {
+            throw ValidationError("--status \(status) is not one of \(EntryStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let journal = try FileSystemArchive(path: try location.folder()).journal()
+        let today = Timestamps.day(Date())
+        let fromDate = try parseTime(from, option: "--from")
+        let toDate = try parseTime(to, option: "--to", endOfDay: true)
+        let entries = journal.entries.filter { entry in
+            if let number, entry.number != number { return false }
+            if let counterpart, entry.counterpart != counterpart { return false }
+            if let status, entry.status(on: today).rawValue != status { return false }
+            let time = Timestamps.date(entry.registeredAt ?? entry.allocatedAt) ?? .distantPast
+            if let fromDate, time < fromDate { return false }
+            if let toDate, time > toDate { return false }
+            return true
+        }
+        if json {
+            print(try journalJSON(entries, today: today))
+        } else {
+            for entry in entries { print(journalLine(entry, today: today)) }
+        }
+    }
+}
+
+struct ArchiveShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Shows a number's journal entry and its history.")
+
+    @OptionGroup var location: ArchiveLocation
+    @Argument(help: "The number.") var number: String
+    @Option(help: "The year, when the number repeats across years.") var year: Int?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let archive = try FileSystemArchive(path: try location.folder())
+        let found = try archive.journal().entries(number: number, year: year)
+        guard !found.isEmpty else {
+            throw ArchiveError(.numberUnusable, "the number \(number) is not in the journal", hint: "search with `mezhved archive list`")
+        }
+        let today = Timestamps.day(Date())
+        if json {
+            print(try journalJSON(found, today: today))
+            return
+        }
+        for entry in found {
+            print("number:       \(entry.number) (\(entry.year), \(entry.direction.rawValue), counter \(entry.sequence))")
+            print("status:       \(entry.status(on: today).rawValue)")
+            if let kind = entry.kind { print("kind:         \(kind)") }
+            if let counterpart = entry.counterpart { print("counterpart:  \(counterpart)") }
+            if let own = entry.documentNumber { print("document:     № \(own) of \(entry.documentDate ?? "?")") }
+            if let inReplyTo = entry.inReplyTo { print("answers:      \(inReplyTo)") }
+            if !entry.answeredBy.isEmpty { print("answered by:  \(entry.answeredBy.joined(separator: ", "))") }
+            if let deadline = entry.deadline { print("deadline:     \(deadline)") }
+            if let digest = entry.documentDigest { print("digest:       SHA-256 \(digest)") }
+            if let object = entry.object {
+                print("object:       \(object)\(entry.encryptedWith.map { " (personal data encrypted, key \($0))" } ?? "")")
+            }
+            if let signature = entry.signatureStatus { print("signature:    \(signature) at \(entry.signingTime ?? "?")") }
+            print("history:")
+            for event in try archive.history(of: entry) {
+                print("  \(event.seq)\t\(event.time)\t\(event.type.rawValue)\(event.payload.reason.map { "\t\($0)" } ?? "")")
+            }
+        }
+    }
+}
+
+struct ArchiveOverdue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "overdue", abstract: "Lists documents past their response deadline without an answer.")
+
+    @OptionGroup var location: ArchiveLocation
+    @Option(help: "Judge as of this date instead of today (YYYY-MM-DD).") var on: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let today = on ?? Timestamps.day(Date())
+        if CalendarDayCheck.invalid(today) { throw ValidationError("--on \(today) is not a date YYYY-MM-DD") }
+        let entries = try FileSystemArchive(path: try location.folder()).journal().entries.filter { $0.status(on: today) == .overdue }
+        if json {
+            print(try journalJSON(entries, today: today))
+        } else {
+            for entry in entries { print(journalLine(entry, today: today)) }
+        }
+    }
+}
+
+enum CalendarDayCheck {
+    static func invalid(_ text: String) -> Bool { text.count != 10 || Timestamps.date(text) == nil }
+}
+
+struct ArchiveExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Exports a document as signed (personal data decrypted) with its verification report and journal entry.")
+
+    @OptionGroup var location: ArchiveLocation
+    @OptionGroup var key: DataKeyOption
+    @Argument(help: "The number.") var number: String
+    @Option(help: "The year, when the number repeats across years.") var year: Int?
+    @Option(name: .customLong("output-dir"), help: "The folder to write into (created 0700 when missing).") var outputDir: String
+    @Option(name: .customLong("trust"), help: "A folder of trusted CA certificates; may be repeated.") var trust: [String] = []
+    @Option(name: .customLong("crl"), help: "A CRL file; may be repeated.") var crl: [String] = []
+
+    func validate() throws {
+        if trust.isEmpty { throw ValidationError("give --trust: the export includes the verification report") }
+    }
+
+    func run() throws {
+        let dataKey = try key.load(required: true)!
+        let archive = try FileSystemArchive(path: try location.folder(), dataKey: dataKey)
+        let found = try archive.journal().entries(number: number, year: year)
+        guard found.count == 1, let entry = found.first, let object = entry.object else {
+            throw ArchiveError(
+                .numberUnusable,
+                found.isEmpty ? "the number \(number) is not in the journal" : "no single registered document has the number \(number)",
+                hint: found.count > 1 ? "give --year" : "search with `mezhved archive list`")
+        }
+        let stored = try archive.storedObject(object)
+        let original = try PersonalDataProtection.reveal(stored, key: dataKey, sourceName: number)
+        guard ArchiveDigest.sha256Hex(original) == entry.documentDigest else {
+            throw ArchiveError(
+                .integrityBroken, "the archived document \(number) does not have the digest recorded at registration",
+                hint: "run `mezhved archive audit`")
+        }
+        var policy = VerificationPolicy()
+        policy.validationTime = entry.signingTime.flatMap(Timestamps.date)
+        let report = try SignatureVerifier(trustStore: TrustStore(directories: trust, crlFiles: crl), policy: policy).verify(
+            original, sourceName: number)
+        if mkdir(outputDir, 0o700) != 0 && errno != EEXIST {
+            throw ValidationError("cannot create \(outputDir): \(String(cString: strerror(errno)))")
+        }
+        let base = number.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        try writeOutput(original, to: "\(outputDir)/\(String(base)).xml")
+        try writeOutput(Array(try encoder.encode(report)), to: "\(outputDir)/\(String(base)).verification.json")
+        try writeOutput(
+            Array(try journalJSON([entry], today: Timestamps.day(Date())).utf8), to: "\(outputDir)/\(String(base)).journal.json")
+        print(
+            "exported \(number) to \(outputDir)/\(String(base)).xml (signature \(report.status.rawValue.uppercased()) at \(entry.signingTime ?? "?"))"
+        )
+    }
+}
