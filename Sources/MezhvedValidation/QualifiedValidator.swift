@@ -50,7 +50,13 @@ public struct QualifiedValidator: Sendable {
 
     /// Validates `document` as of `validationTime` (now when nil). Throws only when there is nothing
     /// to judge (unreadable or hostile XML, no signature); every failed check is in the report.
-    public func validate(_ document: [UInt8], sourceName: String, at validationTime: Date? = nil) throws -> QualifiedValidationReport {
+    ///
+    /// `proofOfExistence` is a moment the caller can prove the document existed at, for example
+    /// when mezhved's archive registered it (its hash-chained log with signed checkpoints): like a
+    /// timestamp, it lets a signature whose certificate has expired or been revoked since stay valid.
+    public func validate(
+        _ document: [UInt8], sourceName: String, at validationTime: Date? = nil, proofOfExistence: Date? = nil
+    ) throws -> QualifiedValidationReport {
         let now = validationTime ?? Date()
         let current = try verifier(at: now).verify(document, sourceName: sourceName)
         var run = ValidationRun(now: now, requireRevocation: policy.requireRevocation)
@@ -64,8 +70,11 @@ public struct QualifiedValidator: Sendable {
                 "the signature timestamp of \(Self.text(timestamp.genTime)) is ignored: \(timestamp.problems.joined(separator: "; "))")
         }
         let signingTime: SigningTimeEvidence
-        if let proven = provenTimes.min() {
+        if let proven = provenTimes.min(), proofOfExistence.map({ proven <= $0 }) ?? true {
             signingTime = SigningTimeEvidence(time: proven, source: .timestamp, claimedSigningTime: current.xades?.signingTime)
+        } else if let proofOfExistence {
+            signingTime = SigningTimeEvidence(
+                time: proofOfExistence, source: .proofOfExistence, claimedSigningTime: current.xades?.signingTime)
         } else if let claimed = current.xades?.signingTime {
             signingTime = SigningTimeEvidence(time: claimed, source: .claimedSigningTime, claimedSigningTime: claimed)
         } else {
@@ -211,7 +220,7 @@ struct ValidationRun {
     /// Reads the XMLDSig core's problems: at the validation time for everything but the path, and
     /// at the signing time for the path and the certificates' validity.
     mutating func core(_ current: VerificationReport, atSigning: VerificationReport, signingTime: SigningTimeEvidence) {
-        let proven = signingTime.source == .timestamp
+        let proven = signingTime.isProven
         for problem in current.problems {
             switch problem.check {
             case .digest:
@@ -247,7 +256,7 @@ struct ValidationRun {
                 if proven && atSigningOK {
                     warn(
                         "validity",
-                        "\(problem.message); the timestamp proves the signature existed on \(QualifiedValidator.text(signingTime.time)), when it was valid"
+                        "\(problem.message); the \(signingTime.source == .timestamp ? "timestamp" : "proof of existence") shows the signature existed on \(QualifiedValidator.text(signingTime.time)), when it was valid"
                     )
                 } else if !proven {
                     undetermined("validity", "\(problem.message), and no timestamp proves the signature existed before", .outOfBoundsNoPOE)
@@ -283,7 +292,7 @@ struct ValidationRun {
 
     /// Judges the revocation evidence against the signing time.
     mutating func revocation(_ evidence: [RevocationEvidence], signingTime: SigningTimeEvidence) {
-        let proven = signingTime.source == .timestamp
+        let proven = signingTime.isProven
         for (index, item) in evidence.enumerated() {
             let who =
                 index == 0 ? "the signer's certificate" : "the CA certificate \(item.certificate.commonName ?? item.certificate.subject)"
@@ -295,7 +304,10 @@ struct ValidationRun {
                 let reason = item.reason.map { " (\($0))" } ?? ""
                 if let revoked = item.revocationTime, revoked > signingTime.time {
                     if proven {
-                        warn("revocation", "\(who) was revoked on \(at)\(reason), after the timestamp proves the signature existed")
+                        warn(
+                            "revocation",
+                            "\(who) was revoked on \(at)\(reason), after the \(signingTime.source == .timestamp ? "timestamp" : "proof of existence") shows the signature existed"
+                        )
                     } else {
                         undetermined(
                             "revocation", "\(who) was revoked on \(at)\(reason); no timestamp proves the signature was made before",
@@ -370,7 +382,9 @@ struct ValidationRun {
         valid.append(contentsOf: timeFindings.map(\.message))
         for item in evidence {
             let source = [item.source?.rawValue, item.location].compactMap { $0 }.joined(separator: " ")
-            valid.append("\(item.certificate.commonName ?? item.certificate.subject): \(item.status.rawValue)\(source.isEmpty ? "" : " (\(source))")")
+            valid.append(
+                "\(item.certificate.commonName ?? item.certificate.subject): \(item.status.rawValue)\(source.isEmpty ? "" : " (\(source))")"
+            )
         }
 
         let cryptoResult: ArticleElevenCondition.Result =

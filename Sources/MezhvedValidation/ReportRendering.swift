@@ -25,6 +25,7 @@ extension QualifiedValidationReport {
         let source: String
         switch signingTime.source {
         case .timestamp: source = "proven by a signature timestamp"
+        case .proofOfExistence: source = "proven by the archive's record of the document"
         case .claimedSigningTime: source = "claimed by the signer (XAdES SigningTime), not proven"
         case .validationTime: source = "no signing time in the signature: the validation time"
         }
@@ -89,7 +90,9 @@ extension QualifiedValidationReport {
         if !problems.isEmpty {
             lines.append("  findings:")
             for finding in problems {
-                lines.append("    \(finding.severity == .failed ? "✗" : "?") \(finding.area)\(finding.subIndication.map { " [\($0.rawValue)]" } ?? ""): \(finding.message)")
+                lines.append(
+                    "    \(finding.severity == .failed ? "✗" : "?") \(finding.area)\(finding.subIndication.map { " [\($0.rawValue)]" } ?? ""): \(finding.message)"
+                )
             }
         }
         for finding in findings where finding.severity == .warning {

@@ -53,6 +53,9 @@ public enum SubIndication: String, Sendable, Codable {
 public enum SigningTimeSource: String, Sendable, Codable {
     /// An RFC 3161 signature timestamp that validated: proof that the signature existed then.
     case timestamp
+    /// A proof of existence given by the caller: the moment a tamper-evident archive recorded the
+    /// document (its signed event log), which proves the signature existed then.
+    case proofOfExistence = "proof-of-existence"
     /// The signer's own XAdES SigningTime: a claim, not proof.
     case claimedSigningTime = "claimed-signing-time"
     /// Neither was available: the moment of validation.
@@ -96,6 +99,8 @@ public struct SigningTimeEvidence: Sendable, Codable, Equatable {
     /// The moment used.
     public let time: Date
     public let source: SigningTimeSource
+    /// Whether the moment is proven (a valid timestamp or a given proof of existence), not claimed.
+    public var isProven: Bool { source == .timestamp || source == .proofOfExistence }
     /// The signer's claimed XAdES SigningTime, when present.
     public let claimedSigningTime: Date?
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedValidation
 import MezhvedXMLDSig
 
 struct ArchiveAudit: ParsableCommand {
@@ -43,8 +44,39 @@ struct ArchiveAudit: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Flag(
+        help: """
+            With --data-key: re-validate each signature as a qualified one (verify --report), with the \
+            registration time as proof of existence.
+            """)
+    var qualified = false
+
+    @Flag(help: "With --qualified: fetch no CRL or OCSP over the network; only the --crl files.")
+    var offline = false
+
+    @Flag(name: .customLong("require-revocation"), help: "With --qualified: a certificate without a revocation source is INDETERMINATE.")
+    var requireRevocation = false
+
     func validate() throws {
         if trust.isEmpty { throw ValidationError("give at least one --trust folder (the signers' and the gateway's CAs)") }
+        if !qualified && (offline || requireRevocation) { throw ValidationError("--offline and --require-revocation need --qualified") }
+    }
+
+    /// The signature auditor: XMLDSig as of the signing time, or the qualified validation.
+    func signatureAuditor(_ store: TrustStore, _ intermediates: [Certificate]) throws -> any ArchiveSignatureAuditor {
+        let plain = XMLDSigArchiveAuditor(trustStore: store, intermediates: intermediates)
+        guard qualified else { return plain }
+        let validationStore = try TrustStore(directories: trust)
+        var revocation = RevocationPolicy()
+        revocation.crlFiles = crl
+        revocation.fetchCRLs = !offline
+        revocation.ocspFromAIA = !offline
+        revocation.requireRevocation = requireRevocation
+        let validator = QualifiedValidator(
+            trustStore: validationStore, intermediates: intermediates,
+            policy: QualifiedValidationPolicy(requireRevocation: requireRevocation),
+            revocation: try RevocationChecker(policy: revocation, trustStore: validationStore))
+        return QualifiedArchiveAuditor(validator: validator, fallback: plain)
     }
 
     func run() throws {
@@ -53,7 +85,7 @@ struct ArchiveAudit: ParsableCommand {
         let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
         let pinned = try gatewayCert.map { try Certificate.load(contentsOf: $0)[0].sha256Fingerprint }
         let auditor = ArchiveAuditor(
-            path: folder, checkpointTrust: store, signatureAuditor: XMLDSigArchiveAuditor(trustStore: store, intermediates: intermediates),
+            path: folder, checkpointTrust: store, signatureAuditor: try signatureAuditor(store, intermediates),
             gatewayFingerprint: pinned, dataKey: try key.load(required: false), witness: witness,
             from: try parseTime(from, option: "--from"), to: try parseTime(to, option: "--to", endOfDay: true))
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil

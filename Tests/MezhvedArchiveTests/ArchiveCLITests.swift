@@ -73,6 +73,30 @@ struct ArchiveCLITests {
         #expect(audit.stderr.isEmpty)  // no progress bar when not on a terminal
     }
 
+    @Test("audit --qualified re-validates each signature as a qualified one, the registration time as proof of existence")
+    func qualifiedAudit() throws {
+        let (_, environment) = try Self.initArchive()
+        for sample in ["request-unemployment-status.signed.xml", "request-family-in-need.signed.xml"] {
+            let out = try ArchiveTool.mezhved(
+                ["archive", "register", "--outgoing", ArchiveFixtures.path("Samples/\(sample)")], environment: environment)
+            #expect(out.status == 0, "\(out.stderr)")
+        }
+        let crl = ArchiveFixtures.path("Certificates/gost/ca.crl.pem")
+        let audit = try ArchiveTool.mezhved(
+            ["archive", "audit", "--trust", Self.trust, "--qualified", "--offline", "--crl", crl, "--json"], environment: environment)
+        #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        let documents = try #require(report["documents"] as? [[String: Any]])
+        #expect(documents.count == 2)
+        for document in documents {
+            let signature = document["signature"] as? [String: Any]
+            #expect(signature?["level"] as? String == "full")
+            #expect(signature?["status"] as? String == "valid")
+        }
+        let usage = try ArchiveTool.mezhved(["archive", "audit", "--trust", Self.trust, "--offline"], environment: environment)
+        #expect(usage.status == 64)
+    }
+
     @Test("a broken archive exits 7 naming the item; a torn tail exits 8 pointing to recover")
     func exitCodes() throws {
         let (folder, environment) = try Self.initArchive()

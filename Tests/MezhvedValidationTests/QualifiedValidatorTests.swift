@@ -130,6 +130,21 @@ struct QualifiedValidatorTests {
         #expect(report.signatureForm == "XAdES-BES")
     }
 
+    @Test("an expired signer with a proof of existence (an archive's record) from its validity: TOTAL-PASSED")
+    func proofOfExistence() throws {
+        let claimed = ISO8601DateFormatter().date(from: "2020-06-01T10:00:00Z")!
+        let recorded = ISO8601DateFormatter().date(from: "2020-06-01T10:05:00Z")!
+        let document = try Self.sign(Array("<doc>архивный документ</doc>".utf8), with: Self.expired, xades: .bes, signingTime: claimed)
+        let validator = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true)
+        let report = try validator.validate(document, sourceName: "archived", proofOfExistence: recorded)
+        #expect(report.indication == .totalPassed, "\(report.findings)")
+        #expect(report.signingTime.source == .proofOfExistence)
+        #expect(report.signingTime.time == recorded)
+        let late = try validator.validate(document, sourceName: "archived", proofOfExistence: claimed.addingTimeInterval(400 * 86400))
+        #expect(late.indication == .totalFailed, "a proof from after the certificate expired cannot save it")
+        #expect(late.subIndication == .expired)
+    }
+
     @Test("a request on one agency's letterhead signed by another agency's official: TOTAL-FAILED, letterhead differs")
     func letterheadMismatch() throws {
         let server = try Self.distributionPoint()
