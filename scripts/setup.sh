@@ -14,6 +14,7 @@ APT_PACKAGES=(
     libssl-dev             # OpenSSL 3 headers (COpenSSL)
     libxml2-dev            # libxml2 headers (CLibXML2)
     libengine-gost-openssl # OpenSSL's GOST engine: GOST R 34.10-2012 keys, signatures, certificates
+    openssl                # the openssl command: the test TSA (ts -reply), OCSP responder (ocsp -port), GOST interop
     xmlsec1                # independent XMLDSig peer for the RSA/ECDSA interop tests
     libxml2-utils          # xmllint
     pkg-config             # finds libxml-2.0 and openssl for SwiftPM
