@@ -70,21 +70,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Running real programs (mezhved, openssl, xmlsec1, the interop Python) from the tests.
+        .target(name: "MezhvedTestSupport", path: "Tests/MezhvedTestSupport"),
         .testTarget(
             name: "MezhvedXMLDSigTests",
-            dependencies: ["MezhvedXMLDSig"]
+            dependencies: ["MezhvedXMLDSig", "MezhvedTestSupport"]
         ),
         .testTarget(
             name: "MezhvedValidationTests",
-            dependencies: ["MezhvedValidation", "MezhvedXMLDSig", "MezhvedDocuments"]
+            dependencies: ["MezhvedValidation", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedTestSupport"]
         ),
         .testTarget(
             name: "MezhvedDocumentsTests",
-            dependencies: ["MezhvedDocuments", "MezhvedXMLDSig"]
+            dependencies: ["MezhvedDocuments", "MezhvedXMLDSig", "MezhvedTestSupport"]
         ),
         .testTarget(
             name: "MezhvedArchiveTests",
-            dependencies: ["MezhvedArchive", "MezhvedXMLDSig", "MezhvedDocuments"]
+            dependencies: ["MezhvedArchive", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedTestSupport"]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedTestSupport
 import MezhvedXMLDSig
 import Testing
 
@@ -86,61 +87,21 @@ enum ArchiveFixtures {
     }
 }
 
-struct ProcessOutput {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
 enum ArchiveTool {
     /// The mezhved executable built beside the tests.
-    static var mezhved: String {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [
-            here.appendingPathComponent("mezhved").path, here.deletingLastPathComponent().appendingPathComponent("mezhved").path,
-            ArchiveFixtures.path(".build/debug/mezhved"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
+    static var mezhved: String { TestProcess.mezhved }
 
     /// Runs a program to its end, capturing both outputs.
     static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessOutput {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessOutput(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        try TestProcess.run(program, arguments, environment: environment)
     }
 
     static func mezhved(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessOutput {
-        try run(mezhved, arguments, environment: environment)
+        try TestProcess.mezhved(arguments, environment: environment)
     }
 
     /// Finds a program on PATH.
-    static func locate(_ name: String) -> String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
+    static func locate(_ name: String) -> String? { TestProcess.locate(name) }
 }
 
 /// File surgery for the tamper tests.

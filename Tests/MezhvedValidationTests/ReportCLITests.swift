@@ -1,39 +1,12 @@
 import Foundation
+import MezhvedTestSupport
 import Testing
 
 /// `mezhved verify --report` end to end, through the built executable.
 @Suite("verify --report on the command line")
 struct ReportCLITests {
-    static var mezhved: String {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [
-            here.appendingPathComponent("mezhved").path, here.deletingLastPathComponent().appendingPathComponent("mezhved").path,
-            Repository.path(".build/debug/mezhved"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mezhved)
-        process.arguments = arguments
-        process.currentDirectoryURL = Repository.root
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    static func run(_ arguments: [String]) throws -> ProcessOutput {
+        try TestProcess.mezhved(arguments, currentDirectory: Repository.root.path)
     }
 
     static let offlineGOST = ["--trust", "Certificates/trust/gost", "--crl", "Certificates/gost/ca.crl.pem", "--offline"]

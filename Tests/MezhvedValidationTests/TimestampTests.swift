@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedTestSupport
 import MezhvedValidation
 import MezhvedXMLDSig
 import Testing
@@ -107,7 +108,7 @@ struct TimestampTests {
         try Data((canonical + " ").utf8).write(to: URL(fileURLWithPath: otherPath))
         let environment = ["OPENSSL_CONF": Repository.path("Certificates/openssl-gost.cnf")]
         func opensslVerify(_ data: String) throws -> ProcessOutput {
-            try ProcessOutput.run(
+            try TestProcess.run(
                 "/usr/bin/openssl",
                 [
                     "ts", "-verify", "-token_in", "-in", tokenPath, "-data", data, "-CAfile",
@@ -212,18 +213,18 @@ struct TimestampTests {
         let input = folder.appendingPathComponent("request.xml").path
         let output = folder.appendingPathComponent("signed.xml").path
         try Data(Self.document).write(to: URL(fileURLWithPath: input))
-        let sign = try ProcessOutput.run(
-            ProcessOutput.mezhved,
+        let sign = try TestProcess.run(
+            TestProcess.mezhved,
             [
                 "sign", input, "--key", Self.gost.key, "--cert", Self.gost.cert, "--chain", Self.gost.chain!, "--xades", "t", "--tsa",
                 service.baseURL, "--tsa-timeout", "5", "-o", output,
             ])
         #expect(sign.status == 0, "\(sign.stderr)")
-        let verify = try ProcessOutput.run(ProcessOutput.mezhved, ["verify", output, "--trust", Self.gost.trust, "--json"])
+        let verify = try TestProcess.mezhved(["verify", output, "--trust", Self.gost.trust, "--json"])
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         #expect(verify.stdout.contains("\"level\" : \"XAdES-T\""))
         #expect(verify.stdout.contains("\"tsaTrusted\" : true"))
-        let text = try ProcessOutput.run(ProcessOutput.mezhved, ["verify", output, "--trust", Self.gost.trust])
+        let text = try TestProcess.mezhved(["verify", output, "--trust", Self.gost.trust])
         #expect(text.stdout.contains("xades:      XAdES-T"))
         #expect(text.stdout.contains("timestamp:") && text.stdout.contains("(valid)"), "\(text.stdout)")
     }
@@ -236,8 +237,8 @@ struct TimestampTests {
         let output = folder.appendingPathComponent("signed.xml").path
         try Data(Self.document).write(to: URL(fileURLWithPath: input))
         let url = "http://127.0.0.1:\(try LocalService.freePort())/tsa"
-        let result = try ProcessOutput.run(
-            ProcessOutput.mezhved,
+        let result = try TestProcess.run(
+            TestProcess.mezhved,
             [
                 "sign", input, "--key", Self.rsa.key, "--cert", Self.rsa.cert, "--xades", "t", "--tsa", url, "--tsa-timeout", "1", "-o",
                 output,
@@ -248,8 +249,8 @@ struct TimestampTests {
         // Batch mode reports the same exit code, and writes nothing either.
         let outDir = folder.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-        let batch = try ProcessOutput.run(
-            ProcessOutput.mezhved,
+        let batch = try TestProcess.run(
+            TestProcess.mezhved,
             [
                 "sign", input, "--key", Self.rsa.key, "--cert", Self.rsa.cert, "--xades", "t", "--tsa", url, "--tsa-timeout", "1",
                 "--output-dir", outDir.path,
@@ -264,8 +265,8 @@ struct TimestampTests {
             ["--xades", "t"], ["--tsa", "http://127.0.0.1:1/"], ["--xades", "bes", "--tsa", "http://127.0.0.1:1/"], ["--xades", "x"],
         ])
     func cliUsage(extra: [String]) throws {
-        let result = try ProcessOutput.run(
-            ProcessOutput.mezhved,
+        let result = try TestProcess.run(
+            TestProcess.mezhved,
             ["sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert] + extra)
         #expect(result.status == 64, "\(extra): \(result.stderr)")
     }
@@ -275,57 +276,15 @@ struct TimestampTests {
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("signed.xml").path
-        let sign = try ProcessOutput.run(
-            ProcessOutput.mezhved,
+        let sign = try TestProcess.run(
+            TestProcess.mezhved,
             [
                 "sign", Repository.path("Samples/request-unemployment-status.xml"), "--key", Self.rsa.key, "--cert", Self.rsa.cert,
                 "--xades", "bes", "-o", output,
             ])
         #expect(sign.status == 0, "\(sign.stderr)")
-        let verify = try ProcessOutput.run(ProcessOutput.mezhved, ["verify", output, "--trust", Self.rsa.trust])
+        let verify = try TestProcess.mezhved(["verify", output, "--trust", Self.rsa.trust])
         #expect(verify.status == 0, "\(verify.stdout)")
         #expect(verify.stdout.contains("XAdES-BES") && verify.stdout.contains("certificate bound"))
-    }
-}
-
-/// A finished external process.
-struct ProcessOutput {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-
-    /// The mezhved executable built beside the tests.
-    static var mezhved: String {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [
-            here.appendingPathComponent("mezhved").path, here.deletingLastPathComponent().appendingPathComponent("mezhved").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
-
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessOutput {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessOutput(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
     }
 }

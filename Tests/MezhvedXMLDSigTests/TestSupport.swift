@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedTestSupport
 import MezhvedXMLDSig
 import Testing
 
@@ -80,76 +81,23 @@ enum Fixtures {
     }
 }
 
-/// Runs an external program and captures what it prints.
-struct ProcessResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
+/// What a program printed (the shared runner's result).
+typealias ProcessResult = ProcessOutput
 
 enum Tool {
     /// Finds a program on PATH; a missing program fails the calling test with the reason.
-    static func locate(_ name: String) -> String? {
-        if name.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
+    static func locate(_ name: String) -> String? { TestProcess.locate(name) }
 
     @discardableResult
     static func run(
         _ program: String, _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil,
         currentDirectory: String? = nil
     ) throws -> ProcessResult {
-        guard let executable = locate(program) else {
-            throw ToolMissing(program: program)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes concurrently so that neither fills up.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        try TestProcess.run(program, arguments, stdin: stdin, environment: environment ?? [:], currentDirectory: currentDirectory)
     }
 
     /// The mezhved executable built beside the tests.
-    static var mezhved: String {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [here.appendingPathComponent("mezhved").path]
-        // The xctest bundle may sit one level deeper than the products.
-        candidates.append(here.deletingLastPathComponent().appendingPathComponent("mezhved").path)
-        for configuration in ["debug", "release"] {
-            candidates.append(Fixtures.path(".build/\(configuration)/mezhved"))
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
+    static var mezhved: String { TestProcess.mezhved }
 
     /// The Python that has the interop packages (lxml, gostcrypto): `MEZHVED_PYTHON`, else the
     /// set-up script's virtualenv, else `python3`.
@@ -158,9 +106,4 @@ enum Tool {
         let venv = Fixtures.path(".venv-interop/bin/python")
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3"
     }
-}
-
-struct ToolMissing: Error, CustomStringConvertible {
-    let program: String
-    var description: String { "\(program) is not installed: run scripts/setup.sh" }
 }
