@@ -3,7 +3,9 @@
 # request with the social-protection committee's TEST key, verifies it, shows that a one-character
 # change is caught, signs with the encrypted key, and prints the JSON report; then signs with
 # XAdES-T through a local TEST time-stamping authority and validates it as a qualified signature
-# with revocation fetched from the signer's CRL distribution point (both served on loopback).
+# with revocation fetched from the signer's CRL distribution point (both served on loopback);
+# finally registers the exchange in a tamper-evident archive, audits it, and shows that a changed
+# byte in the archive is named by the audit.
 #
 #   scripts/demo.sh
 #
@@ -123,6 +125,24 @@ echo "now the CRL distribution point goes down: the revocation status cannot be 
 kill "$crl_server"
 wait "$crl_server" 2>/dev/null || true
 expect 2 "$mezhved" verify --report text "$OUT/request.xades-t.xml" --trust Certificates/trust/gost --fetch-timeout 2
+
+section "11. Register the exchange in the archive, then audit it (and catch a changed byte)"
+ARCHIVE=$OUT/archive
+rm -rf "$ARCHIVE" "$OUT/archive-data.key" "$OUT/archive-tampered"
+export MEZHVED_ARCHIVE=$ARCHIVE MEZHVED_ARCHIVE_DATA_KEY_FILE=$OUT/archive-data.key
+expect 0 "$mezhved" archive init --agency social-protection --outgoing-format '01-12/{seq:06}' \
+    --incoming-format 'ЗКСЗН-{year}-{seq:06}' --data-key "$MEZHVED_ARCHIVE_DATA_KEY_FILE" --new-data-key \
+    --gateway-cert "$SIGNER/cert.pem" --gateway-chain Certificates/gost/ca.pem --gateway-key "$SIGNER/key.pem"
+expect 0 "$mezhved" archive register --outgoing "$SIGNED" "$OUT/request.xades-t.xml"
+expect 0 "$mezhved" archive register --incoming "$OUT/answer.signed.xml" --trust Certificates/trust/gost
+expect 0 "$mezhved" archive list
+expect 0 "$mezhved" archive audit --trust Certificates/trust/gost
+expect 0 "$mezhved" archive audit --trust Certificates/trust/gost --qualified --offline --crl Certificates/gost/ca.crl.pem
+cp -a "$ARCHIVE" "$OUT/archive-tampered"
+object=$(find "$OUT/archive-tampered/objects" -type f | head -n 1)
+printf 'X' | dd of="$object" bs=1 seek=200 conv=notrunc status=none
+echo "changed one byte of $object"
+MEZHVED_ARCHIVE=$OUT/archive-tampered expect 7 "$mezhved" archive audit --trust Certificates/trust/gost
 
 section "Done"
 echo "every step behaved as expected; the files are in $OUT/"
