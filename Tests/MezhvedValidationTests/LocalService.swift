@@ -84,6 +84,17 @@ final class LocalService: @unchecked Sendable {
 
     /// A TCP port on loopback that nothing listens on right now.
     static func freePort() throws -> Int {
+        for _ in 0..<16 {
+            let port = try anyFreePort()
+            if !reservedPorts.contains(port) { return port }
+        }
+        throw ServiceFailure(description: "no free loopback port outside the fixed test ports")
+    }
+
+    /// The fixed ports the test certificates name (CRL distribution points, OCSP): never handed out.
+    static let reservedPorts: Set<Int> = [8089, 47931, 47932]
+
+    private static func anyFreePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServiceFailure(description: "socket() failed") }
         defer { close(fd) }
