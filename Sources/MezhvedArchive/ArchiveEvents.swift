@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedXMLDSig
 
 /// Whether a document leaves the agency or arrives at it; each has its own number series.
 public enum Direction: String, Sendable, Codable, CaseIterable {
@@ -125,32 +126,27 @@ enum EventLine {
 /// Timestamps in the log: ISO 8601, UTC, with milliseconds.
 public enum Timestamps {
     /// `2026-03-02T10:15:00.123Z`
-    public static func string(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    public static func string(_ date: Date) -> String { ISOTime.string(date, milliseconds: true) }
 
     /// Reads a log timestamp (with or without fractional seconds) or a date `YYYY-MM-DD` (midnight UTC).
     public static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withFullDate]
-        return formatter.date(from: text)
+        if let date = ISOTime.date(text) { return date }
+        guard text.utf8.count == 10 else { return nil }
+        return ISOTime.date(text + "T00:00:00Z")
     }
 
     /// Moscow time, where the agencies' registration dates and years are reckoned.
     public static let agencyTimeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
 
     /// The calendar year of `date` in Moscow time.
-    public static func year(_ date: Date) -> Int {
+    public static func year(_ date: Date) -> Int { agencyCalendar.component(.year, from: date) }
+
+    /// The Gregorian calendar in Moscow time, made once (making one is costly).
+    private static let agencyCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = agencyTimeZone
-        return calendar.component(.year, from: date)
-    }
+        return calendar
+    }()
 
     /// The ISO date of `date` in Moscow time.
     public static func day(_ date: Date) -> String {

@@ -178,7 +178,7 @@ public struct QualifiedValidator: Sendable {
         }
     }
 
-    static func text(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    static func text(_ date: Date) -> String { ISOTime.string(date) }
 
     static func sha256(_ bytes: [UInt8]) -> String { (try? DigestContext.digest(bytes, .sha256)).map(hexString) ?? "" }
 }

@@ -6,8 +6,7 @@ extension QualifiedValidationReport {
     /// evidence, the signing time, the path, revocation, the qualified-certificate items, the
     /// letterhead, what was signed, and every finding.
     public func renderText() -> String {
-        let time = ISO8601DateFormatter()
-        func date(_ d: Date?) -> String { d.map { time.string(from: $0) } ?? "—" }
+        func date(_ d: Date?) -> String { d.map { ISOTime.string($0) } ?? "—" }
         var lines: [String] = []
         let sub = subIndication.map { " / \($0.rawValue)" } ?? ""
         lines.append("\(indication.rawValue)\(sub): \(document)")

@@ -57,21 +57,11 @@ enum XAdES {
     }
 
     /// `xsd:dateTime` in UTC with `Z`, whole seconds.
-    static func dateTimeString(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    static func dateTimeString(_ date: Date) -> String { ISOTime.string(date) }
 
     /// Reads an `xsd:dateTime` (with or without fractional seconds; a zone is required).
     static func parseDateTime(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: trimmed) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: trimmed)
+        ISOTime.date(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// A fresh Id for signature parts: `prefix-` and a random UUID (an NCName).

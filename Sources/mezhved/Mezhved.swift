@@ -230,3 +230,27 @@ func readPassphrase(environment variable: String?, file: String?) throws -> [UIn
     }
     return nil
 }
+
+/// The paths listed in `path` (`-`: standard input), one per line; blank lines are skipped. For
+/// batches of documents too long for a command line (and for ArgumentParser, whose handling of
+/// positional arguments grows with the square of their number).
+func readFileList(_ path: String, option: String) throws -> [String] {
+    let data: Data
+    if path == "-" {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        guard let contents = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(option) \(path) cannot be read: give a file that lists one document path per line")
+        }
+        data = contents
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw ValidationError("\(option) \(path) is not UTF-8 text: give a file that lists one document path per line")
+    }
+    // `\r\n` is one Character in Swift: split on every kind of line end.
+    let paths = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    if path == "-" && paths.contains("-") {
+        throw ValidationError("\(option) - reads the list from standard input, so the list cannot name standard input (-) itself")
+    }
+    return paths
+}

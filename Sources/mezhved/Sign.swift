@@ -20,7 +20,12 @@ struct Sign: ParsableCommand {
             """)
 
     @Argument(help: "The XML document(s) to sign, or - for standard input. Several documents need --output-dir.")
-    var files: [String]
+    var files: [String] = []
+
+    @Option(
+        name: .customLong("files-from"),
+        help: "A file naming more documents, one path per line (- for standard input): for batches too long for a command line.")
+    var filesFrom: String?
 
     @Option(help: "The signer's private key (PEM, PKCS#8 or traditional; may be encrypted).")
     var key: String
@@ -77,7 +82,8 @@ struct Sign: ParsableCommand {
         }
     }
 
-    func validate() throws {
+    mutating func validate() throws {
+        if let filesFrom { files += try readFileList(filesFrom, option: "--files-from") }
         if files.isEmpty { throw ValidationError("give the document(s) to sign") }
         if let xades, xadesLevel == nil { throw ValidationError("unknown --xades \(xades); give bes or t") }
         if xadesLevel == .t && tsa == nil { throw ValidationError("--xades t needs --tsa URL: the signature timestamp comes from a TSA") }

@@ -20,7 +20,12 @@ struct Verify: ParsableCommand {
             """)
 
     @Argument(help: "The signed XML documents (- for standard input).")
-    var files: [String]
+    var files: [String] = []
+
+    @Option(
+        name: .customLong("files-from"),
+        help: "A file naming more documents, one path per line (- for standard input): for batches too long for a command line.")
+    var filesFrom: String?
 
     @Option(name: .customLong("trust"), help: "A folder of trusted CA certificates (PEM); may be repeated.")
     var trust: [String] = []
@@ -56,7 +61,8 @@ struct Verify: ParsableCommand {
     @OptionGroup(title: "Qualified validation (--report)")
     var qualified: QualifiedOptions
 
-    func validate() throws {
+    mutating func validate() throws {
+        if let filesFrom { files += try readFileList(filesFrom, option: "--files-from") }
         if trust.isEmpty { throw ValidationError("give at least one --trust folder of trusted CA certificates") }
         if files.isEmpty { throw ValidationError("give the document(s) to verify") }
         if referenceCount < 1 { throw ValidationError("--references must be at least 1") }
@@ -153,8 +159,7 @@ struct Verify: ParsableCommand {
             lines.append("  subject:    \(signer.subject)")
             lines.append("  issuer:     \(signer.issuer)")
             lines.append("  serial:     \(signer.serialNumber)")
-            let formatter = ISO8601DateFormatter()
-            lines.append("  valid:      \(formatter.string(from: signer.notBefore)) to \(formatter.string(from: signer.notAfter))")
+            lines.append("  valid:      \(ISOTime.string(signer.notBefore)) to \(ISOTime.string(signer.notAfter))")
         }
         if let algorithm = report.signatureAlgorithm {
             lines.append("  algorithm:  \(SignatureAlgorithm(rawValue: algorithm)?.displayName ?? algorithm)")
@@ -167,12 +172,11 @@ struct Verify: ParsableCommand {
             lines.append("  chain:      " + report.chain.map { $0.commonName ?? $0.subject }.joined(separator: " <- "))
         }
         if let xades = report.xades {
-            let formatter = ISO8601DateFormatter()
-            let time = xades.signingTime.map { formatter.string(from: $0) } ?? "none"
+            let time = xades.signingTime.map { ISOTime.string($0) } ?? "none"
             let binding = xades.signingCertificateBound ? "certificate bound" : "certificate NOT bound"
             lines.append("  xades:      \(xades.level.rawValue), signing time \(time) (claimed by the signer), \(binding)")
             for stamp in xades.timestamps {
-                let when = formatter.string(from: stamp.genTime)
+                let when = ISOTime.string(stamp.genTime)
                 let tsa = stamp.tsa.map { $0.commonName ?? $0.subject } ?? "unknown TSA"
                 let verdict = stamp.isValid ? "valid" : (stamp.signatureValid && stamp.imprintMatches ? "TSA not trusted" : "NOT valid")
                 lines.append("  timestamp:  \(when) by \(tsa) (\(verdict))")

@@ -224,4 +224,34 @@ struct CLITests {
         #expect(both.status == 1)
         #expect(both.stdout.contains("VALID: \(good)") && both.stdout.contains("INVALID: \(bad)"))
     }
+
+    @Test("--files-from: a batch named in a list file or on standard input, beside the positional files")
+    func filesFrom() throws {
+        let inputs = dir.appendingPathComponent("list-inbox")
+        let outputs = dir.appendingPathComponent("list-signed")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for i in 0..<5 {
+            let path = inputs.appendingPathComponent("doc\(i).xml").path
+            try Data(Fixtures.request.replacingOccurrences(of: "Петров", with: "Петров\(i)").utf8).write(to: URL(fileURLWithPath: path))
+            paths.append(path)
+        }
+        let list = dir.appendingPathComponent("inbox.txt").path
+        // CRLF line ends and blank lines are fine.
+        try Data((paths.dropFirst().joined(separator: "\r\n") + "\r\n\n").utf8).write(to: URL(fileURLWithPath: list))
+        let signed = try mezhved([
+            "sign", paths[0], "--files-from", list, "--key", Fixtures.ecdsa.key, "--cert", Fixtures.ecdsa.cert, "--output-dir",
+            outputs.path,
+        ])
+        #expect(signed.status == 0, "\(signed.stderr)")
+        #expect(signed.stderr.contains("signed 5 of 5 documents"))
+        let outputsList = paths.map { outputs.appendingPathComponent(($0 as NSString).lastPathComponent).path }.joined(separator: "\n")
+        let verified = try mezhved(["verify", "--files-from", "-", "--trust", Fixtures.ecdsa.trust], stdin: Array(outputsList.utf8))
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.components(separatedBy: "VALID: ").count - 1 == 5)
+        let missing = try mezhved(["verify", "--files-from", dir.appendingPathComponent("nope.txt").path, "--trust", Fixtures.ecdsa.trust])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("--files-from"))
+    }
 }
