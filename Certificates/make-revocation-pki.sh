@@ -51,22 +51,9 @@ REVOKED_BEFORE_DATE=250601000000Z   # 2025-06-01 00:00:00Z, keyCompromise
 REVOKED_LATER_DATE=400101000000Z    # 2040-01-01 00:00:00Z, cessationOfOperation
 CRL_DAYS=7300
 
-# Same check digits as make-test-pki.sh.
-ogrn() { local b=$1; echo "${b}$(( (10#$b % 11) % 10 ))"; }
-innle() {
-    local b=$1 w=(2 4 10 3 5 9 4 6 8) s=0 i
-    for i in {0..8}; do s=$(( s + ${b:i:1} * w[i] )); done
-    echo "${b}$(( (s % 11) % 10 ))"
-}
-snils() {
-    local b=$1 s=0 i c
-    for i in {0..8}; do s=$(( s + ${b:i:1} * (9 - i) )); done
-    if (( s < 100 )); then c=$s
-    elif (( s == 100 || s == 101 )); then c=0
-    else c=$(( s % 101 )); (( c == 100 )) && c=0
-    fi
-    printf '%s%02d\n' "$b" "$c"
-}
+# Check digits (ogrn, innle, snils), new_key, make_csr, init_ca_db and signer_dn.
+# shellcheck source=pki-lib.sh
+. "$SCRIPT_DIR/pki-lib.sh"
 
 cat > "$WORK/ca.cnf" <<'EOF'
 [ca]
@@ -148,30 +135,6 @@ authorityKeyIdentifier = keyid:always
 deltaCRL               = critical, ASN1:INTEGER:1
 EOF
 
-new_key() {
-    mkdir -p "$(dirname "$1")"
-    (umask 077 && "$OPENSSL" genpkey -quiet -algorithm gost2012_256 -pkeyopt paramset:A -out "$1")
-    chmod 0600 "$1"
-}
-
-# make_csr KEY CSR  - DN lines ("attr = value") on stdin.
-make_csr() {
-    {
-        printf '[req]\nprompt = no\nutf8 = yes\nstring_mask = utf8only\ndistinguished_name = dn\n[dn]\n'
-        cat
-    } > "$2.cnf"
-    "$OPENSSL" req -new -config "$2.cnf" -key "$1" -md_gost12_256 -out "$2"
-}
-
-init_ca_db() {
-    local db="$WORK/db/$1"
-    mkdir -p "$db/newcerts"
-    : > "$db/index.txt"
-    echo 'unique_subject = no' > "$db/index.txt.attr"
-    echo 01 > "$db/crlnumber"
-    echo 01 > "$db/serial"
-}
-
 # issue DB CSR OUT ISSUER_CERT ISSUER_KEY EXT
 issue() {
     mkdir -p "$(dirname "$3")"
@@ -180,26 +143,6 @@ issue() {
         -cert "$4" -keyfile "$5" -md md_gost12_256 -startdate "$SIGNER_START" -enddate "$SIGNER_END" \
         -extensions "$6" -in "$2" -out "$3" 2> "$WORK/ca.log" \
         || { cat "$WORK/ca.log" >&2; return 1; }
-}
-
-# signer_dn SURNAME GIVEN TITLE ORG EMAIL OGRN SNILS INNLE  (FSB order 795, as make-test-pki.sh)
-signer_dn() {
-    cat <<EOF
-C            = RU
-ST           = 47 Ленинградская область
-L            = Санкт-Петербург
-street       = Суворовский пр-кт, д. 67
-O            = $4
-OU           = TEST - тестовый сертификат, не для реального документооборота
-title        = $3
-SN           = $1
-GN           = $2
-CN           = $1 $2
-emailAddress = $5
-OGRN         = $6
-SNILS        = $7
-INNLE        = $8
-EOF
 }
 
 # responder_dn CN
@@ -220,7 +163,7 @@ OGRN_HEALTH=$(ogrn 107470999002); INNLE_HEALTH=$(innle 470399902)
 # rev_signer NAME EXT  + signer_dn on stdin
 rev_signer() {
     local name=$1 ext=$2
-    new_key "$V/$name/key.pem"
+    new_key gost256 "$V/$name/key.pem"
     make_csr "$V/$name/key.pem" "$WORK/$name.csr"
     issue gost-ca "$WORK/$name.csr" "$V/$name/cert.pem" "$G/ca.pem" "$G/ca.key.pem" "$ext"
 }
@@ -245,7 +188,7 @@ responder_dn "mezhved TEST GOST Accredited CA OCSP Responder" | rev_signer respo
 responder_dn "mezhved TEST OCSP Responder without OCSPSigning" | rev_signer no-eku-responder ext_no_eku_responder
 # The rogue responder: a trusted chain (issued by the GOST root) with id-kp-OCSPSigning, but
 # not issued by the accredited CA, so not authorised to answer for its certificates.
-new_key "$V/rogue-responder/key.pem"
+new_key gost256 "$V/rogue-responder/key.pem"
 responder_dn "mezhved TEST Rogue OCSP Responder (root-issued)" | make_csr "$V/rogue-responder/key.pem" "$WORK/rogue.csr"
 issue gost-root "$WORK/rogue.csr" "$V/rogue-responder/cert.pem" "$G/root-ca.pem" "$G/root-ca.key.pem" ext_ocsp_responder
 

@@ -60,30 +60,9 @@ CRL_DAYS=7300   # nextUpdate ~20 years ahead
 # ca.cnf reads it as $ENV::CDP_URL, so it must always be set.
 export CDP_URL=http://127.0.0.1:8089/ca.crl
 
-# --------------------------------------------------------------------------------------
-# Well-formed fictional registration numbers (check digits computed, not invented)
-# --------------------------------------------------------------------------------------
-# OGRN: 12 digits + control = (12-digit number mod 11) mod 10.
-ogrn() { local b=$1; echo "${b}$(( (10#$b % 11) % 10 ))"; }
-
-# INN of a legal entity: 9 digits + control = (sum(d_i * w_i) mod 11) mod 10.
-innle() {
-    local b=$1 w=(2 4 10 3 5 9 4 6 8) s=0 i
-    for i in {0..8}; do s=$(( s + ${b:i:1} * w[i] )); done
-    echo "${b}$(( (s % 11) % 10 ))"
-}
-
-# SNILS: 9 digits + 2-digit control; sum of d_i * (9 - i); <100 as is, 100/101 -> 00,
-# otherwise mod 101 (and 100 -> 00).
-snils() {
-    local b=$1 s=0 i c
-    for i in {0..8}; do s=$(( s + ${b:i:1} * (9 - i) )); done
-    if (( s < 100 )); then c=$s
-    elif (( s == 100 || s == 101 )); then c=0
-    else c=$(( s % 101 )); (( c == 100 )) && c=0
-    fi
-    printf '%s%02d\n' "$b" "$c"
-}
+# Check digits (ogrn, innle, snils), new_key, md_for, make_csr, init_ca_db and signer_dn.
+# shellcheck source=pki-lib.sh
+. "$SCRIPT_DIR/pki-lib.sh"
 
 # --------------------------------------------------------------------------------------
 # Shared `openssl ca` configuration: database layout + extension profiles.
@@ -174,58 +153,6 @@ EOF
 # --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
-# new_key TYPE FILE  - unencrypted PKCS#8 PEM, mode 0600 from the start.
-new_key() {
-    local type=$1 file=$2
-    local -a opts
-    case $type in
-        gost256) opts=(-algorithm gost2012_256 -pkeyopt paramset:A) ;;   # CryptoPro-A paramset
-        gost512) opts=(-algorithm gost2012_512 -pkeyopt paramset:A) ;;   # TC26 512 paramset A
-        rsa2048) opts=(-algorithm RSA -pkeyopt rsa_keygen_bits:2048) ;;
-        rsa3072) opts=(-algorithm RSA -pkeyopt rsa_keygen_bits:3072) ;;
-        p256)    opts=(-algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve) ;;
-        p384)    opts=(-algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve) ;;
-        *) echo "unknown key type $type" >&2; return 1 ;;
-    esac
-    mkdir -p "$(dirname "$file")"
-    (umask 077 && "$OPENSSL" genpkey -quiet "${opts[@]}" -out "$file")
-    chmod 0600 "$file"
-}
-
-# md_for KEYFILE - the digest that goes with a key (for its own CSR / the certs it signs).
-# (GOST keys' `pkey -text` does not show the size, so look at the public key's OIDs.)
-md_for() {
-    local oids
-    oids=$("$OPENSSL" pkey -in "$1" -pubout -outform DER | "$OPENSSL" asn1parse -inform DER)
-    case $oids in
-        *"GOST R 34.10-2012 with 512 bit modulus"*) echo md_gost12_512 ;;
-        *"GOST R 34.10-2012 with 256 bit modulus"*) echo md_gost12_256 ;;
-        *secp384r1*) echo sha384 ;;
-        *) echo sha256 ;;
-    esac
-}
-
-# make_csr KEY CSR  - DN lines ("attr = value") come on stdin.
-make_csr() {
-    local key=$1 csr=$2 md
-    md=$(md_for "$key")
-    {
-        printf '[req]\nprompt = no\nutf8 = yes\nstring_mask = utf8only\ndistinguished_name = dn\n[dn]\n'
-        cat
-    } > "$csr.cnf"
-    "$OPENSSL" req -new -config "$csr.cnf" -key "$key" "-$md" -out "$csr"
-}
-
-# init_ca_db NAME - a throw-away `openssl ca` database under $WORK.
-init_ca_db() {
-    local db="$WORK/db/$1"
-    mkdir -p "$db/newcerts"
-    : > "$db/index.txt"
-    echo 'unique_subject = no' > "$db/index.txt.attr"
-    echo 01 > "$db/crlnumber"
-    echo 01 > "$db/serial"
-}
-
 # issue DB CSR OUT ISSUER_CERT ISSUER_KEY MD START END EXT
 #   ISSUER_CERT "-" means self-signed (openssl ca -selfsign). Serial numbers are random.
 #   -preserveDN keeps the CSR's DN as is (order and string types); without it `ca`
@@ -241,28 +168,6 @@ issue() {
         "${issuer[@]}" -md "$md" -startdate "$start" -enddate "$end" \
         -extensions "$ext" -in "$csr" -out "$out" 2> "$WORK/ca.log" \
         || { cat "$WORK/ca.log" >&2; return 1; }
-}
-
-# signer_dn SURNAME GIVEN TITLE ORG EMAIL OGRN SNILS INNLE [STREET]
-#   Subject of a qualified certificate of a legal entity's official (FSB order 795).
-#   STREET defaults to the committees' address.
-signer_dn() {
-    cat <<EOF
-C            = RU
-ST           = 47 Ленинградская область
-L            = Санкт-Петербург
-street       = ${9:-Суворовский пр-кт, д. 67}
-O            = $4
-OU           = TEST - тестовый сертификат, не для реального документооборота
-title        = $3
-SN           = $1
-GN           = $2
-CN           = $1 $2
-emailAddress = $5
-OGRN         = $6
-SNILS        = $7
-INNLE        = $8
-EOF
 }
 
 ORG_SOCIAL="Комитет по социальной защите населения Ленинградской области"

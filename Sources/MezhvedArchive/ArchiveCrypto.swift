@@ -1,18 +1,6 @@
 internal import COpenSSL
 import Foundation
-
-/// Empties this thread's OpenSSL error queue (oldest first); called at the throw site.
-func drainArchiveOpenSSLErrors() -> [String] {
-    var errors: [String] = []
-    while true {
-        let code = ERR_get_error()
-        if code == 0 { break }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        errors.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-    return errors
-}
+import MezhvedXMLDSig
 
 /// SHA-256, AES-256-GCM and random bytes through OpenSSL.
 enum ArchiveCrypto {
@@ -27,24 +15,13 @@ enum ArchiveCrypto {
     static func sha256(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBytes { sha256($0) } }
 
     /// SHA-256 of `bytes` as lowercase hex.
-    static func sha256Hex(_ bytes: [UInt8]) -> String { hex(sha256(bytes)) }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func sha256Hex(_ bytes: [UInt8]) -> String { hexString(sha256(bytes)) }
 
     /// Cryptographically random bytes.
     static func randomBytes(_ count: Int) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         guard RAND_bytes(&out, Int32(count)) == 1 else {
-            throw ArchiveError(.internalFailure, "OpenSSL could not produce random bytes", openSSLErrors: drainArchiveOpenSSLErrors())
+            throw ArchiveError(.internalFailure, "OpenSSL could not produce random bytes", openSSLErrors: drainOpenSSLErrors())
         }
         return out
     }
@@ -55,23 +32,23 @@ enum ArchiveCrypto {
         let iv = try randomBytes(12)
         return try withCipherContext { context in
             guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, iv) == 1 else {
-                throw ArchiveError(.internalFailure, "OpenSSL could not start AES-256-GCM", openSSLErrors: drainArchiveOpenSSLErrors())
+                throw ArchiveError(.internalFailure, "OpenSSL could not start AES-256-GCM", openSSLErrors: drainOpenSSLErrors())
             }
             var out = [UInt8](repeating: 0, count: plaintext.count + 16)
             var length: Int32 = 0
             guard EVP_EncryptUpdate(context, &out, &length, plaintext, Int32(plaintext.count)) == 1 else {
-                throw ArchiveError(.internalFailure, "AES-256-GCM encryption failed", openSSLErrors: drainArchiveOpenSSLErrors())
+                throw ArchiveError(.internalFailure, "AES-256-GCM encryption failed", openSSLErrors: drainOpenSSLErrors())
             }
             var total = Int(length)
             var final: Int32 = 0
             let finished = out.withUnsafeMutableBufferPointer { EVP_EncryptFinal_ex(context, $0.baseAddress! + total, &final) }
             guard finished == 1 else {
-                throw ArchiveError(.internalFailure, "AES-256-GCM encryption failed", openSSLErrors: drainArchiveOpenSSLErrors())
+                throw ArchiveError(.internalFailure, "AES-256-GCM encryption failed", openSSLErrors: drainOpenSSLErrors())
             }
             total += Int(final)
             var tag = [UInt8](repeating: 0, count: 16)
             guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, 16, &tag) == 1 else {
-                throw ArchiveError(.internalFailure, "AES-256-GCM gave no tag", openSSLErrors: drainArchiveOpenSSLErrors())
+                throw ArchiveError(.internalFailure, "AES-256-GCM gave no tag", openSSLErrors: drainOpenSSLErrors())
             }
             return iv + out.prefix(total) + tag
         }
@@ -86,22 +63,22 @@ enum ArchiveCrypto {
         var tag = Array(sealed.suffix(16))
         return try withCipherContext { context in
             guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, iv) == 1 else {
-                throw ArchiveError(.internalFailure, "OpenSSL could not start AES-256-GCM", openSSLErrors: drainArchiveOpenSSLErrors())
+                throw ArchiveError(.internalFailure, "OpenSSL could not start AES-256-GCM", openSSLErrors: drainOpenSSLErrors())
             }
             var out = [UInt8](repeating: 0, count: ciphertext.count + 16)
             var length: Int32 = 0
             guard EVP_DecryptUpdate(context, &out, &length, ciphertext, Int32(ciphertext.count)) == 1 else {
-                _ = drainArchiveOpenSSLErrors()
+                _ = drainOpenSSLErrors()
                 return nil
             }
             guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, 16, &tag) == 1 else {
-                throw ArchiveError(.internalFailure, "OpenSSL refused the GCM tag", openSSLErrors: drainArchiveOpenSSLErrors())
+                throw ArchiveError(.internalFailure, "OpenSSL refused the GCM tag", openSSLErrors: drainOpenSSLErrors())
             }
             var final: Int32 = 0
             let total = Int(length)
             let ok = out.withUnsafeMutableBufferPointer { EVP_DecryptFinal_ex(context, $0.baseAddress! + total, &final) }
             guard ok == 1 else {
-                _ = drainArchiveOpenSSLErrors()
+                _ = drainOpenSSLErrors()
                 return nil
             }
             return Array(out.prefix(total + Int(final)))
@@ -111,7 +88,7 @@ enum ArchiveCrypto {
     /// Runs `body` with a fresh cipher context, freed afterwards.
     private static func withCipherContext<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
         guard let context = EVP_CIPHER_CTX_new() else {
-            throw ArchiveError(.internalFailure, "OpenSSL could not allocate a cipher context", openSSLErrors: drainArchiveOpenSSLErrors())
+            throw ArchiveError(.internalFailure, "OpenSSL could not allocate a cipher context", openSSLErrors: drainOpenSSLErrors())
         }
         defer { EVP_CIPHER_CTX_free(context) }
         return try body(context)

@@ -116,7 +116,7 @@ enum EventLine {
             return .failure(.notJSON)
         }
         let recorded = String(decoding: line[hashStart..<(line.endIndex - 2)], as: UTF8.self)
-        let computed = line[line.startIndex..<markerStart].withUnsafeBytes { ArchiveCrypto.hex(ArchiveCrypto.sha256($0)) }
+        let computed = line[line.startIndex..<markerStart].withUnsafeBytes { hexString(ArchiveCrypto.sha256($0)) }
         guard let event = try? JSONDecoder().decode(ArchiveEvent.self, from: Data(line)) else { return .failure(.notJSON) }
         guard recorded == computed, event.hash == recorded else { return .failure(.hashMismatch(recorded: recorded, computed: computed)) }
         return .success(event)

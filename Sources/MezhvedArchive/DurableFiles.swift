@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedXMLDSig
 
 #if canImport(Glibc)
     import Glibc
@@ -22,45 +23,20 @@ enum DurableFiles {
     }
 
     /// fsyncs a folder, making renames and new entries in it durable.
-    static func syncDirectory(_ path: String) {
-        let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
+    static func syncDirectory(_ path: String) { DurableFile.syncDirectory(path) }
 
     /// Writes all of `bytes` to `fd`.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
-    }
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool { DurableFile.writeAll(fd, bytes) }
 
     /// Replaces `path` atomically and durably with `bytes` (mode 0600).
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        let suffix = (try? ArchiveCrypto.randomBytes(6)).map(ArchiveCrypto.hex) ?? "\(getpid())"
-        let temporary = (folder as NSString).appendingPathComponent(".\(name).\(suffix).tmp")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw ArchiveError(.archiveUnusable, "cannot write \(path): \(errnoText())", hint: "check that the archive folder is writable")
+        do {
+            try DurableFile.replace(path, with: bytes)
+        } catch {
+            throw ArchiveError(
+                .archiveUnusable, "cannot write \(path): \(error.reason)",
+                hint: error.couldNotCreate ? "check that the archive folder is writable" : "check free space and permissions")
         }
-        let ok = writeAll(fd, bytes) && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            let reason = errnoText()
-            unlink(temporary)
-            throw ArchiveError(.archiveUnusable, "cannot write \(path): \(reason)", hint: "check free space and permissions")
-        }
-        syncDirectory(folder)
     }
 
     /// The contents of `path`, or nil when it does not exist.

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedXMLDSig
 
 /// The 32-byte key that encrypts personal data at rest. It is read at run time from a file the
 /// archive does not hold (raw 32 bytes, or 64 hex digits); the archive records only its key id.
@@ -39,7 +40,7 @@ public struct ArchiveDataKey: Sendable {
     public static func generate() throws -> ArchiveDataKey { try ArchiveDataKey(bytes: ArchiveCrypto.randomBytes(32)) }
 
     /// The key as 64 hex digits (to write a new key file).
-    public var hex: String { ArchiveCrypto.hex(bytes) }
+    public var hex: String { hexString(bytes) }
 
     static func hexBytes(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []

@@ -10,7 +10,7 @@ struct LetterheadCheck {
 
     /// Nil when the signed content is not an interagency document (the check does not apply).
     func match(_ signed: [UInt8], sourceName: String, profile: QualifiedCertificateProfile?) -> LetterheadMatch? {
-        guard let context = documents ?? (try? DocumentContext.bundled()) else {
+        guard let context = documents else {
             return LetterheadMatch(
                 result: .undetermined, agency: nil, agencyName: nil, expectedOGRN: nil, expectedINN: nil, signerOGRN: profile?.ogrn,
                 signerINN: profile?.innle, detail: "the agency directory could not be loaded, so the letterhead was not checked")

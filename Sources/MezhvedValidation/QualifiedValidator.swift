@@ -34,7 +34,8 @@ public struct QualifiedValidator: Sendable {
     public let intermediates: [Certificate]
     public let policy: QualifiedValidationPolicy
     public let revocation: RevocationChecker
-    /// The agency directory and calendar for reading interagency documents (the bundled ones when nil).
+    /// The agency directory and calendar for reading interagency documents: the ones given, else the
+    /// bundled ones, loaded once here (nil only when those cannot be loaded).
     public let documents: DocumentContext?
 
     public init(
@@ -45,7 +46,7 @@ public struct QualifiedValidator: Sendable {
         self.intermediates = intermediates
         self.policy = policy
         self.revocation = revocation
-        self.documents = documents
+        self.documents = documents ?? (try? DocumentContext.bundled())
     }
 
     /// Validates `document` as of `validationTime` (now when nil). Throws only when there is nothing

@@ -416,19 +416,10 @@ private struct Run {
             fail(.reference, "reference URI \"\(uri)\" is not a plain Id")
             return nil
         }
-        let matches = elementsWithID(id, in: tree)
-        guard !matches.isEmpty else {
-            fail(.reference, "reference \"\(uri)\" points at no element: no element has Id \"\(id)\"")
-            return nil
-        }
-        guard matches.count == 1 else {
-            let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
-            fail(
-                .duplicateID,
-                "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
-            return nil
-        }
-        let element = matches[0]
+        guard
+            let element = uniqueElement(
+                withID: id, missing: "reference \"\(uri)\" points at no element: no element has Id \"\(id)\"")
+        else { return nil }
         if element.isInside(signature) {
             fail(
                 .wrapping,
@@ -504,6 +495,24 @@ private struct Run {
         return certificates
     }
 
+    /// The one element with Id `id`. None is a `reference` failure with `missing`; several is a
+    /// `duplicate-id` failure (signature wrapping). Either way nil.
+    mutating func uniqueElement(withID id: String, missing: String) -> XMLNodePointer? {
+        let matches = elementsWithID(id, in: tree)
+        guard matches.count == 1 else {
+            if matches.isEmpty {
+                fail(.reference, missing)
+            } else {
+                let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
+                fail(
+                    .duplicateID,
+                    "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
+            }
+            return nil
+        }
+        return matches[0]
+    }
+
     mutating func checkCertificate(_ signer: Certificate, intermediates: [Certificate]) {
         if !signer.allowsDocumentSigning {
             fail(
@@ -566,19 +575,8 @@ extension Run {
             fail(.reference, "the reference of Type SignedProperties has URI \"\(uri)\"; it must be \"#Id\" of the SignedProperties")
             return nil
         }
-        let matches = elementsWithID(id, in: tree)
-        guard matches.count == 1 else {
-            if matches.isEmpty {
-                fail(.reference, "the reference of Type SignedProperties \"\(uri)\" points at no element")
-            } else {
-                let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
-                fail(
-                    .duplicateID,
-                    "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
-            }
-            return nil
-        }
-        let element = matches[0]
+        guard let element = uniqueElement(withID: id, missing: "the reference of Type SignedProperties \"\(uri)\" points at no element")
+        else { return nil }
         guard isXAdES(element, "SignedProperties"), element.pointee.parent == qualifying, let object = qualifying.pointee.parent,
             object.pointee.parent == signature
         else {

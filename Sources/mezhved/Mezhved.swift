@@ -160,7 +160,7 @@ func writeOutput(_ bytes: [UInt8], to path: String) throws {
             throw XMLDSigError(.unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        guard writeAll(fd, bytes) else {
+        guard DurableFile.writeAll(fd, bytes) else {
             throw XMLDSigError(.unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
         return
@@ -171,39 +171,12 @@ func writeOutput(_ bytes: [UInt8], to path: String) throws {
         target = String(cString: resolved)
         free(resolved)
     }
-    let directory = (target as NSString).deletingLastPathComponent
-    let folder = directory.isEmpty ? "." : directory
-    let temporary = (folder as NSString).appendingPathComponent(".\((target as NSString).lastPathComponent).\(getpid()).tmp")
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-    guard fd >= 0 else {
+    do {
+        try DurableFile.replace(target, with: bytes)
+    } catch {
         throw XMLDSigError(
-            .unreadableInput, "cannot write \(path): \(String(cString: strerror(errno)))",
-            hint: "check that the folder exists and is writable")
-    }
-    let ok = writeAll(fd, bytes) && fsync(fd) == 0
-    close(fd)
-    guard ok, rename(temporary, target) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary)
-        throw XMLDSigError(.unreadableInput, "cannot write \(path): \(reason)", hint: "check free space and permissions")
-    }
-    let directoryDescriptor = open(folder, O_RDONLY)
-    if directoryDescriptor >= 0 {
-        fsync(directoryDescriptor)
-        close(directoryDescriptor)
-    }
-}
-
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBytes { raw -> Bool in
-        var offset = 0
-        while offset < raw.count {
-            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            offset += n
-        }
-        return true
+            .unreadableInput, "cannot write \(path): \(error.reason)",
+            hint: error.couldNotCreate ? "check that the folder exists and is writable" : "check free space and permissions")
     }
 }
 
