@@ -3,6 +3,7 @@ import CMezhvedShims
 import Foundation
 import MezhvedArchive
 import MezhvedDocuments
+import MezhvedValidation
 import MezhvedXMLDSig
 
 @main
@@ -33,6 +34,9 @@ struct Mezhved: ParsableCommand {
             printProblems(error)
             Foundation.exit(ExitCode.forError(error).rawValue)
         } catch let error as ArchiveError {
+            Output.error(error.description)
+            Foundation.exit(ExitCode.forError(error).rawValue)
+        } catch let error as MezhvedValidation.ValidationError {
             Output.error(error.description)
             Foundation.exit(ExitCode.forError(error).rawValue)
         } catch let exit as ExitCode {

@@ -58,7 +58,8 @@ extension ExitCode {
 
     static func forError(_ error: MezhvedValidation.ValidationError) -> ExitCode {
         switch error.code {
-        case .badURL, .configuration: return .validationFailure
+        case .badURL: return .validationFailure
+        case .configuration: return .unusableKeyMaterial
         case .unreachable, .badResponse, .timestampFailed: return .serviceUnavailable
         case .internalFailure: return .internalFailure
         }
@@ -97,15 +98,16 @@ extension Verify {
             }
         }
         var worst = ExitCode.success
-        var reports: [QualifiedValidationReport] = []
-        for outcome in outcomes {
+        var results: [JSONResult<QualifiedValidationReport>] = []
+        for (file, outcome) in zip(inputs, outcomes) {
             switch outcome {
             case .success(let report):
-                reports.append(report)
+                results.append(.report(report))
                 if format == .text { print(report.renderText()) }
                 worst = worse(worst, ExitCode.forReport(report))
             case .failure(let error):
                 Output.error(error.description)
+                results.append(.unusable(document: file == "-" ? "standard input" : file, error: error))
                 worst = worse(worst, ExitCode.forError(error))
             }
         }
@@ -113,7 +115,7 @@ extension Verify {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            let data = reports.count == 1 && files.count == 1 ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            let data = results.count == 1 ? try encoder.encode(results[0]) : try encoder.encode(results)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
         if worst != .success { throw worst }

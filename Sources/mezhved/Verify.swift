@@ -74,6 +74,11 @@ struct Verify: ParsableCommand {
             throw ValidationError(
                 "--require-revocation, --ocsp-responder, --offline, --crl-cache and --no-letterhead need --report text|json")
         }
+        if let responder = qualified.ocspResponder, !responder.lowercased().hasPrefix("http://") {
+            throw ValidationError(
+                "--ocsp-responder \(responder) is not an http:// URL (OCSP responses are signed, so plain HTTP is what OCSP uses)")
+        }
+        if qualified.fetchTimeout < 1 || qualified.fetchTimeout > 600 { throw ValidationError("--fetch-timeout must be 1 to 600 seconds") }
         if qualified.report != nil && (json || showSigned) {
             throw ValidationError("--report prints its own text or JSON: leave out --json and --show-signed")
         }
@@ -98,7 +103,7 @@ struct Verify: ParsableCommand {
         let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
         let verifier = SignatureVerifier(trustStore: store, policy: policy, intermediates: intermediates)
         var worst = ExitCode.success
-        var results: [JSONResult] = []
+        var results: [JSONResult<VerificationReport>] = []
         // Documents are verified on all cores; results are reported in the order given.
         let inputs = files
         let outcomes: [Result<VerificationReport, XMLDSigError>] = parallelMap(inputs.count) { index in
@@ -197,9 +202,10 @@ struct Verify: ParsableCommand {
 
 }
 
-/// One document's entry in `verify --json`: its report, or why it could not be judged.
-enum JSONResult: Encodable {
-    case report(VerificationReport)
+/// One document's entry in `verify --json` and `verify --report json`: its report, or why it could
+/// not be judged.
+enum JSONResult<Report: Encodable>: Encodable {
+    case report(Report)
     case unusable(document: String, error: XMLDSigError)
 
     private enum Keys: String, CodingKey { case document, status, error, code, message, hint }

@@ -40,6 +40,36 @@ struct ReportCLITests {
         #expect(reports?.last?["subIndication"] as? String == "HASH_FAILURE")
     }
 
+    @Test(
+        "bad inputs: a file that is not a CRL exits 4 naming it; an unreadable document is an `unusable` JSON entry (exit 3); an https responder is a usage error"
+    )
+    func badInputs() throws {
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notCRL = folder.appendingPathComponent("ca.crl").path
+        try Data("not a CRL".utf8).write(to: URL(fileURLWithPath: notCRL))
+        let crl = try Self.run(
+            [
+                "verify", "--report", "text", "Samples/answer-refusal.signed.xml", "--trust", "Certificates/trust/gost", "--offline",
+                "--crl", notCRL,
+            ])
+        #expect(crl.status == 4)
+        #expect(crl.stderr.hasPrefix("mezhved: error: \(notCRL) is not a CRL"))
+        let missing = folder.appendingPathComponent("missing.xml").path
+        let unusable = try Self.run(["verify", "--report", "json", missing] + Self.offlineGOST)
+        #expect(unusable.status == 3)
+        let entry = try JSONSerialization.jsonObject(with: Data(unusable.stdout.utf8)) as? [String: Any]
+        #expect(entry?["status"] as? String == "unusable")
+        #expect(entry?["document"] as? String == missing)
+        let https = try Self.run(
+            [
+                "verify", "--report", "text", "Samples/answer-refusal.signed.xml", "--trust", "Certificates/trust/gost", "--ocsp-responder",
+                "https://ocsp.example/",
+            ])
+        #expect(https.status == 64)
+        #expect(https.stderr.contains("is not an http:// URL"))
+    }
+
     @Test("options that need --report are refused without it (exit 64)")
     func usage() throws {
         let result = try Self.run(["verify", "--offline", "Samples/answer-refusal.signed.xml", "--trust", "Certificates/trust/gost"])
