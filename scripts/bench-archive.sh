@@ -12,7 +12,7 @@ sizes=${SIZES:-"10000 100000"}
 build_path=${MEZHVED_BUILD_PATH:-.build}
 work=${BENCH_DIR:-$(mktemp -d)}
 
-swift build -c release --scratch-path "$build_path" >/dev/null
+swift build -c release --static-swift-stdlib --scratch-path "$build_path" >/dev/null
 bin="$build_path/release/mezhved"
 
 echo "- $(uname -srm), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"

@@ -43,7 +43,7 @@ expect() {
     printf '(exit code %d, as expected)\n' "$got"
 }
 
-build_options=(-c release)
+build_options=(-c release --static-swift-stdlib)
 [ -n "${MEZHVED_BUILD_PATH:-}" ] && build_options+=(--scratch-path "$MEZHVED_BUILD_PATH")
 
 section "1. Set-up (scripts/setup.sh --no-python)"

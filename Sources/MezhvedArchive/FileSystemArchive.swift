@@ -438,7 +438,7 @@ public final class FileSystemArchive: ArchiveStore, @unchecked Sendable {
             }
             var referenced = Set<String>()
             var journal = Journal()
-            try ArchiveLogReader.read(layout.events, keepEvents: false) { journal.apply($0) }
+            _ = try ArchiveLogReader.read(layout.events, keepEvents: false) { journal.apply($0) }
             for entry in journal.entries { if let object = entry.object { referenced.insert(object) } }
             for folder in [layout.root, layout.log, layout.checkpoints, layout.objects] {
                 for name in DurableFiles.list(folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {

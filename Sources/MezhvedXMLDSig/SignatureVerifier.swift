@@ -523,13 +523,12 @@ private struct Run {
         chain = result.chain
         guard let failure = result.failure else { return }
         let subject = failure.depth == 0 ? "the signer's certificate" : "the CA certificate at depth \(failure.depth)"
-        let formatter = ISO8601DateFormatter()
         switch failure.code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            let until = failure.depth == 0 ? " (valid until \(formatter.string(from: signer.notAfter)))" : ""
-            undetermined(.validity, "\(subject) had expired at \(formatter.string(from: time))\(until)")
+            let until = failure.depth == 0 ? " (valid until \(ISOTime.string(signer.notAfter)))" : ""
+            undetermined(.validity, "\(subject) had expired at \(ISOTime.string(time))\(until)")
         case X509_V_ERR_CERT_NOT_YET_VALID:
-            undetermined(.validity, "\(subject) was not yet valid at \(formatter.string(from: time))")
+            undetermined(.validity, "\(subject) was not yet valid at \(ISOTime.string(time))")
         case X509_V_ERR_CERT_REVOKED:
             undetermined(.revocation, "\(subject) is revoked according to the CRL given")
         case X509_V_ERR_UNABLE_TO_GET_CRL:
@@ -656,9 +655,8 @@ extension Run {
         if let signingTime {
             for stamp in timestamps {
                 if signingTime > stamp.genTime.addingTimeInterval(300) {
-                    let formatter = ISO8601DateFormatter()
                     warnings.append(
-                        "the claimed signing time \(formatter.string(from: signingTime)) is later than the signature timestamp's \(formatter.string(from: stamp.genTime))"
+                        "the claimed signing time \(ISOTime.string(signingTime)) is later than the signature timestamp's \(ISOTime.string(stamp.genTime))"
                     )
                 }
             }

@@ -168,7 +168,7 @@ public struct SignedInfoChecker: Sendable {
             } else {
                 undetermined(
                     .chain,
-                    "\(subject) failed path validation at \(ISO8601DateFormatter().string(from: validationTime)): \(failure.message)")
+                    "\(subject) failed path validation at \(ISOTime.string(validationTime)): \(failure.message)")
             }
         }
         return result()

@@ -139,9 +139,8 @@ public struct TimestampToken: Sendable {
             let result = trustStore.validate(signer, untrusted: certificates.filter { $0 !== signer } + intermediates, at: time)
             path = result.chain
             if let failure = result.failure {
-                let formatter = ISO8601DateFormatter()
                 problems.append(
-                    "the TSA certificate (\(signer.commonName ?? signer.subject)) does not chain to a trusted CA at \(formatter.string(from: time)): \(failure.message)"
+                    "the TSA certificate (\(signer.commonName ?? signer.subject)) does not chain to a trusted CA at \(ISOTime.string(time)): \(failure.message)"
                 )
             } else if purpose == nil {
                 tsaTrusted = true

@@ -44,10 +44,12 @@ public final class TrustStore: @unchecked Sendable {
                 var isSub: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isSub), !isSub.boolValue else { continue }
                 let lower = name.lowercased()
-                let isHashLink = name.range(of: #"^[0-9a-f]{8}\.r?[0-9]+$"#, options: .regularExpression) != nil
-                guard isHashLink || lower.hasSuffix(".pem") || lower.hasSuffix(".crt") || lower.hasSuffix(".cer") || lower.hasSuffix(".der")
+                let hashLink = OpenSSLHashLink(name)
+                guard
+                    hashLink != nil || lower.hasSuffix(".pem") || lower.hasSuffix(".crt") || lower.hasSuffix(".cer")
+                        || lower.hasSuffix(".der")
                 else { continue }
-                if name.range(of: #"^[0-9a-f]{8}\.r[0-9]+$"#, options: .regularExpression) != nil { continue }  // CRL hash links
+                if hashLink == .crl { continue }
                 let certificates: [Certificate]
                 do {
                     certificates = try Certificate.load(contentsOf: path)
@@ -202,5 +204,24 @@ private final class ValidatedPathCache: @unchecked Sendable {
         defer { lock.unlock() }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[key] = chain
+    }
+}
+
+/// The kind of an OpenSSL `c_rehash` link name: eight lowercase hex digits, a dot, then a number
+/// (a certificate) or `r` and a number (a CRL). Checked by hand rather than with a regular
+/// expression, which on Linux compiles an ICU pattern on every start.
+package enum OpenSSLHashLink: Equatable {
+    case certificate, crl
+
+    package init?(_ name: String) {
+        let bytes = Array(name.utf8)
+        guard bytes.count >= 10, bytes[8] == UInt8(ascii: "."),
+            bytes[..<8].allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { return nil }
+        var digits = bytes[9...]
+        let isCRL = digits.first == UInt8(ascii: "r")
+        if isCRL { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        self = isCRL ? .crl : .certificate
     }
 }

@@ -151,10 +151,9 @@ struct Sign: ParsableCommand {
             certificateSource: cert)
         let now = Date()
         if certificates[0].notAfter < now || certificates[0].notBefore > now {
-            let formatter = ISO8601DateFormatter()
             Output.warning(
-                "the certificate \(cert) is not valid now (valid \(formatter.string(from: certificates[0].notBefore)) to "
-                    + "\(formatter.string(from: certificates[0].notAfter))): verifiers will not accept this signature")
+                "the certificate \(cert) is not valid now (valid \(ISOTime.string(certificates[0].notBefore)) to "
+                    + "\(ISOTime.string(certificates[0].notAfter))): verifiers will not accept this signature")
         }
         let options = SigningOptions(
             referenceID: referenceID, signatureAlgorithm: algorithm.flatMap(SignatureAlgorithm.init(rawValue:)),

@@ -105,29 +105,36 @@ struct Verify: ParsableCommand {
         var worst = ExitCode.success
         var results: [JSONResult<VerificationReport>] = []
         // Documents are verified on all cores; results are reported in the order given.
+        // The text of each report is written by the worker that verified it, so that only the
+        // output itself is serial.
         let inputs = files
-        let outcomes: [Result<VerificationReport, XMLDSigError>] = parallelMap(inputs.count) { index in
+        let asText = !json
+        let outcomes: [Result<(VerificationReport, String), XMLDSigError>] = parallelMap(inputs.count) { index in
             do {
                 let (bytes, name) = try readInput(inputs[index])
-                return .success(try verifier.verify(bytes, sourceName: name))
+                let report = try verifier.verify(bytes, sourceName: name)
+                return .success((report, asText ? text(report) : ""))
             } catch let error as XMLDSigError {
                 return .failure(error)
             } catch {
                 return .failure(XMLDSigError(.internalFailure, "\(inputs[index]): \(error)"))
             }
         }
+        var output = FileOutput.standardOutput
         for (file, outcome) in zip(inputs, outcomes) {
             switch outcome {
-            case .success(let report):
+            case .success(let (report, text)):
                 results.append(.report(report))
-                if !json { printText(report) }
+                if asText { output.write(text) }
                 worst = worse(worst, ExitCode.forStatus(report.status))
             case .failure(let error):
+                output.flush()
                 Output.error(error.description)
                 results.append(.unusable(document: file == "-" ? "standard input" : file, error: error))
                 worst = worse(worst, ExitCode.forError(error))
             }
         }
+        output.flush()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -151,7 +158,8 @@ struct Verify: ParsableCommand {
         return rank(b) > rank(a) ? b : a
     }
 
-    func printText(_ report: VerificationReport) {
+    /// The text report of one document, ending with a newline.
+    @Sendable func text(_ report: VerificationReport) -> String {
         let label: String
         switch report.status {
         case .valid: label = "VALID"
@@ -189,15 +197,15 @@ struct Verify: ParsableCommand {
         }
         for problem in report.problems { lines.append("  ✗ \(problem.check.rawValue): \(problem.message)") }
         for warning in report.warnings { lines.append("  ! \(warning)") }
-        print(lines.joined(separator: "\n"))
         if showSigned {
             for reference in report.references {
                 if let content = reference.signedContent {
-                    print("----- signed content of URI=\"\(reference.uri)\" -----")
-                    print(String(decoding: content, as: UTF8.self))
+                    lines.append("----- signed content of URI=\"\(reference.uri)\" -----")
+                    lines.append(String(decoding: content, as: UTF8.self))
                 }
             }
         }
+        return lines.joined(separator: "\n") + "\n"
     }
 
 }
