@@ -103,9 +103,10 @@ enum Canonicalizer {
         let context = Unmanaged.passRetained(box)
         defer { context.release() }
         if engine == .fastest, algorithm == .exclusive || algorithm == .exclusiveWithComments {
-            let result = withCStringArray(inclusivePrefixes) { prefixes in
+            let result = withCStringArray(inclusivePrefixes) { list in
                 mz_exclusive_c14n(
-                    tree.doc, selection.subtree, selection.excluded, inclusivePrefixes.isEmpty ? nil : prefixes,
+                    tree.doc, selection.subtree, selection.excluded,
+                    inclusivePrefixes.isEmpty ? nil : UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
                     algorithm.withComments ? 1 : 0, fastSink, context.toOpaque())
             }
             switch result {
@@ -145,20 +146,13 @@ enum Canonicalizer {
                 if let excluded = selection.excluded { mark(excluded, 0) }
             }
         }
-        // The inclusive prefix list is a NULL-terminated array of C strings.
-        var prefixes: [UnsafeMutablePointer<xmlChar>?] = inclusivePrefixes.map { prefix in
-            let bytes = Array(prefix.utf8) + [0]
-            let copy = UnsafeMutablePointer<xmlChar>.allocate(capacity: bytes.count)
-            copy.initialize(from: bytes, count: bytes.count)
-            return copy
-        }
-        prefixes.append(nil)
-        defer { for p in prefixes { p?.deallocate() } }
-        let result = prefixes.withUnsafeMutableBufferPointer { list -> Int32 in
-            xmlC14NExecute(
-                tree.doc, needsCallback ? visibilityCallback : nil, needsCallback ? context.toOpaque() : nil,
-                algorithm.libxmlMode, inclusivePrefixes.isEmpty ? nil : list.baseAddress,
-                algorithm.withComments ? 1 : 0, output)
+        let result = withCStringArray(inclusivePrefixes) { list in
+            list.withMemoryRebound(to: UnsafeMutablePointer<xmlChar>?.self, capacity: inclusivePrefixes.count + 1) { prefixes in
+                xmlC14NExecute(
+                    tree.doc, needsCallback ? visibilityCallback : nil, needsCallback ? context.toOpaque() : nil,
+                    algorithm.libxmlMode, inclusivePrefixes.isEmpty ? nil : prefixes,
+                    algorithm.withComments ? 1 : 0, output)
+            }
         }
         let closed = xmlOutputBufferClose(output)
         if result < 0 || closed < 0 {
@@ -182,12 +176,11 @@ enum Canonicalizer {
     }
 }
 
-/// Calls `body` with `strings` as a NULL-terminated array of C strings, valid during the call.
-private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+/// Calls `body` with `strings` as a NULL-terminated array of C strings (an InclusiveNamespaces
+/// prefix list, for libxml2 or the walk), valid during the call.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var copies: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     defer { for copy in copies { free(copy) } }
     copies.append(nil)
-    return copies.withUnsafeBufferPointer { buffer in
-        buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { body($0) }
-    }
+    return copies.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }
