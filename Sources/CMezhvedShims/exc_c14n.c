@@ -22,68 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MZ_OUT_CAPACITY 16384
-
-typedef struct {
-    unsigned char buffer[MZ_OUT_CAPACITY];
-    size_t used;
-    mz_c14n_sink sink;
-    void *context;
-} mz_out;
-
-static void out_flush(mz_out *out) {
-    if (out->used > 0) {
-        out->sink(out->context, out->buffer, out->used);
-        out->used = 0;
-    }
-}
-
-static void out_bytes(mz_out *out, const unsigned char *bytes, size_t length) {
-    if (length >= MZ_OUT_CAPACITY) {
-        out_flush(out);
-        out->sink(out->context, bytes, length);
-        return;
-    }
-    if (out->used + length > MZ_OUT_CAPACITY) out_flush(out);
-    memcpy(out->buffer + out->used, bytes, length);
-    out->used += length;
-}
-
-static void out_string(mz_out *out, const char *text) { out_bytes(out, (const unsigned char *)text, strlen(text)); }
-
-enum { ESCAPE_TEXT, ESCAPE_ATTRIBUTE, ESCAPE_COMMENT_OR_PI };
-
-/* The bytes each mode replaces (and NUL, the end), for a fast scan over the rest. */
-static const unsigned char escape_stops[3][256] = {
-    [ESCAPE_TEXT] = {[0] = 1, ['<'] = 1, ['>'] = 1, ['&'] = 1, ['\r'] = 1},
-    [ESCAPE_ATTRIBUTE] = {[0] = 1, ['<'] = 1, ['&'] = 1, ['"'] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1},
-    [ESCAPE_COMMENT_OR_PI] = {[0] = 1, ['\r'] = 1},
-};
-
-/* The escaping of libxml2's xmlC11NNormalizeString, written run by run. */
-static void out_escaped(mz_out *out, const xmlChar *text, int mode) {
-    if (text == NULL) return;
-    const unsigned char *stops = escape_stops[mode];
-    const xmlChar *run = text;
-    for (;;) {
-        const xmlChar *cur = run;
-        while (!stops[*cur]) cur++;
-        out_bytes(out, run, (size_t)(cur - run));
-        const char *replacement;
-        switch (*cur) {
-        case 0: return;
-        case '<': replacement = "&lt;"; break;
-        case '>': replacement = "&gt;"; break;
-        case '&': replacement = "&amp;"; break;
-        case '"': replacement = "&quot;"; break;
-        case '\t': replacement = "&#x9;"; break;
-        case '\n': replacement = "&#xA;"; break;
-        default: replacement = "&#xD;"; break;
-        }
-        out_string(out, replacement);
-        run = cur + 1;
-    }
-}
+#include "c14n_output.h"
 
 /* ---- the rendered-namespace stack (libxml2's xmlC14NVisibleNsStack) ---- */
 
@@ -111,15 +50,6 @@ static int stack_push(mz_ns_stack *stack, xmlNsPtr ns) {
     stack->entries[stack->count++] = ns;
     return 0;
 }
-
-/* NULL and "" are the same string here, as in libxml2's xmlC14NStrEqual. */
-static int same_string(const xmlChar *a, const xmlChar *b) {
-    if (a == NULL) a = BAD_CAST "";
-    if (b == NULL) b = BAD_CAST "";
-    return xmlStrEqual(a, b);
-}
-
-static int is_empty(const xmlChar *s) { return s == NULL || *s == 0; }
 
 /* xmlExcC14NVisibleNsStackFind (from = 0) and xmlC14NVisibleNsStackFind (from = previous_start
  * unless the namespace is the empty default). */

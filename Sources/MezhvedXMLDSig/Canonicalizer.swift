@@ -184,3 +184,84 @@ private func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePoin
     copies.append(nil)
     return copies.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }
+
+/// What a streaming canonicalization learnt of the document on the way.
+struct StreamedDocument: Equatable {
+    /// The document element's name as written (`prefix:local` or `local`).
+    var rootQualifiedName: String
+    /// The element selected by Id is the document element.
+    var targetIsRoot: Bool
+    /// An element already carries the Id reserved for the new signature.
+    var reservedIDSeen: Bool
+}
+
+/// Why a document went to the tree path instead (`mz_stream_c14n_result.reason`).
+struct StreamingRefusal: Error, Equatable {
+    var reason: Int32
+}
+
+extension Canonicalizer {
+    /// Exclusive canonicalization of `document` while it is parsed, without a tree: the whole
+    /// document, or the one element whose `Id`/`ID`/`id` is `targetID`. The octets are those the
+    /// tree path writes for the same node-set. Returns the refusal when the tree path must decide
+    /// (a malformed or hostile document, a limit, an existing signature, a missing or repeated
+    /// Id, a relative namespace URI, an encoding other than UTF-8); the octets given to `sink`
+    /// are then void. `refuseSigned` stops at a `ds:Signature` (a document about to be signed has none).
+    static func canonicalizeStreaming(
+        _ document: [UInt8], targetID: String?, reservedID: String?, inclusivePrefixes: [String] = [], withComments: Bool,
+        refuseSigned: Bool = true, limits: XMLParsingLimits, sink: @escaping (UnsafeRawBufferPointer) -> Void
+    ) -> Result<StreamedDocument, StreamingRefusal> {
+        CryptoRuntime.ready()
+        guard !document.isEmpty, document.count <= limits.maxBytes, document.count < Int(Int32.max) else {
+            return .failure(StreamingRefusal(reason: Int32(MZ_STREAM_LIMIT_EXCEEDED)))
+        }
+        let box = C14NSinkBox(selection: NodeSetSelection(), sink: sink)
+        let context = Unmanaged.passRetained(box)
+        defer { context.release() }
+        var result = mz_stream_c14n_result()
+        let status = withOptionalCString(targetID) { target in
+            withOptionalCString(reservedID) { reserved in
+                withCStringArray(inclusivePrefixes) { list in
+                    var options = mz_stream_c14n_options(
+                        target_id: target, reserved_id: reserved,
+                        inclusive_prefixes: inclusivePrefixes.isEmpty
+                            ? nil : UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                        with_comments: withComments ? 1 : 0, refuse_signed: refuseSigned ? 1 : 0,
+                        max_depth: Int32(clamping: limits.maxDepth),
+                        max_attributes: Int32(clamping: limits.maxAttributesPerElement))
+                    return document.withUnsafeBufferPointer { buffer in
+                        buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
+                            mz_stream_exclusive_c14n(chars, Int32(buffer.count), &options, fastSink, context.toOpaque(), &result)
+                        }
+                    }
+                }
+            }
+        }
+        defer { mz_stream_c14n_result_clear(&result) }
+        guard status == Int32(MZ_STREAM_DONE), let name = result.root_name else {
+            return .failure(StreamingRefusal(reason: result.reason))
+        }
+        let local = String(cString: name)
+        return .success(
+            StreamedDocument(
+                rootQualifiedName: result.root_prefix.map { String(cString: $0) + ":" + local } ?? local,
+                targetIsRoot: result.target_is_root != 0, reservedIDSeen: result.reserved_id_seen != 0))
+    }
+
+    /// The streaming canonicalization into a byte array (for the tests that compare it with the tree).
+    static func streamedBytes(
+        _ document: [UInt8], targetID: String?, inclusivePrefixes: [String] = [], withComments: Bool, refuseSigned: Bool = false,
+        limits: XMLParsingLimits = XMLParsingLimits()
+    ) -> Result<[UInt8], StreamingRefusal> {
+        var out: [UInt8] = []
+        return Canonicalizer.canonicalizeStreaming(
+            document, targetID: targetID, reservedID: nil, inclusivePrefixes: inclusivePrefixes, withComments: withComments,
+            refuseSigned: refuseSigned, limits: limits
+        ) { out.append(contentsOf: $0) }.map { _ in out }
+    }
+}
+
+private func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let string else { return body(nil) }
+    return string.withCString { body($0) }
+}

@@ -76,6 +76,13 @@ public struct XMLSigner: Sendable {
     private let encodedCertificates: [String]
 
     /// Signs `document` and returns the signed document as UTF-8 XML.
+    ///
+    /// The original bytes are kept: the `Signature` is built in a document of its own and spliced
+    /// in before the root element's end tag whenever the canonicalization allows (exclusive C14N).
+    /// A UTF-8 document is then canonicalized while it is parsed, without building its tree, so
+    /// that large registers sign in about the memory of their bytes; anything unusual (another
+    /// encoding, the SMEV transform, inclusive C14N, a document the tree path would refuse) goes
+    /// through the parsed tree, which signs or says what is wrong.
     /// - Parameter sourceName: how to name the input in messages.
     public func sign(_ document: [UInt8], sourceName: String, options: SigningOptions = SigningOptions()) throws -> [UInt8] {
         let algorithm = options.signatureAlgorithm ?? SignatureAlgorithm.default(for: key.family, bits: key.bits)
@@ -88,6 +95,58 @@ public struct XMLSigner: Sendable {
             throw XMLDSigError(.unsupportedAlgorithm, "mezhved does not make new signatures with MD5 or SHA-1")
         }
         let digestAlgorithm = options.digestAlgorithm ?? algorithm.digest
+        if options.xades == .t && options.timestamper == nil {
+            throw XMLDSigError(
+                .unsupportedAlgorithm, "XAdES-T needs a time-stamping authority, and none was configured",
+                hint: "give the TSA URL (mezhved sign --tsa URL), or sign XAdES-BES")
+        }
+        if let signed = try signStreaming(
+            document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)
+        {
+            return signed
+        }
+        return try signTree(document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)
+    }
+
+    /// Documents from this size on are hashed on a thread of their own (``PipelinedDigest``).
+    static let pipelinedDigestThreshold = 1 << 20
+
+    /// The streaming path: exclusive canonicalization during the parse, the signature spliced in.
+    /// Returns nil when the document must go through the tree path instead.
+    func signStreaming(
+        _ document: [UInt8], sourceName: String, options: SigningOptions, algorithm: SignatureAlgorithm,
+        digestAlgorithm: DigestAlgorithm
+    ) throws -> [UInt8]? {
+        guard options.canonicalization.isExclusive, !options.smevTransform, let end = rootEndTag(document) else { return nil }
+        let signatureID = options.xades == nil ? nil : XAdES.newID("xmldsig")
+        // A large document is hashed on a second thread while the parse goes on.
+        let pipelined = document.count >= Self.pipelinedDigestThreshold ? try PipelinedDigest(digestAlgorithm) : nil
+        let context = pipelined == nil ? try DigestContext(digestAlgorithm) : nil
+        let streamed = Canonicalizer.canonicalizeStreaming(
+            document, targetID: options.referenceID, reservedID: signatureID, withComments: false, limits: options.limits
+        ) { bytes in
+            if let pipelined { pipelined.update(bytes) } else { context!.update(bytes) }
+        }
+        let referenceDigest = pipelined?.finish() ?? context!.finish()
+        guard case .success(let found) = streamed, Array(found.rootQualifiedName.utf8) == end.name, !found.reservedIDSeen else {
+            return nil
+        }
+        let enveloped = options.referenceID == nil || found.targetIsRoot
+        let holder = XMLTree(adopting: xmlNewDoc("1.0"), sourceName: "signature of \(sourceName)")
+        let signature = try buildSignature(
+            in: holder, under: nil, uri: options.referenceID.map { "#" + $0 } ?? "",
+            transforms: referenceTransforms(enveloped: enveloped, options: options), referenceDigest: referenceDigest,
+            algorithm: algorithm, digestAlgorithm: digestAlgorithm, signatureID: signatureID, options: options,
+            sourceName: sourceName)
+        return spliced(document, at: end.offset, holder.serialized(node: signature))
+    }
+
+    /// The tree path: parse, find the target, digest it, and build the signature apart (spliced
+    /// in) or, when the canonicalization or the encoding does not allow that, in place.
+    func signTree(
+        _ document: [UInt8], sourceName: String, options: SigningOptions, algorithm: SignatureAlgorithm,
+        digestAlgorithm: DigestAlgorithm
+    ) throws -> [UInt8] {
         let tree = try XMLTree.parse(document, sourceName: sourceName, limits: options.limits)
         let root = tree.root
         if let existing = findSignatures(in: tree).first {
@@ -111,8 +170,20 @@ public struct XMLSigner: Sendable {
             target.element = matches[0]
             uri = "#" + id
         }
-        let parent = root
-        let enveloped = target.element.map { parent.isInside($0) } ?? true
+        // The signature goes last in the root element: it is enveloped when the target holds the root.
+        let enveloped = target.element.map { root.isInside($0) } ?? true
+        let transforms = referenceTransforms(enveloped: enveloped, options: options)
+        // The signature is not in the tree yet, so the enveloped transform has nothing to take out:
+        // the digest is the one of the document with the signature in place and removed again.
+        let digest = try ReferenceProcessor.digest(
+            tree: tree, target: target, signature: nil, transforms: transforms, digest: digestAlgorithm, limits: options.limits,
+            keepOctets: false)
+        var signatureID: String? = nil
+        if options.xades != nil {
+            var id = XAdES.newID("xmldsig")
+            while !elementsWithID(id, in: tree).isEmpty { id = XAdES.newID("xmldsig") }
+            signatureID = id
+        }
 
         // With exclusive canonicalization the canonical SignedInfo does not depend on the document
         // around the signature (only the ds namespace is used in it), and no reference covers the
@@ -120,16 +191,57 @@ public struct XMLSigner: Sendable {
         // serialization spliced into the original bytes before the root's end tag: the document is
         // not serialized again, and keeps its bytes and encoding. Otherwise it is built in place.
         let splice = options.canonicalization.isExclusive ? rootEndTagOffset(document, root: root) : nil
-        let holder: XMLTree
-        let signature: XMLNodePointer
-        if splice != nil {
-            holder = XMLTree(adopting: xmlNewDoc("1.0"), sourceName: "signature of \(sourceName)")
-            signature = xmlNewDocNode(holder.doc, nil, "Signature", nil)!
-            xmlDocSetRootElement(holder.doc, signature)
-        } else {
-            holder = tree
-            signature = xmlNewDocNode(tree.doc, nil, "Signature", nil)!
+        let holder =
+            splice == nil ? tree : XMLTree(adopting: xmlNewDoc("1.0"), sourceName: "signature of \(sourceName)")
+        let signature = try buildSignature(
+            in: holder, under: splice == nil ? root : nil, uri: uri, transforms: transforms, referenceDigest: digest.digest,
+            algorithm: algorithm, digestAlgorithm: digestAlgorithm, signatureID: signatureID, options: options,
+            sourceName: sourceName)
+        let signatureBytes = splice == nil ? [] : holder.serialized(node: signature)
+        // Spliced bytes are UTF-8: fine in a UTF-8 document, and in any ASCII-compatible one as long
+        // as the signature is ASCII (a non-ASCII Id in a windows-1251 document is not).
+        let encoding = tree.doc.pointee.encoding.map { String(cString: $0).uppercased() } ?? "UTF-8"
+        guard let splice, encoding == "UTF-8" || signatureBytes.allSatisfy({ $0 < 0x80 }) else {
+            if splice != nil {
+                // Built apart: put it in place and serialize the document after all.
+                xmlAddChild(root, xmlDocCopyNode(signature, tree.doc, 1))
+            }
+            return tree.serialized()
+        }
+        return spliced(document, at: splice, signatureBytes)
+    }
+
+    /// The reference's transforms: enveloped-signature when the signature lands inside what it
+    /// signs, the canonicalization, and the SMEV transform when asked for.
+    private func referenceTransforms(enveloped: Bool, options: SigningOptions) -> [TransformAlgorithm] {
+        var transforms: [TransformAlgorithm] = []
+        if enveloped { transforms.append(.envelopedSignature) }
+        transforms.append(.canonicalization(options.canonicalization, inclusivePrefixes: []))
+        if options.smevTransform { transforms.append(.smev) }
+        return transforms
+    }
+
+    private func spliced(_ document: [UInt8], at offset: Int, _ signature: [UInt8]) -> [UInt8] {
+        var output = [UInt8]()
+        output.reserveCapacity(document.count + signature.count)
+        output.append(contentsOf: document[..<offset])
+        output.append(contentsOf: signature)
+        output.append(contentsOf: document[offset...])
+        return output
+    }
+
+    /// Builds the `ds:Signature` in `holder`: as its root element (`parent` nil, to be spliced into
+    /// the original bytes) or as the last child of `parent`. The reference's digest is given.
+    private func buildSignature(
+        in holder: XMLTree, under parent: XMLNodePointer?, uri: String, transforms: [TransformAlgorithm], referenceDigest: [UInt8],
+        algorithm: SignatureAlgorithm, digestAlgorithm: DigestAlgorithm, signatureID: String?, options: SigningOptions,
+        sourceName: String
+    ) throws -> XMLNodePointer {
+        let signature = xmlNewDocNode(holder.doc, nil, "Signature", nil)!
+        if let parent {
             xmlAddChild(parent, signature)
+        } else {
+            xmlDocSetRootElement(holder.doc, signature)
         }
         let ns = xmlNewNs(signature, XMLDSigNamespace.dsig, "ds")
         xmlSetNs(signature, ns)
@@ -143,29 +255,17 @@ public struct XMLSigner: Sendable {
         _ = child(signedInfo, "SignatureMethod", algorithm: algorithm.uri)
         let reference = child(signedInfo, "Reference")
         xmlNewProp(reference, "URI", uri)
-        var transforms: [TransformAlgorithm] = []
-        if enveloped { transforms.append(.envelopedSignature) }
-        transforms.append(.canonicalization(options.canonicalization, inclusivePrefixes: []))
-        if options.smevTransform { transforms.append(.smev) }
         let transformsNode = child(reference, "Transforms")
         for transform in transforms { _ = child(transformsNode, "Transform", algorithm: transform.uri) }
         _ = child(reference, "DigestMethod", algorithm: digestAlgorithm.uri)
-        let digest = try ReferenceProcessor.digest(
-            tree: tree, target: target, signature: splice == nil ? signature : nil, transforms: transforms, digest: digestAlgorithm,
-            limits: options.limits, keepOctets: false)
-        _ = child(reference, "DigestValue", text: Base64.encode(digest.digest))
+        _ = child(reference, "DigestValue", text: Base64.encode(referenceDigest))
 
         // XAdES: ds:Object/xades:QualifyingProperties after KeyInfo, and a second reference, to
         // SignedProperties, so that the signing time and the signing certificate are signed too.
         var qualifying: XAdESParts? = nil
-        if let level = options.xades {
-            if level == .t && options.timestamper == nil {
-                throw XMLDSigError(
-                    .unsupportedAlgorithm, "XAdES-T needs a time-stamping authority, and none was configured",
-                    hint: "give the TSA URL (mezhved sign --tsa URL), or sign XAdES-BES")
-            }
+        if options.xades != nil, let signatureID {
             let parts = try addQualifyingProperties(
-                to: signature, holder: holder, tree: tree, ns: ns, algorithm: algorithm, time: options.signingTime ?? Date())
+                to: signature, signatureID: signatureID, ns: ns, algorithm: algorithm, time: options.signingTime ?? Date())
             let propertiesReference = child(signedInfo, "Reference")
             xmlNewProp(propertiesReference, "Type", XAdESNamespace.signedPropertiesType)
             xmlNewProp(propertiesReference, "URI", "#" + parts.signedPropertiesID)
@@ -199,23 +299,7 @@ public struct XMLSigner: Sendable {
                     sourceName: sourceName)
             }
         }
-        let signatureBytes = splice == nil ? [] : holder.serialized(node: signature)
-        // Spliced bytes are UTF-8: fine in a UTF-8 document, and in any ASCII-compatible one as long
-        // as the signature is ASCII (a non-ASCII Id in a windows-1251 document is not).
-        let encoding = tree.doc.pointee.encoding.map { String(cString: $0).uppercased() } ?? "UTF-8"
-        guard let splice, encoding == "UTF-8" || signatureBytes.allSatisfy({ $0 < 0x80 }) else {
-            if splice != nil {
-                // Built apart: put it in place and serialize the document after all.
-                xmlAddChild(root, xmlDocCopyNode(signature, tree.doc, 1))
-            }
-            return tree.serialized()
-        }
-        var output = [UInt8]()
-        output.reserveCapacity(document.count + signatureBytes.count)
-        output.append(contentsOf: document[..<splice])
-        output.append(contentsOf: signatureBytes)
-        output.append(contentsOf: document[splice...])
-        return output
+        return signature
     }
 }
 
@@ -230,13 +314,11 @@ struct XAdESParts {
 }
 
 extension XMLSigner {
-    /// Gives `signature` an Id and appends `ds:Object/xades:QualifyingProperties` with the signed
+    /// Gives `signature` the Id `signatureID` (unused in the document) and appends `ds:Object/xades:QualifyingProperties` with the signed
     /// signing time and SigningCertificateV2 (CertDigest and IssuerSerialV2 of the signer's certificate).
     func addQualifyingProperties(
-        to signature: XMLNodePointer, holder: XMLTree, tree: XMLTree, ns: xmlNsPtr?, algorithm: SignatureAlgorithm, time: Date
+        to signature: XMLNodePointer, signatureID: String, ns: xmlNsPtr?, algorithm: SignatureAlgorithm, time: Date
     ) throws -> XAdESParts {
-        var signatureID = XAdES.newID("xmldsig")
-        while !elementsWithID(signatureID, in: tree).isEmpty { signatureID = XAdES.newID("xmldsig") }
         let signedPropertiesID = signatureID + "-signedprops"
         xmlNewProp(signature, "Id", signatureID)
         let object = xmlNewChild(signature, ns, "Object", nil)!
@@ -291,11 +373,11 @@ extension XMLSigner {
     }
 }
 
-/// Where the root element's end tag starts in `document`, when the document is in an
-/// ASCII-compatible encoding and ends with that tag (trailing white space allowed); nil otherwise
-/// (an empty root `<a/>`, trailing comments or processing instructions, UTF-16): the signer then
-/// serializes the document instead.
-func rootEndTagOffset(_ document: [UInt8], root: XMLNodePointer) -> Int? {
+/// Where the root element's end tag starts in `document`, and the name written in it, when the
+/// document is in an ASCII-compatible encoding and ends with that tag (trailing white space
+/// allowed); nil otherwise (an empty root `<a/>`, trailing comments or processing instructions,
+/// UTF-16): the signer then serializes the document instead.
+func rootEndTag(_ document: [UInt8]) -> (offset: Int, name: [UInt8])? {
     var start = 0
     if document.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
     while start < document.count, [0x20, 0x09, 0x0A, 0x0D].contains(document[start]) { start += 1 }
@@ -311,9 +393,14 @@ func rootEndTagOffset(_ document: [UInt8], root: XMLNodePointer) -> Int? {
     guard open > start else { return nil }
     var nameEnd = end
     while nameEnd > open + 2, [0x20, 0x09, 0x0A, 0x0D].contains(document[nameEnd - 1]) { nameEnd -= 1 }
+    return (open, Array(document[(open + 2)..<nameEnd]))
+}
+
+/// `rootEndTag`'s offset when the tag closes `root`.
+func rootEndTagOffset(_ document: [UInt8], root: XMLNodePointer) -> Int? {
+    guard let end = rootEndTag(document) else { return nil }
     let prefix = root.pointee.ns?.pointee.prefix.map { String(cString: $0) + ":" } ?? ""
-    guard Array(document[(open + 2)..<nameEnd]) == Array((prefix + root.localName).utf8) else { return nil }
-    return open
+    return end.name == Array((prefix + root.localName).utf8) ? end.offset : nil
 }
 
 /// Every `ds:Signature` element of the document, in document order.

@@ -176,10 +176,11 @@ func readInput(_ path: String) throws -> (bytes: [UInt8], name: String) {
     guard !isDirectory.boolValue else {
         throw XMLDSigError(.unreadableInput, "\(path) is a folder, not a document", hint: "give an XML file")
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw XMLDSigError(.unreadableInput, "the document \(path) cannot be read", hint: "check its permissions")
+    guard let bytes = DurableFile.readAll(path) else {
+        throw XMLDSigError(
+            .unreadableInput, "the document \(path) cannot be read: \(String(cString: strerror(errno)))", hint: "check its permissions")
     }
-    return ([UInt8](data), path)
+    return (bytes, path)
 }
 
 /// Writes `bytes` to `path`. A regular file (new or existing) is replaced atomically (temporary

@@ -180,7 +180,8 @@ enum RandomDocument {
         "<![CDATA[raw <b> & ]]>", "]]&gt;", "&#x411;",
     ]
     static let attributeValues = [
-        "v", "", "Петров", "a &amp; b", "&lt;tag&gt;", "&quot;q&quot;", "&#9;tab", "&#10;nl", "&#13;cr", "'", " x  y ",
+        "v", "", "Петров", "a &amp; b", "&lt;tag&gt;", "&quot;q&quot;", "&#9;tab", "&#10;nl", "&#13;cr", "'", " x  y ", "&#38;",
+        "&amp;#38;x", "&#38;amp;&amp;",
     ]
 
     static func make<G: RandomNumberGenerator>(using g: inout G) -> String {

@@ -44,6 +44,54 @@ enum {
 int mz_exclusive_c14n(xmlDocPtr doc, xmlNodePtr subtree, xmlNodePtr excluded, const char *const *inclusive_prefixes,
                       int with_comments, mz_c14n_sink sink, void *context);
 
+/// What a streaming canonicalization is asked for.
+typedef struct mz_stream_c14n_options {
+    const char *target_id;                    /* NULL: the whole document; else the one element with this Id/ID/id */
+    const char *reserved_id;                  /* an Id about to be given to the signature; NULL for none */
+    const char *const *inclusive_prefixes;    /* NULL-terminated InclusiveNamespaces list, or NULL */
+    int with_comments;
+    int refuse_signed;                        /* stop at a ds:Signature element (a document to sign has none) */
+    int max_depth;                            /* XMLParsingLimits.maxDepth */
+    int max_attributes;                       /* XMLParsingLimits.maxAttributesPerElement */
+} mz_stream_c14n_options;
+
+enum {
+    MZ_STREAM_DONE = 0,        /* every canonical octet went to the sink */
+    MZ_STREAM_TREE_NEEDED = 1  /* stopped for `reason`: the octets written are void; use the tree path */
+};
+
+/// Why a streaming canonicalization left the document to the tree path.
+enum {
+    MZ_STREAM_MALFORMED = 1,
+    MZ_STREAM_DOCTYPE,
+    MZ_STREAM_NAMESPACE_ERROR,
+    MZ_STREAM_LIMIT_EXCEEDED,
+    MZ_STREAM_NAMESPACE_URI,     /* relative or quoted: libxml2's canonicalization decides */
+    MZ_STREAM_ALREADY_SIGNED,    /* a ds:Signature element is present (with refuse_signed) */
+    MZ_STREAM_TARGET_MISSING,
+    MZ_STREAM_TARGET_AMBIGUOUS,
+    MZ_STREAM_NOT_UTF8,
+    MZ_STREAM_OUT_OF_MEMORY
+};
+
+typedef struct mz_stream_c14n_result {
+    int reason;                  /* 0 when done */
+    int target_is_root;          /* the target element is the document element */
+    int reserved_id_seen;        /* an element already carries `reserved_id` */
+    char *root_prefix;           /* the document element's prefix (NULL when none) and local name; */
+    char *root_name;             /* malloc'd, freed by mz_stream_c14n_result_clear */
+} mz_stream_c14n_result;
+
+/// Exclusive canonicalization (as `mz_exclusive_c14n` writes it) of a document while libxml2
+/// parses it, without building a tree: the whole document, or the element whose Id is
+/// `options->target_id`. The parse refuses DTDs like `mz_xml_parse_memory`. Whatever the tree path
+/// would refuse or treat differently stops it with MZ_STREAM_TREE_NEEDED and a reason.
+int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_options *options, mz_c14n_sink sink,
+                             void *context, mz_stream_c14n_result *result);
+
+/// Frees the names a successful `mz_stream_exclusive_c14n` left in `result`.
+void mz_stream_c14n_result_clear(mz_stream_c14n_result *result);
+
 /// `xmlFree` is a global function pointer that Swift 6 refuses to touch.
 void mz_xml_free(void *pointer);
 

@@ -1,0 +1,558 @@
+/*
+ * Exclusive XML canonicalization written while libxml2 parses, without building a tree.
+ *
+ * A register of tens of thousands of records makes a libxml2 tree about six times the size of
+ * its text, and building it costs more than the canonicalization and the digest together. To
+ * sign such a document only its canonical octets are needed (the signature is built apart and
+ * spliced into the original bytes), so this file follows libxml2's SAX2 events and writes the
+ * same octets as the tree walk in exc_c14n.c - and so as libxml2's xmlC14NExecute - for the two
+ * node-sets a new enveloped signature uses: the whole document, or the one element whose Id
+ * attribute has a given value. The rendered-namespace stack, the sort orders and the escaping
+ * are the walk's; only the in-scope namespace lookup (xmlSearchNs there) is a stack of the
+ * declarations met on the way down.
+ *
+ * The parse is libxml2's own (xmlCtxtReadMemory, with the same refusal of DTDs) with SAX2
+ * callbacks instead of the tree builder. Anything the tree path would treat differently or
+ * refuse - a malformed document, a DOCTYPE, a namespace error, a limit exceeded, a relative
+ * namespace URI, an element already signed, an Id missing or used twice, an encoding other than
+ * UTF-8 - stops the parse with a reason, and the caller then runs the tree path, which signs or
+ * says what is wrong exactly as before. The octets already given to the sink are then void.
+ */
+#include "c14n_output.h"
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/uri.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A namespace as the canonicalization sees it: a prefix (NULL for the default) and a URI. */
+typedef struct {
+    const xmlChar *prefix;
+    const xmlChar *href;
+} mz_pair;
+
+typedef struct {
+    mz_pair *entries; /* inline_entries until it outgrows them */
+    int count, capacity;
+    mz_pair inline_entries[64];
+} mz_pairs;
+
+static void pairs_init(mz_pairs *pairs) {
+    pairs->entries = pairs->inline_entries;
+    pairs->count = 0;
+    pairs->capacity = (int)(sizeof(pairs->inline_entries) / sizeof(mz_pair));
+}
+
+static int pairs_push(mz_pairs *pairs, const xmlChar *prefix, const xmlChar *href) {
+    if (pairs->count == pairs->capacity) {
+        int capacity = pairs->capacity * 2;
+        mz_pair *grown;
+        if (pairs->entries == pairs->inline_entries) {
+            grown = malloc((size_t)capacity * sizeof(mz_pair));
+            if (grown != NULL) memcpy(grown, pairs->inline_entries, sizeof(pairs->inline_entries));
+        } else {
+            grown = realloc(pairs->entries, (size_t)capacity * sizeof(mz_pair));
+        }
+        if (grown == NULL) return -1;
+        pairs->entries = grown;
+        pairs->capacity = capacity;
+    }
+    pairs->entries[pairs->count].prefix = prefix;
+    pairs->entries[pairs->count].href = href;
+    pairs->count++;
+    return 0;
+}
+
+static void pairs_free(mz_pairs *pairs) {
+    if (pairs->entries != pairs->inline_entries) free(pairs->entries);
+}
+
+/* What an element's start changed, undone at its end. */
+typedef struct {
+    int scope_count;
+    int rendered_count, previous_start, previous_end;
+    int visible;
+} mz_frame;
+
+typedef struct {
+    mz_out out;
+    const mz_stream_c14n_options *options;
+    mz_stream_c14n_result *result;
+    mz_pairs scope;    /* declarations in scope, innermost last */
+    mz_pairs rendered; /* libxml2's xmlC14NVisibleNsStack */
+    int previous_start, previous_end;
+    mz_frame *frames;
+    int frame_capacity;
+    int depth;
+    int inclusive_count;
+    int target_depth; /* the target element's depth while inside it, else 0 */
+    int target_found;
+    int after_root;
+    int stopped;
+    const xmlChar *absolute_href; /* the last namespace URI found absolute (URIs are interned) */
+} mz_stream;
+
+static void stop(xmlParserCtxtPtr ctxt, mz_stream *stream, int reason) {
+    if (stream->stopped) return;
+    stream->stopped = 1;
+    stream->result->reason = reason;
+    xmlStopParser(ctxt);
+}
+
+static const xmlChar xml_prefix[] = "xml";
+
+static int is_xml_pair(const xmlChar *prefix, const xmlChar *href) {
+    return prefix != NULL && xmlStrEqual(prefix, xml_prefix) && xmlStrEqual(href, XML_XML_NAMESPACE);
+}
+
+/* xmlSearchNs: the innermost declaration of `prefix` (NULL: the default namespace). */
+static int scope_find(const mz_stream *stream, const xmlChar *prefix, mz_pair *found) {
+    if (prefix != NULL && xmlStrEqual(prefix, xml_prefix)) {
+        found->prefix = xml_prefix;
+        found->href = XML_XML_NAMESPACE;
+        return 1;
+    }
+    for (int i = stream->scope.count - 1; i >= 0; i--) {
+        const mz_pair *entry = &stream->scope.entries[i];
+        if (entry->href == NULL) continue;
+        if ((prefix == NULL && entry->prefix == NULL) ||
+            (prefix != NULL && entry->prefix != NULL && xmlStrEqual(prefix, entry->prefix))) {
+            *found = *entry;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* exc_c14n.c's stack_rendered over pairs. */
+static int rendered_find(const mz_stream *stream, const xmlChar *prefix, const xmlChar *href, int exclusive_search) {
+    int empty_default = is_empty(prefix) && is_empty(href);
+    int from = (exclusive_search || empty_default) ? 0 : stream->previous_start;
+    for (int i = stream->rendered.count - 1; i >= from; i--) {
+        if (same_string(prefix, stream->rendered.entries[i].prefix)) return same_string(href, stream->rendered.entries[i].href);
+    }
+    return empty_default;
+}
+
+static void insert_sorted_pair(mz_pair *list, int *count, mz_pair pair) {
+    int i = *count;
+    while (i > 0 && xmlStrcmp(list[i - 1].prefix, pair.prefix) > 0) {
+        list[i] = list[i - 1];
+        i--;
+    }
+    list[i] = pair;
+    (*count)++;
+}
+
+/* An attribute from SAX2: local name, prefix, URI, value, end of value. */
+typedef const xmlChar *const *mz_sax_attribute;
+
+/* xmlC14NAttrsCompare. Two attributes share a namespace node exactly when they have the same
+ * prefix (a prefix resolves to one declaration per element). */
+static int attribute_order(mz_sax_attribute a, mz_sax_attribute b) {
+    const xmlChar *a_prefix = a[1], *b_prefix = b[1];
+    if ((a_prefix == NULL && b_prefix == NULL) || (a_prefix != NULL && b_prefix != NULL && xmlStrEqual(a_prefix, b_prefix))) {
+        return xmlStrcmp(a[0], b[0]);
+    }
+    if (a_prefix == NULL) return -1;
+    if (b_prefix == NULL) return 1;
+    int order = xmlStrcmp(a[2], b[2]);
+    return order != 0 ? order : xmlStrcmp(a[0], b[0]);
+}
+
+static void write_qname(mz_out *out, const xmlChar *prefix, const xmlChar *localname) {
+    if (!is_empty(prefix)) {
+        out_string(out, (const char *)prefix);
+        out_bytes(out, (const unsigned char *)":", 1);
+    }
+    out_string(out, (const char *)localname);
+}
+
+/* An attribute value as SAX2 hands it over without XML_PARSE_NOENT (which mezhved never sets):
+ * references decoded, except that every '&' of the value comes as "&#38;" (libxml2 re-parses it
+ * when it builds a tree). No other reference can be left in it: DTDs are refused, so only the
+ * predefined entities exist, and a reference to any other makes the document malformed. */
+static void write_attribute_value(mz_out *out, const xmlChar *value, const xmlChar *end) {
+    const xmlChar *run = value;
+    for (const xmlChar *cur = value; cur < end; cur++) {
+        if (*cur != '&') continue;
+        out_escaped_length(out, run, (size_t)(cur - run), ESCAPE_ATTRIBUTE);
+        out_string(out, "&amp;");
+        if (end - cur >= 5 && memcmp(cur, "&#38;", 5) == 0) cur += 4;
+        run = cur + 1;
+    }
+    out_escaped_length(out, run, (size_t)(end - run), ESCAPE_ATTRIBUTE);
+}
+
+static int is_id_name(const xmlChar *name) {
+    return xmlStrEqual(name, BAD_CAST "Id") || xmlStrEqual(name, BAD_CAST "ID") || xmlStrEqual(name, BAD_CAST "id");
+}
+
+/* Whether an attribute value from SAX2 (see write_attribute_value) reads `text` once decoded. */
+static int value_equals(const xmlChar *value, const xmlChar *end, const char *text) {
+    const unsigned char *expected = (const unsigned char *)text;
+    for (const xmlChar *cur = value; cur < end; cur++, expected++) {
+        if (*expected == 0 || *cur != *expected) return 0;
+        if (*cur == '&' && end - cur >= 5 && memcmp(cur, "&#38;", 5) == 0) cur += 4;
+    }
+    return *expected == 0;
+}
+
+/* What the tree walk's pre-check asks of each namespace declaration: an absolute URI without a
+ * quote, else libxml2 decides (and refuses a relative one). */
+static int usable_namespace_uri(mz_stream *stream, const xmlChar *href) {
+    if (is_empty(href) || href == stream->absolute_href) return 1;
+    if (xmlStrchr(href, '"') != NULL) return 0;
+    xmlURIPtr uri = xmlParseURI((const char *)href);
+    if (uri == NULL) return 0;
+    int relative = is_empty(BAD_CAST uri->scheme);
+    xmlFreeURI(uri);
+    if (relative) return 0;
+    stream->absolute_href = href;
+    return 1;
+}
+
+static int visible(const mz_stream *stream) {
+    return stream->options->target_id == NULL ? stream->depth > 0 : stream->target_depth > 0;
+}
+
+/* exc_c14n.c's walk_element, up to the end of the start tag. */
+static void render_start(xmlParserCtxtPtr ctxt, mz_stream *stream, const xmlChar *localname, const xmlChar *prefix,
+                         const xmlChar *uri, int nb_attributes, const xmlChar **attributes) {
+    mz_out *out = &stream->out;
+    out_bytes(out, (const unsigned char *)"<", 1);
+    write_qname(out, prefix, localname);
+
+    mz_pair small_list[16];
+    mz_pair *list = small_list;
+    int list_count = 0;
+    int needed = nb_attributes + stream->inclusive_count + 1;
+    if (needed > 16) {
+        list = malloc((size_t)needed * sizeof(mz_pair));
+        if (list == NULL) {
+            stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
+            return;
+        }
+    }
+    int failed = 0;
+    int has_empty_ns = 0, visibly_utilizes_empty_ns = 0, empty_ns_in_inclusive_list = 0;
+    for (int i = 0; i < stream->inclusive_count; i++) {
+        const xmlChar *wanted = BAD_CAST stream->options->inclusive_prefixes[i];
+        if (xmlStrEqual(wanted, BAD_CAST "#default") || xmlStrEqual(wanted, BAD_CAST "")) {
+            wanted = NULL;
+            empty_ns_in_inclusive_list = 1;
+        }
+        mz_pair ns;
+        if (scope_find(stream, wanted, &ns) && !is_xml_pair(ns.prefix, ns.href)) {
+            int rendered = rendered_find(stream, ns.prefix, ns.href, 0);
+            if (pairs_push(&stream->rendered, ns.prefix, ns.href) != 0) failed = 1;
+            if (!rendered) insert_sorted_pair(list, &list_count, ns);
+            if (is_empty(ns.prefix)) has_empty_ns = 1;
+        }
+    }
+    mz_pair element_ns = {prefix, uri};
+    int has_element_ns = uri != NULL;
+    if (!has_element_ns) {
+        has_element_ns = scope_find(stream, NULL, &element_ns);
+        visibly_utilizes_empty_ns = 1;
+    }
+    if (has_element_ns && !is_xml_pair(element_ns.prefix, element_ns.href)) {
+        if (!rendered_find(stream, element_ns.prefix, element_ns.href, 1)) insert_sorted_pair(list, &list_count, element_ns);
+        if (pairs_push(&stream->rendered, element_ns.prefix, element_ns.href) != 0) failed = 1;
+        if (is_empty(element_ns.prefix)) has_empty_ns = 1;
+    }
+    for (int i = 0; i < nb_attributes; i++) {
+        mz_sax_attribute a = attributes + 5 * i;
+        if (a[1] != NULL && a[2] != NULL && !is_xml_pair(a[1], a[2])) {
+            int rendered = rendered_find(stream, a[1], a[2], 1);
+            if (pairs_push(&stream->rendered, a[1], a[2]) != 0) failed = 1;
+            if (!rendered) insert_sorted_pair(list, &list_count, (mz_pair){a[1], a[2]});
+        }
+    }
+    if (!has_empty_ns && (visibly_utilizes_empty_ns || empty_ns_in_inclusive_list)) {
+        if (!rendered_find(stream, NULL, NULL, empty_ns_in_inclusive_list ? 0 : 1)) out_string(out, " xmlns=\"\"");
+    }
+    for (int i = 0; i < list_count; i++) {
+        if (list[i].prefix != NULL) {
+            out_string(out, " xmlns:");
+            out_string(out, (const char *)list[i].prefix);
+            out_string(out, "=\"");
+        } else {
+            out_string(out, " xmlns=\"");
+        }
+        if (list[i].href != NULL) out_string(out, (const char *)list[i].href);
+        out_bytes(out, (const unsigned char *)"\"", 1);
+    }
+    if (list != small_list) free(list);
+    if (failed) {
+        stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
+        return;
+    }
+
+    stream->previous_start = stream->previous_end;
+    stream->previous_end = stream->rendered.count;
+
+    if (nb_attributes > 0) {
+        mz_sax_attribute small_sorted[16];
+        mz_sax_attribute *sorted = nb_attributes <= 16 ? small_sorted : malloc((size_t)nb_attributes * sizeof(mz_sax_attribute));
+        if (sorted == NULL) {
+            stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
+            return;
+        }
+        for (int n = 0; n < nb_attributes; n++) {
+            mz_sax_attribute a = attributes + 5 * n;
+            int i = n;
+            while (i > 0 && attribute_order(sorted[i - 1], a) > 0) {
+                sorted[i] = sorted[i - 1];
+                i--;
+            }
+            sorted[i] = a;
+        }
+        for (int i = 0; i < nb_attributes; i++) {
+            mz_sax_attribute a = sorted[i];
+            out_bytes(out, (const unsigned char *)" ", 1);
+            write_qname(out, a[1], a[0]);
+            out_string(out, "=\"");
+            write_attribute_value(out, a[3], a[4]);
+            out_bytes(out, (const unsigned char *)"\"", 1);
+        }
+        if (sorted != small_sorted) free(sorted);
+    }
+    out_bytes(out, (const unsigned char *)">", 1);
+}
+
+static void on_start_element(void *context, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                             int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+                             const xmlChar **attributes) {
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    mz_stream *stream = (mz_stream *)ctxt->_private;
+    if (stream->stopped) return;
+    const mz_stream_c14n_options *options = stream->options;
+    stream->depth++;
+    if (stream->depth > options->max_depth || nb_namespaces + nb_attributes > options->max_attributes) {
+        stop(ctxt, stream, MZ_STREAM_LIMIT_EXCEEDED);
+        return;
+    }
+    if (nb_defaulted > 0 || !ctxt->nsWellFormed) {
+        stop(ctxt, stream, MZ_STREAM_NAMESPACE_ERROR);
+        return;
+    }
+    if (stream->depth == 1) {
+        /* The encoding is settled once the XML declaration is read. */
+        if (ctxt->input == NULL || ctxt->input->buf == NULL || ctxt->input->buf->encoder != NULL) {
+            stop(ctxt, stream, MZ_STREAM_NOT_UTF8);
+            return;
+        }
+        stream->result->root_prefix = prefix != NULL ? strdup((const char *)prefix) : NULL;
+        stream->result->root_name = strdup((const char *)localname);
+        if (stream->result->root_name == NULL || (prefix != NULL && stream->result->root_prefix == NULL)) {
+            stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
+            return;
+        }
+    }
+    if (options->refuse_signed && uri != NULL && xmlStrEqual(localname, BAD_CAST "Signature") &&
+        xmlStrEqual(uri, BAD_CAST "http://www.w3.org/2000/09/xmldsig#")) {
+        stop(ctxt, stream, MZ_STREAM_ALREADY_SIGNED);
+        return;
+    }
+    int is_target = 0;
+    for (int i = 0; i < nb_attributes; i++) {
+        const xmlChar *const *a = attributes + 5 * i;
+        if (!is_id_name(a[0])) continue;
+        if (options->target_id != NULL && value_equals(a[3], a[4], options->target_id)) is_target = 1;
+        if (options->reserved_id != NULL && value_equals(a[3], a[4], options->reserved_id)) stream->result->reserved_id_seen = 1;
+    }
+    if (is_target && stream->target_found) {
+        stop(ctxt, stream, MZ_STREAM_TARGET_AMBIGUOUS);
+        return;
+    }
+    if (stream->depth > stream->frame_capacity) {
+        int capacity = stream->frame_capacity * 2;
+        mz_frame *grown = realloc(stream->frames, (size_t)capacity * sizeof(mz_frame));
+        if (grown == NULL) {
+            stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
+            return;
+        }
+        stream->frames = grown;
+        stream->frame_capacity = capacity;
+    }
+    mz_frame *frame = &stream->frames[stream->depth - 1];
+    frame->scope_count = stream->scope.count;
+    frame->rendered_count = stream->rendered.count;
+    frame->previous_start = stream->previous_start;
+    frame->previous_end = stream->previous_end;
+    for (int i = 0; i < nb_namespaces; i++) {
+        const xmlChar *ns_prefix = namespaces[2 * i], *href = namespaces[2 * i + 1];
+        if (!usable_namespace_uri(stream, href)) {
+            stop(ctxt, stream, MZ_STREAM_NAMESPACE_URI);
+            return;
+        }
+        if (pairs_push(&stream->scope, ns_prefix, href) != 0) {
+            stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
+            return;
+        }
+    }
+    if (is_target) {
+        stream->target_found = 1;
+        stream->target_depth = stream->depth;
+        stream->result->target_is_root = stream->depth == 1;
+    }
+    frame->visible = visible(stream);
+    if (frame->visible) render_start(ctxt, stream, localname, prefix, uri, nb_attributes, attributes);
+}
+
+static void on_end_element(void *context, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri) {
+    (void)uri;
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    mz_stream *stream = (mz_stream *)ctxt->_private;
+    if (stream->stopped || stream->depth == 0) return;
+    mz_frame *frame = &stream->frames[stream->depth - 1];
+    if (frame->visible) {
+        out_string(&stream->out, "</");
+        write_qname(&stream->out, prefix, localname);
+        out_bytes(&stream->out, (const unsigned char *)">", 1);
+        stream->rendered.count = frame->rendered_count;
+        stream->previous_start = frame->previous_start;
+        stream->previous_end = frame->previous_end;
+    }
+    stream->scope.count = frame->scope_count;
+    if (stream->target_depth == stream->depth) stream->target_depth = 0;
+    stream->depth--;
+    if (stream->depth == 0) stream->after_root = 1;
+}
+
+static void on_characters(void *context, const xmlChar *text, int length) {
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    mz_stream *stream = (mz_stream *)ctxt->_private;
+    if (stream->stopped || !visible(stream) || length <= 0) return;
+    out_escaped_length(&stream->out, text, (size_t)length, ESCAPE_TEXT);
+}
+
+/* Comments and PIs around the document element get the newlines of exc_c14n.c's walk_nodes. */
+static int document_level(const mz_stream *stream) { return stream->depth == 0 && stream->options->target_id == NULL; }
+
+static void on_comment(void *context, const xmlChar *text) {
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    mz_stream *stream = (mz_stream *)ctxt->_private;
+    if (stream->stopped || !stream->options->with_comments) return;
+    int outside = document_level(stream);
+    if (!outside && !visible(stream)) return;
+    mz_out *out = &stream->out;
+    if (outside && stream->after_root) out_bytes(out, (const unsigned char *)"\n", 1);
+    out_string(out, "<!--");
+    out_escaped(out, text, ESCAPE_COMMENT_OR_PI);
+    out_string(out, "-->");
+    if (outside && !stream->after_root) out_bytes(out, (const unsigned char *)"\n", 1);
+}
+
+static void on_processing_instruction(void *context, const xmlChar *target, const xmlChar *data) {
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    mz_stream *stream = (mz_stream *)ctxt->_private;
+    if (stream->stopped) return;
+    int outside = document_level(stream);
+    if (!outside && !visible(stream)) return;
+    mz_out *out = &stream->out;
+    if (outside && stream->after_root) out_bytes(out, (const unsigned char *)"\n", 1);
+    out_string(out, "<?");
+    out_string(out, (const char *)target);
+    if (data != NULL && *data != 0) {
+        out_bytes(out, (const unsigned char *)" ", 1);
+        out_escaped(out, data, ESCAPE_COMMENT_OR_PI);
+    }
+    out_string(out, "?>");
+    if (outside && !stream->after_root) out_bytes(out, (const unsigned char *)"\n", 1);
+}
+
+static void on_doctype(void *context, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id) {
+    (void)name; (void)external_id; (void)system_id;
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    stop(ctxt, (mz_stream *)ctxt->_private, MZ_STREAM_DOCTYPE);
+}
+
+static void on_entity_declaration(void *context, const xmlChar *name, int type, const xmlChar *public_id,
+                                  const xmlChar *system_id, xmlChar *content) {
+    (void)name; (void)type; (void)public_id; (void)system_id; (void)content;
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    stop(ctxt, (mz_stream *)ctxt->_private, MZ_STREAM_DOCTYPE);
+}
+
+int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_options *options, mz_c14n_sink sink,
+                             void *context, mz_stream_c14n_result *result) {
+    memset(result, 0, sizeof(*result));
+    if (buffer == NULL || size <= 0 || options == NULL || sink == NULL) {
+        result->reason = MZ_STREAM_MALFORMED;
+        return MZ_STREAM_TREE_NEEDED;
+    }
+    mz_stream *stream = malloc(sizeof(mz_stream));
+    xmlParserCtxtPtr ctxt = stream == NULL ? NULL : xmlNewParserCtxt();
+    if (ctxt == NULL || ctxt->sax == NULL) {
+        if (ctxt != NULL) xmlFreeParserCtxt(ctxt);
+        free(stream);
+        result->reason = MZ_STREAM_OUT_OF_MEMORY;
+        return MZ_STREAM_TREE_NEEDED;
+    }
+    memset(stream, 0, sizeof(*stream));
+    stream->out.sink = sink;
+    stream->out.context = context;
+    stream->options = options;
+    stream->result = result;
+    pairs_init(&stream->scope);
+    pairs_init(&stream->rendered);
+    stream->frame_capacity = 64;
+    stream->frames = malloc((size_t)stream->frame_capacity * sizeof(mz_frame));
+    if (options->inclusive_prefixes != NULL) {
+        while (options->inclusive_prefixes[stream->inclusive_count] != NULL) stream->inclusive_count++;
+    }
+
+    /* SAX2 callbacks only: no tree, no document object. */
+    memset(ctxt->sax, 0, sizeof(xmlSAXHandler));
+    ctxt->sax->initialized = XML_SAX2_MAGIC;
+    ctxt->sax->startElementNs = on_start_element;
+    ctxt->sax->endElementNs = on_end_element;
+    ctxt->sax->characters = on_characters;
+    ctxt->sax->ignorableWhitespace = on_characters;
+    ctxt->sax->cdataBlock = on_characters;
+    ctxt->sax->comment = on_comment;
+    ctxt->sax->processingInstruction = on_processing_instruction;
+    ctxt->sax->internalSubset = on_doctype;
+    ctxt->sax->externalSubset = on_doctype;
+    ctxt->sax->entityDecl = on_entity_declaration;
+    ctxt->_private = stream;
+
+    int status;
+    if (stream->frames == NULL) {
+        result->reason = MZ_STREAM_OUT_OF_MEMORY;
+        status = MZ_STREAM_TREE_NEEDED;
+    } else {
+        /* The tree path's options less those that only shape the tree (COMPACT, BIG_LINES). */
+        int parse_options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+        xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buffer, size, NULL, NULL, parse_options);
+        if (doc != NULL) xmlFreeDoc(doc); /* not built by these callbacks; never expected */
+        if (!stream->stopped) {
+            if (!ctxt->wellFormed) result->reason = MZ_STREAM_MALFORMED;
+            else if (!ctxt->nsWellFormed) result->reason = MZ_STREAM_NAMESPACE_ERROR;
+            else if (result->root_name == NULL) result->reason = MZ_STREAM_MALFORMED;
+            else if (options->target_id != NULL && !stream->target_found) result->reason = MZ_STREAM_TARGET_MISSING;
+        }
+        if (result->reason == 0) {
+            out_flush(&stream->out);
+            status = MZ_STREAM_DONE;
+        } else {
+            status = MZ_STREAM_TREE_NEEDED;
+        }
+    }
+    xmlFreeParserCtxt(ctxt);
+    pairs_free(&stream->scope);
+    pairs_free(&stream->rendered);
+    free(stream->frames);
+    free(stream);
+    if (status != MZ_STREAM_DONE) mz_stream_c14n_result_clear(result);
+    return status;
+}
+
+void mz_stream_c14n_result_clear(mz_stream_c14n_result *result) {
+    free(result->root_prefix);
+    free(result->root_name);
+    result->root_prefix = NULL;
+    result->root_name = NULL;
+}
