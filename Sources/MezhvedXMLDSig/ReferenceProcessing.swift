@@ -49,13 +49,15 @@ enum ReferenceProcessor {
                 } else {
                     let effective = target.keepsComments ? method : method.withoutComments
                     if isLast {
+                        // A large document is hashed on a second thread while it is canonicalized.
+                        let pipelined = tree.sourceByteCount >= PipelinedDigest.threshold ? try PipelinedDigest(algorithm) : nil
                         var streamed: [UInt8] = []
                         try Canonicalizer.canonicalize(tree, selection: selection, algorithm: effective, inclusivePrefixes: prefixes) {
                             chunk in
-                            context.update(chunk)
+                            if let pipelined { pipelined.update(chunk) } else { context.update(chunk) }
                             if keepOctets { streamed.append(contentsOf: chunk) }
                         }
-                        return Output(digest: context.finish(), octets: keepOctets ? streamed : nil)
+                        return Output(digest: pipelined?.finish() ?? context.finish(), octets: keepOctets ? streamed : nil)
                     }
                     octets = try Canonicalizer.canonicalBytes(tree, selection: selection, algorithm: effective, inclusivePrefixes: prefixes)
                 }

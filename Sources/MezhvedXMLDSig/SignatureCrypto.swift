@@ -48,6 +48,8 @@ package final class DigestContext {
 /// on two cores. `update` and `finish` are called from one thread at a time; the context is only
 /// touched on the serial queue.
 final class PipelinedDigest: @unchecked Sendable {
+    /// Documents from this size on are hashed this way (below it the hand-over costs more than it saves).
+    static let threshold = 1 << 20
     static let chunkSize = 1 << 20
     private let context: DigestContext
     private let queue = DispatchQueue(label: "mezhved.pipelined-digest")

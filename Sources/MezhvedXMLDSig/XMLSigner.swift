@@ -108,9 +108,6 @@ public struct XMLSigner: Sendable {
         return try signTree(document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)
     }
 
-    /// Documents from this size on are hashed on a thread of their own (``PipelinedDigest``).
-    static let pipelinedDigestThreshold = 1 << 20
-
     /// The streaming path: exclusive canonicalization during the parse, the signature spliced in.
     /// Returns nil when the document must go through the tree path instead.
     func signStreaming(
@@ -120,7 +117,7 @@ public struct XMLSigner: Sendable {
         guard options.canonicalization.isExclusive, !options.smevTransform, let end = rootEndTag(document) else { return nil }
         let signatureID = options.xades == nil ? nil : XAdES.newID("xmldsig")
         // A large document is hashed on a second thread while the parse goes on.
-        let pipelined = document.count >= Self.pipelinedDigestThreshold ? try PipelinedDigest(digestAlgorithm) : nil
+        let pipelined = document.count >= PipelinedDigest.threshold ? try PipelinedDigest(digestAlgorithm) : nil
         let context = pipelined == nil ? try DigestContext(digestAlgorithm) : nil
         let streamed = Canonicalizer.canonicalizeStreaming(
             document, targetID: options.referenceID, reservedID: signatureID, withComments: false, limits: options.limits

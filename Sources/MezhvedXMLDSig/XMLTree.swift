@@ -27,16 +27,20 @@ package final class XMLTree {
     package let doc: xmlDocPtr
     /// The name of the input, for messages (a path or "standard input").
     package let sourceName: String
+    /// The size of the parsed input in bytes (0 for a document made here).
+    package let sourceByteCount: Int
 
     /// Takes ownership of a document made here (not parsed), such as a scratch document.
     package init(adopting doc: xmlDocPtr, sourceName: String) {
         self.doc = doc
         self.sourceName = sourceName
+        self.sourceByteCount = 0
     }
 
-    private init(doc: xmlDocPtr, sourceName: String) {
+    private init(doc: xmlDocPtr, sourceName: String, sourceByteCount: Int) {
         self.doc = doc
         self.sourceName = sourceName
+        self.sourceByteCount = sourceByteCount
     }
 
     deinit { xmlFreeDoc(doc) }
@@ -79,7 +83,7 @@ package final class XMLTree {
                 .malformedXML, "\(sourceName) is not well-formed XML\(place): \(message)",
                 hint: "check that the file is a complete XML document")
         }
-        let tree = XMLTree(doc: doc, sourceName: sourceName)
+        let tree = XMLTree(doc: doc, sourceName: sourceName, sourceByteCount: bytes.count)
         try tree.checkLimits(limits)
         return tree
     }

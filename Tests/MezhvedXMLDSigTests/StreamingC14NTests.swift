@@ -259,6 +259,14 @@ struct StreamingC14NTests {
                         continue
                     }
                     #expect(streamed == tree, "\(name) \(id ?? "whole") \(c14n)")
+                    // The digest, computed apart: libxml2's canonical octets, hashed in one piece
+                    // (the register is large enough for both paths to hash on a second thread).
+                    let parsed = try XMLTree.parse(bytes, sourceName: name, limits: XMLParsingLimits())
+                    let octets = try Canonicalizer.canonicalBytes(
+                        parsed, selection: NodeSetSelection(subtree: id.map { elementsWithID($0, in: parsed)[0] }, excluded: nil),
+                        algorithm: .exclusive, engine: .libxml2)
+                    let expected = "<ds:DigestValue>\(Base64.encode(try DigestContext.digest(octets, .sha256)))</ds:DigestValue>"
+                    #expect(Fixtures.string(streamed).contains(expected), "\(name) \(id ?? "whole"): digest")
                     #expect(try verifier.verify(streamed, sourceName: name).status == .valid, "\(name) \(id ?? "whole")")
                 }
             }
