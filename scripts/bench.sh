@@ -97,34 +97,38 @@ echo "| sign | $ms_sign | $xs_sign | $(ratio "$ms_sign" "$xs_sign") |"
 echo "| verify (with chain) | $ms_verify | $xs_verify | $(ratio "$ms_verify" "$xs_verify") |"
 
 echo
-echo "## Batch mode: one process for many documents (1000 documents, named with --files-from)"
+echo "## Batch mode: one process for many documents (1000 documents, named with --files-from; verify: best of 3 runs)"
 echo
 mkdir -p "$work/batch-in" "$work/batch-out" "$work/batch-gost"
 for i in $(seq 1000); do cp "$doc" "$work/batch-in/doc$i.xml"; done
 ls "$work"/batch-in/*.xml > "$work/batch-in.list"
 ms_per_doc() { echo $(( ($(date +%s%N) - $1) / 1000 / 1000 )); }  # µs per document of 1000
+# µs per document of 1000 for the command given: the best of three runs (a batch takes well under
+# a second, and the shared machine's other load shows in a single run).
+best_per_doc() {
+    local best="" start t
+    for _ in 1 2 3; do
+        start=$(date +%s%N)
+        "$@" >/dev/null
+        t=$(ms_per_doc "$start")
+        if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+    done
+    echo "$best"
+}
 start=$(date +%s%N)
 "$bin" sign --files-from "$work/batch-in.list" --key "$key" --cert "$cert" --output-dir "$work/batch-out" 2>/dev/null
 batch_sign=$(ms_per_doc "$start")
 ls "$work"/batch-out/*.xml > "$work/batch-out.list"
-start=$(date +%s%N)
-"$bin" verify --files-from "$work/batch-out.list" --trust Certificates/trust/rsa >/dev/null
-batch_verify=$(ms_per_doc "$start")
-start=$(date +%s%N)
-taskset -c 0 "$bin" verify --files-from "$work/batch-out.list" --trust Certificates/trust/rsa >/dev/null
-batch_verify_one=$(ms_per_doc "$start")
+batch_verify=$(best_per_doc "$bin" verify --files-from "$work/batch-out.list" --trust Certificates/trust/rsa)
+batch_verify_one=$(best_per_doc taskset -c 0 "$bin" verify --files-from "$work/batch-out.list" --trust Certificates/trust/rsa)
 # The same with the gateway's own algorithm, GOST 2012-256.
 gkey=Certificates/agencies/social-protection/key.pem
 gcert=Certificates/agencies/social-protection/cert.pem
 "$bin" sign --files-from "$work/batch-in.list" --key "$gkey" --cert "$gcert" --chain Certificates/gost/ca.pem \
     --output-dir "$work/batch-gost" 2>/dev/null
 ls "$work"/batch-gost/*.xml > "$work/batch-gost.list"
-start=$(date +%s%N)
-"$bin" verify --files-from "$work/batch-gost.list" --trust Certificates/trust/gost >/dev/null
-gost_verify=$(ms_per_doc "$start")
-start=$(date +%s%N)
-taskset -c 0 "$bin" verify --files-from "$work/batch-gost.list" --trust Certificates/trust/gost >/dev/null
-gost_verify_one=$(ms_per_doc "$start")
+gost_verify=$(best_per_doc "$bin" verify --files-from "$work/batch-gost.list" --trust Certificates/trust/gost)
+gost_verify_one=$(best_per_doc taskset -c 0 "$bin" verify --files-from "$work/batch-gost.list" --trust Certificates/trust/gost)
 echo "| operation | mezhved batch (µs/doc, $(nproc) cores) | one core (µs/doc) | all cores / one core | xmlsec1, one process per doc (µs/doc) | xmlsec1 / mezhved batch |"
 echo "|---|---|---|---|---|---|"
 echo "| sign, RSA-2048 | $batch_sign | | | $xs_sign | $(ratio "$xs_sign" "$batch_sign")× |"
@@ -158,22 +162,30 @@ gkey=Certificates/agencies/social-protection/key.pem
 gcert=Certificates/agencies/social-protection/cert.pem
 echo "| document | size (MB) | Streebog-256 alone (MB/s, openssl dgst) | mezhved sign (MB/s) | sign / Streebog | sign on one core (MB/s) | one core / Streebog | peak memory (MB) | peak / size | verify (MB/s) |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
+best_ms() {  # the smaller of $1 (empty at first) and the milliseconds since $2
+    local t=$(( ($(date +%s%N) - $2) / 1000000 ))
+    if [ -z "$1" ] || [ "$t" -lt "$1" ]; then echo "$t"; else echo "$1"; fi
+}
 for name in attachment-50m records-50m; do
     file="$work/$name.xml"
     mb=$(awk -v b="$(wc -c < "$file")" 'BEGIN { printf "%.1f", b / 1048576 }')
-    start=$(date +%s%N)
-    openssl dgst -engine gost -md_gost12_256 "$file" >/dev/null 2>&1
-    hash_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    start=$(date +%s%N)
-    peak=$( { /usr/bin/time -f %M "$bin" sign "$file" --key "$gkey" --cert "$gcert" -o "$work/$name.signed.xml" >/dev/null; } 2>&1 | tail -n 1)
-    sign_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    # The same on one core: the hashing thread then shares it with the parse.
-    start=$(date +%s%N)
-    taskset -c 0 "$bin" sign "$file" --key "$gkey" --cert "$gcert" -o "$work/$name.signed1.xml" >/dev/null
-    one_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    start=$(date +%s%N)
-    "$bin" verify "$work/$name.signed.xml" --trust Certificates/trust/gost --untrusted Certificates/gost/ca.pem >/dev/null
-    verify_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    # Each figure is the best of two runs, taken in turns (the machine is shared).
+    hash_ms="" sign_ms="" one_ms="" verify_ms="" peak=""
+    for _ in 1 2; do
+        start=$(date +%s%N)
+        openssl dgst -engine gost -md_gost12_256 "$file" >/dev/null 2>&1
+        hash_ms=$(best_ms "$hash_ms" "$start")
+        start=$(date +%s%N)
+        peak=$( { /usr/bin/time -f %M "$bin" sign "$file" --key "$gkey" --cert "$gcert" -o "$work/$name.signed.xml" >/dev/null; } 2>&1 | tail -n 1)
+        sign_ms=$(best_ms "$sign_ms" "$start")
+        # The same on one core: the hashing thread then shares it with the parse.
+        start=$(date +%s%N)
+        taskset -c 0 "$bin" sign "$file" --key "$gkey" --cert "$gcert" -o "$work/$name.signed1.xml" >/dev/null
+        one_ms=$(best_ms "$one_ms" "$start")
+        start=$(date +%s%N)
+        "$bin" verify "$work/$name.signed.xml" --trust Certificates/trust/gost --untrusted Certificates/gost/ca.pem >/dev/null
+        verify_ms=$(best_ms "$verify_ms" "$start")
+    done
     awk -v mb="$mb" -v h="$hash_ms" -v s="$sign_ms" -v o="$one_ms" -v v="$verify_ms" -v p="$peak" 'BEGIN {
         printf "| %s | %s | %.0f | %.0f | %.0f%% | %.0f | %.0f%% | %.0f | %.1f× | %.0f |\n", "'"$name"'", mb, mb / (h / 1000),
             mb / (s / 1000), 100 * h / s, mb / (o / 1000), 100 * h / o, p / 1024, (p / 1024) / mb, mb / (v / 1000) }'

@@ -42,18 +42,18 @@ package final class DigestContext {
     }
 }
 
-/// A digest fed on a thread of its own: the producer (a canonicalization) hands over 1 MiB chunks,
-/// at most four in flight, and goes on while the previous ones are hashed. For large documents,
+/// A digest fed on a thread of its own: the producer (a canonicalization) hands over 256 KiB chunks,
+/// at most eight in flight, and goes on while the previous ones are hashed. For large documents,
 /// whose parse and canonicalization and whose hashing (Streebog runs at ~100 MB/s) then overlap
 /// on two cores. `update` and `finish` are called from one thread at a time; the context is only
 /// touched on the serial queue.
 final class PipelinedDigest: @unchecked Sendable {
     /// Documents from this size on are hashed this way (below it the hand-over costs more than it saves).
     static let threshold = 1 << 20
-    static let chunkSize = 1 << 20
+    static let chunkSize = 1 << 18
     private let context: DigestContext
     private let queue = DispatchQueue(label: "mezhved.pipelined-digest")
-    private let slots = DispatchSemaphore(value: 4)
+    private let slots = DispatchSemaphore(value: 8)
     private var pending: [UInt8] = []
 
     init(_ algorithm: DigestAlgorithm) throws {
