@@ -73,6 +73,22 @@ struct XMLSecInteropTests {
         #expect(try Interop.xmlsecVerify(tampered, root: Fixtures.path(root), idAttribute: "Body").status != 0)
     }
 
+    @Test("xmlsec1 verifies a 3 MB register signed through the stream and hashed on a second thread, and refuses a tampered copy")
+    func xmlsecVerifiesStreamedRegister() throws {
+        var register = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r:Register xmlns:r=\"urn:mezhved:register\">\n"
+        for i in 0..<30_000 {
+            register += "  <r:Record n=\"\(i)\" note=\"a &amp; b\"><r:Name>Получатель \(i) &lt;семья&gt;</r:Name><!-- \(i) --></r:Record>\n"
+        }
+        register += "</r:Register>\n"
+        let bytes = Fixtures.bytes(register)
+        #expect(bytes.count > 2 << 20)
+        let signed = try Fixtures.xmlSigner(Fixtures.rsa).sign(bytes, sourceName: "register")
+        let result = try Interop.xmlsecVerify(signed, root: Fixtures.path("Certificates/rsa/root-ca.pem"))
+        #expect(result.status == 0, "\(result.stderr)")
+        let tampered = Fixtures.bytes(Fixtures.string(signed).replacingOccurrences(of: "Получатель 29999", with: "Получатель 29998"))
+        #expect(try Interop.xmlsecVerify(tampered, root: Fixtures.path("Certificates/rsa/root-ca.pem")).status != 0)
+    }
+
     /// Documents that exercise canonicalization: comments, CDATA, CRLF, namespaces, Cyrillic.
     static let documents: [(String, String)] = [
         (
