@@ -22,73 +22,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "c14n_output.h"
+#include "c14n_shared.h"
 
-/* ---- the rendered-namespace stack (libxml2's xmlC14NVisibleNsStack) ---- */
-
-typedef struct {
-    xmlNsPtr *entries; /* inline_entries until it outgrows them */
-    int count, capacity;
-    int previous_start, previous_end;
-    xmlNsPtr inline_entries[64];
-} mz_ns_stack;
-
-static int stack_push(mz_ns_stack *stack, xmlNsPtr ns) {
-    if (stack->count == stack->capacity) {
-        int capacity = stack->capacity * 2;
-        xmlNsPtr *grown;
-        if (stack->entries == stack->inline_entries) {
-            grown = malloc((size_t)capacity * sizeof(xmlNsPtr));
-            if (grown != NULL) memcpy(grown, stack->inline_entries, sizeof(stack->inline_entries));
-        } else {
-            grown = realloc(stack->entries, (size_t)capacity * sizeof(xmlNsPtr));
-        }
-        if (grown == NULL) return -1;
-        stack->entries = grown;
-        stack->capacity = capacity;
-    }
-    stack->entries[stack->count++] = ns;
-    return 0;
-}
-
-/* xmlExcC14NVisibleNsStackFind (from = 0) and xmlC14NVisibleNsStackFind (from = previous_start
- * unless the namespace is the empty default). */
-static int stack_rendered(const mz_ns_stack *stack, const xmlNs *ns, int exclusive_search) {
-    const xmlChar *prefix = ns == NULL ? NULL : ns->prefix;
-    const xmlChar *href = ns == NULL ? NULL : ns->href;
-    int empty_default = is_empty(prefix) && is_empty(href);
-    int from = (exclusive_search || empty_default) ? 0 : stack->previous_start;
-    for (int i = stack->count - 1; i >= from; i--) {
-        if (same_string(prefix, stack->entries[i]->prefix)) return same_string(href, stack->entries[i]->href);
-    }
-    return empty_default;
-}
-
-static int is_xml_namespace(const xmlNs *ns) {
-    return ns != NULL && xmlStrEqual(ns->prefix, BAD_CAST "xml") && xmlStrEqual(ns->href, XML_XML_NAMESPACE);
-}
+static mz_pair pair_of(const xmlNs *ns) { return (mz_pair){ns->prefix, ns->href}; }
 
 /* ---- the walk ---- */
 
 typedef struct {
     mz_out out;
-    mz_ns_stack stack;
+    mz_rendered_ns rendered;
     xmlDocPtr doc;
     xmlNodePtr excluded;
     const char *const *inclusive_prefixes;
     int with_comments;
     int failed;
 } mz_walk;
-
-static void insert_sorted_ns(xmlNsPtr *list, int *count, xmlNsPtr ns) {
-    int i = *count;
-    while (i > 0 && xmlStrcmp(list[i - 1]->prefix, ns->prefix) > 0) {
-        list[i] = list[i - 1];
-        i--;
-    }
-    list[i] = ns;
-    (*count)++;
-}
 
 /* xmlC14NAttrsCompare */
 static int attribute_order(const xmlAttr *a, const xmlAttr *b) {
@@ -107,18 +55,6 @@ static void write_qname(mz_out *out, const xmlNode *node) {
         out_bytes(out, (const unsigned char *)":", 1);
     }
     out_string(out, (const char *)node->name);
-}
-
-static void write_namespace(mz_out *out, const xmlNs *ns) {
-    if (ns->prefix != NULL) {
-        out_string(out, " xmlns:");
-        out_string(out, (const char *)ns->prefix);
-        out_string(out, "=\"");
-    } else {
-        out_string(out, " xmlns=\"");
-    }
-    if (ns->href != NULL) out_string(out, (const char *)ns->href);
-    out_bytes(out, (const unsigned char *)"\"", 1);
 }
 
 static void write_attribute(mz_walk *walk, xmlAttrPtr attribute) {
@@ -148,16 +84,17 @@ static void write_attribute(mz_walk *walk, xmlAttrPtr attribute) {
 static void walk_nodes(mz_walk *walk, xmlNodePtr first, int document_level, int *after_root);
 
 static void walk_element(mz_walk *walk, xmlNodePtr element) {
-    mz_ns_stack *stack = &walk->stack;
+    mz_rendered_ns *rendered_ns = &walk->rendered;
+    mz_pairs *stack = &rendered_ns->stack;
     mz_out *out = &walk->out;
-    int saved_count = stack->count, saved_start = stack->previous_start, saved_end = stack->previous_end;
+    int saved_count = stack->count, saved_start = rendered_ns->previous_start, saved_end = rendered_ns->previous_end;
 
     out_bytes(out, (const unsigned char *)"<", 1);
     write_qname(out, element);
 
     /* The namespace axis, in xmlExcC14NProcessNamespacesAxis's order of decisions. */
-    xmlNsPtr small_list[16];
-    xmlNsPtr *list = small_list;
+    mz_pair small_list[16];
+    mz_pair *list = small_list;
     int list_count = 0, list_capacity = 16;
     int attribute_count = 0;
     for (xmlAttrPtr a = element->properties; a != NULL; a = a->next) attribute_count++;
@@ -167,7 +104,7 @@ static void walk_element(mz_walk *walk, xmlNodePtr element) {
     }
     if (attribute_count + inclusive_count + 1 > list_capacity) {
         list_capacity = attribute_count + inclusive_count + 1;
-        list = malloc((size_t)list_capacity * sizeof(xmlNsPtr));
+        list = malloc((size_t)list_capacity * sizeof(mz_pair));
         if (list == NULL) {
             walk->failed = 1;
             return;
@@ -181,10 +118,10 @@ static void walk_element(mz_walk *walk, xmlNodePtr element) {
             empty_ns_in_inclusive_list = 1;
         }
         xmlNsPtr ns = xmlSearchNs(walk->doc, element, prefix);
-        if (ns != NULL && !is_xml_namespace(ns)) {
-            int rendered = stack_rendered(stack, ns, 0);
-            if (stack_push(stack, ns) != 0) walk->failed = 1;
-            if (!rendered) insert_sorted_ns(list, &list_count, ns);
+        if (ns != NULL && !is_xml_pair(ns->prefix, ns->href)) {
+            int rendered = rendered_find(rendered_ns, ns->prefix, ns->href, 0);
+            if (pairs_push(stack, ns->prefix, ns->href) != 0) walk->failed = 1;
+            if (!rendered) insert_sorted_pair(list, &list_count, pair_of(ns));
             if (is_empty(ns->prefix)) has_empty_ns = 1;
         }
     }
@@ -193,31 +130,29 @@ static void walk_element(mz_walk *walk, xmlNodePtr element) {
         element_ns = xmlSearchNs(walk->doc, element, NULL);
         visibly_utilizes_empty_ns = 1;
     }
-    if (element_ns != NULL && !is_xml_namespace(element_ns)) {
-        if (!stack_rendered(stack, element_ns, 1)) insert_sorted_ns(list, &list_count, element_ns);
-        if (stack_push(stack, element_ns) != 0) walk->failed = 1;
+    if (element_ns != NULL && !is_xml_pair(element_ns->prefix, element_ns->href)) {
+        if (!rendered_find(rendered_ns, element_ns->prefix, element_ns->href, 1)) insert_sorted_pair(list, &list_count, pair_of(element_ns));
+        if (pairs_push(stack, element_ns->prefix, element_ns->href) != 0) walk->failed = 1;
         if (is_empty(element_ns->prefix)) has_empty_ns = 1;
     }
     for (xmlAttrPtr a = element->properties; a != NULL; a = a->next) {
-        if (a->ns != NULL && !is_xml_namespace(a->ns)) {
-            int rendered = stack_rendered(stack, a->ns, 1);
-            if (stack_push(stack, a->ns) != 0) walk->failed = 1;
-            if (!rendered) insert_sorted_ns(list, &list_count, a->ns);
+        if (a->ns != NULL && !is_xml_pair(a->ns->prefix, a->ns->href)) {
+            int rendered = rendered_find(rendered_ns, a->ns->prefix, a->ns->href, 1);
+            if (pairs_push(stack, a->ns->prefix, a->ns->href) != 0) walk->failed = 1;
+            if (!rendered) insert_sorted_pair(list, &list_count, pair_of(a->ns));
             if (is_empty(a->ns->prefix)) has_empty_ns = 1;
         } else if (a->ns != NULL && is_empty(a->ns->prefix) && is_empty(a->ns->href)) {
             visibly_utilizes_empty_ns = 1;
         }
     }
-    static const xmlNs empty_default;
     if (!has_empty_ns && (visibly_utilizes_empty_ns || empty_ns_in_inclusive_list)) {
-        int rendered = empty_ns_in_inclusive_list ? stack_rendered(stack, &empty_default, 0) : stack_rendered(stack, &empty_default, 1);
-        if (!rendered) out_string(out, " xmlns=\"\"");
+        if (!rendered_find(rendered_ns, NULL, NULL, empty_ns_in_inclusive_list ? 0 : 1)) out_string(out, " xmlns=\"\"");
     }
-    for (int i = 0; i < list_count; i++) write_namespace(out, list[i]);
+    out_namespaces(out, list, list_count);
     if (list != small_list) free(list);
 
-    stack->previous_start = stack->previous_end;
-    stack->previous_end = stack->count;
+    rendered_ns->previous_start = rendered_ns->previous_end;
+    rendered_ns->previous_end = stack->count;
 
     /* The attribute axis, sorted as xmlC14NAttrsCompare sorts it. */
     if (attribute_count > 0) {
@@ -249,8 +184,8 @@ static void walk_element(mz_walk *walk, xmlNodePtr element) {
     out_bytes(out, (const unsigned char *)">", 1);
 
     stack->count = saved_count;
-    stack->previous_start = saved_start;
-    stack->previous_end = saved_end;
+    rendered_ns->previous_start = saved_start;
+    rendered_ns->previous_end = saved_end;
 }
 
 static void walk_nodes(mz_walk *walk, xmlNodePtr first, int document_level, int *after_root) {
@@ -339,10 +274,7 @@ int mz_exclusive_c14n(xmlDocPtr doc, xmlNodePtr subtree, xmlNodePtr excluded, co
     mz_walk walk_storage;
     mz_walk *walk = &walk_storage;
     walk->out.used = 0;
-    walk->stack.entries = walk->stack.inline_entries;
-    walk->stack.count = 0;
-    walk->stack.capacity = (int)(sizeof(walk->stack.inline_entries) / sizeof(xmlNsPtr));
-    walk->stack.previous_start = walk->stack.previous_end = 0;
+    rendered_init(&walk->rendered);
     walk->failed = 0;
     walk->out.sink = sink;
     walk->out.context = context;
@@ -359,6 +291,6 @@ int mz_exclusive_c14n(xmlDocPtr doc, xmlNodePtr subtree, xmlNodePtr excluded, co
     }
     int failed = walk->failed;
     if (!failed) out_flush(&walk->out);
-    if (walk->stack.entries != walk->stack.inline_entries) free(walk->stack.entries);
+    pairs_free(&walk->rendered.stack);
     return failed ? MZ_C14N_FAILED : MZ_C14N_DONE;
 }

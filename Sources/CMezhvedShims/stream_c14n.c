@@ -8,7 +8,7 @@
  * same octets as the tree walk in exc_c14n.c - and so as libxml2's xmlC14NExecute - for the two
  * node-sets a new enveloped signature uses: the whole document, or the one element whose Id
  * attribute has a given value. The rendered-namespace stack, the sort orders and the escaping
- * are the walk's; only the in-scope namespace lookup (xmlSearchNs there) is a stack of the
+ * are the walk's (c14n_shared.h); only the in-scope namespace lookup (xmlSearchNs there) is a stack of the
  * declarations met on the way down.
  *
  * The parse is libxml2's own (xmlCtxtReadMemory, with the same refusal of DTDs) with SAX2
@@ -18,54 +18,12 @@
  * UTF-8 - stops the parse with a reason, and the caller then runs the tree path, which signs or
  * says what is wrong exactly as before. The octets already given to the sink are then void.
  */
-#include "c14n_output.h"
+#include "c14n_shared.h"
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/uri.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A namespace as the canonicalization sees it: a prefix (NULL for the default) and a URI. */
-typedef struct {
-    const xmlChar *prefix;
-    const xmlChar *href;
-} mz_pair;
-
-typedef struct {
-    mz_pair *entries; /* inline_entries until it outgrows them */
-    int count, capacity;
-    mz_pair inline_entries[64];
-} mz_pairs;
-
-static void pairs_init(mz_pairs *pairs) {
-    pairs->entries = pairs->inline_entries;
-    pairs->count = 0;
-    pairs->capacity = (int)(sizeof(pairs->inline_entries) / sizeof(mz_pair));
-}
-
-static int pairs_push(mz_pairs *pairs, const xmlChar *prefix, const xmlChar *href) {
-    if (pairs->count == pairs->capacity) {
-        int capacity = pairs->capacity * 2;
-        mz_pair *grown;
-        if (pairs->entries == pairs->inline_entries) {
-            grown = malloc((size_t)capacity * sizeof(mz_pair));
-            if (grown != NULL) memcpy(grown, pairs->inline_entries, sizeof(pairs->inline_entries));
-        } else {
-            grown = realloc(pairs->entries, (size_t)capacity * sizeof(mz_pair));
-        }
-        if (grown == NULL) return -1;
-        pairs->entries = grown;
-        pairs->capacity = capacity;
-    }
-    pairs->entries[pairs->count].prefix = prefix;
-    pairs->entries[pairs->count].href = href;
-    pairs->count++;
-    return 0;
-}
-
-static void pairs_free(mz_pairs *pairs) {
-    if (pairs->entries != pairs->inline_entries) free(pairs->entries);
-}
 
 /* What an element's start changed, undone at its end. */
 typedef struct {
@@ -78,9 +36,8 @@ typedef struct {
     mz_out out;
     const mz_stream_c14n_options *options;
     mz_stream_c14n_result *result;
-    mz_pairs scope;    /* declarations in scope, innermost last */
-    mz_pairs rendered; /* libxml2's xmlC14NVisibleNsStack */
-    int previous_start, previous_end;
+    mz_pairs scope; /* declarations in scope, innermost last */
+    mz_rendered_ns rendered;
     mz_frame *frames;
     int frame_capacity;
     int depth;
@@ -99,16 +56,10 @@ static void stop(xmlParserCtxtPtr ctxt, mz_stream *stream, int reason) {
     xmlStopParser(ctxt);
 }
 
-static const xmlChar xml_prefix[] = "xml";
-
-static int is_xml_pair(const xmlChar *prefix, const xmlChar *href) {
-    return prefix != NULL && xmlStrEqual(prefix, xml_prefix) && xmlStrEqual(href, XML_XML_NAMESPACE);
-}
-
 /* xmlSearchNs: the innermost declaration of `prefix` (NULL: the default namespace). */
 static int scope_find(const mz_stream *stream, const xmlChar *prefix, mz_pair *found) {
-    if (prefix != NULL && xmlStrEqual(prefix, xml_prefix)) {
-        found->prefix = xml_prefix;
+    if (prefix != NULL && xmlStrEqual(prefix, BAD_CAST "xml")) {
+        found->prefix = BAD_CAST "xml";
         found->href = XML_XML_NAMESPACE;
         return 1;
     }
@@ -122,26 +73,6 @@ static int scope_find(const mz_stream *stream, const xmlChar *prefix, mz_pair *f
         }
     }
     return 0;
-}
-
-/* exc_c14n.c's stack_rendered over pairs. */
-static int rendered_find(const mz_stream *stream, const xmlChar *prefix, const xmlChar *href, int exclusive_search) {
-    int empty_default = is_empty(prefix) && is_empty(href);
-    int from = (exclusive_search || empty_default) ? 0 : stream->previous_start;
-    for (int i = stream->rendered.count - 1; i >= from; i--) {
-        if (same_string(prefix, stream->rendered.entries[i].prefix)) return same_string(href, stream->rendered.entries[i].href);
-    }
-    return empty_default;
-}
-
-static void insert_sorted_pair(mz_pair *list, int *count, mz_pair pair) {
-    int i = *count;
-    while (i > 0 && xmlStrcmp(list[i - 1].prefix, pair.prefix) > 0) {
-        list[i] = list[i - 1];
-        i--;
-    }
-    list[i] = pair;
-    (*count)++;
 }
 
 /* An attribute from SAX2: local name, prefix, URI, value, end of value. */
@@ -244,8 +175,8 @@ static void render_start(xmlParserCtxtPtr ctxt, mz_stream *stream, const xmlChar
         }
         mz_pair ns;
         if (scope_find(stream, wanted, &ns) && !is_xml_pair(ns.prefix, ns.href)) {
-            int rendered = rendered_find(stream, ns.prefix, ns.href, 0);
-            if (pairs_push(&stream->rendered, ns.prefix, ns.href) != 0) failed = 1;
+            int rendered = rendered_find(&stream->rendered, ns.prefix, ns.href, 0);
+            if (pairs_push(&stream->rendered.stack, ns.prefix, ns.href) != 0) failed = 1;
             if (!rendered) insert_sorted_pair(list, &list_count, ns);
             if (is_empty(ns.prefix)) has_empty_ns = 1;
         }
@@ -257,40 +188,30 @@ static void render_start(xmlParserCtxtPtr ctxt, mz_stream *stream, const xmlChar
         visibly_utilizes_empty_ns = 1;
     }
     if (has_element_ns && !is_xml_pair(element_ns.prefix, element_ns.href)) {
-        if (!rendered_find(stream, element_ns.prefix, element_ns.href, 1)) insert_sorted_pair(list, &list_count, element_ns);
-        if (pairs_push(&stream->rendered, element_ns.prefix, element_ns.href) != 0) failed = 1;
+        if (!rendered_find(&stream->rendered, element_ns.prefix, element_ns.href, 1)) insert_sorted_pair(list, &list_count, element_ns);
+        if (pairs_push(&stream->rendered.stack, element_ns.prefix, element_ns.href) != 0) failed = 1;
         if (is_empty(element_ns.prefix)) has_empty_ns = 1;
     }
     for (int i = 0; i < nb_attributes; i++) {
         mz_sax_attribute a = attributes + 5 * i;
         if (a[1] != NULL && a[2] != NULL && !is_xml_pair(a[1], a[2])) {
-            int rendered = rendered_find(stream, a[1], a[2], 1);
-            if (pairs_push(&stream->rendered, a[1], a[2]) != 0) failed = 1;
+            int rendered = rendered_find(&stream->rendered, a[1], a[2], 1);
+            if (pairs_push(&stream->rendered.stack, a[1], a[2]) != 0) failed = 1;
             if (!rendered) insert_sorted_pair(list, &list_count, (mz_pair){a[1], a[2]});
         }
     }
     if (!has_empty_ns && (visibly_utilizes_empty_ns || empty_ns_in_inclusive_list)) {
-        if (!rendered_find(stream, NULL, NULL, empty_ns_in_inclusive_list ? 0 : 1)) out_string(out, " xmlns=\"\"");
+        if (!rendered_find(&stream->rendered, NULL, NULL, empty_ns_in_inclusive_list ? 0 : 1)) out_string(out, " xmlns=\"\"");
     }
-    for (int i = 0; i < list_count; i++) {
-        if (list[i].prefix != NULL) {
-            out_string(out, " xmlns:");
-            out_string(out, (const char *)list[i].prefix);
-            out_string(out, "=\"");
-        } else {
-            out_string(out, " xmlns=\"");
-        }
-        if (list[i].href != NULL) out_string(out, (const char *)list[i].href);
-        out_bytes(out, (const unsigned char *)"\"", 1);
-    }
+    out_namespaces(out, list, list_count);
     if (list != small_list) free(list);
     if (failed) {
         stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
         return;
     }
 
-    stream->previous_start = stream->previous_end;
-    stream->previous_end = stream->rendered.count;
+    stream->rendered.previous_start = stream->rendered.previous_end;
+    stream->rendered.previous_end = stream->rendered.stack.count;
 
     if (nb_attributes > 0) {
         mz_sax_attribute small_sorted[16];
@@ -378,9 +299,9 @@ static void on_start_element(void *context, const xmlChar *localname, const xmlC
     }
     mz_frame *frame = &stream->frames[stream->depth - 1];
     frame->scope_count = stream->scope.count;
-    frame->rendered_count = stream->rendered.count;
-    frame->previous_start = stream->previous_start;
-    frame->previous_end = stream->previous_end;
+    frame->rendered_count = stream->rendered.stack.count;
+    frame->previous_start = stream->rendered.previous_start;
+    frame->previous_end = stream->rendered.previous_end;
     for (int i = 0; i < nb_namespaces; i++) {
         const xmlChar *ns_prefix = namespaces[2 * i], *href = namespaces[2 * i + 1];
         if (!usable_namespace_uri(stream, href)) {
@@ -411,9 +332,9 @@ static void on_end_element(void *context, const xmlChar *localname, const xmlCha
         out_string(&stream->out, "</");
         write_qname(&stream->out, prefix, localname);
         out_bytes(&stream->out, (const unsigned char *)">", 1);
-        stream->rendered.count = frame->rendered_count;
-        stream->previous_start = frame->previous_start;
-        stream->previous_end = frame->previous_end;
+        stream->rendered.stack.count = frame->rendered_count;
+        stream->rendered.previous_start = frame->previous_start;
+        stream->rendered.previous_end = frame->previous_end;
     }
     stream->scope.count = frame->scope_count;
     if (stream->target_depth == stream->depth) stream->target_depth = 0;
@@ -497,7 +418,7 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
     stream->options = options;
     stream->result = result;
     pairs_init(&stream->scope);
-    pairs_init(&stream->rendered);
+    rendered_init(&stream->rendered);
     stream->frame_capacity = 64;
     stream->frames = malloc((size_t)stream->frame_capacity * sizeof(mz_frame));
     if (options->inclusive_prefixes != NULL) {
@@ -543,7 +464,7 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
     }
     xmlFreeParserCtxt(ctxt);
     pairs_free(&stream->scope);
-    pairs_free(&stream->rendered);
+    pairs_free(&stream->rendered.stack);
     free(stream->frames);
     free(stream);
     if (status != MZ_STREAM_DONE) mz_stream_c14n_result_clear(result);

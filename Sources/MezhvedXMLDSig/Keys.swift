@@ -118,10 +118,11 @@ package func readFile(_ path: String, what: String) throws -> [UInt8] {
     if isDirectory.boolValue {
         throw XMLDSigError(.unreadableInput, "the \(what) \(path) is a folder, not a file", hint: "give a file")
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw XMLDSigError(.unreadableInput, "the \(what) \(path) cannot be read", hint: "check its permissions")
+    guard let bytes = DurableFile.readAll(path) else {
+        throw XMLDSigError(
+            .unreadableInput, "the \(what) \(path) cannot be read: \(String(cString: strerror(errno)))", hint: "check its permissions")
     }
-    return [UInt8](data)
+    return bytes
 }
 
 extension SigningKey {

@@ -49,15 +49,14 @@ enum ReferenceProcessor {
                 } else {
                     let effective = target.keepsComments ? method : method.withoutComments
                     if isLast {
-                        // A large document is hashed on a second thread while it is canonicalized.
-                        let pipelined = tree.sourceByteCount >= PipelinedDigest.threshold ? try PipelinedDigest(algorithm) : nil
+                        let documentDigest = DocumentDigest(feeding: context, inputSize: tree.sourceByteCount)
                         var streamed: [UInt8] = []
                         try Canonicalizer.canonicalize(tree, selection: selection, algorithm: effective, inclusivePrefixes: prefixes) {
                             chunk in
-                            if let pipelined { pipelined.update(chunk) } else { context.update(chunk) }
+                            documentDigest.update(chunk)
                             if keepOctets { streamed.append(contentsOf: chunk) }
                         }
-                        return Output(digest: pipelined?.finish() ?? context.finish(), octets: keepOctets ? streamed : nil)
+                        return Output(digest: documentDigest.finish(), octets: keepOctets ? streamed : nil)
                     }
                     octets = try Canonicalizer.canonicalBytes(tree, selection: selection, algorithm: effective, inclusivePrefixes: prefixes)
                 }

@@ -42,26 +42,37 @@ package final class DigestContext {
     }
 }
 
-/// A digest fed on a thread of its own: the producer (a canonicalization) hands over 256 KiB chunks,
-/// at most eight in flight, and goes on while the previous ones are hashed. For large documents,
-/// whose parse and canonicalization and whose hashing (Streebog runs at ~100 MB/s) then overlap
-/// on two cores. `update` and `finish` are called from one thread at a time; the context is only
+/// The digest of a document's canonical octets, fed as the canonicalization writes them. A large
+/// document (``threshold`` bytes or more) is hashed on a thread of its own: the canonicalization
+/// hands over 256 KiB chunks, at most eight in flight, and goes on while the previous ones are
+/// hashed, so that parsing and canonicalizing overlap with the hashing (Streebog runs at ~100 MB/s)
+/// on two cores. A small one is hashed in place, where the hand-over would cost more than it saves.
+/// `update` and `finish` are called from one thread at a time; when pipelined, the context is only
 /// touched on the serial queue.
-final class PipelinedDigest: @unchecked Sendable {
-    /// Documents from this size on are hashed this way (below it the hand-over costs more than it saves).
+final class DocumentDigest: @unchecked Sendable {
     static let threshold = 1 << 20
     static let chunkSize = 1 << 18
     private let context: DigestContext
-    private let queue = DispatchQueue(label: "mezhved.pipelined-digest")
+    private let queue: DispatchQueue?
     private let slots = DispatchSemaphore(value: 8)
     private var pending: [UInt8] = []
 
-    init(_ algorithm: DigestAlgorithm) throws {
-        context = try DigestContext(algorithm)
-        pending.reserveCapacity(Self.chunkSize)
+    /// Feeds `context`, on a thread of its own when `inputSize` (the document's bytes) is large.
+    init(feeding context: DigestContext, inputSize: Int) {
+        self.context = context
+        if inputSize >= Self.threshold {
+            queue = DispatchQueue(label: "mezhved.document-digest")
+            pending.reserveCapacity(Self.chunkSize)
+        } else {
+            queue = nil
+        }
     }
 
     func update(_ bytes: UnsafeRawBufferPointer) {
+        guard queue != nil else {
+            context.update(bytes)
+            return
+        }
         pending.append(contentsOf: bytes)
         if pending.count >= Self.chunkSize { handOver() }
     }
@@ -71,7 +82,7 @@ final class PipelinedDigest: @unchecked Sendable {
         pending = []
         pending.reserveCapacity(Self.chunkSize)
         slots.wait()
-        queue.async {
+        queue?.async {
             chunk.withUnsafeBytes { self.context.update($0) }
             self.slots.signal()
         }
@@ -79,6 +90,7 @@ final class PipelinedDigest: @unchecked Sendable {
 
     /// Waits for the chunks in flight and returns the digest.
     func finish() -> [UInt8] {
+        guard let queue else { return context.finish() }
         if !pending.isEmpty { handOver() }
         return queue.sync { context.finish() }
     }

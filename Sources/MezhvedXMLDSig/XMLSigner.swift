@@ -116,15 +116,11 @@ public struct XMLSigner: Sendable {
     ) throws -> [UInt8]? {
         guard options.canonicalization.isExclusive, !options.smevTransform, let end = rootEndTag(document) else { return nil }
         let signatureID = options.xades == nil ? nil : XAdES.newID("xmldsig")
-        // A large document is hashed on a second thread while the parse goes on.
-        let pipelined = document.count >= PipelinedDigest.threshold ? try PipelinedDigest(digestAlgorithm) : nil
-        let context = pipelined == nil ? try DigestContext(digestAlgorithm) : nil
+        let digest = DocumentDigest(feeding: try DigestContext(digestAlgorithm), inputSize: document.count)
         let streamed = Canonicalizer.canonicalizeStreaming(
             document, targetID: options.referenceID, reservedID: signatureID, withComments: false, limits: options.limits
-        ) { bytes in
-            if let pipelined { pipelined.update(bytes) } else { context!.update(bytes) }
-        }
-        let referenceDigest = pipelined?.finish() ?? context!.finish()
+        ) { digest.update($0) }
+        let referenceDigest = digest.finish()
         guard case .success(let found) = streamed, Array(found.rootQualifiedName.utf8) == end.name, !found.reservedIDSeen else {
             return nil
         }

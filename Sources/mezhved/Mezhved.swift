@@ -169,18 +169,7 @@ func readInput(_ path: String) throws -> (bytes: [UInt8], name: String) {
     if path == "-" {
         return ([UInt8](FileHandle.standardInput.readDataToEndOfFile()), "standard input")
     }
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw XMLDSigError(.unreadableInput, "the document \(path) does not exist", hint: "check the path")
-    }
-    guard !isDirectory.boolValue else {
-        throw XMLDSigError(.unreadableInput, "\(path) is a folder, not a document", hint: "give an XML file")
-    }
-    guard let bytes = DurableFile.readAll(path) else {
-        throw XMLDSigError(
-            .unreadableInput, "the document \(path) cannot be read: \(String(cString: strerror(errno)))", hint: "check its permissions")
-    }
-    return (bytes, path)
+    return (try readFile(path, what: "document"), path)
 }
 
 /// Writes `bytes` to `path`. A regular file (new or existing) is replaced atomically (temporary

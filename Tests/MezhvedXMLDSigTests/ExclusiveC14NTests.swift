@@ -54,15 +54,8 @@ struct ExclusiveC14NTests {
 
     @Test("every XML file in Samples/ and Tests/ canonicalizes to the same octets, in every selection")
     func repositoryFiles() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        var files: [URL] = []
-        for folder in ["Samples", "Tests"] {
-            let enumerator = FileManager.default.enumerator(at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
-            while let url = enumerator?.nextObject() as? URL {
-                if url.pathExtension == "xml" { files.append(url) }
-            }
-        }
-        #expect(files.count >= 5, "the repository's XML files were not found under \(root.path)")
+        let files = Fixtures.repositoryXMLFiles()
+        #expect(files.count >= 5, "the repository's XML files were not found under \(Fixtures.root.path)")
         var compared = 0
         for file in files {
             guard

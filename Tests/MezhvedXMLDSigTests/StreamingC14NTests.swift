@@ -69,14 +69,7 @@ struct StreamingC14NTests {
 
     @Test("every XML file in Samples/ and Tests/: the whole document and every element with a unique Id")
     func repositoryFiles() throws {
-        var files: [URL] = []
-        for folder in ["Samples", "Tests"] {
-            let enumerator = FileManager.default.enumerator(
-                at: Fixtures.root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
-            while let url = enumerator?.nextObject() as? URL {
-                if url.pathExtension == "xml" { files.append(url) }
-            }
-        }
+        let files = Fixtures.repositoryXMLFiles()
         #expect(files.count >= 5)
         var compared = 0
         for file in files {

@@ -10,6 +10,18 @@ enum Fixtures {
 
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
+    /// Every `.xml` file under Samples/ and Tests/: the repository's documents for the comparisons.
+    static func repositoryXMLFiles() -> [URL] {
+        var files: [URL] = []
+        for folder in ["Samples", "Tests"] {
+            let enumerator = FileManager.default.enumerator(at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
+            while let url = enumerator?.nextObject() as? URL {
+                if url.pathExtension == "xml" { files.append(url) }
+            }
+        }
+        return files
+    }
+
     struct Signer {
         let key: String
         let cert: String
