@@ -30,6 +30,7 @@ typedef struct {
     int scope_count;
     int rendered_count, previous_start, previous_end;
     int visible;
+    int has_xml_attribute;
 } mz_frame;
 
 typedef struct {
@@ -47,6 +48,17 @@ typedef struct {
     int after_root;
     int stopped;
     const xmlChar *absolute_href; /* the last namespace URI found absolute (URIs are interned) */
+    /* enveloped_signature: the one ds:Signature, left out of the octets and handed back. */
+    const char *buffer;
+    size_t size;
+    int signature_count;
+    int signature_depth;      /* the signature's depth while inside it, else 0 */
+    size_t signature_start, signature_end;
+    char *wrapper;            /* "<w xmlns...>": the namespaces in scope at the signature */
+    size_t wrapper_length;
+    int xml_attribute_open;   /* open elements carrying xml:* attributes */
+    char **ids;               /* every Id/ID/id value, decoded, to find duplicates */
+    int id_count, id_capacity;
 } mz_stream;
 
 static void stop(xmlParserCtxtPtr ctxt, mz_stream *stream, int reason) {
@@ -144,7 +156,122 @@ static int usable_namespace_uri(mz_stream *stream, const xmlChar *href) {
 }
 
 static int visible(const mz_stream *stream) {
+    if (stream->signature_depth > 0) return 0;
     return stream->options->target_id == NULL ? stream->depth > 0 : stream->target_depth > 0;
+}
+
+/* Where the parser is in the input, in bytes from its start (UTF-8 input: no conversion). */
+static size_t input_offset(xmlParserCtxtPtr ctxt) {
+    return (size_t)ctxt->input->consumed + (size_t)(ctxt->input->cur - ctxt->input->base);
+}
+
+static int is_signature(const xmlChar *localname, const xmlChar *uri) {
+    return uri != NULL && xmlStrEqual(localname, BAD_CAST "Signature") &&
+           xmlStrEqual(uri, BAD_CAST "http://www.w3.org/2000/09/xmldsig#");
+}
+
+/* Appends `length` bytes to a malloc'd string. */
+static int append_text(char **text, size_t *used, const char *bytes, size_t length) {
+    char *grown = realloc(*text, *used + length + 1);
+    if (grown == NULL) return -1;
+    memcpy(grown + *used, bytes, length);
+    *used += length;
+    grown[*used] = 0;
+    *text = grown;
+    return 0;
+}
+
+/* The ds:Signature starts (the parser stands at the end of its start tag): note where its bytes
+ * begin and the wrapper element that gives them the namespaces in scope, innermost first. */
+static int begin_signature(xmlParserCtxtPtr ctxt, mz_stream *stream, const xmlChar *localname, const xmlChar *prefix) {
+    if (stream->xml_attribute_open > 0) return MZ_STREAM_SIGNATURE_CONTEXT;
+    size_t end = input_offset(ctxt);
+    if (end > stream->size) return MZ_STREAM_MALFORMED;
+    size_t start = end;
+    while (start > 0 && stream->buffer[start - 1] != '<') start--;
+    if (start == 0) return MZ_STREAM_MALFORMED;
+    start--;
+    /* The bytes found must be this start tag's: "<" prefix ":" local name, then a blank, ">" or "/". */
+    size_t at = start + 1;
+    size_t prefix_length = prefix != NULL ? strlen((const char *)prefix) : 0;
+    size_t local_length = strlen((const char *)localname);
+    if (prefix != NULL) {
+        if (at + prefix_length + 1 > end || memcmp(stream->buffer + at, prefix, prefix_length) != 0 || stream->buffer[at + prefix_length] != ':')
+            return MZ_STREAM_MALFORMED;
+        at += prefix_length + 1;
+    }
+    if (at + local_length > end || memcmp(stream->buffer + at, localname, local_length) != 0) return MZ_STREAM_MALFORMED;
+    char after = stream->buffer[at + local_length];
+    if (!(after == ' ' || after == '\t' || after == '\n' || after == '\r' || after == '>' || after == '/')) return MZ_STREAM_MALFORMED;
+    stream->signature_start = start;
+
+    if (append_text(&stream->wrapper, &stream->wrapper_length, "<w", 2) != 0) return MZ_STREAM_OUT_OF_MEMORY;
+    for (int i = stream->scope.count - 1; i >= 0; i--) {
+        const mz_pair *entry = &stream->scope.entries[i];
+        int shadowed = 0;
+        for (int j = stream->scope.count - 1; j > i; j--) {
+            const xmlChar *other = stream->scope.entries[j].prefix;
+            if ((other == NULL && entry->prefix == NULL) || (other != NULL && entry->prefix != NULL && xmlStrEqual(other, entry->prefix))) {
+                shadowed = 1;
+                break;
+            }
+        }
+        if (shadowed || is_empty(entry->href)) continue;
+        for (const xmlChar *c = entry->href; *c != 0; c++) {
+            if (*c == '&' || *c == '<' || *c == '"' || *c < 0x20) return MZ_STREAM_SIGNATURE_CONTEXT;
+        }
+        int failed = append_text(&stream->wrapper, &stream->wrapper_length, " xmlns", 6);
+        if (entry->prefix != NULL) {
+            failed |= append_text(&stream->wrapper, &stream->wrapper_length, ":", 1);
+            failed |= append_text(&stream->wrapper, &stream->wrapper_length, (const char *)entry->prefix, strlen((const char *)entry->prefix));
+        }
+        failed |= append_text(&stream->wrapper, &stream->wrapper_length, "=\"", 2);
+        failed |= append_text(&stream->wrapper, &stream->wrapper_length, (const char *)entry->href, strlen((const char *)entry->href));
+        failed |= append_text(&stream->wrapper, &stream->wrapper_length, "\"", 1);
+        if (failed) return MZ_STREAM_OUT_OF_MEMORY;
+    }
+    if (append_text(&stream->wrapper, &stream->wrapper_length, ">", 1) != 0) return MZ_STREAM_OUT_OF_MEMORY;
+    return 0;
+}
+
+/* The ds:Signature ends (the parser stands after its last ">"). */
+static int end_signature(xmlParserCtxtPtr ctxt, mz_stream *stream) {
+    size_t end = input_offset(ctxt);
+    if (end > stream->size || end <= stream->signature_start || stream->buffer[end - 1] != '>') return MZ_STREAM_MALFORMED;
+    stream->signature_end = end;
+    return 0;
+}
+
+/* Keeps an Id value, decoded (see write_attribute_value), to look for duplicates at the end. */
+static int keep_id(mz_stream *stream, const xmlChar *value, const xmlChar *end) {
+    if (stream->id_count == stream->id_capacity) {
+        int capacity = stream->id_capacity == 0 ? 16 : stream->id_capacity * 2;
+        char **grown = realloc(stream->ids, (size_t)capacity * sizeof(char *));
+        if (grown == NULL) return -1;
+        stream->ids = grown;
+        stream->id_capacity = capacity;
+    }
+    char *copy = malloc((size_t)(end - value) + 1);
+    if (copy == NULL) return -1;
+    size_t used = 0;
+    for (const xmlChar *cur = value; cur < end; cur++) {
+        copy[used++] = (char)*cur;
+        if (*cur == '&' && end - cur >= 5 && memcmp(cur, "&#38;", 5) == 0) cur += 4;
+    }
+    copy[used] = 0;
+    stream->ids[stream->id_count++] = copy;
+    return 0;
+}
+
+static int compare_strings(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int has_duplicate_id(mz_stream *stream) {
+    if (stream->id_count < 2) return 0;
+    qsort(stream->ids, (size_t)stream->id_count, sizeof(char *), compare_strings);
+    for (int i = 1; i < stream->id_count; i++) {
+        if (strcmp(stream->ids[i - 1], stream->ids[i]) == 0) return 1;
+    }
+    return 0;
 }
 
 /* exc_c14n.c's walk_element, up to the end of the start tag. */
@@ -277,9 +404,15 @@ static void on_start_element(void *context, const xmlChar *localname, const xmlC
         return;
     }
     int is_target = 0;
+    int has_xml_attribute = 0;
     for (int i = 0; i < nb_attributes; i++) {
         const xmlChar *const *a = attributes + 5 * i;
+        if (a[1] != NULL && xmlStrEqual(a[1], BAD_CAST "xml")) has_xml_attribute = 1;
         if (!is_id_name(a[0])) continue;
+        if (options->enveloped_signature && keep_id(stream, a[3], a[4]) != 0) {
+            stop(ctxt, stream, MZ_STREAM_OUT_OF_MEMORY);
+            return;
+        }
         if (options->target_id != NULL && value_equals(a[3], a[4], options->target_id)) is_target = 1;
         if (options->reserved_id != NULL && value_equals(a[3], a[4], options->reserved_id)) stream->result->reserved_id_seen = 1;
     }
@@ -313,6 +446,21 @@ static void on_start_element(void *context, const xmlChar *localname, const xmlC
             return;
         }
     }
+    frame->has_xml_attribute = has_xml_attribute;
+    if (options->enveloped_signature && is_signature(localname, uri)) {
+        stream->signature_count++;
+        if (stream->signature_count > 1 || stream->depth == 1) {
+            stop(ctxt, stream, MZ_STREAM_SIGNATURE_COUNT);
+            return;
+        }
+        int reason = begin_signature(ctxt, stream, localname, prefix);
+        if (reason != 0) {
+            stop(ctxt, stream, reason);
+            return;
+        }
+        stream->signature_depth = stream->depth;
+    }
+    stream->xml_attribute_open += has_xml_attribute;
     if (is_target) {
         stream->target_found = 1;
         stream->target_depth = stream->depth;
@@ -337,6 +485,15 @@ static void on_end_element(void *context, const xmlChar *localname, const xmlCha
         stream->rendered.previous_end = frame->previous_end;
     }
     stream->scope.count = frame->scope_count;
+    stream->xml_attribute_open -= frame->has_xml_attribute;
+    if (stream->signature_depth == stream->depth) {
+        int reason = end_signature(ctxt, stream);
+        if (reason != 0) {
+            stop(ctxt, stream, reason);
+            return;
+        }
+        stream->signature_depth = 0;
+    }
     if (stream->target_depth == stream->depth) stream->target_depth = 0;
     stream->depth--;
     if (stream->depth == 0) stream->after_root = 1;
@@ -355,7 +512,13 @@ static int document_level(const mz_stream *stream) { return stream->depth == 0 &
 static void on_comment(void *context, const xmlChar *text) {
     xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
     mz_stream *stream = (mz_stream *)ctxt->_private;
-    if (stream->stopped || !stream->options->with_comments) return;
+    if (stream->stopped) return;
+    if (stream->options->enveloped_signature && stream->depth > 0 && stream->signature_depth == 0) {
+        /* The tree path judges comments next to signed text (comment injection). */
+        stop(ctxt, stream, MZ_STREAM_COMMENT);
+        return;
+    }
+    if (!stream->options->with_comments) return;
     int outside = document_level(stream);
     if (!outside && !visible(stream)) return;
     mz_out *out = &stream->out;
@@ -417,6 +580,8 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
     stream->out.context = context;
     stream->options = options;
     stream->result = result;
+    stream->buffer = buffer;
+    stream->size = (size_t)size;
     pairs_init(&stream->scope);
     rendered_init(&stream->rendered);
     stream->frame_capacity = 64;
@@ -454,6 +619,23 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
             else if (!ctxt->nsWellFormed) result->reason = MZ_STREAM_NAMESPACE_ERROR;
             else if (result->root_name == NULL) result->reason = MZ_STREAM_MALFORMED;
             else if (options->target_id != NULL && !stream->target_found) result->reason = MZ_STREAM_TARGET_MISSING;
+            else if (options->enveloped_signature) {
+                if (stream->signature_count != 1 || stream->signature_end == 0) result->reason = MZ_STREAM_SIGNATURE_COUNT;
+                else if (has_duplicate_id(stream)) result->reason = MZ_STREAM_DUPLICATE_ID;
+                else {
+                    size_t used = 0;
+                    char *document = NULL;
+                    if (append_text(&document, &used, stream->wrapper, stream->wrapper_length) != 0 ||
+                        append_text(&document, &used, buffer + stream->signature_start, stream->signature_end - stream->signature_start) != 0 ||
+                        append_text(&document, &used, "</w>", 4) != 0) {
+                        free(document);
+                        result->reason = MZ_STREAM_OUT_OF_MEMORY;
+                    } else {
+                        result->signature_document = document;
+                        result->signature_document_size = used;
+                    }
+                }
+            }
         }
         if (result->reason == 0) {
             out_flush(&stream->out);
@@ -466,6 +648,9 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
     pairs_free(&stream->scope);
     pairs_free(&stream->rendered.stack);
     free(stream->frames);
+    free(stream->wrapper);
+    for (int i = 0; i < stream->id_count; i++) free(stream->ids[i]);
+    free(stream->ids);
     free(stream);
     if (status != MZ_STREAM_DONE) mz_stream_c14n_result_clear(result);
     return status;
@@ -474,6 +659,9 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
 void mz_stream_c14n_result_clear(mz_stream_c14n_result *result) {
     free(result->root_prefix);
     free(result->root_name);
+    free(result->signature_document);
     result->root_prefix = NULL;
     result->root_name = NULL;
+    result->signature_document = NULL;
+    result->signature_document_size = 0;
 }

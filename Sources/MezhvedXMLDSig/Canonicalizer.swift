@@ -193,6 +193,9 @@ struct StreamedDocument: Equatable {
     var targetIsRoot: Bool
     /// An element already carries the Id reserved for the new signature.
     var reservedIDSeen: Bool
+    /// With `envelopedSignature`: the one `ds:Signature` element's bytes, inside a wrapper element
+    /// that declares the namespaces in scope where it stands.
+    var signatureDocument: [UInt8]? = nil
 }
 
 /// Why a document went to the tree path instead (`mz_stream_c14n_result.reason`).
@@ -207,9 +210,13 @@ extension Canonicalizer {
     /// (a malformed or hostile document, a limit, an existing signature, a missing or repeated
     /// Id, a relative namespace URI, an encoding other than UTF-8); the octets given to `sink`
     /// are then void. `refuseSigned` stops at a `ds:Signature` (a document about to be signed has none).
+    /// `envelopedSignature` (whole document only) leaves out the one `ds:Signature` and hands its
+    /// bytes back, for verification; a document with none or several, a repeated Id, a comment inside
+    /// the document element or a signature context that cannot be re-created exactly is refused.
     static func canonicalizeStreaming(
         _ document: [UInt8], targetID: String?, reservedID: String?, inclusivePrefixes: [String] = [], withComments: Bool,
-        refuseSigned: Bool = true, limits: XMLParsingLimits, sink: @escaping (UnsafeRawBufferPointer) -> Void
+        refuseSigned: Bool = true, envelopedSignature: Bool = false, limits: XMLParsingLimits,
+        sink: @escaping (UnsafeRawBufferPointer) -> Void
     ) -> Result<StreamedDocument, StreamingRefusal> {
         CryptoRuntime.ready()
         guard !document.isEmpty, document.count <= limits.maxBytes, document.count < Int(Int32.max) else {
@@ -227,6 +234,7 @@ extension Canonicalizer {
                         inclusive_prefixes: inclusivePrefixes.isEmpty
                             ? nil : UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
                         with_comments: withComments ? 1 : 0, refuse_signed: refuseSigned ? 1 : 0,
+                        enveloped_signature: envelopedSignature ? 1 : 0,
                         max_depth: Int32(clamping: limits.maxDepth),
                         max_attributes: Int32(clamping: limits.maxAttributesPerElement))
                     return document.withUnsafeBufferPointer { buffer in
@@ -245,7 +253,12 @@ extension Canonicalizer {
         return .success(
             StreamedDocument(
                 rootQualifiedName: result.root_prefix.map { String(cString: $0) + ":" + local } ?? local,
-                targetIsRoot: result.target_is_root != 0, reservedIDSeen: result.reserved_id_seen != 0))
+                targetIsRoot: result.target_is_root != 0, reservedIDSeen: result.reserved_id_seen != 0,
+                signatureDocument: result.signature_document.map { bytes in
+                    bytes.withMemoryRebound(to: UInt8.self, capacity: result.signature_document_size) {
+                        Array(UnsafeBufferPointer(start: $0, count: result.signature_document_size))
+                    }
+                }))
     }
 
     /// The streaming canonicalization into a byte array (for the tests that compare it with the tree).

@@ -26,6 +26,51 @@ public struct SignatureVerifier: Sendable {
     /// Verifies `document`. Throws only when there is nothing to judge (unreadable, hostile or
     /// malformed XML, no signature); every failed check is reported in the returned value.
     public func verify(_ document: [UInt8], sourceName: String) throws -> VerificationReport {
+        if let report = verifyStreaming(document, sourceName: sourceName) { return report }
+        return try verifyTree(document, sourceName: sourceName)
+    }
+
+    /// Verification without a tree of the document, for the common shape: one enveloped signature
+    /// whose document reference is the whole document (`URI=""`, enveloped-signature and exclusive
+    /// C14N). The document is canonicalized while it is parsed, less its one `ds:Signature`, whose
+    /// bytes alone are parsed into a tree (inside an element declaring the namespaces in scope) and
+    /// checked by the same `Run` as the tree path, with the streamed octets as the reference's
+    /// content. Returns a report only when the signature is valid; anything else (another shape, a
+    /// failed check, a document the stream leaves to the tree: several signatures, a repeated Id,
+    /// a comment in the content) returns nil, and the tree path then judges and explains.
+    func verifyStreaming(_ document: [UInt8], sourceName: String) -> VerificationReport? {
+        // The reference's digest method is written after the content it covers: the one the
+        // signature's bytes name is hashed while the content is canonicalized (on a second thread
+        // for a large document), and checked against the reference afterwards.
+        let hinted = streamingDigestHint(document)
+        let digest = hinted.flatMap { try? DigestContext($0) }.map { DocumentDigest(feeding: $0, inputSize: document.count) }
+        let keepOctets = digest == nil || policy.retainSignedContent
+        var octets: [UInt8] = []
+        if keepOctets { octets.reserveCapacity(document.count) }
+        let streamed = Canonicalizer.canonicalizeStreaming(
+            document, targetID: nil, reservedID: nil, withComments: false, refuseSigned: false, envelopedSignature: true,
+            limits: policy.limits
+        ) { chunk in
+            digest?.update(chunk)
+            if keepOctets { octets.append(contentsOf: chunk) }
+        }
+        let content = StreamedContent(
+            octets: keepOctets ? octets : nil, digestAlgorithm: digest == nil ? nil : hinted, digest: digest?.finish())
+        guard case .success(let facts) = streamed, let signatureDocument = facts.signatureDocument,
+            let tree = try? XMLTree.parse(signatureDocument, sourceName: sourceName, limits: policy.limits)
+        else { return nil }
+        let wrapped = tree.root.elementChildren
+        guard wrapped.count == 1, wrapped[0].isElement("Signature", namespace: XMLDSigNamespace.dsig) else { return nil }
+        var run = Run(tree: tree, policy: policy, trustStore: trustStore, intermediates: intermediates, streamedContent: content)
+        run.check(wrapped[0])
+        guard !run.needsDocumentTree else { return nil }
+        let report = run.report()
+        return report.status == .valid ? report : nil
+    }
+
+    /// Verification over the document's tree: every shape the policy allows, and the full account
+    /// of whatever fails.
+    func verifyTree(_ document: [UInt8], sourceName: String) throws -> VerificationReport {
         let tree = try XMLTree.parse(document, sourceName: sourceName, limits: policy.limits)
         let signatures = findSignatures(in: tree)
         guard let signature = signatures.first else {
@@ -47,6 +92,47 @@ public struct SignatureVerifier: Sendable {
     }
 }
 
+/// The canonical octets of a document less its signature, from the streaming path: hashed on the
+/// way with the digest method named in the signature's bytes, and kept when asked for or when no
+/// method was found there.
+private struct StreamedContent {
+    var octets: [UInt8]?
+    var digestAlgorithm: DigestAlgorithm?
+    var digest: [UInt8]?
+
+    /// The digest with `algorithm`; nil when it was neither taken on the way nor can be taken now.
+    func digest(_ algorithm: DigestAlgorithm) -> [UInt8]? {
+        if algorithm == digestAlgorithm, let digest { return digest }
+        return octets.flatMap { try? DigestContext.digest($0, algorithm) }
+    }
+}
+
+/// The digest method of the last `Reference URI=""` in the final MiB of `document`, read from its
+/// bytes before any parse: only a guess at what to hash while streaming. The reference as parsed
+/// decides; a wrong guess costs a second pass through the tree path, never a wrong answer.
+private func streamingDigestHint(_ document: [UInt8]) -> DigestAlgorithm? {
+    /// The index just past the first `needle` at or after `start`.
+    func find(_ needle: [UInt8], from start: Int) -> Int? {
+        var at = start
+        while at + needle.count <= document.count, let hit = document[at...].firstIndex(of: needle[0]) {
+            guard hit + needle.count <= document.count else { return nil }
+            if document[hit..<hit + needle.count].elementsEqual(needle) { return hit + needle.count }
+            at = hit + 1
+        }
+        return nil
+    }
+    var reference: Int? = nil
+    var at = max(0, document.count - (1 << 20))
+    while let next = find(Array("URI=\"\"".utf8), from: at) {
+        reference = next
+        at = next
+    }
+    guard let reference, let method = find(Array("DigestMethod Algorithm=\"".utf8), from: reference),
+        let close = document[method...].firstIndex(of: UInt8(ascii: "\""))
+    else { return nil }
+    return DigestAlgorithm(rawValue: String(decoding: document[method..<close], as: UTF8.self))
+}
+
 private struct ParsedReference {
     var node: XMLNodePointer
     var uri: String
@@ -55,6 +141,15 @@ private struct ParsedReference {
     var digestValue: [UInt8]
     /// The `Type` attribute, if any.
     var type: String?
+
+    /// `URI=""` with the enveloped-signature transform and exclusive C14N (no prefix list): the
+    /// whole document less the signature, without comments, as the streaming path canonicalizes it.
+    var coversWholeDocumentLessSignature: Bool {
+        guard uri.isEmpty, transforms.count == 2, transforms[0] == .envelopedSignature,
+            case .canonicalization(let method, let prefixes) = transforms[1]
+        else { return false }
+        return (method == .exclusive || method == .exclusiveWithComments) && prefixes.isEmpty
+    }
 }
 
 /// The state of one verification.
@@ -72,8 +167,17 @@ private struct Run {
     var references: [SignedReference] = []
     var xades: XAdESInfo?
     let time: Date
+    /// The streaming path: `tree` holds only the signature, and this is what `URI=""` with
+    /// enveloped-signature and exclusive C14N covers (the whole document less the signature).
+    let streamedContent: StreamedContent?
+    /// The streaming path met a reference it cannot judge without the document's tree.
+    var needsDocumentTree = false
 
-    init(tree: XMLTree, policy: VerificationPolicy, trustStore: TrustStore, intermediates: [Certificate]) {
+    init(
+        tree: XMLTree, policy: VerificationPolicy, trustStore: TrustStore, intermediates: [Certificate],
+        streamedContent: StreamedContent? = nil
+    ) {
+        self.streamedContent = streamedContent
         self.intermediates = intermediates
         self.tree = tree
         self.policy = policy
@@ -202,6 +306,16 @@ private struct Run {
         }
         var unresolved = false
         for reference in parsed {
+            if let content = streamedContent {
+                guard reference.coversWholeDocumentLessSignature, let digest = content.digest(reference.digest) else {
+                    needsDocumentTree = true
+                    return
+                }
+                recordDigest(
+                    of: reference, target: ReferenceTarget(element: nil, keepsComments: false),
+                    output: ReferenceProcessor.Output(digest: digest, octets: policy.retainSignedContent ? content.octets : nil))
+                continue
+            }
             guard let target = resolve(reference, signature: signature) else {
                 unresolved = true
                 continue
@@ -211,16 +325,7 @@ private struct Run {
                 let output = try ReferenceProcessor.digest(
                     tree: tree, target: target, signature: signature, transforms: reference.transforms,
                     digest: reference.digest, limits: policy.limits, keepOctets: policy.retainSignedContent)
-                let matches = constantTimeEqual(output.digest, reference.digestValue)
-                if !matches {
-                    fail(.digest, "the content covered by reference \"\(reference.uri)\" was changed after signing (digest mismatch)")
-                }
-                references.append(
-                    SignedReference(
-                        uri: reference.uri, covers: target.element.map { $0.path } ?? "whole document",
-                        line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
-                        digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
-                        signedContent: matches ? output.octets : nil))
+                recordDigest(of: reference, target: target, output: output)
             } catch let error as XMLDSigError {
                 fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error.message)")
             } catch {
@@ -272,6 +377,20 @@ private struct Run {
                 qualifying, signedPropertiesIntact: signedPropertiesIntact, signer: signer, signatureValue: signatureValueNode,
                 intermediates: certificates + intermediates)
         }
+    }
+
+    /// Compares a reference's digest with what it covers and records it in the report.
+    mutating func recordDigest(of reference: ParsedReference, target: ReferenceTarget, output: ReferenceProcessor.Output) {
+        let matches = constantTimeEqual(output.digest, reference.digestValue)
+        if !matches {
+            fail(.digest, "the content covered by reference \"\(reference.uri)\" was changed after signing (digest mismatch)")
+        }
+        references.append(
+            SignedReference(
+                uri: reference.uri, covers: target.element.map { $0.path } ?? "whole document",
+                line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
+                digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
+                signedContent: matches ? output.octets : nil))
     }
 
     func leaf(of certificates: [Certificate]) -> Certificate? {

@@ -51,6 +51,7 @@ typedef struct mz_stream_c14n_options {
     const char *const *inclusive_prefixes;    /* NULL-terminated InclusiveNamespaces list, or NULL */
     int with_comments;
     int refuse_signed;                        /* stop at a ds:Signature element (a document to sign has none) */
+    int enveloped_signature;                  /* verification: leave out the one ds:Signature and hand it back */
     int max_depth;                            /* XMLParsingLimits.maxDepth */
     int max_attributes;                       /* XMLParsingLimits.maxAttributesPerElement */
 } mz_stream_c14n_options;
@@ -71,7 +72,13 @@ enum {
     MZ_STREAM_TARGET_MISSING,
     MZ_STREAM_TARGET_AMBIGUOUS,
     MZ_STREAM_NOT_UTF8,
-    MZ_STREAM_OUT_OF_MEMORY
+    MZ_STREAM_OUT_OF_MEMORY,
+    /* With enveloped_signature: what only the tree path judges. */
+    MZ_STREAM_SIGNATURE_COUNT,   /* no ds:Signature, more than one, or the document element is one */
+    MZ_STREAM_DUPLICATE_ID,      /* two elements carry the same Id/ID/id */
+    MZ_STREAM_COMMENT,           /* a comment inside the document element, outside the signature */
+    MZ_STREAM_SIGNATURE_CONTEXT  /* the signature's ancestors carry xml:* attributes, or a namespace
+                                    URI in scope needs escaping: its context is not re-created exactly */
 };
 
 typedef struct mz_stream_c14n_result {
@@ -80,6 +87,10 @@ typedef struct mz_stream_c14n_result {
     int reserved_id_seen;        /* an element already carries `reserved_id` */
     char *root_prefix;           /* the document element's prefix (NULL when none) and local name; */
     char *root_name;             /* malloc'd, freed by mz_stream_c14n_result_clear */
+    /* With enveloped_signature: the ds:Signature element's bytes as written, inside a wrapper element
+     * that declares the namespaces in scope at the signature (malloc'd, freed by the clear). */
+    char *signature_document;
+    size_t signature_document_size;
 } mz_stream_c14n_result;
 
 /// Exclusive canonicalization (as `mz_exclusive_c14n` writes it) of a document while libxml2
