@@ -42,7 +42,10 @@ public struct SignatureVerifier: Sendable {
         // The reference's digest method is written after the content it covers: the one the
         // signature's bytes name is hashed while the content is canonicalized (on a second thread
         // for a large document), and checked against the reference afterwards.
-        let hinted = streamingDigestHint(document)
+        let scan = scanForWholeDocumentReference(document)
+        // No `URI=""` in the signature's bytes: another shape, for the tree path from the start.
+        guard scan.found else { return nil }
+        let hinted = scan.digest
         let digest = hinted.flatMap { try? DigestContext($0) }.map { DocumentDigest(feeding: $0, inputSize: document.count) }
         let keepOctets = digest == nil || policy.retainSignedContent
         var octets: [UInt8] = []
@@ -107,10 +110,11 @@ private struct StreamedContent {
     }
 }
 
-/// The digest method of the last `Reference URI=""` in the final MiB of `document`, read from its
-/// bytes before any parse: only a guess at what to hash while streaming. The reference as parsed
-/// decides; a wrong guess costs a second pass through the tree path, never a wrong answer.
-private func streamingDigestHint(_ document: [UInt8]) -> DigestAlgorithm? {
+/// Whether the final MiB of `document` holds a `URI=""` (the signature follows the content it
+/// covers), and the digest method named after the last one, read from the bytes before any parse.
+/// Only a guess at the shape and at what to hash while streaming: the signature as parsed decides,
+/// and a wrong guess costs a pass through the tree path, never a wrong answer.
+private func scanForWholeDocumentReference(_ document: [UInt8]) -> (found: Bool, digest: DigestAlgorithm?) {
     /// The index just past the first `needle` at or after `start`.
     func find(_ needle: [UInt8], from start: Int) -> Int? {
         var at = start
@@ -127,10 +131,11 @@ private func streamingDigestHint(_ document: [UInt8]) -> DigestAlgorithm? {
         reference = next
         at = next
     }
-    guard let reference, let method = find(Array("DigestMethod Algorithm=\"".utf8), from: reference),
+    guard let reference else { return (false, nil) }
+    guard let method = find(Array("DigestMethod Algorithm=\"".utf8), from: reference),
         let close = document[method...].firstIndex(of: UInt8(ascii: "\""))
-    else { return nil }
-    return DigestAlgorithm(rawValue: String(decoding: document[method..<close], as: UTF8.self))
+    else { return (true, nil) }
+    return (true, DigestAlgorithm(rawValue: String(decoding: document[method..<close], as: UTF8.self)))
 }
 
 private struct ParsedReference {

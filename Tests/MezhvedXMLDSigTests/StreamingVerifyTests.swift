@@ -103,6 +103,8 @@ struct StreamingVerifyTests {
         let inner = moved.replacingCharacters(in: start.lowerBound..<end.upperBound, with: "")
             .replacingOccurrences(of: "</req:Body>", with: signature + "</req:Body>")
         #expect(try Self.agree(Fixtures.bytes(inner), try Self.verifier(), context: "signature inside req:Body"))
+        // A byte-order mark before the document: the signature's bytes are still found where they are.
+        #expect(try Self.agree([0xEF, 0xBB, 0xBF] + Fixtures.bytes(moved), try Self.verifier(), context: "byte-order mark"))
         // A default namespace in scope at an unprefixed signature.
         let plain = """
             <Request xmlns="urn:mezhved:test:plain" xmlns:x="urn:x"><Need>Сведения о доходах &amp; выплатах</Need><x:Code a="1&amp;2">7</x:Code></Request>
