@@ -115,27 +115,27 @@ private struct StreamedContent {
 /// Only a guess at the shape and at what to hash while streaming: the signature as parsed decides,
 /// and a wrong guess costs a pass through the tree path, never a wrong answer.
 private func scanForWholeDocumentReference(_ document: [UInt8]) -> (found: Bool, digest: DigestAlgorithm?) {
-    /// The index just past the first `needle` at or after `start`.
-    func find(_ needle: [UInt8], from start: Int) -> Int? {
-        var at = start
-        while at + needle.count <= document.count, let hit = document[at...].firstIndex(of: needle[0]) {
-            guard hit + needle.count <= document.count else { return nil }
-            if document[hit..<hit + needle.count].elementsEqual(needle) { return hit + needle.count }
-            at = hit + 1
+    document.withUnsafeBufferPointer { bytes -> (found: Bool, digest: DigestAlgorithm?) in
+        /// Whether `needle` is at `index`.
+        func matches(_ needle: StaticString, at index: Int) -> Bool {
+            let count = needle.utf8CodeUnitCount
+            guard index >= 0, index + count <= bytes.count else { return false }
+            return memcmp(bytes.baseAddress! + index, needle.utf8Start, count) == 0
         }
-        return nil
+        // Backwards from the end: the signature, and so its last `URI=""`, follows the content.
+        let reference: StaticString = "URI=\"\""
+        let floor = max(0, bytes.count - (1 << 20))
+        var at = bytes.count - reference.utf8CodeUnitCount
+        while at >= floor, !(bytes[at] == UInt8(ascii: "U") && matches(reference, at: at)) { at -= 1 }
+        guard at >= floor else { return (false, nil) }
+        let method: StaticString = "DigestMethod Algorithm=\""
+        var cursor = at + reference.utf8CodeUnitCount
+        while cursor < bytes.count, !(bytes[cursor] == UInt8(ascii: "D") && matches(method, at: cursor)) { cursor += 1 }
+        guard cursor < bytes.count else { return (true, nil) }
+        let start = cursor + method.utf8CodeUnitCount
+        guard let close = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return (true, nil) }
+        return (true, DigestAlgorithm(rawValue: String(decoding: bytes[start..<close], as: UTF8.self)))
     }
-    var reference: Int? = nil
-    var at = max(0, document.count - (1 << 20))
-    while let next = find(Array("URI=\"\"".utf8), from: at) {
-        reference = next
-        at = next
-    }
-    guard let reference else { return (false, nil) }
-    guard let method = find(Array("DigestMethod Algorithm=\"".utf8), from: reference),
-        let close = document[method...].firstIndex(of: UInt8(ascii: "\""))
-    else { return (true, nil) }
-    return (true, DigestAlgorithm(rawValue: String(decoding: document[method..<close], as: UTF8.self)))
 }
 
 private struct ParsedReference {
@@ -427,7 +427,7 @@ private struct Run {
 
     mutating func signatureMethod(_ node: XMLNodePointer) -> SignatureAlgorithm? {
         let uri = node.attribute("Algorithm") ?? ""
-        if uri.contains("hmac") {
+        if uri.utf8.firstRange(of: "hmac".utf8) != nil {
             fail(.algorithm, "HMAC signatures (\(uri)) are refused: they prove nothing about the signer")
             return nil
         }
