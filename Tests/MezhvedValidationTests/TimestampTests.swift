@@ -1,8 +1,9 @@
 import Foundation
 import MezhvedTestSupport
 import MezhvedValidation
-import MezhvedXMLDSig
 import Testing
+
+@testable import MezhvedXMLDSig
 
 /// XAdES-T against a real time-stamping authority on loopback: `openssl ts -reply` behind
 /// `Tests/Interop/tsa_server.py`, with the TEST TSAs of `Certificates/tsa/` (make-tsa.sh).
@@ -86,6 +87,16 @@ struct TimestampTests {
         #expect(stamp.tsaPath.count == stamp.tsaChain.count && stamp.tsaPath.count >= 2)
         #expect(!stamp.token.isEmpty)
         #expect(stamp.id?.hasSuffix("-sigts") == true)
+        // XAdES-T is verified without the document's tree (the timestamp's inclusive C14N of the
+        // SignatureValue sees the namespaces in scope through the wrapper), with the tree's report.
+        let verifier = SignatureVerifier(
+            trustStore: try TrustStore(directories: [signer.trust]), policy: VerificationPolicy(validationTime: Date()))
+        let streamed = try #require(verifier.verifyStreaming(signed, sourceName: "signed.xml"))
+        let tree = try verifier.verifyTree(signed, sourceName: "signed.xml")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        #expect(try encoder.encode(streamed) == encoder.encode(tree))
+        #expect(streamed.xades?.timestamps.first?.isValid == true)
     }
 
     @Test("openssl ts -verify accepts the GOST token over the canonical SignatureValue, and refuses other data")
