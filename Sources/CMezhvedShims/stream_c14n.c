@@ -17,6 +17,14 @@
  * namespace URI, an element already signed, an Id missing or used twice, an encoding other than
  * UTF-8 - stops the parse with a reason, and the caller then runs the tree path, which signs or
  * says what is wrong exactly as before. The octets already given to the sink are then void.
+ *
+ * Verification uses a third node-set: the whole document less its one ds:Signature (URI="" with
+ * the enveloped-signature transform). The signature's own bytes are then found in the input (from
+ * the parser's offset, checked against the start tag's name) and handed back inside a wrapper
+ * element declaring the namespaces in scope, for the caller to parse alone. What only the tree
+ * path can judge - several signatures, a repeated Id, a comment inside the document element (the
+ * comment-injection check), xml:* attributes above the signature, a namespace URI that would need
+ * escaping in the wrapper - stops it too.
  */
 #include "c14n_shared.h"
 #include <libxml/parser.h>

@@ -97,10 +97,13 @@ typedef struct mz_stream_c14n_result {
 /// parses it, without building a tree: the whole document, or the element whose Id is
 /// `options->target_id`. The parse refuses DTDs like `mz_xml_parse_memory`. Whatever the tree path
 /// would refuse or treat differently stops it with MZ_STREAM_TREE_NEEDED and a reason.
+/// With `options->enveloped_signature` (whole document, for verification) the one ds:Signature is
+/// left out of the octets (the enveloped-signature transform, comments never written) and its bytes
+/// come back in `result->signature_document`, wrapped to keep the namespaces in scope.
 int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_options *options, mz_c14n_sink sink,
                              void *context, mz_stream_c14n_result *result);
 
-/// Frees the names a successful `mz_stream_exclusive_c14n` left in `result`.
+/// Frees the names and the signature document a successful `mz_stream_exclusive_c14n` left in `result`.
 void mz_stream_c14n_result_clear(mz_stream_c14n_result *result);
 
 /// `xmlFree` is a global function pointer that Swift 6 refuses to touch.
