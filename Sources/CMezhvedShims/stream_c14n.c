@@ -406,8 +406,8 @@ static void on_start_element(void *context, const xmlChar *localname, const xmlC
             return;
         }
     }
-    if (options->refuse_signed && uri != NULL && xmlStrEqual(localname, BAD_CAST "Signature") &&
-        xmlStrEqual(uri, BAD_CAST "http://www.w3.org/2000/09/xmldsig#")) {
+    int signature = is_signature(localname, uri);
+    if (options->refuse_signed && signature) {
         stop(ctxt, stream, MZ_STREAM_ALREADY_SIGNED);
         return;
     }
@@ -455,7 +455,7 @@ static void on_start_element(void *context, const xmlChar *localname, const xmlC
         }
     }
     frame->has_xml_attribute = has_xml_attribute;
-    if (options->enveloped_signature && is_signature(localname, uri)) {
+    if (options->enveloped_signature && signature) {
         stream->signature_count++;
         if (stream->signature_count > 1 || stream->depth == 1) {
             stop(ctxt, stream, MZ_STREAM_SIGNATURE_COUNT);
