@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CMezhvedShims.h"
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -105,4 +106,17 @@ void mz_xml_free(void *pointer) { xmlFree(pointer); }
 void mz_tune_allocator(void) {
     mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
     mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+}
+
+long mz_last_occurrence(const unsigned char *bytes, size_t length, size_t floor, const char *needle,
+                        size_t needle_length) {
+    if (needle_length == 0 || length < needle_length || floor > length - needle_length) return -1;
+    size_t end = length - needle_length + 1; /* candidates start below this */
+    while (end > floor) {
+        const unsigned char *hit = memrchr(bytes + floor, (unsigned char)needle[0], end - floor);
+        if (hit == NULL) return -1;
+        if (memcmp(hit, needle, needle_length) == 0) return (long)(hit - bytes);
+        end = (size_t)(hit - bytes);
+    }
+    return -1;
 }

@@ -1,4 +1,5 @@
 internal import CLibXML2
+internal import CMezhvedShims
 internal import COpenSSL
 import Foundation
 
@@ -125,9 +126,13 @@ private func scanForWholeDocumentReference(_ document: [UInt8]) -> (found: Bool,
         // Backwards from the end: the signature, and so its last `URI=""`, follows the content.
         let reference: StaticString = "URI=\"\""
         let floor = max(0, bytes.count - (1 << 20))
-        var at = bytes.count - reference.utf8CodeUnitCount
-        while at >= floor, !(bytes[at] == UInt8(ascii: "U") && matches(reference, at: at)) { at -= 1 }
-        guard at >= floor else { return (false, nil) }
+        let found = reference.withUTF8Buffer { needle in
+            needle.withMemoryRebound(to: CChar.self) {
+                mz_last_occurrence(bytes.baseAddress, bytes.count, floor, $0.baseAddress, $0.count)
+            }
+        }
+        guard found >= 0 else { return (false, nil) }
+        let at = Int(found)
         let method: StaticString = "DigestMethod Algorithm=\""
         var cursor = at + reference.utf8CodeUnitCount
         while cursor < bytes.count, !(bytes[cursor] == UInt8(ascii: "D") && matches(method, at: cursor)) { cursor += 1 }
@@ -427,12 +432,13 @@ private struct Run {
 
     mutating func signatureMethod(_ node: XMLNodePointer) -> SignatureAlgorithm? {
         let uri = node.attribute("Algorithm") ?? ""
-        if uri.utf8.firstRange(of: "hmac".utf8) != nil {
-            fail(.algorithm, "HMAC signatures (\(uri)) are refused: they prove nothing about the signer")
-            return nil
-        }
+        // No supported method names HMAC, so the substring test is only for the message.
         guard let algorithm = SignatureAlgorithm(rawValue: uri) else {
-            fail(.algorithm, "signature method \"\(uri)\" is not supported")
+            if uri.utf8.firstRange(of: "hmac".utf8) != nil {
+                fail(.algorithm, "HMAC signatures (\(uri)) are refused: they prove nothing about the signer")
+            } else {
+                fail(.algorithm, "signature method \"\(uri)\" is not supported")
+            }
             return nil
         }
         if !node.elementChildren.isEmpty {

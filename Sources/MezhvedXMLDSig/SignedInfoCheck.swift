@@ -103,7 +103,7 @@ public struct SignedInfoChecker: Sendable {
         }
         let methodURI = info[1].attribute("Algorithm") ?? ""
         algorithmURI = methodURI
-        guard let algorithm = SignatureAlgorithm(rawValue: methodURI), !methodURI.contains("hmac") else {
+        guard let algorithm = SignatureAlgorithm(rawValue: methodURI) else {  // none of them is an HMAC
             fail(.algorithm, "signature method \"\(methodURI)\" is not supported")
             return result()
         }

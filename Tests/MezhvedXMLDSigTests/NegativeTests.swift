@@ -390,4 +390,22 @@ struct HostileInputTests {
         let none = #expect(throws: XMLDSigError.self) { try TrustStore(directories: [empty.path]) }
         #expect(none?.message.contains("no CA certificate") == true)
     }
+
+    @Test("a trust folder's hash links are followed, also out of the folder, and each certificate counts once")
+    func trustStoreLinks() throws {
+        let rsaRoot = Fixtures.path("Certificates/rsa/root-ca.pem")
+        let gostRoot = Fixtures.path("Certificates/trust/gost")
+        let folder = try Fixtures.temporaryDirectory()
+        // Only a hash link, pointing out of the folder.
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("724654d9.0").path, withDestinationPath: rsaRoot)
+        #expect(try TrustStore(directories: [folder.path]).anchors.count == 1)
+        // The same file under a second link and its own name, beside another CA's folder.
+        try FileManager.default.copyItem(atPath: rsaRoot, toPath: folder.appendingPathComponent("root.pem").path)
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.appendingPathComponent("724654d9.1").path, withDestinationPath: folder.appendingPathComponent("root.pem").path)
+        let store = try TrustStore(directories: [folder.path, gostRoot])
+        let gostAnchors = try TrustStore(directories: [gostRoot]).anchors.count
+        #expect(gostAnchors >= 1)
+        #expect(store.anchors.count == 1 + gostAnchors)
+    }
 }

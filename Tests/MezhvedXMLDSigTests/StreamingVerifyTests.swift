@@ -1,3 +1,4 @@
+import CMezhvedShims
 import Foundation
 import Testing
 
@@ -169,6 +170,43 @@ struct StreamingVerifyTests {
         // No method to be found (other spacing): everything is kept and hashed after the parse.
         let spaced = Fixtures.bytes(signed.replacingOccurrences(of: "DigestMethod Algorithm=", with: "DigestMethod  Algorithm="))
         #expect(try Self.agree(spaced, hashedOnly, context: "no digest method found"))
+    }
+
+    @Test("the backward byte search (for the last URI=\"\") agrees with a plain search, at every floor and edge")
+    func lastOccurrence() {
+        func plain(_ bytes: [UInt8], _ floor: Int, _ needle: [UInt8]) -> Int {
+            guard needle.count <= bytes.count else { return -1 }
+            for start in stride(from: bytes.count - needle.count, through: floor, by: -1)
+            where Array(bytes[start..<start + needle.count]) == needle {
+                return start
+            }
+            return -1
+        }
+        func fast(_ bytes: [UInt8], _ floor: Int, _ needle: [UInt8]) -> Int {
+            bytes.withUnsafeBufferPointer { haystack in
+                needle.withUnsafeBufferPointer { n in
+                    n.withMemoryRebound(to: CChar.self) {
+                        mz_last_occurrence(haystack.baseAddress, haystack.count, floor, $0.baseAddress, $0.count)
+                    }
+                }
+            }
+        }
+        #expect(fast([], 0, Array("URI=\"\"".utf8)) == -1)
+        #expect(fast(Array("URI=\"\"".utf8), 0, Array("URI=\"\"".utf8)) == 0)
+        #expect(fast(Array("xURI=\"\"".utf8), 2, Array("URI=\"\"".utf8)) == -1)
+        var generator = SeededGenerator(seed: 0x1A57_0CC)
+        var found = 0
+        for _ in 0..<3_000 {
+            // A small alphabet makes partial matches (a "U" not followed by the rest) common.
+            let alphabet = Array("URI=\"x".utf8)
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let needle = (0..<Int.random(in: 1...4, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let floor = Int.random(in: 0...max(0, bytes.count), using: &generator)
+            let expected = plain(bytes, floor, needle)
+            #expect(fast(bytes, floor, needle) == expected, "\(String(decoding: bytes, as: UTF8.self)) floor \(floor)")
+            if expected >= 0 { found += 1 }
+        }
+        #expect(found > 500)
     }
 
     @Test("random mutations of signed documents: whatever streams as valid, the tree finds valid, with the same report")

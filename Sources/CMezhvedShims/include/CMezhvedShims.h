@@ -106,6 +106,11 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
 /// Frees the names and the signature document a successful `mz_stream_exclusive_c14n` left in `result`.
 void mz_stream_c14n_result_clear(mz_stream_c14n_result *result);
 
+/// The offset of the last occurrence of `needle` in `bytes[floor..<length]`, or -1: `memrchr` on
+/// its first byte, then `memcmp` (glibc's `memrchr` is not visible from Swift).
+long mz_last_occurrence(const unsigned char *bytes, size_t length, size_t floor, const char *needle,
+                        size_t needle_length);
+
 /// `xmlFree` is a global function pointer that Swift 6 refuses to touch.
 void mz_xml_free(void *pointer);
 
