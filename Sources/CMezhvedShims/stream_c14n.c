@@ -76,6 +76,11 @@ static void stop(xmlParserCtxtPtr ctxt, mz_stream *stream, int reason) {
     xmlStopParser(ctxt);
 }
 
+/* Two prefixes from SAX2 are the same (NULL, the default namespace, only matches NULL). */
+static int same_prefix(const xmlChar *a, const xmlChar *b) {
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && xmlStrEqual(a, b));
+}
+
 /* xmlSearchNs: the innermost declaration of `prefix` (NULL: the default namespace). */
 static int scope_find(const mz_stream *stream, const xmlChar *prefix, mz_pair *found) {
     if (prefix != NULL && xmlStrEqual(prefix, BAD_CAST "xml")) {
@@ -86,8 +91,7 @@ static int scope_find(const mz_stream *stream, const xmlChar *prefix, mz_pair *f
     for (int i = stream->scope.count - 1; i >= 0; i--) {
         const mz_pair *entry = &stream->scope.entries[i];
         if (entry->href == NULL) continue;
-        if ((prefix == NULL && entry->prefix == NULL) ||
-            (prefix != NULL && entry->prefix != NULL && xmlStrEqual(prefix, entry->prefix))) {
+        if (same_prefix(prefix, entry->prefix)) {
             *found = *entry;
             return 1;
         }
@@ -102,7 +106,7 @@ typedef const xmlChar *const *mz_sax_attribute;
  * prefix (a prefix resolves to one declaration per element). */
 static int attribute_order(mz_sax_attribute a, mz_sax_attribute b) {
     const xmlChar *a_prefix = a[1], *b_prefix = b[1];
-    if ((a_prefix == NULL && b_prefix == NULL) || (a_prefix != NULL && b_prefix != NULL && xmlStrEqual(a_prefix, b_prefix))) {
+    if (same_prefix(a_prefix, b_prefix)) {
         return xmlStrcmp(a[0], b[0]);
     }
     if (a_prefix == NULL) return -1;
@@ -218,8 +222,7 @@ static int begin_signature(xmlParserCtxtPtr ctxt, mz_stream *stream, const xmlCh
         const mz_pair *entry = &stream->scope.entries[i];
         int shadowed = 0;
         for (int j = stream->scope.count - 1; j > i; j--) {
-            const xmlChar *other = stream->scope.entries[j].prefix;
-            if ((other == NULL && entry->prefix == NULL) || (other != NULL && entry->prefix != NULL && xmlStrEqual(other, entry->prefix))) {
+            if (same_prefix(stream->scope.entries[j].prefix, entry->prefix)) {
                 shadowed = 1;
                 break;
             }

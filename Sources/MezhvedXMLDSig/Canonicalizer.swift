@@ -103,11 +103,10 @@ enum Canonicalizer {
         let context = Unmanaged.passRetained(box)
         defer { context.release() }
         if engine == .fastest, algorithm == .exclusive || algorithm == .exclusiveWithComments {
-            let result = withCStringArray(inclusivePrefixes) { list in
+            let result = withCStringArray(inclusivePrefixes) { prefixes in
                 mz_exclusive_c14n(
-                    tree.doc, selection.subtree, selection.excluded,
-                    inclusivePrefixes.isEmpty ? nil : UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
-                    algorithm.withComments ? 1 : 0, fastSink, context.toOpaque())
+                    tree.doc, selection.subtree, selection.excluded, prefixes, algorithm.withComments ? 1 : 0, fastSink,
+                    context.toOpaque())
             }
             switch result {
             case Int32(MZ_C14N_DONE): return
@@ -146,13 +145,16 @@ enum Canonicalizer {
                 if let excluded = selection.excluded { mark(excluded, 0) }
             }
         }
+        func execute(_ prefixes: UnsafeMutablePointer<UnsafeMutablePointer<xmlChar>?>?) -> Int32 {
+            xmlC14NExecute(
+                tree.doc, needsCallback ? visibilityCallback : nil, needsCallback ? context.toOpaque() : nil,
+                algorithm.libxmlMode, prefixes, algorithm.withComments ? 1 : 0, output)
+        }
         let result = withCStringArray(inclusivePrefixes) { list in
-            list.withMemoryRebound(to: UnsafeMutablePointer<xmlChar>?.self, capacity: inclusivePrefixes.count + 1) { prefixes in
-                xmlC14NExecute(
-                    tree.doc, needsCallback ? visibilityCallback : nil, needsCallback ? context.toOpaque() : nil,
-                    algorithm.libxmlMode, inclusivePrefixes.isEmpty ? nil : prefixes,
-                    algorithm.withComments ? 1 : 0, output)
-            }
+            // libxml2 takes the list as mutable xmlChar pointers; it only reads it.
+            guard let list else { return execute(nil) }
+            return UnsafeMutablePointer(mutating: list).withMemoryRebound(
+                to: UnsafeMutablePointer<xmlChar>?.self, capacity: inclusivePrefixes.count + 1, execute)
         }
         let closed = xmlOutputBufferClose(output)
         if result < 0 || closed < 0 {
@@ -177,12 +179,13 @@ enum Canonicalizer {
 }
 
 /// Calls `body` with `strings` as a NULL-terminated array of C strings (an InclusiveNamespaces
-/// prefix list, for libxml2 or the walk), valid during the call.
-private func withCStringArray<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var copies: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    defer { for copy in copies { free(copy) } }
+/// prefix list, for libxml2 or the walk), or with nil when there are none; valid during the call.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    guard !strings.isEmpty else { return body(nil) }
+    var copies: [UnsafePointer<CChar>?] = strings.map { UnsafePointer(strdup($0)) }
+    defer { for copy in copies { free(UnsafeMutablePointer(mutating: copy)) } }
     copies.append(nil)
-    return copies.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    return copies.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 /// What a streaming canonicalization learnt of the document on the way.
@@ -228,11 +231,9 @@ extension Canonicalizer {
         var result = mz_stream_c14n_result()
         let status = withOptionalCString(targetID) { target in
             withOptionalCString(reservedID) { reserved in
-                withCStringArray(inclusivePrefixes) { list in
+                withCStringArray(inclusivePrefixes) { prefixes in
                     var options = mz_stream_c14n_options(
-                        target_id: target, reserved_id: reserved,
-                        inclusive_prefixes: inclusivePrefixes.isEmpty
-                            ? nil : UnsafeRawPointer(list).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                        target_id: target, reserved_id: reserved, inclusive_prefixes: prefixes,
                         with_comments: withComments ? 1 : 0, refuse_signed: refuseSigned ? 1 : 0,
                         enveloped_signature: envelopedSignature ? 1 : 0,
                         max_depth: Int32(clamping: limits.maxDepth),
