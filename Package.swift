@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MezhvedDocuments", targets: ["MezhvedDocuments"]),
         .library(name: "MezhvedValidation", targets: ["MezhvedValidation"]),
         .library(name: "MezhvedArchive", targets: ["MezhvedArchive"]),
+        .library(name: "MezhvedGateway", targets: ["MezhvedGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,13 +38,15 @@ let package = Package(
         // The XMLDSig core: parsing, canonicalization, signing, verification, trust.
         .target(
             name: "MezhvedXMLDSig",
-            dependencies: ["CLibXML2", "COpenSSL", "CMezhvedShims"]
+            dependencies: ["MezhvedCore", "CLibXML2", "COpenSSL", "CMezhvedShims"]
         ),
         // Interagency documents: the format and its schemas, the agency directory, the production
         // calendar, composing, validating and rendering requests, answers and receipts.
         .target(
             name: "MezhvedDocuments",
-            dependencies: ["MezhvedXMLDSig", "CLibXML2", "CMezhvedShims", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "MezhvedCore", "MezhvedXMLDSig", "CLibXML2", "CMezhvedShims", .product(name: "Yams", package: "Yams"),
+            ],
             resources: [.copy("Resources")]
         ),
         // Qualified-signature validation (63-FZ art. 11): XAdES signing time and RFC 3161
@@ -51,12 +54,24 @@ let package = Package(
         // letterhead match, and an ETSI EN 319 102-1 style report.
         .target(
             name: "MezhvedValidation",
-            dependencies: ["MezhvedXMLDSig", "MezhvedDocuments", "COpenSSL", "CMezhvedShims"]
+            dependencies: ["MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "COpenSSL", "CMezhvedShims"]
         ),
         // The registration journal and the tamper-evident archive of signed documents.
         .target(
             name: "MezhvedArchive",
-            dependencies: ["MezhvedXMLDSig", "MezhvedDocuments", "CLibXML2", "COpenSSL", "CMezhvedShims"]
+            dependencies: ["MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "CLibXML2", "COpenSSL", "CMezhvedShims"]
+        ),
+        // What every module shares and that is not XMLDSig: the error protocol the shells map to
+        // exit codes and HTTP statuses, bounded reads, name suggestions.
+        .target(name: "MezhvedCore"),
+        // The gateway's workflows: outgoing compose, number, sign, register, queue; incoming verify,
+        // check, register, receipt; quarantine. The command line, the server and the pages call these.
+        .target(
+            name: "MezhvedGateway",
+            dependencies: [
+                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         // The thin command line over the libraries.
         .executableTarget(
@@ -66,6 +81,8 @@ let package = Package(
                 "MezhvedDocuments",
                 "MezhvedValidation",
                 "MezhvedArchive",
+                "MezhvedGateway",
+                "MezhvedCore",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -83,6 +100,13 @@ let package = Package(
         .testTarget(
             name: "MezhvedDocumentsTests",
             dependencies: ["MezhvedDocuments", "MezhvedXMLDSig", "MezhvedTestSupport"]
+        ),
+        .testTarget(
+            name: "MezhvedGatewayTests",
+            dependencies: [
+                "MezhvedGateway", "MezhvedCore", "MezhvedArchive", "MezhvedValidation", "MezhvedXMLDSig", "MezhvedDocuments",
+                "MezhvedTestSupport",
+            ]
         ),
         .testTarget(
             name: "MezhvedArchiveTests",

@@ -115,20 +115,3 @@ func parseTime(_ text: String?, option: String, endOfDay: Bool = false) throws -
     }
     return endOfDay && text.count == 10 ? date.addingTimeInterval(86_399.999) : date
 }
-
-extension ExitCode {
-    /// The archive's integrity is broken: the audit found altered, missing or extra items.
-    static let archiveBroken = ExitCode(7)
-    /// The archive refused the operation: not an archive, a number in the wrong state, a torn write to recover.
-    static let archiveRefused = ExitCode(8)
-
-    static func forError(_ error: ArchiveError) -> ExitCode {
-        switch error.code {
-        case .integrityBroken: return .archiveBroken
-        case .archiveUnusable, .configurationInvalid, .recoveryNeeded, .numberUnusable, .formatInvalid: return .archiveRefused
-        case .documentRefused: return .unusableInput
-        case .dataKeyUnusable: return .unusableKeyMaterial
-        case .internalFailure: return .internalFailure
-        }
-    }
-}

@@ -2,12 +2,13 @@ import ArgumentParser
 import CMezhvedShims
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedValidation
 import MezhvedXMLDSig
 
 @main
-struct Mezhved: ParsableCommand {
+struct Mezhved: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mezhved",
         abstract: "Signs and verifies interagency XML documents (XMLDSig with GOST R 34.10-2012, RSA, ECDSA).",
@@ -15,28 +16,26 @@ struct Mezhved: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Sign.self, Verify.self, RequestCommand.self, AnswerCommand.self, ReceiptCommand.self, Validate.self, Render.self, Bench.self,
-            ArchiveCommand.self, ExitCodes.self,
+            ArchiveCommand.self, GatewayCommand.self, ExitCodes.self,
         ]
     )
 
     /// Runs the command, mapping every failure to its exit code in one place.
-    static func main() {
+    static func main() async {
         // Keep freed heap memory for reuse instead of handing it back to the kernel after every
         // document: otherwise each parse pays for fresh, zeroed pages (measured: ~10% of a verify).
         mz_tune_allocator()
         do {
             var command = try parseAsRoot()
-            try command.run()
-        } catch let error as XMLDSigError {
-            Output.error(error.description)
-            Foundation.exit(ExitCode.forError(error).rawValue)
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let error as DocumentError {
             printProblems(error)
             Foundation.exit(ExitCode.forError(error).rawValue)
-        } catch let error as ArchiveError {
-            Output.error(error.description)
-            Foundation.exit(ExitCode.forError(error).rawValue)
-        } catch let error as MezhvedValidation.ValidationError {
+        } catch let error as any MezhvedError {
             Output.error(error.description)
             Foundation.exit(ExitCode.forError(error).rawValue)
         } catch let exit as ExitCode {
@@ -61,32 +60,41 @@ extension ExitCode {
     static let environment = ExitCode(5)
     /// A document or form breaks its schema or the regulations (every problem is listed).
     static let documentInvalid = ExitCode(6)
+    /// The archive's integrity is broken: the audit found altered, missing or extra items.
+    static let archiveBroken = ExitCode(7)
+    /// A rule refused the operation: not an archive, a number in the wrong state, a duplicate, a
+    /// signer who may not sign the document, a torn write to recover.
+    static let archiveRefused = ExitCode(8)
+    /// The signature holds, but it is not a qualified electronic signature.
+    static let notQualified = ExitCode(9)
     /// A network service (time-stamping authority, OCSP responder, CRL distribution point) did not
     /// answer or answered wrongly; for `sign --xades t` nothing is written.
     static let serviceUnavailable = ExitCode(10)
     /// A bug or an unexpected library failure.
     static let internalFailure = ExitCode(70)
 
-    static func forError(_ error: DocumentError) -> ExitCode {
-        switch error.code {
-        case .unreadableInput, .malformedData: return .unusableInput
-        case .invalidDocument, .calendarNotCovered, .unknownAgency: return .documentInvalid
-        case .schemaUnavailable: return .environment
+    /// A configuration (the gateway's) is invalid; every problem is listed.
+    static let configurationInvalid = ExitCode(11)
+    /// An incoming document was refused: kept in quarantine with its reason, a rejection receipt sent.
+    static let documentRejected = ExitCode(12)
+
+    /// The exit code of a failure category: the one mapping from errors to exit codes.
+    static func forCategory(_ category: FailureCategory) -> ExitCode {
+        switch category {
+        case .unusableInput: return .unusableInput
+        case .unusableKeyMaterial: return .unusableKeyMaterial
+        case .environment: return .environment
+        case .documentInvalid: return .documentInvalid
+        case .integrityBroken: return .archiveBroken
+        case .refused: return .archiveRefused
+        case .serviceUnavailable: return .serviceUnavailable
+        case .configurationInvalid: return .configurationInvalid
+        default: return .internalFailure
         }
     }
 
-    static func forError(_ error: XMLDSigError) -> ExitCode {
-        switch error.code {
-        case .unreadableInput, .malformedXML, .hostileXML, .limitExceeded, .noSignature, .referenceTarget, .malformedTimestamp:
-            return .unusableInput
-        case .keyUnusable, .certificateUnusable, .trustStoreUnusable, .unsupportedAlgorithm:
-            return .unusableKeyMaterial
-        case .gostUnavailable:
-            return .environment
-        case .internalFailure:
-            return .internalFailure
-        }
-    }
+    /// The exit code of any mezhved error, by its category.
+    static func forError(_ error: some MezhvedError) -> ExitCode { forCategory(error.category) }
 
     static func forStatus(_ status: VerificationReport.Status) -> ExitCode {
         switch status {
@@ -111,9 +119,12 @@ struct ExitCodes: ParsableCommand {
             5   missing system support (OpenSSL's GOST engine, mezhved's schemas)
             6   document invalid: breaks its schema or the regulations (every problem listed)
             7   archive integrity broken (the audit names every broken item)
-            8   archive operation refused (not an archive, a number in the wrong state, a torn write: run `archive recover`)
+            8   operation refused by a rule (a number in the wrong state, a duplicate, a signer who may not sign the
+                document, not an archive, a torn write: run `archive recover`)
             9   verify --report: the signature holds (TOTAL-PASSED) but is not a qualified signature
             10  a network service (time-stamping authority, OCSP responder, CRL source) did not answer
+            11  the gateway configuration is invalid (every problem listed; check with `mezhved gateway check`)
+            12  an incoming document was refused: kept in quarantine with its reason, a rejection receipt written
             64  usage error (wrong options)
             70  internal failure
             """)

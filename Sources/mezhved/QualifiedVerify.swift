@@ -45,23 +45,11 @@ struct QualifiedOptions: ParsableArguments {
 }
 
 extension ExitCode {
-    /// The signature holds, but it is not a qualified electronic signature.
-    static let notQualified = ExitCode(9)
-
     static func forReport(_ report: QualifiedValidationReport) -> ExitCode {
         switch report.indication {
         case .totalFailed: return .signatureInvalid
         case .indeterminate: return .signatureIndeterminate
         case .totalPassed: return report.qualification.status == .qualified ? .success : .notQualified
-        }
-    }
-
-    static func forError(_ error: MezhvedValidation.ValidationError) -> ExitCode {
-        switch error.code {
-        case .badURL: return .validationFailure
-        case .configuration: return .unusableKeyMaterial
-        case .unreachable, .badResponse, .timestampFailed: return .serviceUnavailable
-        case .internalFailure: return .internalFailure
         }
     }
 }
