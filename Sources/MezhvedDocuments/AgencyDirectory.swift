@@ -417,7 +417,7 @@ public struct AgencyDirectory: Sendable {
         }
         if agency(id: agencyID) != nil { return nil }
         var message = "unknown agency \"\(agencyID)\": no such agency in the directory (known: \(known))"
-        if let suggestion = Self.closest(to: agencyID, among: agencies.map(\.id)) { message += "; did you mean \"\(suggestion)\"?" }
+        if let suggestion = ClosestName.to(agencyID, among: agencies.map(\.id)) { message += "; did you mean \"\(suggestion)\"?" }
         return DocumentProblem(path: path, message: message)
     }
 
@@ -425,7 +425,7 @@ public struct AgencyDirectory: Sendable {
         if regulation(id: regulationID) != nil { return nil }
         let known = Self.listing(regulations.map(\.id), limit: 5)
         var message = "unknown regulation \"\(regulationID)\": no such regulation in the directory (known: \(known))"
-        if let suggestion = Self.closest(to: regulationID, among: regulations.map(\.id)) { message += "; did you mean \"\(suggestion)\"?" }
+        if let suggestion = ClosestName.to(regulationID, among: regulations.map(\.id)) { message += "; did you mean \"\(suggestion)\"?" }
         return DocumentProblem(path: path, message: message)
     }
 
@@ -434,36 +434,6 @@ public struct AgencyDirectory: Sendable {
         if items.isEmpty { return "none" }
         let shown = items.prefix(limit).joined(separator: ", ")
         return items.count > limit ? "\(shown) and \(items.count - limit) more" : shown
-    }
-
-    /// The candidate nearest to a mistyped value (at most two edits away, or one for short values).
-    private static func closest(to value: String, among candidates: [String]) -> String? {
-        let limit = value.count <= 4 ? 1 : 2
-        var best: (candidate: String, distance: Int)?
-        for candidate in candidates {
-            let distance = editDistance(Array(value.lowercased()), Array(candidate.lowercased()))
-            if distance <= limit, distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
-        }
-        return best?.candidate
-    }
-
-    /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours.
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { table[i][0] = i }
-        for j in 0...b.count { table[0][j] = j }
-        for i in 1...a.count {
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
-                }
-            }
-        }
-        return table[a.count][b.count]
     }
 
     // MARK: Consistency

@@ -68,12 +68,23 @@ public struct LegalBasisReference: Sendable, Codable, Equatable {
     public var regulation: String
     public var clause: String
     public var title: String
+
+    public init(regulation: String, clause: String, title: String) {
+        self.regulation = regulation
+        self.clause = clause
+        self.title = title
+    }
 }
 
 /// The public service the request serves, with its registry id when it has one.
 public struct ServiceReference: Sendable, Codable, Equatable {
     public var name: String
     public var registryId: String?
+
+    public init(name: String, registryId: String? = nil) {
+        self.name = name
+        self.registryId = registryId
+    }
 }
 
 /// A person acting for an agency: the compiler (исполнитель) or the signatory.
@@ -82,6 +93,13 @@ public struct OfficialPerson: Sendable, Codable, Equatable {
     public var position: String
     public var phone: String?
     public var email: String?
+
+    public init(fullName: String, position: String, phone: String? = nil, email: String? = nil) {
+        self.fullName = fullName
+        self.position = position
+        self.phone = phone
+        self.email = email
+    }
 }
 
 /// Where the answer goes.
@@ -89,6 +107,12 @@ public struct ContactDetails: Sendable, Codable, Equatable {
     public var postalAddress: String?
     public var phone: String?
     public var email: String?
+
+    public init(postalAddress: String? = nil, phone: String? = nil, email: String? = nil) {
+        self.postalAddress = postalAddress
+        self.phone = phone
+        self.email = email
+    }
 }
 
 /// The subject's consent to the request, where the law requires it.
@@ -97,6 +121,13 @@ public struct ConsentRecord: Sendable, Codable, Equatable {
     public var obtained: Bool
     public var date: CalendarDay?
     public var document: String?
+
+    public init(required: Bool, obtained: Bool, date: CalendarDay? = nil, document: String? = nil) {
+        self.required = required
+        self.obtained = obtained
+        self.date = date
+        self.document = document
+    }
 }
 
 /// The role of a person in the personal data of a document.
@@ -151,6 +182,11 @@ public struct ProvidedDocument: Sendable, Codable, Equatable {
 
     public var name: String
     public var body: Body
+
+    public init(name: String, body: Body) {
+        self.name = name
+        self.body = body
+    }
 }
 
 /// What an answer gives.

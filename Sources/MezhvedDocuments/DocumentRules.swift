@@ -45,9 +45,11 @@ enum DocumentRules {
         mutating func agency(_ reference: AgencyReference, _ path: String) -> Agency? {
             guard let agency = context.directory.agency(id: reference.agency) else {
                 let known = context.directory.agencies.filter { $0.parent == nil }.map(\.id).joined(separator: ", ")
-                add(
-                    "\(path).agency", "unknown agency \"\(reference.agency)\": no such agency in the directory (executive bodies: \(known))"
-                )
+                var message = "unknown agency \"\(reference.agency)\": no such agency in the directory (executive bodies: \(known))"
+                if let nearest = ClosestName.to(reference.agency, among: context.directory.agencies.map(\.id)) {
+                    message += "; did you mean \"\(nearest)\"?"
+                }
+                add("\(path).agency", message)
                 return nil
             }
             if !reference.name.isEmpty && reference.name != agency.fullName {
@@ -122,20 +124,20 @@ enum DocumentRules {
             }
         }
 
-        mutating func persons(_ persons: [PersonRecord], _ path: String, registered: CalendarDay, earlyHelp: Bool) {
+        mutating func persons(_ persons: [PersonFacts], _ path: String, registered: CalendarDay?, earlyHelp: Bool) {
             for (index, person) in persons.enumerated() {
                 let at = "\(path)[\(index)]"
                 if let snils = person.snils, let problem = RussianIdentifiers.snilsProblem(snils) {
                     add("\(at).snils", problem)
                 }
-                if person.birthDate > registered {
-                    add("\(at).birthDate", "\(person.birthDate.iso) is after the document's date \(registered.iso)")
+                guard let birthDate = person.birthDate, let registered else { continue }
+                if birthDate > registered {
+                    add("\(at).birthDate", "\(birthDate.iso) is after the document's date \(registered.iso)")
                 }
                 if earlyHelp && person.role == .child {
-                    let third = CalendarDay(
-                        year: person.birthDate.year + 3, month: person.birthDate.month, day: min(person.birthDate.day, 28))
+                    let third = CalendarDay(year: birthDate.year + 3, month: birthDate.month, day: min(birthDate.day, 28))
                     if let third, third <= registered {
-                        add("\(at).birthDate", "a child of the early-help target group is under 3 years old (born \(person.birthDate.iso))")
+                        add("\(at).birthDate", "a child of the early-help target group is under 3 years old (born \(birthDate.iso))")
                     }
                 }
             }
@@ -161,41 +163,57 @@ enum DocumentRules {
         }
 
         mutating func request(_ r: InteragencyRequest) {
-            let sender = agency(r.sender, "sender")
-            agency(r.recipient, "recipient")
-            if r.sender.agency == r.recipient.agency { add("recipient.agency", "a request cannot be addressed to its own sender") }
-            letterhead(r.letterhead, of: sender)
-            if r.legalBasis.isEmpty { add("legalBasis", "is required: name the regulation and clause that require the document") }
-            legalBasis(r.legalBasis, "legalBasis", participants: [(r.sender, "sender"), (r.recipient, "recipient")])
-            workingDeadline(r.responseDeadline, after: r.registration.date, "responseDeadline")
-            official(r.compiler, "compiler", phoneRequired: true, emailRequired: true)
-            official(r.signatory, "signatory", phoneRequired: false, emailRequired: false)
-            let contact = r.contactForAnswer
-            if contact.email == nil && contact.phone == nil && contact.postalAddress == nil {
-                add("contactForAnswer", "give at least one way to send the answer (e-mail, phone or postal address)")
+            request(RequestFacts(r))
+        }
+
+        mutating func request(_ r: RequestFacts) {
+            let sender = r.sender.flatMap { agency($0, "sender") }
+            if let recipient = r.recipient { agency(recipient, "recipient") }
+            if let s = r.sender, let t = r.recipient, s.agency == t.agency {
+                add("recipient.agency", "a request cannot be addressed to its own sender")
             }
-            if let phone = contact.phone { phoneProblem(phone, "contactForAnswer.phone") }
-            if let email = contact.email { emailProblem(email, "contactForAnswer.email") }
+            if let letterhead = r.letterhead { self.letterhead(letterhead, of: sender) }
+            if r.legalBasis.isEmpty { add("legalBasis", "is required: name the regulation and clause that require the document") }
+            let participants = [(r.sender, "sender"), (r.recipient, "recipient")].compactMap { pair in pair.0.map { ($0, pair.1) } }
+            legalBasis(r.legalBasis, "legalBasis", participants: participants)
+            if let deadline = r.deadline, let registered = r.registered {
+                workingDeadline(deadline, after: registered, "responseDeadline")
+            }
+            official(r.compiler, "compiler", phoneRequired: true, emailRequired: true)
+            if let signatory = r.signatory { official(signatory, "signatory", phoneRequired: false, emailRequired: false) }
+            if let contact = r.contact { contactProblems(contact) }
             if let consent = r.consent {
                 if consent.required && !consent.obtained {
                     add("consent.obtained", "the subject's consent is required for this request but has not been obtained")
                 }
                 if consent.obtained && consent.date == nil { add("consent.date", "give the date the consent was obtained") }
             }
-            if r.personalData.isEmpty { add("personalData", "name at least one person the request is about") }
+            if r.persons.isEmpty { add("personalData", "name at least one person the request is about") }
             let earlyHelp = r.legalBasis.contains { $0.regulation.hasPrefix("459") }
-            persons(r.personalData, "personalData", registered: r.registration.date, earlyHelp: earlyHelp)
+            persons(r.persons, "personalData", registered: r.registered, earlyHelp: earlyHelp)
+        }
+
+        mutating func contactProblems(_ contact: ContactDetails) {
+            if contact.email == nil && contact.phone == nil && contact.postalAddress == nil {
+                add("contactForAnswer", "give at least one way to send the answer (e-mail, phone or postal address)")
+            }
+            if let phone = contact.phone { phoneProblem(phone, "contactForAnswer.phone") }
+            if let email = contact.email { emailProblem(email, "contactForAnswer.email") }
         }
 
         mutating func answer(_ a: InteragencyAnswer, request: InteragencyRequest?) {
+            answer(AnswerFacts(a), request: request)
+        }
+
+        mutating func answer(_ a: AnswerFacts, request: InteragencyRequest?) {
             let sender = agency(a.sender, "sender")
             agency(a.recipient, "recipient")
-            letterhead(a.letterhead, of: sender)
-            if a.inReplyTo.date > a.registration.date {
-                add("inReplyTo.date", "the request's date \(a.inReplyTo.date.iso) is after the answer's date \(a.registration.date.iso)")
+            if let letterhead = a.letterhead { self.letterhead(letterhead, of: sender) }
+            if let registered = a.registered, a.inReplyTo.date > registered {
+                add("inReplyTo.date", "the request's date \(a.inReplyTo.date.iso) is after the answer's date \(registered.iso)")
             }
             legalBasis(a.legalBasis, "legalBasis", participants: [])
-            if case .refusal(let reason, _) = a.result, reason.count < 10 {
+            if let reason = a.refusalReason, reason.count < 10 {
                 add("refusal.reason", "a refusal must give its reasons")
             }
             if let request {
@@ -214,8 +232,8 @@ enum DocumentRules {
                 }
             }
             official(a.compiler, "compiler", phoneRequired: true, emailRequired: false)
-            official(a.signatory, "signatory", phoneRequired: false, emailRequired: false)
-            persons(a.personalData, "personalData", registered: a.registration.date, earlyHelp: false)
+            if let signatory = a.signatory { official(signatory, "signatory", phoneRequired: false, emailRequired: false) }
+            persons(a.persons, "personalData", registered: a.registered, earlyHelp: false)
         }
 
         mutating func receipt(_ r: DeliveryReceipt) {
@@ -230,4 +248,73 @@ enum DocumentRules {
             if let compiler = r.compiler { official(compiler, "compiler", phoneRequired: false, emailRequired: false) }
         }
     }
+}
+
+/// What the request rules look at, known or not yet known: a composed draft may still lack its
+/// registration, a deadline or a birth date (composing names them); a received document has them all.
+struct RequestFacts {
+    /// `nil` when the draft names no agency (composing reports it).
+    var sender: AgencyReference?
+    var recipient: AgencyReference?
+    /// `nil` when the sender is not in the directory.
+    var letterhead: DocumentLetterhead?
+    var legalBasis: [LegalBasisReference]
+    var registered: CalendarDay?
+    var deadline: CalendarDay?
+    var compiler: OfficialPerson
+    var signatory: OfficialPerson?
+    /// `nil` when the draft gives none and the sender is unknown (so are its letterhead contacts).
+    var contact: ContactDetails?
+    var consent: ConsentRecord?
+    var persons: [PersonFacts]
+}
+
+extension RequestFacts {
+    init(_ r: InteragencyRequest) {
+        self.init(
+            sender: r.sender, recipient: r.recipient, letterhead: r.letterhead, legalBasis: r.legalBasis, registered: r.registration.date,
+            deadline: r.responseDeadline, compiler: r.compiler, signatory: r.signatory, contact: r.contactForAnswer, consent: r.consent,
+            persons: r.personalData.map(PersonFacts.init))
+    }
+}
+
+/// What the answer rules look at (see ``RequestFacts``).
+struct AnswerFacts {
+    var sender: AgencyReference
+    var recipient: AgencyReference
+    var letterhead: DocumentLetterhead?
+    var registered: CalendarDay?
+    var inReplyTo: DocumentReference
+    var legalBasis: [LegalBasisReference]
+    /// The reason, when the answer is a refusal.
+    var refusalReason: String?
+    var compiler: OfficialPerson
+    var signatory: OfficialPerson?
+    var persons: [PersonFacts]
+}
+
+extension AnswerFacts {
+    init(_ a: InteragencyAnswer) {
+        var reason: String?
+        if case .refusal(let text, _) = a.result { reason = text }
+        self.init(
+            sender: a.sender, recipient: a.recipient, letterhead: a.letterhead, registered: a.registration.date, inReplyTo: a.inReplyTo,
+            legalBasis: a.legalBasis, refusalReason: reason, compiler: a.compiler, signatory: a.signatory,
+            persons: a.personalData.map(PersonFacts.init))
+    }
+}
+
+/// What the rules check of a person: the role, the birth date (when known) and the SNILS.
+struct PersonFacts {
+    var role: PersonRole
+    var birthDate: CalendarDay?
+    var snils: String?
+
+    init(role: PersonRole, birthDate: CalendarDay?, snils: String?) {
+        self.role = role
+        self.birthDate = birthDate
+        self.snils = snils
+    }
+
+    init(_ p: PersonRecord) { self.init(role: p.role, birthDate: p.birthDate, snils: p.snils) }
 }

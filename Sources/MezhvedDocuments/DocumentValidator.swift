@@ -51,7 +51,12 @@ public struct DocumentValidator: Sendable {
         if !violations.isEmpty {
             return DocumentValidationReport(document: sourceName, kind: kind, problems: violations, parsed: nil, isSigned: signed)
         }
-        let document = try DocumentXMLReader.read(tree)
+        let document: InteragencyDocument
+        do {
+            document = try DocumentXMLReader.read(tree)
+        } catch let error as DocumentError where error.code == .invalidDocument && !error.problems.isEmpty {
+            return DocumentValidationReport(document: sourceName, kind: kind, problems: error.problems, parsed: nil, isSigned: signed)
+        }
         let problems = DocumentRules.check(document, context: context, request: request)
         return DocumentValidationReport(document: sourceName, kind: kind, problems: problems, parsed: document, isSigned: signed)
     }

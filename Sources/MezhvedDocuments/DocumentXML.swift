@@ -226,14 +226,16 @@ enum DocumentXMLReader {
         case .request:
             return .request(
                 InteragencyRequest(
-                    id: r.attr("Id"), letterhead: letterhead(r.child("Letterhead")), registration: reference(r.child("Registration")),
+                    id: r.attr("Id"), letterhead: letterhead(r.child("Letterhead")),
+                    registration: try reference(r.child("Registration"), "Registration"),
                     sender: agency(r.child("Sender")), recipient: agency(r.child("Recipient")),
                     service: ServiceReference(name: r.text("Service"), registryId: r.child("Service").optionalAttr("registryId")),
                     legalBasis: r.children("LegalBasis").map(legalBasis), subject: r.text("Subject"),
                     informationNeeded: r.text("InformationNeeded"), requestedDocument: r.text("RequestedDocument"),
-                    responseDeadline: day(r.text("ResponseDeadline")), contactForAnswer: contact(r.child("ContactForAnswer")),
+                    responseDeadline: try day(r.text("ResponseDeadline"), r.child("ResponseDeadline"), "ResponseDeadline"),
+                    contactForAnswer: contact(r.child("ContactForAnswer")),
                     consent: r.optionalChild("Consent").map(consent), compiler: official(r.child("Compiler")),
-                    signatory: official(r.child("Signatory")), personalData: persons(r.optionalChild("PersonalData"))))
+                    signatory: official(r.child("Signatory")), personalData: try persons(r.optionalChild("PersonalData"))))
         case .answer:
             let result: AnswerResult
             if let provided = r.optionalChild("Provided") {
@@ -254,16 +256,20 @@ enum DocumentXMLReader {
             }
             return .answer(
                 InteragencyAnswer(
-                    id: r.attr("Id"), letterhead: letterhead(r.child("Letterhead")), registration: reference(r.child("Registration")),
-                    inReplyTo: reference(r.child("InReplyTo")), sender: agency(r.child("Sender")), recipient: agency(r.child("Recipient")),
+                    id: r.attr("Id"), letterhead: letterhead(r.child("Letterhead")),
+                    registration: try reference(r.child("Registration"), "Registration"),
+                    inReplyTo: try reference(r.child("InReplyTo"), "InReplyTo"), sender: agency(r.child("Sender")),
+                    recipient: agency(r.child("Recipient")),
                     legalBasis: r.children("LegalBasis").map(legalBasis), subject: r.text("Subject"), result: result,
                     compiler: official(r.child("Compiler")), signatory: official(r.child("Signatory")),
-                    personalData: persons(r.optionalChild("PersonalData"))))
+                    personalData: try persons(r.optionalChild("PersonalData"))))
         case .receipt:
             let received = r.child("ReceivedDocument")
             let outcome: ReceiptOutcome
             if let accepted = r.optionalChild("Accepted") {
-                outcome = .accepted(incomingNumber: accepted.attr("incomingNumber"), incomingDate: day(accepted.attr("incomingDate")))
+                outcome = .accepted(
+                    incomingNumber: accepted.attr("incomingNumber"),
+                    incomingDate: try day(accepted.attr("incomingDate"), accepted, "Accepted/@incomingDate"))
             } else {
                 outcome = .rejected(reason: r.child("Rejected").text("Reason"))
             }
@@ -271,7 +277,8 @@ enum DocumentXMLReader {
                 DeliveryReceipt(
                     id: r.attr("Id"), sender: agency(r.child("Sender")), recipient: agency(r.child("Recipient")),
                     receivedKind: DocumentKind(rawValue: received.attr("kind")) ?? .request,
-                    receivedDocument: reference(received), receivedDigestAlgorithm: received.optionalAttr("digestAlgorithm"),
+                    receivedDocument: try reference(received, "ReceivedDocument"),
+                    receivedDigestAlgorithm: received.optionalAttr("digestAlgorithm"),
                     receivedDigest: received.optionalAttr("digest"), receivedAt: r.text("ReceivedAt"), outcome: outcome,
                     compiler: r.optionalChild("Compiler").map(official)))
         }
@@ -297,7 +304,16 @@ enum DocumentXMLReader {
         var line: Int { node.line }
     }
 
-    static func day(_ s: String) -> CalendarDay { CalendarDay(iso: s) ?? CalendarDay(iso: "1970-01-01")! }
+    /// The day an `xs:date` names. The schema also admits forms a registration cannot carry (a time
+    /// zone, a year before 1 or after 9999): such a date is a problem of the document, at its element.
+    static func day(_ s: String, _ node: Node, _ path: String) throws -> CalendarDay {
+        if let day = CalendarDay(iso: s) { return day }
+        throw DocumentError(
+            .invalidDocument, "the document has a date that is not a calendar day",
+            problems: [
+                DocumentProblem(path: path, message: "\"\(s)\" is not a date written as YYYY-MM-DD (without a time zone)", line: node.line)
+            ])
+    }
 
     static func letterhead(_ n: Node) -> DocumentLetterhead {
         DocumentLetterhead(
@@ -309,7 +325,9 @@ enum DocumentXMLReader {
         AgencyReference(agency: n.attr("agency"), name: n.text("Name"), ogrn: n.optionalText("OGRN"), inn: n.optionalText("INN"))
     }
 
-    static func reference(_ n: Node) -> DocumentReference { DocumentReference(number: n.attr("number"), date: day(n.attr("date"))) }
+    static func reference(_ n: Node, _ path: String) throws -> DocumentReference {
+        DocumentReference(number: n.attr("number"), date: try day(n.attr("date"), n, "\(path)/@date"))
+    }
 
     static func legalBasis(_ n: Node) -> LegalBasisReference {
         LegalBasisReference(regulation: n.attr("regulation"), clause: n.attr("clause"), title: n.content)
@@ -332,12 +350,14 @@ enum DocumentXMLReader {
             document: n.optionalText("Document"))
     }
 
-    static func persons(_ n: Node?) -> [PersonRecord] {
+    static func persons(_ n: Node?) throws -> [PersonRecord] {
         guard let n else { return [] }
-        return n.children("Person").map { p in
+        return try n.children("Person").enumerated().map { index, p in
             PersonRecord(
                 role: PersonRole(rawValue: p.attr("role")) ?? .subject, lastName: p.text("LastName"), firstName: p.text("FirstName"),
-                middleName: p.optionalText("MiddleName"), birthDate: day(p.text("BirthDate")), snils: p.optionalText("SNILS"),
+                middleName: p.optionalText("MiddleName"),
+                birthDate: try day(p.text("BirthDate"), p.child("BirthDate"), "PersonalData/Person[\(index + 1)]/BirthDate"),
+                snils: p.optionalText("SNILS"),
                 address: p.optionalText("Address"), identityDocument: p.optionalText("IdentityDocument"))
         }
     }

@@ -77,12 +77,10 @@ struct FormReader {
         return current
     }
 
-    /// A required text field: missing or empty is a problem.
+    /// A text field the document needs: absent is the empty string (composing names it); present
+    /// but empty, or not text, is a problem here.
     mutating func text(_ root: FormValue, _ path: String) -> String {
-        guard let v = value(root, path) else {
-            problem(path, "is required")
-            return ""
-        }
+        guard let v = value(root, path) else { return "" }
         guard case .scalar(let s) = v else {
             problem(path, "must be text")
             return ""
@@ -101,14 +99,6 @@ struct FormReader {
         }
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
-    }
-
-    mutating func day(_ root: FormValue, _ path: String) -> CalendarDay? {
-        guard let s = optionalText(root, path) else {
-            problem(path, "is required (a date such as 2026-03-02)")
-            return nil
-        }
-        return parseDay(s, path)
     }
 
     mutating func optionalDay(_ root: FormValue, _ path: String) -> CalendarDay? {
