@@ -1,3 +1,4 @@
+import Foundation
 import MezhvedDocuments
 import MezhvedValidation
 
@@ -18,5 +19,26 @@ enum SignerCheck {
             reasons.append("the certificate's INNLE \(inn) is not the INN \(agency.inn) of \(agency.shortName)")
         }
         return reasons
+    }
+
+    /// Whether two ways of writing a person's name are the same person: case, ё/е and spaces
+    /// aside, and initials («Иванова М.П.») standing for the given names.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        let x = words(a)
+        let y = words(b)
+        guard let surname = x.first, surname == y.first, x.count == y.count || x.count == 1 || y.count == 1 else { return false }
+        if x.count == 1 || y.count == 1 { return x.count == y.count }
+        for (p, q) in zip(x.dropFirst(), y.dropFirst()) where p != q {
+            let (short, long) = p.count <= q.count ? (p, q) : (q, p)
+            guard short.count == 1, long.hasPrefix(short) else { return false }
+        }
+        return true
+    }
+
+    /// The words of a name, lowercased, ё as е, initials split («М.П.» → м, п).
+    private static func words(_ name: String) -> [String] {
+        name.lowercased().replacingOccurrences(of: "ё", with: "е")
+            .split(whereSeparator: { $0 == " " || $0 == "." || $0 == "\u{00A0}" || $0 == "\t" })
+            .map(String.init)
     }
 }

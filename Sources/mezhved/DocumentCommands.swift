@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MezhvedDocuments
+import MezhvedGateway
 import MezhvedXMLDSig
 
 /// Where the directory and the calendar come from, and how an uncovered year is treated.
@@ -29,20 +30,9 @@ struct ContextOptions: ParsableArguments {
     }
 
     func context() throws -> DocumentContext {
-        let directory =
-            try self.directory.map { try AgencyDirectory.load(agencies: $0, regulations: regulations) } ?? AgencyDirectory.bundled()
-        if let path = self.directory {
-            let problems = directory.consistencyProblems()
-            if !problems.isEmpty {
-                throw DocumentError(
-                    .malformedData, "the agency directory \(path) is inconsistent: \(problems.count) problem(s)",
-                    hint: "correct the entries named below", problems: problems)
-            }
-        }
-        var calendar = try ProductionCalendar.bundled()
-        if let path = self.calendar { calendar = calendar.merging(try ProductionCalendar.load(contentsOf: path)) }
-        return DocumentContext(
-            directory: directory, calendar: calendar, fallback: ProductionCalendar.Fallback(rawValue: calendarFallback) ?? .none)
+        try GatewayConfiguration.DocumentSettings(
+            directory: directory, regulations: regulations, calendar: calendar, calendarFallback: calendarFallback
+        ).loadContext()
     }
 }
 
@@ -71,17 +61,53 @@ struct SigningOptionGroup: ParsableArguments {
         }
     }
 
-    /// Signs `bytes` (whole document, enveloped) when a key was given.
-    func signIfAsked(_ bytes: [UInt8], name: String) throws -> [UInt8] {
-        guard let key, let cert else { return bytes }
-        let signingKey = try SigningKey.load(
-            contentsOf: key, passphrase: try readPassphrase(environment: passphraseEnv, file: passphraseFile))
-        let certificates = try Certificate.load(contentsOf: cert)
-        let chainCertificates = try chain.map { try Certificate.load(contentsOf: $0) } ?? []
-        let signer = try XMLSigner(
-            key: signingKey, certificate: certificates[0], chain: Array(certificates.dropFirst()) + chainCertificates,
-            certificateSource: cert)
-        return try signer.sign(bytes, sourceName: name)
+    /// The document's XML, signed (whole document, enveloped) when a key was given — after the
+    /// check that the key's owner may sign it (the letterhead's agency, the signatory it names).
+    func signIfAsked(_ document: InteragencyDocument, composer: DocumentComposer, name: String) throws -> [UInt8] {
+        guard let key, let cert else { return try composer.xml(document) }
+        let signatory = try Signatory.load(
+            GatewayConfiguration.SignatorySettings(
+                id: "--key \(key)", key: key, certificate: cert, chain: chain, passphraseFile: passphraseFile,
+                passphraseEnvironment: passphraseEnv))
+        return try DocumentSigning.sign(document, by: signatory, context: composer.context, sourceName: name)
+    }
+}
+
+/// `--gateway` and `--signatory`: compose, number, sign and register in one step.
+struct OutgoingOptions: ParsableArguments {
+    @OptionGroup var gateway: GatewayOption
+
+    @Option(help: "With --gateway: the signatory (configuration id) who signs; default the first one.")
+    var signatory: String?
+
+    /// Refuses options that the gateway's configuration gives itself.
+    func check(context: ContextOptions, signing: SigningOptionGroup) throws {
+        guard gateway.path != nil else {
+            if signatory != nil { throw ValidationError("--signatory goes with --gateway") }
+            return
+        }
+        if signing.key != nil { throw ValidationError("--key is not used with --gateway: the gateway's signatories sign") }
+        if context.directory != nil || context.calendar != nil {
+            throw ValidationError("--directory and --calendar are not used with --gateway: its configuration names them")
+        }
+    }
+
+    /// Runs the outgoing workflow and prints the journal's line once the document is on disk.
+    func send(_ draft: OutgoingDraft, through gateway: Gateway, output: String?) async throws {
+        let archive = try await gateway.openArchive { error in
+            Output.warning("a background checkpoint was not written (the registration is on disk): \(error)")
+        }
+        let sent = try await OutgoingWorkflow(gateway: gateway, registrar: archive.registrar).send(draft, signatoryID: signatory)
+        await archive.registrar.finishBackgroundWork()
+        try writeDocument(sent.signed, to: output)
+        let entry = sent.entry
+        var line = "REGISTERED \(entry.number) \(entry.year) \(entry.kind?.rawValue ?? "document") to \(entry.counterpart ?? "?")"
+        line += ", signed by \(sent.signatoryID)"
+        if let deadline = entry.deadline { line += ", answer due \(deadline)" }
+        if let output { line += " — \(output)" }
+        let text = line + "\n"
+        // The document itself may be on standard output: the line then goes to standard error.
+        if output == nil { FileHandle.standardError.write(Data(text.utf8)) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 }
 
@@ -99,15 +125,17 @@ struct RequestCommand: ParsableCommand {
         commandName: "request", abstract: "Composes interagency requests.", subcommands: [NewRequest.self])
 }
 
-struct NewRequest: ParsableCommand {
+struct NewRequest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
         abstract: "Composes a request from a form file (YAML or JSON) on the sender's letterhead.",
         discussion: """
-            The form names the sender and recipient by their directory ids, the registration number and date, \
-            the legal basis, what is requested, the compiler and the people concerned; see docs/documents.md. \
-            The response deadline defaults to 10 working days after the registration date. Every problem is \
-            listed at once, with the field's path (exit code 6).
+            The form names the sender and recipient by their directory ids, the legal basis, what is requested, \
+            the compiler and the people concerned; see docs/documents.md. With --gateway the request is numbered \
+            from the journal, signed by the gateway's signatory and registered in one step (the form carries no \
+            registration); without it the form gives the registration number and date, and --key signs. The \
+            response deadline defaults to 10 working days after the registration date. Every problem is listed at \
+            once, with the field's path (exit code 6).
             """)
 
     @Option(help: "The form file (YAML or JSON).")
@@ -116,15 +144,23 @@ struct NewRequest: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the request (default: standard output). Written 0600.")
     var output: String?
 
+    @OptionGroup var outgoing: OutgoingOptions
     @OptionGroup var context: ContextOptions
     @OptionGroup var signing: SigningOptionGroup
 
-    func run() throws {
+    func validate() throws { try outgoing.check(context: context, signing: signing) }
+
+    func run() async throws {
         let (bytes, name) = try readInput(form)
+        if outgoing.gateway.path != nil {
+            let gateway = try outgoing.gateway.open()
+            let draft = try DocumentComposer(context: gateway.documents).requestDraft(form: bytes, source: name)
+            try await outgoing.send(.request(draft), through: gateway, output: output)
+            return
+        }
         let composer = DocumentComposer(context: try context.context())
         let request = try composer.request(form: bytes, source: name)
-        let xml = try composer.xml(.request(request))
-        try writeDocument(try signing.signIfAsked(xml, name: name), to: output)
+        try writeDocument(try signing.signIfAsked(.request(request), composer: composer, name: name), to: output)
     }
 }
 
@@ -133,7 +169,7 @@ struct AnswerCommand: ParsableCommand {
         commandName: "answer", abstract: "Composes answers to interagency requests.", subcommands: [NewAnswer.self])
 }
 
-struct NewAnswer: ParsableCommand {
+struct NewAnswer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
         abstract: "Composes the answer to a request from a form file: the documents provided, or a reasoned refusal.")
@@ -147,11 +183,15 @@ struct NewAnswer: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the answer (default: standard output). Written 0600.")
     var output: String?
 
+    @OptionGroup var outgoing: OutgoingOptions
     @OptionGroup var context: ContextOptions
     @OptionGroup var signing: SigningOptionGroup
 
-    func run() throws {
-        let documentContext = try context.context()
+    func validate() throws { try outgoing.check(context: context, signing: signing) }
+
+    func run() async throws {
+        let gateway = try outgoing.gateway.path.map { _ in try outgoing.gateway.open() }
+        let documentContext = try gateway?.documents ?? context.context()
         let (requestBytes, requestName) = try readInput(request)
         guard case .request(let original) = try DocumentValidator(context: documentContext).read(requestBytes, sourceName: requestName)
         else {
@@ -159,10 +199,14 @@ struct NewAnswer: ParsableCommand {
         }
         let (bytes, name) = try readInput(form)
         let composer = DocumentComposer(context: documentContext)
-        let answer = try composer.answer(
-            to: original, form: bytes, source: name, baseDirectory: (form as NSString).deletingLastPathComponent)
-        let xml = try composer.xml(.answer(answer))
-        try writeDocument(try signing.signIfAsked(xml, name: name), to: output)
+        let baseDirectory = (form as NSString).deletingLastPathComponent
+        if let gateway {
+            let draft = try composer.answerDraft(form: bytes, source: name, baseDirectory: baseDirectory)
+            try await outgoing.send(.answer(draft, to: original), through: gateway, output: output)
+            return
+        }
+        let answer = try composer.answer(to: original, form: bytes, source: name, baseDirectory: baseDirectory)
+        try writeDocument(try signing.signIfAsked(.answer(answer), composer: composer, name: name), to: output)
     }
 }
 
@@ -221,8 +265,7 @@ struct NewReceipt: ParsableCommand {
         let receipt = try composer.receipt(
             for: received, receivedAt: now, outcome: outcome,
             digest: (DigestAlgorithm.streebog256.uri, Data(digest).base64EncodedString()))
-        let xml = try composer.xml(.receipt(receipt))
-        try writeDocument(try signing.signIfAsked(xml, name: name), to: output)
+        try writeDocument(try signing.signIfAsked(.receipt(receipt), composer: composer, name: name), to: output)
     }
 }
 

@@ -1,0 +1,57 @@
+import Foundation
+import MezhvedCore
+import MezhvedArchive
+import MezhvedXMLDSig
+
+extension Gateway {
+    /// Opens the gateway's archive: the personal-data key, the checkpoint signer (the configured
+    /// gateway key, else archive.json's), and a check that the archive is this agency's.
+    /// `onCheckpointFailure` hears of a background checkpoint that could not be written (the
+    /// registrations it covers are durable all the same).
+    public func openArchive(onCheckpointFailure: @escaping @Sendable (any Error) -> Void = { _ in }) async throws -> ArchiveFolder {
+        let settings = configuration.archive
+        let dataKey = try ArchiveDataKey.load(contentsOf: settings.dataKey)
+        let folder = try await ArchiveFolder.open(
+            settings.path, dataKey: dataKey, checkpointSigner: try checkpointSigner(),
+            options: FileSystemStorage.Options(witness: settings.witness), onCheckpointFailure: onCheckpointFailure)
+        guard folder.registrar.configuration.agency == agency.id else {
+            throw GatewayError(
+                .configurationInvalid,
+                "the archive \(settings.path) is \(folder.registrar.configuration.agency)'s, but this gateway acts for \(agency.id)",
+                hint: "give the archive created for \(agency.id) in archive.path")
+        }
+        return folder
+    }
+
+    /// The signer of checkpoints: the gateway key of the configuration or of archive.json, with the
+    /// archive's gateway certificate. Nil when neither names a key (checkpoints then wait for one).
+    func checkpointSigner() throws -> XMLSigner? {
+        let settings = configuration.archive
+        let archiveConfiguration: ArchiveConfiguration
+        switch BoundedRead.contents(of: settings.path + "/archive.json", limit: 1 << 20) {
+        case .success(let bytes):
+            do {
+                archiveConfiguration = try JSONDecoder().decode(ArchiveConfiguration.self, from: Data(bytes))
+            } catch {
+                throw GatewayError(.configurationInvalid, "\(settings.path)/archive.json cannot be read: \(error)")
+            }
+        case .failure:
+            throw GatewayError(
+                .configurationInvalid, "\(settings.path) is not a mezhved archive (no readable archive.json)",
+                hint: "create it with `mezhved archive init`, or correct archive.path")
+        }
+        guard let keyPath = settings.gatewayKey ?? archiveConfiguration.gatewayKeyFile else { return nil }
+        let certificates = try archiveConfiguration.gatewayCertificates()
+        guard let certificate = certificates.first else {
+            throw GatewayError(.configurationInvalid, "the archive \(settings.path) names no gateway certificate in archive.json")
+        }
+        let key = try SigningKey.load(contentsOf: keyPath)
+        guard key.matches(certificate) else {
+            throw GatewayError(
+                .configurationInvalid, "the gateway key \(keyPath) does not belong to the archive's gateway certificate",
+                hint: "give the key the archive was created with (archive.gatewayKey)")
+        }
+        return try XMLSigner(
+            key: key, certificate: certificate, chain: Array(certificates.dropFirst()), certificateSource: "the gateway certificate")
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import MezhvedArchive
+import MezhvedDocuments
+import MezhvedValidation
+import MezhvedXMLDSig
+
+/// Why an incoming document was refused. Reasons are constants of an open struct; each carries the
+/// words of the receipt that tells the sender.
+public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
+    /// The reason's stable name (journal, JSON).
+    public let name: String
+
+    private init(_ name: String) { self.name = name }
+
+    public var description: String { name }
+
+    /// Not an interagency document mezhved can read: not XML, hostile XML, no signature, over a limit.
+    public static let unusableDocument = RejectionReason("unusable-document")
+    /// The signature is not valid (TOTAL-FAILED) or could not be shown valid (INDETERMINATE).
+    public static let signatureNotValid = RejectionReason("signature-not-valid")
+    /// The signature holds but is not a qualified electronic signature, which the policy requires.
+    public static let notQualified = RejectionReason("not-qualified")
+    /// The document breaks its schema or the regulations.
+    public static let documentInvalid = RejectionReason("document-invalid")
+    /// The document is addressed to another agency.
+    public static let wrongRecipient = RejectionReason("wrong-recipient")
+    /// The document claims to come from this gateway's own agency.
+    public static let fromOwnAgency = RejectionReason("from-own-agency")
+    /// The archive refused it: the same letter registered before under other bytes, personal data
+    /// that cannot be delimited for encryption.
+    public static let refusedByArchive = RejectionReason("refused-by-archive")
+}
+
+/// What became of an incoming document.
+public struct IncomingOutcome: Sendable {
+    /// Registered, quarantined, or already registered before.
+    public enum Disposition: Sendable {
+        /// Registered under an incoming number; an answer closed its request, a receipt marked its document delivered.
+        case registered(JournalEntry)
+        /// Refused and kept in quarantine (the log entry that records it).
+        case quarantined(QuarantinedDocument, reason: RejectionReason)
+        /// The same document was registered before (a resend): nothing new was registered.
+        case duplicate(JournalEntry)
+    }
+
+    public let disposition: Disposition
+    /// Every reason, in words, when quarantined (empty otherwise).
+    public let reasons: [String]
+    /// The qualified validation, when the document got that far.
+    public let validation: QualifiedValidationReport?
+    /// The signed receipt sent back (accepted or rejected) and its own journal entry; nil for an
+    /// incoming receipt (a receipt is not acknowledged) or a document too broken to answer.
+    public let receipt: SignedReceipt?
+}
+
+/// A signed receipt and where the journal registered it.
+public struct SignedReceipt: Sendable {
+    /// The receipt exactly as signed.
+    public let document: [UInt8]
+    /// Its journal entry (outgoing).
+    public let entry: JournalEntry
+    /// Accepted or rejected.
+    public let outcome: ReceiptOutcome
+}
+
+/// The incoming workflow: qualified validation with the gateway's policy → schema and rules →
+/// the recipient is this agency and the sender is not → register with an incoming number and the
+/// proven signing time → a signed receipt (accepted, or rejected with the reason), itself
+/// registered. A refused document is kept in quarantine with its reason, never dropped.
+public struct IncomingWorkflow: Sendable {
+    public let gateway: Gateway
+    public let registrar: Registrar
+
+    public init(gateway: Gateway, registrar: Registrar) {
+        self.gateway = gateway
+        self.registrar = registrar
+    }
+
+    /// Takes in one received document. Throws only when the archive cannot record anything (then
+    /// nothing was acknowledged); every refusal is a quarantined outcome.
+    public func receive(_ bytes: [UInt8], sourceName: String, at receivedAt: Date = Date()) async throws -> IncomingOutcome {
+        // 1. The signature, as a qualified signature under the gateway's policy.
+        let report: QualifiedValidationReport
+        do {
+            report = try gateway.validator.validate(bytes, sourceName: sourceName, at: receivedAt)
+        } catch let error as XMLDSigError {
+            return try await quarantine(
+                bytes, sourceName: sourceName, reason: .unusableDocument, reasons: [error.message], report: nil, document: nil,
+                at: receivedAt, status: nil)
+        }
+        let documentValidator = DocumentValidator(context: gateway.documents)
+        let parsed = try? documentValidator.read(bytes, sourceName: sourceName)
+        guard report.indication == .totalPassed else {
+            let reasons =
+                ["the signature is \(report.indication.rawValue)\(report.subIndication.map { " (\($0.rawValue))" } ?? "")"]
+                + report.findings.filter { $0.severity != .warning }.map(\.message)
+            return try await quarantine(
+                bytes, sourceName: sourceName, reason: .signatureNotValid, reasons: reasons, report: report, document: parsed,
+                at: receivedAt, status: report.indication == .totalFailed ? .totalFailed : .indeterminate)
+        }
+        if gateway.configuration.policy.requireQualified && report.qualification.status != .qualified {
+            return try await quarantine(
+                bytes, sourceName: sourceName, reason: .notQualified,
+                reasons: ["the signature holds but is not a qualified electronic signature"] + report.qualification.reasons,
+                report: report, document: parsed, at: receivedAt, status: .totalPassed)
+        }
+        // 2. The document: its schema and the regulations' rules.
+        let validation = try documentValidator.validate(bytes, sourceName: sourceName)
+        guard validation.isValid, let document = validation.parsed else {
+            return try await quarantine(
+                bytes, sourceName: sourceName, reason: .documentInvalid, reasons: validation.problems.map(\.description),
+                report: report, document: validation.parsed, at: receivedAt, status: .totalPassed)
+        }
+        // 3. Addressed to this agency, from another.
+        let (sender, recipient) = Self.parties(document)
+        if sender == gateway.agency.id {
+            return try await quarantine(
+                bytes, sourceName: sourceName, reason: .fromOwnAgency,
+                reasons: ["the document claims to come from \(gateway.agency.shortName), this gateway's own agency"], report: report,
+                document: document, at: receivedAt, status: .totalPassed)
+        }
+        if recipient != gateway.agency.id {
+            return try await quarantine(
+                bytes, sourceName: sourceName, reason: .wrongRecipient,
+                reasons: ["the document is addressed to \(recipient), not to \(gateway.agency.id) (\(gateway.agency.shortName))"],
+                report: report, document: document, at: receivedAt, status: .totalPassed)
+        }
+        // 4. Register it under an incoming number, judged at the proven signing time.
+        if let existing = try await registrar.entries(JournalQuery(documentDigest: ArchiveDigest.sha256Hex(bytes))).first {
+            return IncomingOutcome(disposition: .duplicate(existing), reasons: [], validation: report, receipt: nil)
+        }
+        let entry: JournalEntry
+        do {
+            entry = try await registrar.register(
+                Submission(
+                    direction: .incoming, document: bytes, sourceName: sourceName, signingTime: report.signingTime.time,
+                    signingTimeSource: Self.archiveSource(report.signingTime.source), signatureStatus: .totalPassed))
+        } catch let error as ArchiveError where error.code == .documentRefused {
+            return try await quarantine(
+                bytes, sourceName: sourceName, reason: .refusedByArchive, reasons: [error.message], report: report, document: document,
+                at: receivedAt, status: .totalPassed)
+        }
+        // 5. The receipt (a receipt itself is not acknowledged).
+        var receipt: SignedReceipt?
+        if case .receipt = document {
+        } else {
+            let day = AgencyClock.day(receivedAt)
+            receipt = try await sendReceipt(
+                for: document, received: bytes, outcome: .accepted(incomingNumber: entry.number, incomingDate: day), at: receivedAt)
+        }
+        return IncomingOutcome(disposition: .registered(entry), reasons: [], validation: report, receipt: receipt)
+    }
+
+    private func quarantine(
+        _ bytes: [UInt8], sourceName: String, reason: RejectionReason, reasons: [String], report: QualifiedValidationReport?,
+        document: InteragencyDocument?, at receivedAt: Date, status: SignatureStatus?
+    ) async throws -> IncomingOutcome {
+        let summary = reasons.first.map { "\(reason.name): \($0)" } ?? reason.name
+        let kept = try await registrar.quarantine(
+            Rejection(document: bytes, sourceName: sourceName, reason: String(summary.prefix(1000)), signatureStatus: status))
+        var receipt: SignedReceipt?
+        // A rejection receipt goes back when the sender can be named and the document is not itself a receipt.
+        if let document, reason != .fromOwnAgency {
+            if case .receipt = document {
+            } else {
+                receipt = try await sendReceipt(
+                    for: document, received: bytes, outcome: .rejected(reason: Self.receiptText(reason, reasons)), at: receivedAt)
+            }
+        }
+        return IncomingOutcome(disposition: .quarantined(kept, reason: reason), reasons: reasons, validation: report, receipt: receipt)
+    }
+
+    /// Composes, signs and registers a receipt for `document`.
+    func sendReceipt(for document: InteragencyDocument, received: [UInt8], outcome: ReceiptOutcome, at receivedAt: Date)
+        async throws -> SignedReceipt
+    {
+        let composer = DocumentComposer(context: gateway.documents)
+        let digest = try XMLCanonicalization.digest(received, algorithm: .streebog256)
+        let receipt = try composer.receipt(
+            for: document, receivedAt: receivedAt, outcome: outcome,
+            digest: (DigestAlgorithm.streebog256.uri, Data(digest).base64EncodedString()))
+        let xml = try composer.xml(.receipt(receipt))
+        let signatory = try gateway.receiptSignatory
+        var options = gateway.signingOptions
+        options.signingTime = receivedAt
+        let signed = try signatory.signer.sign(xml, sourceName: "receipt for \(receipt.receivedDocument)", options: options)
+        let entry = try await registrar.register(
+            Submission(
+                direction: .outgoing, document: signed, sourceName: "receipt for \(receipt.receivedDocument)", signingTime: receivedAt,
+                signingTimeSource: .registration, signatureStatus: .unverified))
+        return SignedReceipt(document: signed, entry: entry, outcome: outcome)
+    }
+
+    static func parties(_ document: InteragencyDocument) -> (sender: String, recipient: String) {
+        switch document {
+        case .request(let r): return (r.sender.agency, r.recipient.agency)
+        case .answer(let a): return (a.sender.agency, a.recipient.agency)
+        case .receipt(let r): return (r.sender.agency, r.recipient.agency)
+        }
+    }
+
+    static func archiveSource(_ source: MezhvedValidation.SigningTimeSource) -> MezhvedArchive.SigningTimeSource {
+        switch source {
+        case .timestamp, .proofOfExistence: return .timestamp
+        case .claimedSigningTime: return .signedProperty
+        case .validationTime: return .registration
+        }
+    }
+
+    /// The rejection as the receipt words it (Russian, for the sender's clerk).
+    static func receiptText(_ reason: RejectionReason, _ reasons: [String]) -> String {
+        let head: String
+        switch reason {
+        case .signatureNotValid: head = "Электронная подпись документа не подтверждена"
+        case .notQualified: head = "Документ подписан не квалифицированной электронной подписью"
+        case .documentInvalid: head = "Документ не соответствует формату или требованиям регламента"
+        case .wrongRecipient: head = "Документ адресован другому органу"
+        default: head = "Документ не может быть принят"
+        }
+        let detail = reasons.prefix(3).joined(separator: "; ")
+        return detail.isEmpty ? head : "\(head): \(detail)"
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import MezhvedArchive
+import MezhvedGateway
+import MezhvedXMLDSig
+
+/// `mezhved incoming …`: documents received from other agencies.
+struct IncomingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incoming", abstract: "Takes in documents received from other agencies (see docs/gateway.md).",
+        subcommands: [IncomingReceive.self])
+}
+
+struct IncomingReceive: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receive",
+        abstract: "Verifies received documents as qualified signatures, checks them, registers them and signs their receipts.",
+        discussion: """
+            Each document is validated with the gateway's policy, checked against its schema and the regulations, \
+            and must be addressed to the gateway's agency by another agency. It is then registered under the next \
+            incoming number and an accepted receipt is signed and registered; otherwise it is kept in quarantine with \
+            its reason and a rejection receipt is signed and registered. A line per document says which, once it is \
+            on disk. Exit 0 when every document was registered, 12 when one was quarantined.
+            """)
+
+    @OptionGroup var gateway: GatewayOption
+
+    @Argument(help: "The received documents.")
+    var files: [String]
+
+    @Option(name: .customLong("receipt-dir"), help: "Also write each receipt into this folder as <document name>.receipt.xml.")
+    var receiptDir: String?
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give the received document(s)") }
+        if let receiptDir {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: receiptDir, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--receipt-dir \(receiptDir) is not an existing folder")
+            }
+        }
+    }
+
+    func run() async throws {
+        let opened = try gateway.open()
+        let archive = try await opened.openArchive { error in
+            Output.warning("a background checkpoint was not written (the registrations are on disk): \(error)")
+        }
+        let workflow = IncomingWorkflow(gateway: opened, registrar: archive.registrar)
+        var refused = false
+        for file in files {
+            let (bytes, name) = try readInput(file)
+            let outcome = try await workflow.receive(bytes, sourceName: name)
+            var line: String
+            switch outcome.disposition {
+            case .registered(let entry):
+                line = "REGISTERED \(entry.number) \(entry.year) \(Self.describe(entry)) — \(name)"
+                if let report = outcome.validation {
+                    line += "; signature \(report.indication.rawValue), \(report.qualification.status.rawValue), "
+                    line += "signed \(ISOTime.string(report.signingTime.time)) (\(report.signingTime.source.rawValue))"
+                }
+            case .duplicate(let entry):
+                line = "ALREADY REGISTERED \(entry.number) \(entry.year) — \(name) (the same document, nothing registered again)"
+            case .quarantined(let kept, let reason):
+                refused = true
+                line = "QUARANTINED log entry \(kept.seq): \(reason.name) — \(name)"
+                for detail in outcome.reasons.prefix(5) { line += "\n  ✗ \(detail)" }
+            }
+            if let receipt = outcome.receipt {
+                let verdict: String
+                switch receipt.outcome {
+                case .accepted: verdict = "accepted"
+                case .rejected: verdict = "rejected"
+                }
+                line += "\n  receipt (\(verdict)) registered as \(receipt.entry.number)"
+                if let receiptDir {
+                    let target = (receiptDir as NSString).appendingPathComponent((name as NSString).lastPathComponent + ".receipt.xml")
+                    try writeOutput(receipt.document, to: target)
+                    line += ", written to \(target)"
+                }
+            }
+            print(line)
+            fflush(nil)
+        }
+        await archive.registrar.finishBackgroundWork()
+        if refused { throw ExitCode.documentRejected }
+    }
+
+    static func describe(_ entry: JournalEntry) -> String {
+        var text = "\(entry.kind?.rawValue ?? "document") from \(entry.counterpart ?? "?")"
+        if let number = entry.documentNumber { text += " № \(number) of \(entry.documentDate ?? "?")" }
+        if let inReplyTo = entry.inReplyTo { text += ", answers \(inReplyTo)" }
+        if let deadline = entry.deadline { text += ", answer due \(deadline)" }
+        return text
+    }
+}
