@@ -137,4 +137,35 @@ struct SignerEligibilityTests {
     func names(certificate: String, document: String, match: Bool) {
         #expect(SignerEligibility.namesMatch(certificateName: certificate, documentName: document) == match)
     }
+
+    @Test(
+        "every agency's test key may sign what the agency composes with its default signatory",
+        arguments: (try? AgencyDirectory.bundled().agencies.map(\.id)) ?? [])
+    func everyAgency(id: String) throws {
+        let agency = try #require(Self.directory.agency(id: id))
+        let head = try #require(agency.headOfficial)
+        let check = SignerEligibility(
+            signer: try Self.certificate(try #require(agency.certificate)), sender: Self.sender(id),
+            signatory: OfficialPerson(fullName: head.name, position: head.position), directory: Self.directory)
+        #expect(check.isEligible, "\(check.reasons)")
+    }
+
+    @Test("a composed request names the sender's head official, whose certificate's signature mark then agrees with it")
+    func composedDefaultSignatory() throws {
+        let context = try DocumentContext.bundled()
+        var draft = try DocumentComposer(context: context).requestDraft(
+            form: [UInt8](try Data(contentsOf: URL(fileURLWithPath: Repository.path("Samples/forms/request-unemployment-status.yaml")))),
+            source: "request-unemployment-status.yaml")
+        draft.signatory = nil
+        let request = try DocumentComposer(context: context).request(draft, registration: try #require(draft.registration))
+        let check = SignerEligibility(
+            signer: try Self.certificate("Certificates/agencies/social-protection/cert.pem"), document: .request(request),
+            directory: context.directory)
+        #expect(check.isEligible, "\(check.reasons)")
+        #expect(check.signerName == request.signatory.fullName)
+        let other = SignerEligibility(
+            signer: try Self.certificate("Certificates/agencies/cszn/cert.pem"), document: .request(request),
+            directory: context.directory)
+        #expect(other.reasons.map(\.code) == [.organizationDiffers, .signatoryDiffers])
+    }
 }
