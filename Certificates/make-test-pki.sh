@@ -2,6 +2,13 @@
 # make-test-pki.sh - (re)creates the TEST PKI used by mezhved's tests.
 #
 # Usage: Certificates/make-test-pki.sh [OUTDIR]      (default: this script's directory)
+#        Certificates/make-test-pki.sh --add-missing-agencies [OUTDIR]
+#
+# Every agency of the agency directory (Sources/MezhvedDocuments/Resources/directory/agencies.json)
+# gets a signer: O, OGRN and INNLE are the directory's, SN/GN/CN and title its headOfficial's (the
+# person a composed document names as signatory by default). --add-missing-agencies issues, with
+# the existing gost/ca, a signer for each agency that has none yet under agencies/, and changes
+# nothing else (the other keys, the CRL and the revocation/TSA material issued by gost/ca stay).
 #
 # Everything produced here is TEST material: fictional people, fictional registration
 # numbers, throw-away keys stored unencrypted in the repository. Never trust these
@@ -10,12 +17,17 @@
 # Requirements: OpenSSL 3.0 `openssl` CLI + the GOST engine (Debian: libengine-gost-openssl).
 # GOST is loaded through openssl-gost.cnf (OPENSSL_CONF), which also names INNLE.
 #
-# The script is idempotent: it deletes and regenerates only its own output directories
-# (gost agencies negative rsa ecdsa trust) inside OUTDIR; it never touches this script,
-# openssl-gost.cnf or README.md. All CA/signer keys are new on every run.
+# Without --add-missing-agencies the script is idempotent: it deletes and regenerates only its own
+# output directories (gost agencies negative rsa ecdsa trust) inside OUTDIR; it never touches this
+# script, openssl-gost.cnf or README.md. All CA/signer keys are new on every run.
+#
+# Requirements also: jq (the agencies are read from the directory).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MODE=full
+if [[ ${1:-} == --add-missing-agencies ]]; then MODE=add; shift; fi
+case ${1:-} in -*) echo "usage: make-test-pki.sh [--add-missing-agencies] [OUTDIR]" >&2; exit 64 ;; esac
 OUT=${1:-$SCRIPT_DIR}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -32,12 +44,22 @@ if ! "$OPENSSL" genpkey -algorithm gost2012_256 -pkeyopt paramset:A >/dev/null 2
     exit 1
 fi
 
+DIRECTORY="$SCRIPT_DIR/../Sources/MezhvedDocuments/Resources/directory/agencies.json"
+command -v jq >/dev/null || { echo "error: jq is needed to read the agency directory (apt-get install jq)" >&2; exit 1; }
+[[ -f $DIRECTORY ]] || { echo "error: the agency directory $DIRECTORY is missing" >&2; exit 1; }
+if [[ $MODE == add && ! ( -f $OUT/gost/ca.pem && -f $OUT/gost/ca.key.pem ) ]]; then
+    echo "error: --add-missing-agencies needs the existing CA ($OUT/gost/ca.pem, ca.key.pem); run without it first" >&2
+    exit 1
+fi
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mezhved-pki.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-# Wipe our own output directories only.
+# Wipe our own output directories only (never when adding agencies).
 OUTPUT_DIRS=(gost agencies negative rsa ecdsa trust)
-for d in "${OUTPUT_DIRS[@]}"; do rm -rf "${OUT:?}/$d"; done
+if [[ $MODE == full ]]; then
+    for d in "${OUTPUT_DIRS[@]}"; do rm -rf "${OUT:?}/$d"; done
+fi
 umask 022
 
 # --------------------------------------------------------------------------------------
@@ -170,19 +192,14 @@ issue() {
         || { cat "$WORK/ca.log" >&2; return 1; }
 }
 
+# The organisations of the negative, RSA and ECDSA signers (the agency signers' come from the directory).
 ORG_SOCIAL="Комитет по социальной защите населения Ленинградской области"
 ORG_HEALTH="Комитет по здравоохранению Ленинградской области"
 ORG_EMPLOYMENT="Комитет по труду и занятости населения Ленинградской области"
-ORG_EDUCATION="Комитет общего и профессионального образования Ленинградской области"
-# The example institution of the agency directory (ppms-center): its fullName, exactly.
-# (Longer than X.520's 64 characters: openssl-gost.cnf raises organizationName's limit.)
-ORG_PPMS="Государственное бюджетное учреждение Ленинградской области «Центр психолого-педагогической, медицинской и социальной помощи „Ранний старт“»"
 
 OGRN_SOCIAL=$(ogrn 107470999001);     INNLE_SOCIAL=$(innle 470399901)
 OGRN_HEALTH=$(ogrn 107470999002);     INNLE_HEALTH=$(innle 470399902)
 OGRN_EMPLOYMENT=$(ogrn 107470999003); INNLE_EMPLOYMENT=$(innle 470399903)
-OGRN_EDUCATION=$(ogrn 107470999008);  INNLE_EDUCATION=$(innle 470399908)
-OGRN_PPMS=$(ogrn 107470999014);       INNLE_PPMS=$(innle 470399914)
 
 # gost_signer DIR KEYTYPE DB ISSUER_CERT ISSUER_KEY START END  + signer_dn args on stdin
 gost_signer() {
@@ -194,10 +211,67 @@ gost_signer() {
           "$(md_for "$ikey")" "$start" "$end" ext_gost_signer
 }
 
+# The agencies' signers: one line per agency of the directory, id|key type|SNILS (9 digits, the
+# script adds the control number)|e-mail|street (empty: the committees' address). The person, the
+# title, O, OGRN and INNLE come from the directory (headOfficial, fullName, ogrn, inn).
+AGENCY_SIGNERS=(
+    "social-protection|gost256|112233445|m.ivanova@social-protection.mezhved-test.invalid|"
+    "health|gost512|223344556|a.smirnov@health.mezhved-test.invalid|"
+    "employment|gost256|334455667|o.kuznetsova@employment.mezhved-test.invalid|"
+    "education|gost256|778899001|e.andreeva@education.mezhved-test.invalid|"
+    "ppms-center|gost256|889900112|a.pavlova@ppms-center.mezhved-test.invalid|ул. Бонч-Бруевича, д. 4"
+    "youth-policy|gost256|201000011|k.morozov@youth-policy.mezhved-test.invalid|"
+    "culture-tourism|gost256|201000022|n.zakharova@culture-tourism.mezhved-test.invalid|"
+    "sports|gost256|201000033|i.stepanov@sports.mezhved-test.invalid|"
+    "civil-registry|gost256|201000044|t.belova@civil-registry.mezhved-test.invalid|"
+    "housing-utilities|gost256|201000055|m.grigoriev@housing-utilities.mezhved-test.invalid|"
+    "law-enforcement|gost256|201000066|a.solovyev@law-enforcement.mezhved-test.invalid|"
+    "cszn|gost256|201000077|s.tikhonova@cszn.mezhved-test.invalid|"
+    "cszn-gatchina|gost256|201000088|y.komarova@cszn-gatchina.mezhved-test.invalid|"
+    "early-help-center|gost256|201000099|v.orlova@early-help-center.mezhved-test.invalid|"
+    "children-diagnostic-center|gost256|201000101|d.egorov@children-diagnostic-center.mezhved-test.invalid|"
+)
+
+# directory_field ID JQ-PATH - a field of the directory's agency ID ("" when absent).
+directory_field() { jq -r --arg id "$1" ".agencies[] | select(.id == \$id) | ($2 // \"\")" "$DIRECTORY"; }
+
+AGENCY_IDS=()
+for line in "${AGENCY_SIGNERS[@]}"; do AGENCY_IDS+=("${line%%|*}"); done
+# Every agency of the directory has a line, and every line an agency.
+for id in $(jq -r '.agencies[].id' "$DIRECTORY"); do
+    [[ " ${AGENCY_IDS[*]} " == *" $id "* ]] || { echo "error: agency $id of the directory has no line in AGENCY_SIGNERS" >&2; exit 1; }
+done
+for id in "${AGENCY_IDS[@]}"; do
+    [[ -n $(directory_field "$id" .id) ]] || { echo "error: AGENCY_SIGNERS names $id, which the directory does not" >&2; exit 1; }
+done
+
+# agency_signer LINE - issues the signer of one AGENCY_SIGNERS line from gost/ca.
+agency_signer() {
+    local id keytype snils_base email street head surname given
+    IFS='|' read -r id keytype snils_base email street <<<"$1"
+    head=$(directory_field "$id" .headOfficial.name)
+    [[ -n $head ]] || { echo "error: agency $id has no headOfficial in the directory" >&2; return 1; }
+    surname=${head%% *}
+    given=${head#* }
+    signer_dn "$surname" "$given" "$(directory_field "$id" .headOfficial.position)" "$(directory_field "$id" .fullName)" \
+              "$email" "$(directory_field "$id" .ogrn)" "$(snils "$snils_base")" "$(directory_field "$id" .inn)" ${street:+"$street"} |
+        gost_signer "$A/$id" "$keytype" gost-ca "$G/ca.pem" "$G/ca.key.pem" "$SIGNER_START" "$SIGNER_END"
+}
+
+G="$OUT/gost"
+A="$OUT/agencies"
+N="$OUT/negative"
+U="$N/untrusted"
+R="$OUT/rsa"
+E="$OUT/ecdsa"
+T="$OUT/trust"
+SP="$A/social-protection"
+
 # --------------------------------------------------------------------------------------
 # 1. GOST root and the intermediate "accredited CA"
 # --------------------------------------------------------------------------------------
-G="$OUT/gost"
+init_ca_db gost-ca
+if [[ $MODE == full ]]; then
 init_ca_db gost-root
 new_key gost256 "$G/root-ca.key.pem"
 make_csr "$G/root-ca.key.pem" "$WORK/gost-root.csr" <<EOF
@@ -209,7 +283,6 @@ EOF
 issue gost-root "$WORK/gost-root.csr" "$G/root-ca.pem" - "$G/root-ca.key.pem" \
       md_gost12_256 "$CA_START" "$CA_END" ext_root
 
-init_ca_db gost-ca
 new_key gost256 "$G/ca.key.pem"
 make_csr "$G/ca.key.pem" "$WORK/gost-ca.csr" <<EOF
 C            = RU
@@ -226,42 +299,32 @@ EOF
 issue gost-root "$WORK/gost-ca.csr" "$G/ca.pem" "$G/root-ca.pem" "$G/root-ca.key.pem" \
       md_gost12_256 "$CA_START" "$CA_END" ext_gost_ca
 
+fi
+
 # --------------------------------------------------------------------------------------
-# 2. Agency signers (issued by gost/ca)
+# 2. Agency signers (issued by gost/ca), one for every agency of the directory
 # --------------------------------------------------------------------------------------
-A="$OUT/agencies"
-signer_dn "Иванова" "Мария Петровна" "Начальник отдела" "$ORG_SOCIAL" \
-          "m.ivanova@social-protection.mezhved-test.invalid" \
-          "$OGRN_SOCIAL" "$(snils 112233445)" "$INNLE_SOCIAL" |
-    gost_signer "$A/social-protection" gost256 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
-                "$SIGNER_START" "$SIGNER_END"
+ADDED=()
+for line in "${AGENCY_SIGNERS[@]}"; do
+    id=${line%%|*}
+    if [[ $MODE == add && -e $A/$id/cert.pem ]]; then continue; fi
+    if [[ $MODE == add && -e $A/$id/key.pem ]]; then
+        echo "error: $A/$id/key.pem exists without cert.pem; delete it or regenerate everything" >&2
+        exit 1
+    fi
+    agency_signer "$line"
+    ADDED+=("$id")
+done
+if [[ $MODE == add ]]; then
+    echo "make-test-pki: added signers for ${#ADDED[@]} agencies: ${ADDED[*]:-none}"
+    # Git does not keep the keys' 0600 mode (a clone has the umask's): restore it, contents untouched.
+    for d in "${OUTPUT_DIRS[@]}"; do
+        [[ -d $OUT/$d ]] && find "$OUT/$d" -type f \( -name '*key.pem' -o -name passphrase.txt \) -exec chmod 0600 {} +
+    done
+fi
 
-signer_dn "Смирнов" "Алексей Викторович" "Заместитель председателя комитета" "$ORG_HEALTH" \
-          "a.smirnov@health.mezhved-test.invalid" \
-          "$OGRN_HEALTH" "$(snils 223344556)" "$INNLE_HEALTH" |
-    gost_signer "$A/health" gost512 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
-                "$SIGNER_START" "$SIGNER_END"
-
-signer_dn "Кузнецова" "Ольга Сергеевна" "Главный специалист" "$ORG_EMPLOYMENT" \
-          "o.kuznetsova@employment.mezhved-test.invalid" \
-          "$OGRN_EMPLOYMENT" "$(snils 334455667)" "$INNLE_EMPLOYMENT" |
-    gost_signer "$A/employment" gost256 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
-                "$SIGNER_START" "$SIGNER_END"
-
-signer_dn "Андреева" "Екатерина Олеговна" "Заместитель председателя комитета" "$ORG_EDUCATION" \
-          "e.andreeva@education.mezhved-test.invalid" \
-          "$OGRN_EDUCATION" "$(snils 778899001)" "$INNLE_EDUCATION" |
-    gost_signer "$A/education" gost256 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
-                "$SIGNER_START" "$SIGNER_END"
-
-signer_dn "Павлова" "Анна Сергеевна" "Директор" "$ORG_PPMS" \
-          "a.pavlova@ppms-center.mezhved-test.invalid" \
-          "$OGRN_PPMS" "$(snils 889900112)" "$INNLE_PPMS" "ул. Бонч-Бруевича, д. 4" |
-    gost_signer "$A/ppms-center" gost256 gost-ca "$G/ca.pem" "$G/ca.key.pem" \
-                "$SIGNER_START" "$SIGNER_END"
-
+if [[ $MODE == full ]]; then
 # The social-protection key again, as encrypted PKCS#8 (PBES2, AES-256-CBC, HMAC-SHA256).
-SP="$A/social-protection"
 (umask 077 && printf '%s' 'test-passphrase-only' > "$SP/passphrase.txt")
 (umask 077 && "$OPENSSL" pkcs8 -topk8 -v2 aes-256-cbc -in "$SP/key.pem" \
     -passout "file:$SP/passphrase.txt" -out "$SP/key.enc.pem")
@@ -270,7 +333,6 @@ chmod 0600 "$SP/passphrase.txt" "$SP/key.enc.pem"
 # --------------------------------------------------------------------------------------
 # 3. Negative cases
 # --------------------------------------------------------------------------------------
-N="$OUT/negative"
 # 3a. expired: validity entirely in the past (but inside the CA's validity).
 signer_dn "Петров" "Игорь Николаевич" "Консультант" "$ORG_SOCIAL" \
           "i.petrov@social-protection.mezhved-test.invalid" \
@@ -298,7 +360,6 @@ CA_DB="$WORK/db/gost-ca" "$OPENSSL" ca -batch -gencrl -config "$WORK/ca.cnf" \
 "$OPENSSL" crl -in "$G/ca.crl.pem" -outform DER -out "$G/ca.crl"
 
 # 3c. untrusted: a separate GOST root that is in no trust store, and a signer under it.
-U="$N/untrusted"
 init_ca_db untrusted-root
 new_key gost256 "$U/root-ca.key.pem"
 make_csr "$U/root-ca.key.pem" "$WORK/untrusted-root.csr" <<EOF
@@ -319,7 +380,6 @@ signer_dn "Орлов" "Денис Андреевич" "Начальник от�
 # --------------------------------------------------------------------------------------
 # 4. RSA and ECDSA (interop with xmlsec1 / foreign verifiers)
 # --------------------------------------------------------------------------------------
-R="$OUT/rsa"
 init_ca_db rsa-root
 new_key rsa3072 "$R/root-ca.key.pem"
 make_csr "$R/root-ca.key.pem" "$WORK/rsa-root.csr" <<EOF
@@ -341,7 +401,6 @@ EOF
 issue rsa-root "$WORK/rsa-signer.csr" "$R/signer.pem" "$R/root-ca.pem" "$R/root-ca.key.pem" \
       sha256 "$SIGNER_START" "$SIGNER_END" ext_rsa_signer
 
-E="$OUT/ecdsa"
 init_ca_db ecdsa-root
 new_key p256 "$E/root-ca.key.pem"
 make_csr "$E/root-ca.key.pem" "$WORK/ecdsa-root.csr" <<EOF
@@ -376,7 +435,6 @@ issue ecdsa-root "$WORK/ecdsa-signer-p384.csr" "$E/signer-p384.pem" "$E/root-ca.
 # --------------------------------------------------------------------------------------
 # 5. Trust stores (roots only) + `openssl rehash` symlinks
 # --------------------------------------------------------------------------------------
-T="$OUT/trust"
 mkdir -p "$T/gost" "$T/rsa" "$T/ecdsa" "$T/all"
 cp "$G/root-ca.pem" "$T/gost/gost-root-ca.pem"
 cp "$R/root-ca.pem" "$T/rsa/rsa-root-ca.pem"
@@ -385,6 +443,7 @@ cp "$G/root-ca.pem" "$T/all/gost-root-ca.pem"
 cp "$R/root-ca.pem" "$T/all/rsa-root-ca.pem"
 cp "$E/root-ca.pem" "$T/all/ecdsa-root-ca.pem"
 for d in gost rsa ecdsa all; do "$OPENSSL" rehash "$T/$d"; done
+fi
 
 # --------------------------------------------------------------------------------------
 # 6. Self-check
@@ -413,7 +472,7 @@ expect_verify_fail() {
 
 CRL=(-crl_check -CRLfile "$G/ca.crl.pem")
 expect_verify_ok "gost/ca" -CApath "$T/gost" "$G/ca.pem"
-for a in social-protection health employment education ppms-center; do
+for a in "${AGENCY_IDS[@]}"; do
     expect_verify_ok "agency $a" -CApath "$T/gost" -untrusted "$G/ca.pem" "$A/$a/cert.pem"
     expect_verify_ok "agency $a + CRL" -CApath "$T/gost" -untrusted "$G/ca.pem" "${CRL[@]}" "$A/$a/cert.pem"
     expect_verify_ok "agency $a via trust/all" -CApath "$T/all" -untrusted "$G/ca.pem" "$A/$a/cert.pem"
@@ -462,24 +521,21 @@ then ok; else bad "gost/ca.pem: no issuerSignTool"; fi
 if "$OPENSSL" x509 -in "$A/health/cert.pem" -noout -text | grep -q 'GOST R 34.10-2012 with 512 bit modulus'
 then ok; else bad "health key is not GOST 2012-512"; fi
 
-# The agency signers' OGRN/INNLE and O are the agency directory's (when the directory is next
-# to this script, i.e. in the repository), and the directory points at the certificates.
-DIRECTORY="$SCRIPT_DIR/../Sources/MezhvedDocuments/Resources/directory/agencies.json"
-if [[ -f $DIRECTORY ]] && command -v jq >/dev/null; then
-    for a in social-protection health employment education ppms-center; do
-        subject=$("$OPENSSL" x509 -in "$A/$a/cert.pem" -noout -subject -nameopt multiline,utf8,-esc_msb)
-        field() { sed -n "s/^ *$1 *= //p" <<<"$subject"; }
-        for pair in "ogrn:OGRN" "inn:INNLE" "fullName:organizationName"; do
-            want=$(jq -r --arg id "$a" ".agencies[] | select(.id == \$id) | .${pair%%:*}" "$DIRECTORY")
-            if [[ $(field "${pair#*:}") == "$want" ]]; then ok
-            else bad "$a: ${pair#*:} '$(field "${pair#*:}")' is not the directory's ${pair%%:*} '$want'"; fi
-        done
-        if [[ $(jq -r --arg id "$a" '.agencies[] | select(.id == $id) | .certificate' "$DIRECTORY") == "Certificates/agencies/$a/cert.pem" ]]
-        then ok; else bad "$a: agencies.json does not name Certificates/agencies/$a/cert.pem"; fi
+# Every agency signer's OGRN/INNLE and O are the directory's, its SN + GN, CN and title the
+# directory's headOfficial, and the directory points at the certificate.
+for a in "${AGENCY_IDS[@]}"; do
+    subject=$("$OPENSSL" x509 -in "$A/$a/cert.pem" -noout -subject -nameopt multiline,utf8,-esc_msb)
+    field() { sed -n "s/^ *$1 *= //p" <<<"$subject"; }
+    for pair in "ogrn:OGRN" "inn:INNLE" "fullName:organizationName" "headOfficial.name:commonName" "headOfficial.position:title"; do
+        want=$(directory_field "$a" ".${pair%%:*}")
+        if [[ -n $want && $(field "${pair#*:}") == "$want" ]]; then ok
+        else bad "$a: ${pair#*:} '$(field "${pair#*:}")' is not the directory's ${pair%%:*} '$want'"; fi
     done
-else
-    echo "make-test-pki: note: $DIRECTORY or jq missing; the directory comparison is skipped" >&2
-fi
+    if [[ "$(field surname) $(field givenName)" == "$(directory_field "$a" .headOfficial.name)" ]]; then ok
+    else bad "$a: SN + GN '$(field surname) $(field givenName)' is not the directory's headOfficial.name"; fi
+    if [[ $(directory_field "$a" .certificate) == "Certificates/agencies/$a/cert.pem" ]]
+    then ok; else bad "$a: agencies.json does not name Certificates/agencies/$a/cert.pem"; fi
+done
 
 # Every key: unencrypted PKCS#8 PEM, mode 0600, matching its certificate.
 check_key() {
@@ -491,7 +547,7 @@ check_key() {
 }
 check_key "$G/root-ca.key.pem" "$G/root-ca.pem"
 check_key "$G/ca.key.pem" "$G/ca.pem"
-for a in social-protection health employment education ppms-center; do check_key "$A/$a/key.pem" "$A/$a/cert.pem"; done
+for a in "${AGENCY_IDS[@]}"; do check_key "$A/$a/key.pem" "$A/$a/cert.pem"; done
 for n in expired revoked untrusted; do check_key "$N/$n/key.pem" "$N/$n/cert.pem"; done
 check_key "$U/root-ca.key.pem" "$U/root-ca.pem"
 check_key "$R/root-ca.key.pem" "$R/root-ca.pem"

@@ -43,7 +43,7 @@ public struct DocumentError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// One problem of a document or form: where (a field path such as `request.compiler.phone` or an
 /// XML path with its line) and what is wrong.
-public struct DocumentProblem: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct DocumentProblem: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The field's path in the form, or the element's path in the XML document.
     public let path: String
     /// What is wrong, in words a clerk understands.

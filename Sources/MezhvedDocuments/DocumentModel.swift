@@ -47,6 +47,13 @@ public struct AgencyReference: Sendable, Codable, Equatable {
     public var name: String
     public var ogrn: String?
     public var inn: String?
+
+    public init(agency: String, name: String, ogrn: String? = nil, inn: String? = nil) {
+        self.agency = agency
+        self.name = name
+        self.ogrn = ogrn
+        self.inn = inn
+    }
 }
 
 /// A document's registration number and date.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads form files into drafts. Every problem the draft cannot hold — a key the format does not
-/// know, a date that is not one, text where a list belongs — is collected with the field's path;
+/// know (``FormKeys``), a date that is not one, text where a list belongs — is collected with the field's path;
 /// a mandatory field left out is not a problem here (the draft holds it as empty, and composing
 /// names it).
 enum FormDraftReader {
@@ -9,6 +9,7 @@ enum FormDraftReader {
     static func request(_ bytes: [UInt8], source: String) throws -> (RequestDraft, [DocumentProblem]) {
         let form = try FormValue.parse(bytes, source: source)
         var f = FormReader()
+        FormKeys.check(form, against: FormKeys.request, &f)
         let registration = registration(form, &f)
         let service: ServiceReference
         if case .scalar? = f.value(form, "service") {
@@ -49,6 +50,7 @@ enum FormDraftReader {
     static func answer(_ bytes: [UInt8], source: String, baseDirectory: String?) throws -> (AnswerDraft, [DocumentProblem]) {
         let form = try FormValue.parse(bytes, source: source)
         var f = FormReader()
+        FormKeys.check(form, against: FormKeys.answer, &f)
         let registration = registration(form, &f)
         var result: AnswerDraft.Result?
         if f.value(form, "refusal") != nil {

@@ -4,7 +4,8 @@ import MezhvedXMLDSig
 
 /// Whether the signer's organisation (OGRN and INNLE of the certificate) is the agency whose
 /// letterhead the signed interagency document is on: the letterhead belongs to the sender, so a
-/// document of one agency signed with another's certificate is caught here.
+/// document of one agency signed with another's certificate is caught here. The comparison is
+/// ``SignerEligibility``'s, which the gateway asks before signing.
 struct LetterheadCheck {
     let documents: DocumentContext?
 
@@ -42,20 +43,13 @@ struct LetterheadCheck {
         guard let expectedOGRN else {
             return result(.undetermined, "the sending agency \(sender.agency) has no OGRN in the directory or the document")
         }
-        guard let signerOGRN = profile?.ogrn else {
-            return result(.undetermined, "the signer's certificate names no OGRN, so it cannot be matched to the letterhead of \(name)")
+        let reasons = SignerEligibility.organizationReasons(
+            signerOGRN: profile?.ogrn, signerINN: profile?.innle, signerOrganization: profile?.organization,
+            agencyName: name, expectedOGRN: expectedOGRN, expectedINN: expectedINN, directory: context.directory)
+        guard let reason = reasons.first else {
+            return result(.matches, "the signer's organisation (OGRN \(expectedOGRN)) is \(name), whose letterhead the document is on")
         }
-        if signerOGRN != expectedOGRN {
-            return result(
-                .differs,
-                "the document is on the letterhead of \(name) (OGRN \(expectedOGRN)), but the signer's certificate belongs to OGRN \(signerOGRN)"
-            )
-        }
-        if let expectedINN, let signerINN = profile?.innle, signerINN != expectedINN {
-            return result(
-                .differs, "the signer's INNLE \(signerINN) is not the INN \(expectedINN) of \(name), whose letterhead the document is on")
-        }
-        return result(.matches, "the signer's organisation (OGRN \(signerOGRN)) is \(name), whose letterhead the document is on")
+        return result(reason.code == .organizationMissing ? .undetermined : .differs, reason.message)
     }
 }
 

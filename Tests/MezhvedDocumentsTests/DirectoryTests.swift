@@ -76,7 +76,11 @@ import Testing
         #expect(top?["test-data"] as? Bool == true)
     }
 
-    @Test(arguments: ["social-protection", "health", "employment", "education", "ppms-center"])
+    static let agencyIDs: [String] = (try? AgencyDirectory.bundled().agencies.map(\.id)) ?? []
+
+    @Test(
+        "every agency's test certificate carries its OGRN, INNLE and name, and its owner is the agency's default signatory",
+        arguments: agencyIDs)
     func certificateRequisitesMatchTheDirectory(id: String) throws {
         let directory = try AgencyDirectory.bundled()
         let agency = try #require(directory.agency(id: id))
@@ -85,15 +89,23 @@ import Testing
         #expect(subject["OGRN"] == agency.ogrn)
         #expect(subject["INNLE"] == agency.inn)
         #expect(subject["O"] == agency.fullName)
-        #expect(directory.agency(ogrn: agency.ogrn)?.id == id)
+        let head = try #require(agency.headOfficial)
+        #expect(subject["CN"] == head.name)
+        #expect(subject["SN"].map { "\($0) \(subject["GN"] ?? "")" } == head.name)
+        #expect(subject["title"] == head.position)
+        #expect(subject["OU"]?.hasPrefix("TEST") == true)
+        // A branch shares its institution's OGRN: looking the OGRN up gives the institution.
+        let owner = directory.agency(ogrn: agency.ogrn)
+        #expect(owner?.id == id || owner?.id == agency.parent, "\(owner?.id ?? "none")")
     }
 
-    @Test func onlyTheTestSignersHaveCertificates() throws {
+    @Test func everyAgencyHasATestCertificate() throws {
         let directory = try AgencyDirectory.bundled()
-        #expect(
-            directory.agencies.filter { $0.certificate != nil }.map(\.id) == [
-                "social-protection", "health", "employment", "education", "ppms-center",
-            ])
+        #expect(directory.agencies.count == 15)
+        for agency in directory.agencies {
+            let path = try #require(agency.certificate, "\(agency.id)")
+            #expect(FileManager.default.fileExists(atPath: DirectoryFixtures.root.appendingPathComponent(path).path), "\(path)")
+        }
     }
 
     // MARK: Messages

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedDocuments
 import MezhvedValidation
 import MezhvedXMLDSig
 import Testing
@@ -11,7 +12,7 @@ struct QualifiedCertificateTests {
 
     @Test(
         "every agency signer of the test PKI carries every required item",
-        arguments: ["social-protection", "health", "employment", "education", "ppms-center"])
+        arguments: (try? AgencyDirectory.bundled().agencies.map(\.id)) ?? [])
     func agencySigners(agency: String) throws {
         let profile = QualifiedCertificateProfile(try Self.certificate("Certificates/agencies/\(agency)/cert.pem"))
         #expect(profile.isComplete, "missing: \(profile.missing.map(\.id))")
