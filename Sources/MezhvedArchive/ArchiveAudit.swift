@@ -237,8 +237,7 @@ public struct ArchiveAuditor: Sendable {
         }
 
         // 4. The objects: every file's hash, every registration's object, no object without one.
-        var referenced: [String: JournalEntry] = [:]
-        for entry in journal.entries { if let object = entry.object { referenced[object] = entry } }
+        let referenced = journal.referencedObjects
         var goodObjects = Set<String>()
         var objectCount = 0
         for fan in DurableFiles.list(layout.objects).sorted() {
@@ -260,7 +259,7 @@ public struct ArchiveAuditor: Sendable {
                 } else {
                     goodObjects.insert(name)
                 }
-                if referenced[name] == nil {
+                if !referenced.contains(name) {
                     findings.append(AuditFinding(.objectUnreferenced, item: file, "no registration in the journal refers to this document"))
                 }
             }
@@ -296,7 +295,7 @@ public struct ArchiveAuditor: Sendable {
         let results = auditDocuments(selected, layout: layout, goodObjects: goodObjects, progress: progress)
         for (entry, result) in zip(selected, results) {
             for problem in result.extraFindings { findings.append(problem) }
-            let recorded = entry.signatureStatus ?? "unverified"
+            let recorded = entry.signatureStatus?.rawValue ?? "unverified"
             if result.audit.status != "valid" && (recorded == "invalid" || recorded == "indeterminate") && recorded == result.audit.status {
                 // Registered knowingly with a signature that did not hold (`--accept-invalid`): recorded, not a breach.
                 notes.append(

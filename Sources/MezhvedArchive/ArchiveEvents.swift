@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedDocuments
 import MezhvedXMLDSig
 
 /// Whether a document leaves the agency or arrives at it; each has its own number series.
@@ -16,6 +17,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case sent, delivered, answered
     /// A number was voided, with a reason.
     case voided
+    /// A received document was refused and kept with its reason (no number is taken).
+    case quarantined
     /// `mezhved archive recover` removed a torn write at the log's tail.
     case recovered
     /// The archive was created.
@@ -33,7 +36,7 @@ public struct EventPayload: Sendable, Codable, Equatable {
     /// The counter within (agency, year, direction).
     public var sequence: Int?
     /// The document's kind: request, answer, receipt.
-    public var kind: String?
+    public var kind: DocumentKind?
     /// The other agency (directory id): the recipient of an outgoing, the sender of an incoming document.
     public var counterpart: String?
     /// The number and date the document itself carries (its sender's registration).
@@ -51,8 +54,15 @@ public struct EventPayload: Sendable, Codable, Equatable {
     public var encryptedWith: String?
     /// The moment the signature is judged at (the registration time unless the signature says otherwise).
     public var signingTime: String?
+    /// Where `signingTime` came from (absent in logs written before it was recorded).
+    public var signingTimeSource: SigningTimeSource?
     /// The result of verifying the signature at registration: valid, invalid, indeterminate, unverified.
-    public var signatureStatus: String?
+    public var signatureStatus: SignatureStatus?
+    /// For a receipt: the journal number and year of the document it acknowledges.
+    public var acknowledges: String?
+    public var acknowledgesYear: Int?
+    /// For a receipt: whether it accepts or rejects the document it acknowledges.
+    public var receiptOutcome: ReceiptOutcome?
     /// Why (voiding, recovery) or a free note.
     public var reason: String?
     /// The archive's agency (created event).
@@ -61,6 +71,14 @@ public struct EventPayload: Sendable, Codable, Equatable {
     public var configurationDigest: String?
 
     public init() {}
+}
+
+/// What a receipt says of the document it acknowledges.
+public enum ReceiptOutcome: String, Sendable, Codable, CaseIterable {
+    /// The document arrived and was accepted.
+    case accepted
+    /// The document arrived and was refused (the receipt's `Rejected` element gives why).
+    case rejected
 }
 
 /// One line of the event log.

@@ -6,6 +6,15 @@ import MezhvedXMLDSig
 /// in `urn:mezhved:archive:1.0`, signed (enveloped XMLDSig) with the gateway's key. `previous` is
 /// the SHA-256 of the previous checkpoint file, so checkpoints form a chain of their own.
 public struct Checkpoint: Sendable, Codable, Equatable {
+    public init(seq: Int, head: String, count: Int, time: String, previous: String, agency: String) {
+        self.seq = seq
+        self.head = head
+        self.count = count
+        self.time = time
+        self.previous = previous
+        self.agency = agency
+    }
+
     /// The log sequence number the checkpoint covers (inclusive).
     public let seq: Int
     /// The hash of log entry `seq`.
@@ -21,7 +30,7 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     public static let namespace = "urn:mezhved:archive:1.0"
 
     /// The unsigned checkpoint document.
-    func unsignedXML() -> [UInt8] {
+    public func unsignedXML() -> [UInt8] {
         Array(
             """
             <?xml version="1.0" encoding="UTF-8"?>

@@ -13,6 +13,8 @@ public struct DocumentFacts: Sendable, Equatable {
     public var inReplyTo: String?
     public var deadline: String?
     public var isSigned: Bool
+    /// For a receipt: whether it rejects the document it acknowledges (a `Rejected` element).
+    public var receiptRejects = false
     /// How many `PersonalData` elements (in the interagency namespace) the document holds.
     public var personalDataElements = 0
 
@@ -40,6 +42,7 @@ public struct DocumentFacts: Sendable, Equatable {
             facts.date = registration?.attribute("date")
         }
         facts.inReplyTo = child(root, "InReplyTo")?.attribute("number") ?? (kind == .receipt ? registration?.attribute("number") : nil)
+        facts.receiptRejects = kind == .receipt && child(root, "Rejected") != nil
         tree.forEachElement { element in
             if element.isElement("PersonalData", namespace: interagencyNamespace) { facts.personalDataElements += 1 }
         }

@@ -25,6 +25,33 @@ enum DurableFiles {
     /// fsyncs a folder, making renames and new entries in it durable.
     static func syncDirectory(_ path: String) { DurableFile.syncDirectory(path) }
 
+    /// fsyncs a folder, throwing when it cannot (a commit must not claim durability it lacks).
+    static func syncFolder(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ArchiveError(.archiveUnusable, "cannot open the folder \(path): \(errnoText())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw ArchiveError(.archiveUnusable, "cannot fsync the folder \(path): \(errnoText())") }
+    }
+
+    /// Replaces `path` atomically with `bytes` (mode 0600) without fsync: a temporary file renamed
+    /// into place. The caller makes it durable later (file and folder) before anything relies on it.
+    static func writeUnsynced(_ bytes: [UInt8], to path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let temporary = "\(folder)/.\(name).\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw ArchiveError(.archiveUnusable, "cannot write \(path): \(errnoText())", hint: "check that the archive folder is writable")
+        }
+        let written = writeAll(fd, bytes)
+        close(fd)
+        guard written, rename(temporary, path) == 0 else {
+            let reason = errnoText()
+            unlink(temporary)
+            throw ArchiveError(.archiveUnusable, "cannot write \(path): \(reason)", hint: "check free space and permissions")
+        }
+    }
+
     /// Writes all of `bytes` to `fd`.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool { DurableFile.writeAll(fd, bytes) }
 
@@ -109,15 +136,15 @@ enum DurableFiles {
     }
 }
 
-/// An exclusive advisory lock (`flock`) on a file, shared by every process that opens the same
-/// archive, plus an in-process lock so threads of one process take turns too. Owns the descriptor.
-final class ArchiveLock: @unchecked Sendable {
+/// An exclusive advisory lock (`flock`) on the archive's lock file, shared by every process (and
+/// every handle) that opens the archive: each takes its own descriptor, so two handles in one
+/// process exclude each other too. It blocks: take it only on a ``BlockingIOQueue``. Owns the descriptor.
+final class ArchiveFileLock: Sendable {
     private let fd: Int32
-    private let threads = NSLock()
     let path: String
 
     init(path: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw ArchiveError(
                 .archiveUnusable, "cannot open the lock file \(path): \(DurableFiles.errnoText())", hint: "check permissions")
@@ -128,10 +155,8 @@ final class ArchiveLock: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    /// Runs `body` holding both locks.
+    /// Runs `body` holding the lock.
     func withLock<T>(_ body: () throws -> T) throws -> T {
-        threads.lock()
-        defer { threads.unlock() }
         while flock(fd, LOCK_EX) != 0 {
             if errno == EINTR { continue }
             throw ArchiveError(.archiveUnusable, "cannot lock \(path): \(DurableFiles.errnoText())")

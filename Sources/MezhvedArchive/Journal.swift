@@ -1,10 +1,13 @@
 import Foundation
+import MezhvedDocuments
 
 /// Where a registration number stands.
 public enum EntryStatus: String, Sendable, Codable, CaseIterable {
     /// Taken for a document still to be written.
     case reserved
     case registered, sent, delivered, answered
+    /// The recipient's receipt refused the document.
+    case rejected
     /// Past its deadline and not answered (computed against today).
     case overdue
     case voided
@@ -20,7 +23,7 @@ public struct JournalEntry: Sendable, Codable, Equatable {
     public var allocatedAt: String
     /// When the document was registered under it (nil while reserved or when voided unused).
     public var registeredAt: String?
-    public var kind: String?
+    public var kind: DocumentKind?
     public var counterpart: String?
     public var documentNumber: String?
     public var documentDate: String?
@@ -30,12 +33,17 @@ public struct JournalEntry: Sendable, Codable, Equatable {
     public var object: String?
     public var encryptedWith: String?
     public var signingTime: String?
-    public var signatureStatus: String?
+    public var signingTimeSource: SigningTimeSource?
+    public var signatureStatus: SignatureStatus?
     /// The recorded status (never `overdue`: see ``status(on:)``).
     public var recordedStatus: EntryStatus
     public var voidReason: String?
     /// The numbers of the answers registered to this request.
     public var answeredBy: [String]
+    /// The journal numbers of the receipts registered for this document.
+    public var acknowledgedBy: [String] = []
+    /// For a receipt: the document it acknowledges.
+    public var acknowledges: JournalKey?
     /// The log sequence numbers of every event about this number, oldest first.
     public var history: [Int]
 
@@ -55,7 +63,31 @@ public struct JournalEntry: Sendable, Codable, Equatable {
 public struct JournalKey: Sendable, Hashable, Codable, CustomStringConvertible {
     public let year: Int
     public let number: String
+    public init(year: Int, number: String) {
+        self.year = year
+        self.number = number
+    }
     public var description: String { "\(number) (\(year))" }
+}
+
+/// A received document refused and kept (a `quarantined` event): no number, never dropped.
+public struct QuarantinedDocument: Sendable, Codable, Equatable {
+    /// The log entry that records it.
+    public let seq: Int
+    public let time: String
+    /// Why it was refused.
+    public let reason: String
+    /// SHA-256 (hex) of the document as received.
+    public let documentDigest: String
+    /// SHA-256 (hex) of the stored (encrypted) object.
+    public let object: String
+    public let encryptedWith: String?
+    /// What could be read from it (nil when it is not an interagency document).
+    public let kind: DocumentKind?
+    public let counterpart: String?
+    public let documentNumber: String?
+    public let documentDate: String?
+    public let signatureStatus: SignatureStatus?
 }
 
 /// What replaying the log found that should not be there (the audit names each).
@@ -65,12 +97,18 @@ public struct JournalAnomaly: Sendable, Codable, Equatable, CustomStringConverti
     public var description: String { "log entry \(seq): \(message)" }
 }
 
-/// The journal: the state of every number, derived by replaying the event log.
+/// The journal: the state of every number, derived by replaying the event log. Every store
+/// replays with ``apply(_:)`` and checks appends with ``prepare(_:time:configuration:)``.
 public struct Journal: Sendable {
     public private(set) var entries: [JournalEntry] = []
+    public private(set) var quarantined: [QuarantinedDocument] = []
     private var index: [JournalKey: Int] = [:]
     private var byDigest: [String: Int] = [:]
     private var byDocumentNumber: [String: [Int]] = [:]
+    private var byLetter: [String: Int] = [:]
+    private var byNumber: [String: [Int]] = [:]
+    /// The stored objects some registration or quarantine refers to.
+    public private(set) var referencedObjects: Set<String> = []
     /// The highest counter per (year, direction).
     public private(set) var counters: [String: Int] = [:]
     public private(set) var anomalies: [JournalAnomaly] = []
@@ -84,17 +122,46 @@ public struct Journal: Sendable {
 
     static func counterKey(_ year: Int, _ direction: Direction) -> String { "\(year)/\(direction.rawValue)" }
 
+    /// The identity of a letter: the same direction, counterpart, printed number and date.
+    static func letterKey(_ direction: Direction, _ counterpart: String?, _ number: String?, _ date: String?) -> String? {
+        guard let number else { return nil }
+        return "\(direction.rawValue)\u{1}\(counterpart ?? "")\u{1}\(number)\u{1}\(date ?? "")"
+    }
+
     /// The next counter for (year, direction).
     public func nextSequence(year: Int, direction: Direction) -> Int { (counters[Self.counterKey(year, direction)] ?? 0) + 1 }
 
     /// The entries with this number (several only when the template has no year and `year` is nil).
     public func entries(number: String, year: Int? = nil) -> [JournalEntry] {
         if let year { return index[JournalKey(year: year, number: number)].map { [entries[$0]] } ?? [] }
-        return entries.filter { $0.number == number }
+        return (byNumber[number] ?? []).map { entries[$0] }
     }
 
     /// The entry whose original document has this SHA-256 digest.
     public func entry(documentDigest: String) -> JournalEntry? { byDigest[documentDigest].map { entries[$0] } }
+
+    /// The entry registered for the same letter (direction, counterpart, printed number, date).
+    public func entry(letter direction: Direction, counterpart: String?, documentNumber: String?, documentDate: String?) -> JournalEntry? {
+        Self.letterKey(direction, counterpart, documentNumber, documentDate).flatMap { byLetter[$0] }.map { entries[$0] }
+    }
+
+    /// The entries a query selects, in the order their numbers were taken, paged.
+    public func entries(matching query: JournalQuery) -> [JournalEntry] {
+        let candidates: [JournalEntry]
+        if let number = query.number {
+            candidates = entries(number: number, year: query.year)
+        } else if let digest = query.documentDigest {
+            candidates = entry(documentDigest: digest).map { [$0] } ?? []
+        } else {
+            candidates = entries
+        }
+        return query.page(candidates.lazy.filter { query.matches($0) })
+    }
+
+    /// The quarantined documents a query selects (period, counterpart, kind; paged).
+    public func quarantined(matching query: JournalQuery) -> [QuarantinedDocument] {
+        query.page(quarantined.lazy.filter { query.matches($0) })
+    }
 
     /// Applies one event (already checked for chain and hash).
     mutating func apply(_ event: ArchiveEvent) {
@@ -102,12 +169,28 @@ public struct Journal: Sendable {
         lastHash = event.hash
         let p = event.payload
         func anomaly(_ message: String) { anomalies.append(JournalAnomaly(seq: event.seq, message: message)) }
-        if event.type == .created {
+        switch event.type {
+        case .created:
             agency = p.agency
             configurationDigest = p.configurationDigest
             return
+        case .recovered:
+            return
+        case .quarantined:
+            guard let digest = p.documentDigest, let object = p.object else {
+                anomaly("a quarantined event without its document")
+                return
+            }
+            referencedObjects.insert(object)
+            quarantined.append(
+                QuarantinedDocument(
+                    seq: event.seq, time: event.time, reason: p.reason ?? "", documentDigest: digest, object: object,
+                    encryptedWith: p.encryptedWith, kind: p.kind, counterpart: p.counterpart, documentNumber: p.documentNumber,
+                    documentDate: p.documentDate, signatureStatus: p.signatureStatus))
+            return
+        default:
+            break
         }
-        if event.type == .recovered { return }
         guard let number = p.number, let year = p.year else {
             anomaly("a \(event.type.rawValue) event without a number")
             return
@@ -132,12 +215,12 @@ public struct Journal: Sendable {
             }
             let counterKey = Self.counterKey(year, direction)
             counters[counterKey] = max(counters[counterKey] ?? 0, sequence)
-            var entry = JournalEntry(
+            let entry = JournalEntry(
                 number: number, year: year, direction: direction, sequence: sequence, allocatedAt: event.time, registeredAt: nil,
                 recordedStatus: .reserved, answeredBy: [], history: [event.seq])
-            entry.recordedStatus = .reserved
             entries.append(entry)
             index[key] = entries.count - 1
+            byNumber[number, default: []].append(entries.count - 1)
             if event.type == .registered { fill(entries.count - 1, from: p, time: event.time) }
         case .sent, .delivered, .answered:
             guard let position = index[key] else {
@@ -154,7 +237,7 @@ public struct Journal: Sendable {
             entries[position].recordedStatus = .voided
             entries[position].voidReason = p.reason
             entries[position].history.append(event.seq)
-        case .recovered, .created:
+        case .recovered, .created, .quarantined:
             return
         }
     }
@@ -173,16 +256,31 @@ public struct Journal: Sendable {
         entry.object = p.object
         entry.encryptedWith = p.encryptedWith
         entry.signingTime = p.signingTime
+        entry.signingTimeSource = p.signingTimeSource
         entry.signatureStatus = p.signatureStatus
+        if let acknowledged = p.acknowledges, let year = p.acknowledgesYear {
+            entry.acknowledges = JournalKey(year: year, number: acknowledged)
+        }
         entries[position] = entry
         if let digest = p.documentDigest { byDigest[digest] = position }
+        if let object = p.object { referencedObjects.insert(object) }
         if let own = p.documentNumber { byDocumentNumber[own, default: []].append(position) }
+        if let letter = Self.letterKey(entry.direction, p.counterpart, p.documentNumber, p.documentDate) { byLetter[letter] = position }
         // An answer marks the request it answers (by the request's own number) as answered.
-        if let inReplyTo = p.inReplyTo, entry.kind == "answer" {
-            let requests = (byDocumentNumber[inReplyTo] ?? []) + (index.filter { $0.key.number == inReplyTo }.map(\.value))
-            for request in Set(requests) where entries[request].kind == "request" && request != position {
+        if let inReplyTo = p.inReplyTo, entry.kind == .answer {
+            let requests = (byDocumentNumber[inReplyTo] ?? []) + (byNumber[inReplyTo] ?? [])
+            for request in Set(requests) where entries[request].kind == .request && request != position {
                 entries[request].answeredBy.append(entry.number)
                 if entries[request].recordedStatus != .voided { entries[request].recordedStatus = .answered }
+            }
+        }
+        // A receipt moves the document it acknowledges to delivered (or rejected) and names itself there.
+        if let acknowledged = entry.acknowledges, let target = index[acknowledged], target != position {
+            entries[target].acknowledgedBy.append(entry.number)
+            switch (p.receiptOutcome ?? .accepted, entries[target].recordedStatus) {
+            case (.accepted, .registered), (.accepted, .sent): entries[target].recordedStatus = .delivered
+            case (.rejected, .registered), (.rejected, .sent), (.rejected, .delivered): entries[target].recordedStatus = .rejected
+            default: break
             }
         }
     }

@@ -1,4 +1,5 @@
 import MezhvedDocuments
+import MezhvedValidation
 import MezhvedXMLDSig
 
 /// Signing an interagency document: the one place that decides whether a signer may sign it.
@@ -7,23 +8,8 @@ public enum DocumentSigning {
     /// letterhead the document is on (its sender), or who is not the signatory the document names.
     public static func checkEligibility(of signatory: Signatory, for document: InteragencyDocument, directory: AgencyDirectory) throws {
         let sender = IncomingWorkflow.parties(document).sender
-        var reasons: [String]
-        if let agency = directory.agency(id: sender) {
-            reasons = SignerCheck.agencyMismatches(signatory, agency: agency)
-        } else {
-            reasons = ["the sender \(sender) is not in the agency directory, so its signer cannot be checked"]
-        }
-        let named: OfficialPerson?
-        switch document {
-        case .request(let r): named = r.signatory
-        case .answer(let a): named = a.signatory
-        case .receipt: named = nil
-        }
-        if let named, !SignerCheck.sameName(named.fullName, signatory.ownerName) {
-            reasons.append(
-                "the document names \(named.fullName) as its signatory, but the key of \(signatory.id) belongs to "
-                    + "\(signatory.ownerName): sign with \(named.fullName)'s key, or name \(signatory.ownerName) as the signatory")
-        }
+        let reasons = SignerEligibility(signer: signatory.certificate, document: document, directory: directory).reasons
+            .map(\.description)
         guard reasons.isEmpty else {
             throw GatewayError(
                 .signerNotEligible,

@@ -72,10 +72,11 @@ public final class Gateway: Sendable {
                 continue
             }
             signatories.append(signatory)
-            if let agency {
-                for reason in SignerCheck.agencyMismatches(signatory, agency: agency) {
-                    problems.append("signatory \(settings.id) (\(settings.certificate)): \(reason)")
-                }
+            if let agency, let documents {
+                let eligibility = SignerEligibility(
+                    signer: signatory.certificate, sender: AgencyReference(agency: agency.id, name: agency.fullName), signatory: nil,
+                    directory: documents.directory)
+                for reason in eligibility.reasons { problems.append("signatory \(settings.id) (\(settings.certificate)): \(reason)") }
             }
             let now = Date()
             if signatory.certificate.notAfter < now || signatory.certificate.notBefore > now {

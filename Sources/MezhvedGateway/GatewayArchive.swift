@@ -1,6 +1,6 @@
 import Foundation
-import MezhvedCore
 import MezhvedArchive
+import MezhvedCore
 import MezhvedXMLDSig
 
 extension Gateway {

@@ -60,7 +60,7 @@ public struct SignedReceipt: Sendable {
     /// Its journal entry (outgoing).
     public let entry: JournalEntry
     /// Accepted or rejected.
-    public let outcome: ReceiptOutcome
+    public let outcome: MezhvedDocuments.ReceiptOutcome
 }
 
 /// The incoming workflow: qualified validation with the gateway's policy → schema and rules →
@@ -171,7 +171,7 @@ public struct IncomingWorkflow: Sendable {
     }
 
     /// Composes, signs and registers a receipt for `document`.
-    func sendReceipt(for document: InteragencyDocument, received: [UInt8], outcome: ReceiptOutcome, at receivedAt: Date)
+    func sendReceipt(for document: InteragencyDocument, received: [UInt8], outcome: MezhvedDocuments.ReceiptOutcome, at receivedAt: Date)
         async throws -> SignedReceipt
     {
         let composer = DocumentComposer(context: gateway.documents)

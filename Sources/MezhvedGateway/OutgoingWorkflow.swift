@@ -125,7 +125,7 @@ public struct OutgoingWorkflow: Sendable {
     }
 
     static func shortReason(_ error: any Error) -> String {
-        let text = (error as? any CustomStringConvertible)?.description ?? "\(error)"
+        let text = "\(error)"
         return String(text.prefix(200))
     }
 }

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedDocuments
 import MezhvedXMLDSig
+import Synchronization
 
 /// `mezhved archive …`: the registration journal and the tamper-evident archive.
-struct ArchiveCommand: ParsableCommand {
+struct ArchiveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive",
         abstract: "Registration journal and tamper-evident archive of signed documents (see docs/archive.md).",
@@ -69,12 +71,28 @@ struct GatewayKeyOption: ParsableArguments {
             key: key, certificate: certificate, chain: Array(certificates.dropFirst()), certificateSource: "the gateway certificate")
     }
 
-    func open(_ folder: String, dataKey: ArchiveDataKey?) throws -> FileSystemArchive {
-        try FileSystemArchive(path: folder, dataKey: dataKey, checkpointSigner: signer(for: folder), witness: witness)
+    /// Opens the archive with the checkpoint signer and witness; a background checkpoint that fails is reported as a warning.
+    func open(_ folder: String, dataKey: ArchiveDataKey?) async throws -> ArchiveFolder {
+        let archive = try await ArchiveFolder.open(
+            folder, dataKey: dataKey, checkpointSigner: signer(for: folder), options: FileSystemStorage.Options(witness: witness),
+            onCheckpointFailure: { Output.warning("the checkpoint was not written (the registrations stand): \($0)") })
+        KeptOpen.archives.withLock { $0.append(archive) }
+        return archive
     }
 }
 
+/// Archives opened with the gateway's key stay open until the process exits. A background
+/// checkpoint task can otherwise drop the last reference to the key (an OpenSSL/GOST-engine object)
+/// on its own thread while the process exits, after OpenSSL's atexit clean-up: a crash.
+enum KeptOpen {
+    static let archives = Mutex<[ArchiveFolder]>([])
+}
+
 extension Direction: EnumerableFlag {}
+
+extension Direction: ExpressibleByArgument {}
+
+extension DocumentKind: ExpressibleByArgument {}
 
 extension EventType: ExpressibleByArgument {}
 
@@ -82,10 +100,15 @@ extension EventType: ExpressibleByArgument {}
 func journalLine(_ entry: JournalEntry, today: String) -> String {
     var parts = [entry.number, String(entry.year), entry.direction.rawValue, entry.status(on: today).rawValue]
     parts.append(entry.registeredAt ?? entry.allocatedAt)
-    parts.append(entry.kind ?? "-")
+    parts.append(entry.kind?.rawValue ?? "-")
     parts.append(entry.counterpart ?? "-")
     if let deadline = entry.deadline { parts.append("deadline \(deadline)") }
-    if let inReplyTo = entry.inReplyTo { parts.append("answers \(inReplyTo)") }
+    if let acknowledged = entry.acknowledges {
+        parts.append("acknowledges \(acknowledged.number)")
+    } else if let inReplyTo = entry.inReplyTo {
+        parts.append("answers \(inReplyTo)")
+    }
+    if !entry.acknowledgedBy.isEmpty { parts.append("receipt \(entry.acknowledgedBy.joined(separator: ", "))") }
     if let reason = entry.voidReason { parts.append("voided: \(reason)") }
     return parts.joined(separator: "\t")
 }

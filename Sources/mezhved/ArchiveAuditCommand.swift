@@ -147,7 +147,7 @@ final class ProgressBar: @unchecked Sendable {
     }
 }
 
-struct ArchiveRecover: ParsableCommand {
+struct ArchiveRecover: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recover",
         abstract: "Reports and rolls back what a crash left: a torn log tail, temporary files, objects without a registration.",
@@ -155,9 +155,9 @@ struct ArchiveRecover: ParsableCommand {
 
     @OptionGroup var location: ArchiveLocation
 
-    func run() throws {
+    func run() async throws {
         let folder = try location.folder()
-        let report = try FileSystemArchive.recover(at: folder)
+        let report = try await FileSystemStorage.recover(at: folder)
         guard report.changed else {
             print("nothing to recover in \(folder)")
             return
@@ -170,16 +170,16 @@ struct ArchiveRecover: ParsableCommand {
     }
 }
 
-struct ArchiveCheckpointCommand: ParsableCommand {
+struct ArchiveCheckpointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint", abstract: "Signs a checkpoint of the log's head now with the gateway's key.")
 
     @OptionGroup var location: ArchiveLocation
     @OptionGroup var gateway: GatewayKeyOption
 
-    func run() throws {
+    func run() async throws {
         let folder = try location.folder()
-        let checkpoint = try gateway.open(folder, dataKey: nil).checkpoint()
+        let checkpoint = try await gateway.open(folder, dataKey: nil).registrar.checkpoint()
         print("checkpoint at entry \(checkpoint.seq): head \(checkpoint.head)")
     }
 }

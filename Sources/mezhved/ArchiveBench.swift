@@ -2,20 +2,27 @@ import ArgumentParser
 import Foundation
 import MezhvedArchive
 import MezhvedXMLDSig
+import Synchronization
 
-/// `mezhved archive bench`: durable registrations, archiving and auditing throughput of the
-/// filesystem archive, with the peak memory. Figures go into docs/benchmarks.md.
-struct ArchiveBench: ParsableCommand {
+/// `mezhved archive bench`: durable allocations and registrations per second of the filesystem
+/// archive with many writers at once, group commit beside one fsync each in the same run, then
+/// replay and audit throughput with the peak memory. Figures go into docs/benchmarks.md.
+struct ArchiveBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measures registrations, archiving and auditing per second of a filesystem archive (see docs/benchmarks.md).",
         discussion: """
-            Creates a new archive in --folder, allocates --numbers numbers (one fsynced log entry each), then archives \
-            --documents distinct signed requests (GOST 2012-256; signing is not counted) with --threads registering \
-            at once, then audits it on all cores without and with the personal-data key. Every write is durable.
+            For each --modes entry, creates a new archive in --folder/<mode>, reserves --documents numbers with \
+            --writers tasks at once (each a durable log entry), then registers --documents distinct signed \
+            requests (GOST 2012-256, each printed with its reserved number; signed beforehand, not timed) with \
+            --writers tasks at once, then replays the log and audits it on all cores without and with the \
+            personal-data key. Modes: `single` (one commit and fsync per registration, each object fsynced with \
+            its folder: the store before group commit), `group` (group commit; a batch's objects fsynced together \
+            before the log), `group-syncfs` (group commit; one syncfs(2) for the batch's objects). Every \
+            acknowledged write is durable in every mode.
             """)
 
-    @Option(help: "A new folder for the archive (must not exist).")
+    @Option(help: "A new folder for the archives (must not exist).")
     var folder: String
 
     @Option(help: "The test PKI folder.")
@@ -24,24 +31,43 @@ struct ArchiveBench: ParsableCommand {
     @Option(help: "The unsigned request to make the documents from.")
     var document: String = "Samples/request-unemployment-status.xml"
 
-    @Option(help: "How many documents to archive.")
+    @Option(help: "How many documents to register (and numbers to reserve) per mode.")
     var documents: Int = 10_000
 
-    @Option(help: "How many bare number allocations (reserve) to time.")
-    var numbers: Int = 2_000
+    @Option(help: "Tasks registering at once.")
+    var writers: Int = 16
 
-    @Option(help: "Threads registering at once.")
-    var threads: Int = 2
+    @Option(help: "Comma-separated modes to measure in this run: single, group, group-syncfs.")
+    var modes: String = "single,group"
 
-    @Option(name: .customLong("data-key-out"), help: "Write the archive's random personal-data key here (to audit it afterwards).")
+    @Flag(inversion: .prefixedNo, help: "Replay and audit each archive after registering.")
+    var audit = true
+
+    @Option(name: .customLong("data-key-out"), help: "Write the archives' random personal-data key here (to audit them afterwards).")
     var dataKeyOut: String?
 
-    @Flag(help: "Print a Markdown table row.")
+    @Flag(help: "Print Markdown table rows.")
     var markdown = false
 
     func validate() throws {
-        if documents < 1 || numbers < 1 || threads < 1 { throw ValidationError("--documents, --numbers and --threads must be positive") }
+        if documents < 1 || writers < 1 { throw ValidationError("--documents and --writers must be positive") }
         if FileManager.default.fileExists(atPath: folder) { throw ValidationError("\(folder) exists; give a new folder") }
+        for mode in modes.split(separator: ",") where Mode(rawValue: String(mode)) == nil {
+            throw ValidationError("--modes: \(mode) is not one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    enum Mode: String, CaseIterable {
+        case single, group
+        case groupSyncfs = "group-syncfs"
+
+        var options: FileSystemStorage.Options {
+            switch self {
+            case .single: return FileSystemStorage.Options(groupCommit: false, objectDurability: .eachObject)
+            case .group: return FileSystemStorage.Options(groupCommit: true, objectDurability: .batched)
+            case .groupSyncfs: return FileSystemStorage.Options(groupCommit: true, objectDurability: .syncfs)
+            }
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -54,7 +80,30 @@ struct ArchiveBench: ParsableCommand {
         return Double(usage.ru_maxrss) / 1024
     }
 
-    func run() throws {
+    /// Runs `work(i)` for i in 0..<count with `writers` tasks at once; returns the wall seconds.
+    static func concurrently(_ count: Int, writers: Int, _ work: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
+        let next = Shared(0)
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<writers {
+                group.addTask {
+                    while true {
+                        let index = next.value.withLock { value -> Int in
+                            defer { value += 1 }
+                            return value
+                        }
+                        guard index < count else { return }
+                        try await work(index)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return seconds(clock.now - start)
+    }
+
+    func run() async throws {
         let c = certificates
         let signer = try XMLSigner(
             key: SigningKey.load(contentsOf: "\(c)/agencies/social-protection/key.pem"),
@@ -67,59 +116,80 @@ struct ArchiveBench: ParsableCommand {
             agency: "social-protection", outgoingFormat: try NumberFormat("01-12/{seq:06}"),
             incomingFormat: try NumberFormat("ЗКСЗН-{year}-{seq:06}"), dataKeyID: key.keyID, gatewayCertificate: pem + chainPEM,
             gatewayKeyFile: nil, checkpointInterval: 1000)
-        try FileSystemArchive.create(at: folder, configuration: configuration)
         if let dataKeyOut { try writeOutput(Array((key.hex + "\n").utf8), to: dataKeyOut) }
-        let clock = ContinuousClock()
-        var reservePerSecond = 0.0
-        var wallSeconds = 0.0
-        var archivePerSecond = 0.0
-        // The archiving handle (and its journal) is released before the replay and the audits are measured.
-        do {
-            let archive = try FileSystemArchive(path: folder, dataKey: key, checkpointSigner: signer)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 
-            // 1. Bare durable number allocations: one fsynced log entry each.
-            let start = clock.now
-            for _ in 0..<numbers { _ = try archive.reserve(direction: .incoming, note: nil) }
-            reservePerSecond = Double(numbers) / Self.seconds(clock.now - start)
-
-            // 2. Archiving: encrypt personal data, store the object (fsync, rename, directory fsync), append the
-            //    registration (fsync). Documents are signed on the fly; only `register` is timed.
-            let template = try String(contentsOfFile: document, encoding: .utf8)
-            let timer = Accumulator()
-            let perThread = (documents + threads - 1) / threads
-            let wall = clock.now
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                let begin = worker * perThread
-                let end = min(documents, begin + perThread)
-                guard begin < end else { return }
-                for index in begin..<end {
-                    let text = template.replacingOccurrences(of: "number=\"02-11/4817\"", with: "number=\"B-\(index)\"")
-                    do {
-                        let signed = try signer.sign(Array(text.utf8), sourceName: "bench \(index)")
-                        let t0 = clock.now
-                        _ = try archive.register(
-                            Submission(direction: .outgoing, document: signed, sourceName: "bench", signatureStatus: "valid"))
-                        timer.add(Self.seconds(clock.now - t0))
-                    } catch {
-                        timer.fail("\(error)")
-                    }
-                }
-            }
-            if let failure = timer.failure { throw ValidationError("archiving failed: \(failure)") }
-            wallSeconds = Self.seconds(clock.now - wall)
-            // With several threads the register calls overlap: the rate is documents over the busiest thread's time.
-            archivePerSecond = Double(documents) / (timer.total / Double(threads))
+        // The documents, each printed with the number it will be registered under (every mode
+        // reserves the same numbers 1…documents, in whatever order its writers get them).
+        let template = try String(contentsOfFile: document, encoding: .utf8)
+        let numbers = (1...documents).map { configuration.outgoingFormat.format(sequence: $0, year: Timestamps.year(Date()), agency: "") }
+        let signed = Shared([[UInt8]](repeating: [], count: documents))
+        _ = try await Self.concurrently(documents, writers: ProcessInfo.processInfo.activeProcessorCount) { index in
+            let text = template.replacingOccurrences(of: "number=\"02-11/4817\"", with: "number=\"\(numbers[index])\"")
+            let bytes = try signer.sign(Array(text.utf8), sourceName: "bench \(index)")
+            signed.value.withLock { $0[index] = bytes }
         }
-        let memoryAfterArchiving = Self.peakMemoryMB()
+        let documentsSigned = signed.value.withLock { $0 }
 
-        // 3. Opening (replaying the log).
+        var results: [(mode: Mode, row: [String], rate: Double)] = []
+        for mode in modes.split(separator: ",").compactMap({ Mode(rawValue: String($0)) }) {
+            let path = "\(folder)/\(mode.rawValue)"
+            try await ArchiveFolder.create(path, configuration: configuration)
+            var reservePerSecond = 0.0
+            var registerPerSecond = 0.0
+            var linesPerCommit = 0.0
+            do {
+                let archive = try await ArchiveFolder.open(path, dataKey: key, checkpointSigner: signer, options: mode.options)
+                let registrar = archive.registrar
+                // 1. Durable number allocations, --writers at once.
+                let reserveSeconds = try await Self.concurrently(documents, writers: writers) { _ in
+                    _ = try await registrar.reserve(direction: .outgoing, note: nil)
+                }
+                reservePerSecond = Double(documents) / reserveSeconds
+                let before = archive.storage.commitCounts
+                // 2. Registrations: facts, encryption and its round trip, the object, the log entry; durable.
+                let registerSeconds = try await Self.concurrently(documents, writers: writers) { index in
+                    _ = try await registrar.register(
+                        Submission(
+                            direction: .outgoing, document: documentsSigned[index], sourceName: "bench \(index)",
+                            reservedNumber: numbers[index], signatureStatus: .valid))
+                }
+                registerPerSecond = Double(documents) / registerSeconds
+                let after = archive.storage.commitCounts
+                linesPerCommit = Double(after.lines - before.lines) / Double(max(1, after.commits - before.commits))
+                await registrar.finishBackgroundWork()
+            }
+            var row = [
+                mode.rawValue, "\(writers)", "\(documents)", String(format: "%.0f", reservePerSecond),
+                String(format: "%.0f", registerPerSecond), String(format: "%.1f", linesPerCommit),
+            ]
+            if audit { row += try await auditColumns(path, key: key) }
+            row.append(String(format: "%.0f", Self.peakMemoryMB()))
+            results.append((mode, row, registerPerSecond))
+        }
+        let single = results.first { $0.mode == .single }?.rate
+        for result in results {
+            let ratio = single.map { String(format: "%.2f×", result.rate / $0) } ?? "-"
+            let row = result.row + [ratio]
+            if markdown {
+                print("| " + row.joined(separator: " | ") + " |")
+            } else {
+                print(
+                    "\(row[0]): \(row[3]) allocations/s, \(row[4]) registrations/s (durable, \(writers) writers; \(row[5]) lines per commit; \(ratio) of single)"
+                        + (audit ? "; replay \(row[6]) s; audited/s \(row[7]) signed-info-only, \(row[8]) full" : "")
+                        + "; peak \(row.dropLast().last!) MB")
+            }
+        }
+    }
+
+    /// Replay seconds, audited/s without and with the key.
+    func auditColumns(_ path: String, key: ArchiveDataKey) async throws -> [String] {
+        let clock = ContinuousClock()
         var start = clock.now
-        let entries = try FileSystemArchive(path: folder).journal().entries.count
+        _ = try await FileSystemStorage.open(at: path).journal().entries.count
         let openSeconds = Self.seconds(clock.now - start)
-
-        // 4. Auditing on all cores, without and with the key.
-        let trust = try TrustStore(directories: ["\(c)/trust/gost"])
-        var auditor = ArchiveAuditor(path: folder, checkpointTrust: trust, signatureAuditor: XMLDSigArchiveAuditor(trustStore: trust))
+        let trust = try TrustStore(directories: ["\(certificates)/trust/gost"])
+        var auditor = ArchiveAuditor(path: path, checkpointTrust: trust, signatureAuditor: XMLDSigArchiveAuditor(trustStore: trust))
         start = clock.now
         let plain = try auditor.audit()
         let auditSeconds = Self.seconds(clock.now - start)
@@ -130,46 +200,15 @@ struct ArchiveBench: ParsableCommand {
         guard plain.passed, full.passed else {
             throw ValidationError("the audit of the bench archive failed: \((plain.findings + full.findings).prefix(5))")
         }
-        let peak = Self.peakMemoryMB()
-        let row = [
-            "\(documents)", "\(entries)", String(format: "%.0f", reservePerSecond), String(format: "%.0f", archivePerSecond),
-            String(format: "%.1f", wallSeconds), String(format: "%.2f", openSeconds),
-            String(format: "%.0f", Double(plain.documents.count) / auditSeconds),
+        return [
+            String(format: "%.2f", openSeconds), String(format: "%.0f", Double(plain.documents.count) / auditSeconds),
             String(format: "%.0f", Double(full.documents.count) / fullSeconds),
-            String(format: "%.0f", memoryAfterArchiving), String(format: "%.0f", peak),
         ]
-        if markdown {
-            print("| " + row.joined(separator: " | ") + " |")
-        } else {
-            print(
-                """
-                documents archived:                 \(documents) (journal entries \(entries))
-                number allocations/s (durable):     \(row[2])
-                documents archived/s (durable, \(threads) threads): \(row[3]) (wall \(row[4]) s incl. signing)
-                open (replay the log):              \(row[5]) s
-                audited/s, signed-info-only, all cores: \(row[6])
-                audited/s, full (with key), all cores:  \(row[7])
-                peak memory after archiving / overall:  \(row[8]) MB / \(row[9]) MB
-                """)
-        }
     }
 }
 
-/// Sums durations from several threads.
-final class Accumulator: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var total = 0.0
-    private(set) var failure: String?
-
-    func add(_ seconds: Double) {
-        lock.lock()
-        total += seconds
-        lock.unlock()
-    }
-
-    func fail(_ message: String) {
-        lock.lock()
-        if failure == nil { failure = message }
-        lock.unlock()
-    }
+/// A value shared by concurrent tasks, behind a mutex.
+final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
 }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedDocuments
 import MezhvedXMLDSig
 
-struct ArchiveInit: ParsableCommand {
+struct ArchiveInit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Creates an archive folder (0700) with its configuration and first log entry.")
 
@@ -45,7 +46,7 @@ struct ArchiveInit: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let folder = try location.folder()
         let key: ArchiveDataKey
         if newDataKey {
@@ -70,12 +71,12 @@ struct ArchiveInit: ParsableCommand {
             agency: agency, outgoingFormat: try NumberFormat(outgoingFormat), incomingFormat: try NumberFormat(incomingFormat),
             dataKeyID: key.keyID, gatewayCertificate: pem, gatewayKeyFile: gatewayKey.map { URL(fileURLWithPath: $0).path },
             checkpointInterval: checkpointInterval)
-        try FileSystemArchive.create(at: folder, configuration: configuration)
+        try await ArchiveFolder.create(folder, configuration: configuration)
         print("created archive \(folder) for \(agency); data key \(key.keyID); gateway \(certificates.first?.commonName ?? "?")")
     }
 }
 
-struct ArchiveReserve: ParsableCommand {
+struct ArchiveReserve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reserve", abstract: "Takes the next number for a document still to be written (to be registered or voided later).")
 
@@ -95,24 +96,26 @@ struct ArchiveReserve: ParsableCommand {
         if count < 1 { throw ValidationError("--count must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
         let folder = try location.folder()
-        let archive = try gateway.open(folder, dataKey: nil)
+        let registrar = try await gateway.open(folder, dataKey: nil).registrar
         for _ in 0..<count {
-            let entry = try archive.reserve(direction: direction, note: note)
+            let entry = try await registrar.reserve(direction: direction, note: note)
             print(entry.number)
             fflush(nil)
         }
+        await registrar.finishBackgroundWork()
     }
 }
 
-struct ArchiveRegister: ParsableCommand {
+struct ArchiveRegister: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "register",
         abstract: "Archives signed documents and registers each under a number.",
         discussion: """
             Each line `REGISTERED <number> <year> <file>` is printed only after the document and its log entry are \
-            on disk (fsynced). Incoming documents are verified first (--trust is required) and refused when their \
+            on disk (fsynced). An outgoing document is registered under the number it is printed with (its \
+            reservation, or the next number when that is it); anything else is refused. Incoming documents are verified first (--trust is required) and refused when their \
             signature does not hold, unless --accept-invalid is given; the result is recorded either way.
             """)
 
@@ -141,47 +144,81 @@ struct ArchiveRegister: ParsableCommand {
     @Flag(name: .customLong("accept-invalid"), help: "Register documents whose signature does not hold (recorded as such).")
     var acceptInvalid = false
 
+    @Option(help: "Register this many files at once (their log entries share commits); lines may then come out of order.")
+    var jobs: Int = 1
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give the signed document(s) to register") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if number != nil && files.count != 1 { throw ValidationError("--number registers one document; give exactly one file") }
         if direction == .incoming && trust.isEmpty { throw ValidationError("incoming documents are verified first: give --trust") }
     }
 
-    func run() throws {
+    func run() async throws {
         let folder = try location.folder()
-        let archive = try gateway.open(folder, dataKey: try key.load(required: true))
+        let registrar = try await gateway.open(folder, dataKey: try key.load(required: true)).registrar
         var verifier: SignatureVerifier?
         if !trust.isEmpty {
             let store = try TrustStore(directories: trust, crlFiles: crl)
             let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
             verifier = SignatureVerifier(trustStore: store, intermediates: intermediates)
         }
-        for file in files {
-            let (bytes, name) = try readInput(file)
-            let now = Date()
-            var status = "unverified"
-            if let verifier {
-                let report = try verifier.verify(bytes, sourceName: name)
-                status = report.status.rawValue
-                if report.status != .valid && !acceptInvalid {
-                    Output.error(
-                        "\(name): the signature is \(report.status.rawValue.uppercased()); not registered (give --accept-invalid to register it anyway)"
-                    )
-                    for problem in report.problems { Output.error("  ✗ \(problem.check.rawValue): \(problem.message)") }
-                    throw ExitCode.forStatus(report.status)
+        let job = RegisterJob(
+            registrar: registrar, verifier: verifier, direction: direction, number: number, acceptInvalid: acceptInvalid)
+        do {
+            // --jobs files at once: their registrations share commits (group commit); each line is printed once durable.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var pending = files.makeIterator()
+                for _ in 0..<jobs {
+                    guard let file = pending.next() else { break }
+                    group.addTask { try await job.register(file) }
+                }
+                while try await group.next() != nil {
+                    guard let file = pending.next() else { continue }
+                    group.addTask { try await job.register(file) }
                 }
             }
-            let entry = try archive.register(
-                Submission(
-                    direction: direction, document: bytes, sourceName: name, reservedNumber: number, signingTime: now,
-                    signatureStatus: status))
-            print("REGISTERED \(entry.number) \(entry.year) \(name)")
-            fflush(nil)
+        } catch {
+            await registrar.finishBackgroundWork()
+            throw error
         }
+        await registrar.finishBackgroundWork()
     }
 }
 
-struct ArchiveVoid: ParsableCommand {
+/// One `archive register` file: verified (incoming), registered, acknowledged on standard output.
+struct RegisterJob: Sendable {
+    let registrar: Registrar
+    let verifier: SignatureVerifier?
+    let direction: Direction
+    let number: String?
+    let acceptInvalid: Bool
+
+    func register(_ file: String) async throws {
+        let (bytes, name) = try readInput(file)
+        let now = Date()
+        var status = SignatureStatus.unverified
+        if let verifier {
+            let report = try verifier.verify(bytes, sourceName: name)
+            status = SignatureStatus(report.status)
+            if report.status != .valid && !acceptInvalid {
+                Output.error(
+                    "\(name): the signature is \(report.status.rawValue.uppercased()); not registered (give --accept-invalid to register it anyway)"
+                )
+                for problem in report.problems { Output.error("  ✗ \(problem.check.rawValue): \(problem.message)") }
+                throw ExitCode.forStatus(report.status)
+            }
+        }
+        let entry = try await registrar.register(
+            Submission(
+                direction: direction, document: bytes, sourceName: name, reservedNumber: number, signingTime: now,
+                signingTimeSource: .registration, signatureStatus: status))
+        print("REGISTERED \(entry.number) \(entry.year) \(name)")
+        fflush(nil)
+    }
+}
+
+struct ArchiveVoid: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "void", abstract: "Voids a reserved number that will not be used, with a reason.")
 
@@ -191,13 +228,15 @@ struct ArchiveVoid: ParsableCommand {
     @Option(help: "Why the number is voided.") var reason: String
     @Option(help: "The year of the number, when it repeats across years.") var year: Int?
 
-    func run() throws {
-        let entry = try gateway.open(try location.folder(), dataKey: nil).void(number: number, year: year, reason: reason)
+    func run() async throws {
+        let registrar = try await gateway.open(try location.folder(), dataKey: nil).registrar
+        let entry = try await registrar.void(number: number, year: year, reason: reason)
         print("VOIDED \(entry.number) \(entry.year): \(reason)")
+        await registrar.finishBackgroundWork()
     }
 }
 
-struct ArchiveStatus: ParsableCommand {
+struct ArchiveStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Records that a document was sent, delivered or answered.")
 
@@ -208,13 +247,15 @@ struct ArchiveStatus: ParsableCommand {
     @Option(help: "The year of the number, when it repeats across years.") var year: Int?
     @Option(help: "A note (no personal data).") var note: String?
 
-    func run() throws {
-        let entry = try gateway.open(try location.folder(), dataKey: nil).record(status, number: number, year: year, note: note)
+    func run() async throws {
+        let registrar = try await gateway.open(try location.folder(), dataKey: nil).registrar
+        let entry = try await registrar.record(status, number: number, year: year, note: note)
         print("\(entry.number) \(entry.year): \(entry.recordedStatus.rawValue)")
+        await registrar.finishBackgroundWork()
     }
 }
 
-struct ArchiveList: ParsableCommand {
+struct ArchiveList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "Lists and searches the journal.")
 
     @OptionGroup var location: ArchiveLocation
@@ -222,29 +263,29 @@ struct ArchiveList: ParsableCommand {
     @Option(help: "Registered (or reserved) on or after this date.") var from: String?
     @Option(help: "Registered (or reserved) on or before this date.") var to: String?
     @Option(help: "Only documents to or from this agency (directory id).") var counterpart: String?
-    @Option(help: "Only this status: reserved, registered, sent, delivered, answered, overdue, voided.") var status: String?
+    @Option(help: "Only this status: reserved, registered, sent, delivered, answered, rejected, overdue, voided.") var status: String?
+    @Option(help: "Only this direction: outgoing or incoming.") var direction: Direction?
+    @Option(help: "Only this kind: request, answer or receipt.") var kind: DocumentKind?
+    @Option(help: "At most this many entries.") var limit: Int?
+    @Option(help: "Skip this many entries first.") var offset: Int = 0
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if offset < 0 { throw ValidationError("--offset must not be negative") }
         if let status, EntryStatus(rawValue: status) == nil {
             throw ValidationError("--status \(status) is not one of \(EntryStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
-    func run() throws {
-        let journal = try FileSystemArchive(path: try location.folder()).journal()
+    func run() async throws {
+        let registrar = try await ArchiveFolder.open(try location.folder()).registrar
         let today = Timestamps.day(Date())
-        let fromDate = try parseTime(from, option: "--from")
-        let toDate = try parseTime(to, option: "--to", endOfDay: true)
-        let entries = journal.entries.filter { entry in
-            if let number, entry.number != number { return false }
-            if let counterpart, entry.counterpart != counterpart { return false }
-            if let status, entry.status(on: today).rawValue != status { return false }
-            let time = Timestamps.date(entry.registeredAt ?? entry.allocatedAt) ?? .distantPast
-            if let fromDate, time < fromDate { return false }
-            if let toDate, time > toDate { return false }
-            return true
-        }
+        let query = JournalQuery(
+            number: number, direction: direction, counterpart: counterpart, kind: kind, status: status.flatMap(EntryStatus.init),
+            from: try parseTime(from, option: "--from"), to: try parseTime(to, option: "--to", endOfDay: true), day: today, limit: limit,
+            offset: offset)
+        let entries = try await registrar.entries(query)
         if json {
             print(try journalJSON(entries, today: today))
         } else {
@@ -253,7 +294,7 @@ struct ArchiveList: ParsableCommand {
     }
 }
 
-struct ArchiveShow: ParsableCommand {
+struct ArchiveShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Shows a number's journal entry and its history.")
 
     @OptionGroup var location: ArchiveLocation
@@ -261,9 +302,9 @@ struct ArchiveShow: ParsableCommand {
     @Option(help: "The year, when the number repeats across years.") var year: Int?
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
-        let archive = try FileSystemArchive(path: try location.folder())
-        let found = try archive.journal().entries(number: number, year: year)
+    func run() async throws {
+        let registrar = try await ArchiveFolder.open(try location.folder()).registrar
+        let found = try await registrar.entries(JournalQuery(number: number, year: year))
         guard !found.isEmpty else {
             throw ArchiveError(.numberUnusable, "the number \(number) is not in the journal", hint: "search with `mezhved archive list`")
         }
@@ -275,26 +316,31 @@ struct ArchiveShow: ParsableCommand {
         for entry in found {
             print("number:       \(entry.number) (\(entry.year), \(entry.direction.rawValue), counter \(entry.sequence))")
             print("status:       \(entry.status(on: today).rawValue)")
-            if let kind = entry.kind { print("kind:         \(kind)") }
+            if let kind = entry.kind { print("kind:         \(kind.rawValue)") }
             if let counterpart = entry.counterpart { print("counterpart:  \(counterpart)") }
             if let own = entry.documentNumber { print("document:     № \(own) of \(entry.documentDate ?? "?")") }
             if let inReplyTo = entry.inReplyTo { print("answers:      \(inReplyTo)") }
             if !entry.answeredBy.isEmpty { print("answered by:  \(entry.answeredBy.joined(separator: ", "))") }
+            if let acknowledged = entry.acknowledges { print("acknowledges: \(acknowledged)") }
+            if !entry.acknowledgedBy.isEmpty { print("receipts:     \(entry.acknowledgedBy.joined(separator: ", "))") }
             if let deadline = entry.deadline { print("deadline:     \(deadline)") }
             if let digest = entry.documentDigest { print("digest:       SHA-256 \(digest)") }
             if let object = entry.object {
                 print("object:       \(object)\(entry.encryptedWith.map { " (personal data encrypted, key \($0))" } ?? "")")
             }
-            if let signature = entry.signatureStatus { print("signature:    \(signature) at \(entry.signingTime ?? "?")") }
+            if let signature = entry.signatureStatus {
+                let source = entry.signingTimeSource.map { " (\($0.rawValue))" } ?? ""
+                print("signature:    \(signature.rawValue) at \(entry.signingTime ?? "?")\(source)")
+            }
             print("history:")
-            for event in try archive.history(of: entry) {
+            for event in try await registrar.history(of: entry) {
                 print("  \(event.seq)\t\(event.time)\t\(event.type.rawValue)\(event.payload.reason.map { "\t\($0)" } ?? "")")
             }
         }
     }
 }
 
-struct ArchiveOverdue: ParsableCommand {
+struct ArchiveOverdue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overdue", abstract: "Lists documents past their response deadline without an answer.")
 
@@ -302,10 +348,11 @@ struct ArchiveOverdue: ParsableCommand {
     @Option(help: "Judge as of this date instead of today (YYYY-MM-DD).") var on: String?
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let today = on ?? Timestamps.day(Date())
         if CalendarDayCheck.invalid(today) { throw ValidationError("--on \(today) is not a date YYYY-MM-DD") }
-        let entries = try FileSystemArchive(path: try location.folder()).journal().entries.filter { $0.status(on: today) == .overdue }
+        let registrar = try await ArchiveFolder.open(try location.folder()).registrar
+        let entries = try await registrar.entries(JournalQuery(overdueOn: today))
         if json {
             print(try journalJSON(entries, today: today))
         } else {
@@ -318,7 +365,7 @@ enum CalendarDayCheck {
     static func invalid(_ text: String) -> Bool { text.count != 10 || Timestamps.date(text) == nil }
 }
 
-struct ArchiveExport: ParsableCommand {
+struct ArchiveExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Exports a document as signed (personal data decrypted) with its verification report and journal entry.")
@@ -335,23 +382,17 @@ struct ArchiveExport: ParsableCommand {
         if trust.isEmpty { throw ValidationError("give --trust: the export includes the verification report") }
     }
 
-    func run() throws {
+    func run() async throws {
         let dataKey = try key.load(required: true)!
-        let archive = try FileSystemArchive(path: try location.folder(), dataKey: dataKey)
-        let found = try archive.journal().entries(number: number, year: year)
-        guard found.count == 1, let entry = found.first, let object = entry.object else {
+        let registrar = try await ArchiveFolder.open(try location.folder(), dataKey: dataKey).registrar
+        let found = try await registrar.entries(JournalQuery(number: number, year: year))
+        guard found.count == 1, let entry = found.first, entry.object != nil else {
             throw ArchiveError(
                 .numberUnusable,
                 found.isEmpty ? "the number \(number) is not in the journal" : "no single registered document has the number \(number)",
                 hint: found.count > 1 ? "give --year" : "search with `mezhved archive list`")
         }
-        let stored = try archive.storedObject(object)
-        let original = try PersonalDataProtection.reveal(stored, key: dataKey, sourceName: number)
-        guard ArchiveDigest.sha256Hex(original) == entry.documentDigest else {
-            throw ArchiveError(
-                .integrityBroken, "the archived document \(number) does not have the digest recorded at registration",
-                hint: "run `mezhved archive audit`")
-        }
+        let original = try await registrar.original(of: entry)
         var policy = VerificationPolicy()
         policy.validationTime = entry.signingTime.flatMap(Timestamps.date)
         let report = try SignatureVerifier(trustStore: TrustStore(directories: trust, crlFiles: crl), policy: policy).verify(

@@ -94,9 +94,7 @@ struct OutgoingOptions: ParsableArguments {
 
     /// Runs the outgoing workflow and prints the journal's line once the document is on disk.
     func send(_ draft: OutgoingDraft, through gateway: Gateway, output: String?) async throws {
-        let archive = try await gateway.openArchive { error in
-            Output.warning("a background checkpoint was not written (the registration is on disk): \(error)")
-        }
+        let archive = try await gateway.openArchiveForCommand()
         let sent = try await OutgoingWorkflow(gateway: gateway, registrar: archive.registrar).send(draft, signatoryID: signatory)
         await archive.registrar.finishBackgroundWork()
         try writeDocument(sent.signed, to: output)

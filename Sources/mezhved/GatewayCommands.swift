@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedArchive
 import MezhvedGateway
 import MezhvedXMLDSig
 
@@ -23,6 +24,18 @@ struct GatewayOption: ParsableArguments {
 
     /// The gateway, opened: every key unlocked, every file named checked.
     func open() throws -> Gateway { try Gateway.open(try configuration()) }
+}
+
+extension Gateway {
+    /// The gateway's archive for one command: kept open until the process exits (see ``KeptOpen``);
+    /// a background checkpoint that fails is a warning, the registrations stand.
+    func openArchiveForCommand() async throws -> ArchiveFolder {
+        let archive = try await openArchive { error in
+            Output.warning("a background checkpoint was not written (the registrations are on disk): \(error)")
+        }
+        KeptOpen.archives.withLock { $0.append(archive) }
+        return archive
+    }
 }
 
 /// `mezhved gateway …`: the gateway's configuration.

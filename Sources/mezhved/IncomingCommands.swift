@@ -43,9 +43,7 @@ struct IncomingReceive: AsyncParsableCommand {
 
     func run() async throws {
         let opened = try gateway.open()
-        let archive = try await opened.openArchive { error in
-            Output.warning("a background checkpoint was not written (the registrations are on disk): \(error)")
-        }
+        let archive = try await opened.openArchiveForCommand()
         let workflow = IncomingWorkflow(gateway: opened, registrar: archive.registrar)
         var refused = false
         for file in files {

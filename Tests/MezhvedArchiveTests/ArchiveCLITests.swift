@@ -28,10 +28,21 @@ struct ArchiveCLITests {
     }
 
     @Test("register, list, show, status, overdue, export and audit a real exchange")
-    func lifeCycle() throws {
+    func lifeCycle() async throws {
         let (folder, environment) = try Self.initArchive()
-        let request = ArchiveFixtures.path("Samples/request-unemployment-status.signed.xml")
-        let answer = ArchiveFixtures.path("Samples/answer-unemployment-status.signed.xml")
+        // The exchange of the samples, the request printed with the archive's first outgoing number.
+        let files = try ArchiveFixtures.temporaryDirectory()
+        let request = files + "/request.xml"
+        let answer = files + "/answer.xml"
+        Tamper.write(try ArchiveFixtures.signedRequest(number: "01-12/000001"), request)
+        Tamper.write(
+            try ArchiveFixtures.resigned(
+                "answer-unemployment-status.signed.xml", agency: "employment", replacing: [("02-11/4817", "01-12/000001")]), answer)
+        let misnumbered = try ArchiveTool.mezhved(
+            ["archive", "register", "--outgoing", ArchiveFixtures.path("Samples/request-unemployment-status.signed.xml")],
+            environment: environment)
+        #expect(misnumbered.status == 8)
+        #expect(misnumbered.stderr.contains("carries the number 02-11/4817, but the next outgoing number is 01-12/000001"))
         let out = try ArchiveTool.mezhved(["archive", "register", "--outgoing", request], environment: environment)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.hasPrefix("REGISTERED 01-12/000001 "))
@@ -47,7 +58,7 @@ struct ArchiveCLITests {
             ["archive", "register", "--incoming", answer, "--trust", Self.trust], environment: environment)
         #expect(incoming.status == 0, "\(incoming.stderr)")
         #expect(incoming.stdout.contains("ЗКСЗН-"))
-        // The answer ("на № 02-11/4817") marks the request answered: no longer overdue.
+        // The answer ("на № 01-12/000001") marks the request answered: no longer overdue.
         let after = try ArchiveTool.mezhved(["archive", "overdue", "--on", "2026-03-18"], environment: environment)
         #expect(after.stdout.isEmpty)
         let list = try ArchiveTool.mezhved(["archive", "list", "--status", "answered", "--json"], environment: environment)
@@ -77,9 +88,10 @@ struct ArchiveCLITests {
     @Test("audit --qualified re-validates each signature as a qualified one, the registration time as proof of existence")
     func qualifiedAudit() throws {
         let (_, environment) = try Self.initArchive()
-        for sample in ["request-unemployment-status.signed.xml", "request-family-in-need.signed.xml"] {
-            let out = try ArchiveTool.mezhved(
-                ["archive", "register", "--outgoing", ArchiveFixtures.path("Samples/\(sample)")], environment: environment)
+        let files = try ArchiveFixtures.temporaryDirectory()
+        for (index, number) in ["01-12/000001", "01-12/000002"].enumerated() {
+            Tamper.write(try ArchiveFixtures.signedRequest(number: number), files + "/r\(index).xml")
+            let out = try ArchiveTool.mezhved(["archive", "register", "--outgoing", files + "/r\(index).xml"], environment: environment)
             #expect(out.status == 0, "\(out.stderr)")
         }
         let crl = ArchiveFixtures.path("Certificates/gost/ca.crl.pem")
@@ -99,11 +111,12 @@ struct ArchiveCLITests {
     }
 
     @Test("a broken archive exits 7 naming the item; a torn tail exits 8 pointing to recover")
-    func exitCodes() throws {
+    func exitCodes() async throws {
         let (folder, environment) = try Self.initArchive()
-        let request = ArchiveFixtures.path("Samples/request-unemployment-status.signed.xml")
+        let request = try ArchiveFixtures.temporaryDirectory() + "/request.xml"
+        Tamper.write(try ArchiveFixtures.signedRequest(number: "01-12/000001"), request)
         #expect(try ArchiveTool.mezhved(["archive", "register", "--outgoing", request], environment: environment).status == 0)
-        let journal = try FileSystemArchive(path: folder).journal()
+        let journal = try await FileSystemStorage.open(at: folder).journal()
         let object = try #require(journal.entries.first?.object)
         Tamper.flip(folder + "/objects/\(object.prefix(2))/\(object)", at: -10)
         let audit = try ArchiveTool.mezhved(["archive", "audit", "--trust", Self.trust], environment: environment)
@@ -123,14 +136,16 @@ struct ArchiveCLITests {
     }
 
     @Test("registering a document twice is refused and leaves no unregistered object behind")
-    func duplicate() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 100)
+    func duplicate() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
         let document = try ArchiveFixtures.signedRequests(1)[0]
-        _ = try archive.register(Submission(direction: .outgoing, document: document, sourceName: "a.xml", signatureStatus: "valid"))
-        #expect {
-            _ = try archive.register(Submission(direction: .outgoing, document: document, sourceName: "b.xml", signatureStatus: "valid"))
+        _ = try await archive.register(Submission(direction: .outgoing, document: document, sourceName: "a.xml", signatureStatus: .valid))
+        await #expect {
+            _ = try await archive.register(
+                Submission(direction: .outgoing, document: document, sourceName: "b.xml", signatureStatus: .valid))
         } throws: { error in
-            (error as? ArchiveError)?.code == .documentRefused && "\(error)".contains("b.xml is already registered as 01-12/000001")
+            (error as? ArchiveError)?.code == .documentRefused
+                && "\(error)".contains("b.xml: the document is already registered as 01-12/000001")
         }
         let report = try ArchiveFixtures.auditor(archive).audit()
         #expect(report.passed, "\(report.findings)")

@@ -55,36 +55,98 @@ enum ArchiveFixtures {
     }
 
     /// A new archive in a new folder, opened with the data key and the gateway's signer.
-    static func makeArchive(interval: Int = 4, witness: String? = nil) throws -> FileSystemArchive {
+    static func makeArchive(interval: Int = 4, witness: String? = nil, options: FileSystemStorage.Options = FileSystemStorage.Options())
+        async throws -> TestArchive
+    {
         let folder = try temporaryDirectory() + "/archive"
-        try FileSystemArchive.create(at: folder, configuration: configuration(interval: interval))
-        return try FileSystemArchive(path: folder, dataKey: dataKey(), checkpointSigner: signer(), witness: witness)
+        try await ArchiveFolder.create(folder, configuration: configuration(interval: interval))
+        var options = options
+        options.witness = witness
+        return TestArchive(try await ArchiveFolder.open(folder, dataKey: dataKey(), checkpointSigner: signer(), options: options))
     }
 
-    /// `count` distinct signed requests (GOST 2012-256), each with its own registration number.
-    static func signedRequests(_ count: Int, tag: String = "T") throws -> [[UInt8]] {
+    /// Signs the unsigned request printed with `number` (its `Registration/@number`).
+    static func signedRequest(number: String) throws -> [UInt8] {
         let template = String(decoding: FileManager.default.contents(atPath: unsignedRequest)!, as: UTF8.self)
-        let signer = try signer()
-        return try (0..<count).map { index in
-            let text = template.replacingOccurrences(of: "number=\"02-11/4817\"", with: "number=\"\(tag)-\(index)\"")
-            return try signer.sign(Array(text.utf8), sourceName: "request \(index)")
-        }
+        return try signer().sign(
+            Array(template.replacingOccurrences(of: "number=\"02-11/4817\"", with: "number=\"\(number)\"").utf8), sourceName: number)
     }
 
-    /// Registers `count` fresh signed requests and returns their entries.
+    /// The outgoing number `sequence` of this year in the fixtures' template.
+    static func outgoingNumber(_ sequence: Int) -> String { String(format: "01-12/%06d", sequence) }
+
+    /// `count` distinct signed requests printed with the outgoing numbers `first`, `first + 1`, …
+    static func signedRequests(_ count: Int, first: Int = 1) throws -> [[UInt8]] {
+        try (0..<count).map { try signedRequest(number: outgoingNumber(first + $0)) }
+    }
+
+    /// A sample re-signed by an agency after text replacements (the sample's signature removed first).
+    static func resigned(_ sample: String, agency: String, replacing replacements: [(String, String)]) throws -> [UInt8] {
+        var text = String(decoding: FileManager.default.contents(atPath: path("Samples/\(sample)"))!, as: UTF8.self)
+        if let start = text.range(of: "<ds:Signature"), let end = text.range(of: "</ds:Signature>") {
+            text.removeSubrange(start.lowerBound..<end.upperBound)
+        }
+        for (from, to) in replacements { text = text.replacingOccurrences(of: from, with: to) }
+        let signer = try XMLSigner(
+            key: SigningKey.load(contentsOf: path("Certificates/agencies/\(agency)/key.pem")),
+            certificate: Certificate.load(contentsOf: path("Certificates/agencies/\(agency)/cert.pem"))[0],
+            chain: Certificate.load(contentsOf: chain))
+        return try signer.sign(Array(text.utf8), sourceName: sample)
+    }
+
+    /// Registers `count` fresh signed requests, each printed with the next outgoing number, and returns their entries.
     @discardableResult
-    static func register(_ count: Int, in archive: FileSystemArchive, tag: String = "T") throws -> [JournalEntry] {
-        try signedRequests(count, tag: tag).map {
-            try archive.register(Submission(direction: .outgoing, document: $0, sourceName: "request", signatureStatus: "valid"))
+    static func register(_ count: Int, in archive: TestArchive) async throws -> [JournalEntry] {
+        var entries: [JournalEntry] = []
+        for _ in 0..<count {
+            let next = try await archive.storage.journal().nextSequence(year: Timestamps.year(Date()), direction: .outgoing)
+            entries.append(
+                try await archive.register(
+                    Submission(
+                        direction: .outgoing, document: try signedRequest(number: outgoingNumber(next)), sourceName: "request",
+                        signatureStatus: .valid)))
         }
+        return entries
     }
 
-    static func auditor(_ archive: FileSystemArchive, key: Bool = false, witness: String? = nil) throws -> ArchiveAuditor {
+    static func auditor(_ archive: TestArchive, key: Bool = false, witness: String? = nil) throws -> ArchiveAuditor {
         let trust = try trust()
         return ArchiveAuditor(
             path: archive.path, checkpointTrust: trust, signatureAuditor: XMLDSigArchiveAuditor(trustStore: trust),
             dataKey: key ? try dataKey() : nil, witness: witness)
     }
+}
+
+/// An archive opened for a test: every change waits for the background checkpoint it triggers, so
+/// that checkpoints land exactly at their interval.
+struct TestArchive: Sendable {
+    let folder: ArchiveFolder
+    init(_ folder: ArchiveFolder) { self.folder = folder }
+
+    var path: String { folder.storage.path }
+    var storage: FileSystemStorage { folder.storage }
+    var registrar: Registrar { folder.registrar }
+
+    func settled<T>(_ result: T) async -> T {
+        await registrar.finishBackgroundWork()
+        return result
+    }
+
+    func reserve(direction: Direction, note: String? = nil) async throws -> JournalEntry {
+        await settled(try await registrar.reserve(direction: direction, note: note))
+    }
+
+    func register(_ submission: Submission) async throws -> JournalEntry { await settled(try await registrar.register(submission)) }
+
+    func void(number: String, year: Int? = nil, reason: String) async throws -> JournalEntry {
+        await settled(try await registrar.void(number: number, year: year, reason: reason))
+    }
+
+    func record(_ status: EventType, number: String, year: Int? = nil, note: String? = nil) async throws -> JournalEntry {
+        await settled(try await registrar.record(status, number: number, year: year, note: note))
+    }
+
+    func journal() async throws -> Journal { try await storage.journal() }
 }
 
 enum ArchiveTool {
@@ -108,7 +170,7 @@ enum ArchiveTool {
 enum Tamper {
     static func read(_ path: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: path)!) }
 
-    static func write(_ bytes: [UInt8], _ path: String) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+    static func write(_ bytes: [UInt8], _ path: String) { _ = FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
 
     /// Flips one bit of the byte at `offset` (negative: from the end).
     static func flip(_ path: String, at offset: Int) {

@@ -9,16 +9,16 @@ import Testing
 struct AuditTests {
     /// An archive with 5 registered documents, one voided number and checkpoints every 3 entries
     /// (entries: created, reserve, void, 5 registrations = 8; checkpoints at 3 and 6), witnessed.
-    static func populated(interval: Int = 3) throws -> (archive: FileSystemArchive, witness: String, entries: [JournalEntry]) {
+    static func populated(interval: Int = 3) async throws -> (archive: TestArchive, witness: String, entries: [JournalEntry]) {
         let witness = try ArchiveFixtures.temporaryDirectory() + "/witness"
-        let archive = try ArchiveFixtures.makeArchive(interval: interval, witness: witness)
-        let spare = try archive.reserve(direction: .outgoing, note: nil)
-        _ = try archive.void(number: spare.number, reason: "drafting error")
-        let entries = try ArchiveFixtures.register(5, in: archive)
+        let archive = try await ArchiveFixtures.makeArchive(interval: interval, witness: witness)
+        let spare = try await archive.reserve(direction: .outgoing, note: nil)
+        _ = try await archive.void(number: spare.number, reason: "drafting error")
+        let entries = try await ArchiveFixtures.register(5, in: archive)
         return (archive, witness, entries)
     }
 
-    static func audit(_ archive: FileSystemArchive, key: Bool = false, witness: String? = nil) throws -> AuditReport {
+    static func audit(_ archive: TestArchive, key: Bool = false, witness: String? = nil) throws -> AuditReport {
         try ArchiveFixtures.auditor(archive, key: key, witness: witness).audit()
     }
 
@@ -27,7 +27,7 @@ struct AuditTests {
     }
 
     /// Rewrites the log from `events` with a freshly computed, consistent chain.
-    static func rewriteLog(_ archive: FileSystemArchive, _ events: [ArchiveEvent]) throws {
+    static func rewriteLog(_ archive: TestArchive, _ events: [ArchiveEvent]) throws {
         var prev = EventLine.genesis
         var bytes: [UInt8] = []
         for (index, event) in events.enumerated() {
@@ -39,13 +39,13 @@ struct AuditTests {
         Tamper.write(bytes, archive.path + "/log/events.log")
     }
 
-    static func events(_ archive: FileSystemArchive) throws -> [ArchiveEvent] {
+    static func events(_ archive: TestArchive) throws -> [ArchiveEvent] {
         try ArchiveLogReader.read(archive.path + "/log/events.log").events
     }
 
     @Test("an untouched archive passes, signed-info-only without the key and full with it")
-    func clean() throws {
-        let (archive, witness, entries) = try Self.populated()
+    func clean() async throws {
+        let (archive, witness, entries) = try await Self.populated()
         let report = try Self.audit(archive, witness: witness)
         #expect(report.passed, "\(report.findings)")
         #expect(report.documents.count == entries.count)
@@ -57,8 +57,8 @@ struct AuditTests {
     }
 
     @Test("one flipped byte in a stored document is named by its file")
-    func objectByteFlipped() throws {
-        let (archive, _, entries) = try Self.populated()
+    func objectByteFlipped() async throws {
+        let (archive, _, entries) = try await Self.populated()
         let object = try #require(entries[2].object)
         Tamper.flip(archive.path + "/objects/\(object.prefix(2))/\(object)", at: 200)
         let report = try Self.audit(archive)
@@ -68,8 +68,8 @@ struct AuditTests {
     }
 
     @Test("one flipped byte in the event log is named by its line")
-    func logByteFlipped() throws {
-        let (archive, _, _) = try Self.populated()
+    func logByteFlipped() async throws {
+        let (archive, _, _) = try await Self.populated()
         let path = archive.path + "/log/events.log"
         let lines = Tamper.lines(path)
         let offset = lines[0].utf8.count + 1 + lines[1].utf8.count + 1 + 30  // inside line 3
@@ -81,8 +81,8 @@ struct AuditTests {
     }
 
     @Test("one flipped byte in a checkpoint breaks its signature")
-    func checkpointByteFlipped() throws {
-        let (archive, _, _) = try Self.populated()
+    func checkpointByteFlipped() async throws {
+        let (archive, _, _) = try await Self.populated()
         let path = archive.path + "/log/checkpoints/" + ArchiveLayout.checkpointName(3)
         let text = String(decoding: Tamper.read(path), as: UTF8.self)
         let at = try #require(text.utf8.firstIndex(of: UInt8(ascii: "h")).map { text.utf8.distance(from: text.utf8.startIndex, to: $0) })
@@ -92,8 +92,8 @@ struct AuditTests {
     }
 
     @Test("one changed byte in archive.json is detected")
-    func configurationChanged() throws {
-        let (archive, _, _) = try Self.populated()
+    func configurationChanged() async throws {
+        let (archive, _, _) = try await Self.populated()
         let path = archive.path + "/archive.json"
         let text = String(decoding: Tamper.read(path), as: UTF8.self).replacingOccurrences(
             of: "social-protection", with: "social-protectiom")
@@ -103,8 +103,8 @@ struct AuditTests {
     }
 
     @Test("a deleted document is named by its number")
-    func objectDeleted() throws {
-        let (archive, _, entries) = try Self.populated()
+    func objectDeleted() async throws {
+        let (archive, _, entries) = try await Self.populated()
         let object = try #require(entries[1].object)
         try FileManager.default.removeItem(atPath: archive.path + "/objects/\(object.prefix(2))/\(object)")
         let finding = try #require(Self.finding(try Self.audit(archive), .objectMissing))
@@ -112,8 +112,8 @@ struct AuditTests {
     }
 
     @Test("a document without a registration is named")
-    func objectUnreferenced() throws {
-        let (archive, _, _) = try Self.populated()
+    func objectUnreferenced() async throws {
+        let (archive, _, _) = try await Self.populated()
         let extra: [UInt8] = Array("<x/>".utf8)
         let digest = ArchiveCrypto.sha256Hex(extra)
         try DurableFiles.makeDirectory(archive.path + "/objects/\(digest.prefix(2))")
@@ -123,8 +123,8 @@ struct AuditTests {
     }
 
     @Test("a deleted log entry is named: the gap and the chain")
-    func logEntryDeleted() throws {
-        let (archive, _, _) = try Self.populated()
+    func logEntryDeleted() async throws {
+        let (archive, _, _) = try await Self.populated()
         let path = archive.path + "/log/events.log"
         var lines = Tamper.lines(path)
         lines.remove(at: 4)  // entry 5
@@ -136,8 +136,8 @@ struct AuditTests {
     }
 
     @Test("reordered log entries are named")
-    func logEntriesReordered() throws {
-        let (archive, _, _) = try Self.populated()
+    func logEntriesReordered() async throws {
+        let (archive, _, _) = try await Self.populated()
         let path = archive.path + "/log/events.log"
         var lines = Tamper.lines(path)
         lines.swapAt(4, 5)
@@ -149,8 +149,8 @@ struct AuditTests {
     }
 
     @Test("a log cut back to a consistent shorter one is caught by the signed checkpoints")
-    func logTruncatedConsistently() throws {
-        let (archive, _, _) = try Self.populated()
+    func logTruncatedConsistently() async throws {
+        let (archive, _, _) = try await Self.populated()
         let path = archive.path + "/log/events.log"
         Tamper.writeLines(Array(Tamper.lines(path).prefix(4)), path)
         // The shorter log on its own is a perfect chain…
@@ -163,8 +163,8 @@ struct AuditTests {
     }
 
     @Test("a shorter log with the later checkpoints deleted too is caught by the witness")
-    func logAndCheckpointsCut() throws {
-        let (archive, witness, _) = try Self.populated()
+    func logAndCheckpointsCut() async throws {
+        let (archive, witness, _) = try await Self.populated()
         let path = archive.path + "/log/events.log"
         Tamper.writeLines(Array(Tamper.lines(path).prefix(4)), path)
         try FileManager.default.removeItem(atPath: archive.path + "/log/checkpoints/000000000006.xml")
@@ -179,8 +179,8 @@ struct AuditTests {
     }
 
     @Test("a consistently rewritten log is caught by the checkpoint heads")
-    func logRewritten() throws {
-        let (archive, _, _) = try Self.populated()
+    func logRewritten() async throws {
+        let (archive, _, _) = try await Self.populated()
         var events = try Self.events(archive)
         var payload = events[1].payload
         payload.reason = "rewritten"
@@ -192,12 +192,12 @@ struct AuditTests {
     }
 
     @Test("a number hole that was not voided is named")
-    func numberHole() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 1000)
-        _ = try archive.reserve(direction: .outgoing, note: nil)
-        let second = try archive.reserve(direction: .outgoing, note: nil)
-        _ = try archive.void(number: second.number, reason: "unused")
-        try ArchiveFixtures.register(1, in: archive)
+    func numberHole() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 1000)
+        _ = try await archive.reserve(direction: .outgoing, note: nil)
+        let second = try await archive.reserve(direction: .outgoing, note: nil)
+        _ = try await archive.void(number: second.number, reason: "unused")
+        try await ArchiveFixtures.register(1, in: archive)
         // Drop the reservation and voiding of number 2 and re-chain the log, as an insider would.
         let events = try Self.events(archive).filter { $0.payload.number != second.number }
         try Self.rewriteLog(archive, events)
@@ -207,9 +207,9 @@ struct AuditTests {
     }
 
     @Test("a duplicate number is named")
-    func duplicateNumber() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 1000)
-        let entries = try ArchiveFixtures.register(2, in: archive)
+    func duplicateNumber() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 1000)
+        let entries = try await ArchiveFixtures.register(2, in: archive)
         var events = try Self.events(archive)
         var payload = events[2].payload
         payload.number = entries[0].number
@@ -223,8 +223,8 @@ struct AuditTests {
     }
 
     @Test("a checkpoint signed by another key is refused; a removed checkpoint breaks the chain")
-    func checkpointForgedOrRemoved() throws {
-        let (archive, _, _) = try Self.populated()
+    func checkpointForgedOrRemoved() async throws {
+        let (archive, _, _) = try await Self.populated()
         let path = archive.path + "/log/checkpoints/000000000003.xml"
         let stranger = try XMLSigner(
             key: SigningKey.load(contentsOf: ArchiveFixtures.path("Certificates/agencies/health/key.pem")),
@@ -241,8 +241,8 @@ struct AuditTests {
     }
 
     @Test("a ciphertext altered and re-hashed under a new name is caught by the digest with the key")
-    func reconstructedDigest() throws {
-        let (archive, _, entries) = try Self.populated()
+    func reconstructedDigest() async throws {
+        let (archive, _, entries) = try await Self.populated()
         // An insider swaps the document of entry 0 for another registered one's stored form and fixes the log.
         var events = try Self.events(archive)
         let index = try #require(events.firstIndex { $0.payload.number == entries[0].number })
@@ -255,17 +255,18 @@ struct AuditTests {
     }
 
     @Test("a signature that does not hold is a finding, unless it was registered knowingly as such")
-    func signatureFindings() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 100)
+    func signatureFindings() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
         let template = String(decoding: Tamper.read(ArchiveFixtures.unsignedRequest), as: UTF8.self)
         let untrusted = try XMLSigner(
             key: SigningKey.load(contentsOf: ArchiveFixtures.path("Certificates/negative/untrusted/key.pem")),
             certificate: Certificate.load(contentsOf: ArchiveFixtures.path("Certificates/negative/untrusted/cert.pem"))[0])
         let first = try untrusted.sign(Array(template.replacingOccurrences(of: "02-11/4817", with: "U-1").utf8), sourceName: "u1")
         let second = try untrusted.sign(Array(template.replacingOccurrences(of: "02-11/4817", with: "U-2").utf8), sourceName: "u2")
-        let knowing = try archive.register(
-            Submission(direction: .incoming, document: first, sourceName: "u1", signatureStatus: "indeterminate"))
-        let wrong = try archive.register(Submission(direction: .incoming, document: second, sourceName: "u2", signatureStatus: "valid"))
+        let knowing = try await archive.register(
+            Submission(direction: .incoming, document: first, sourceName: "u1", signatureStatus: .indeterminate))
+        let wrong = try await archive.register(
+            Submission(direction: .incoming, document: second, sourceName: "u2", signatureStatus: .valid))
         let report = try ArchiveFixtures.auditor(archive).audit()
         let findings = report.findings.filter { $0.category == .signature }
         #expect(findings.count == 1)

@@ -48,57 +48,223 @@ struct JournalTests {
     }
 
     @Test("reserve, register under the reserved number, void: statuses and counters per direction")
-    func lifeCycle() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 100)
-        let reserved = try archive.reserve(direction: .outgoing, note: "draft")
-        let spare = try archive.reserve(direction: .outgoing, note: nil)
+    func lifeCycle() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        let reserved = try await archive.reserve(direction: .outgoing, note: "draft")
+        let spare = try await archive.reserve(direction: .outgoing, note: nil)
         #expect(reserved.number == "01-12/000001")
         #expect(spare.number == "01-12/000002")
-        let document = try ArchiveFixtures.signedRequests(1)[0]
-        let registered = try archive.register(
-            Submission(direction: .outgoing, document: document, sourceName: "r", reservedNumber: reserved.number, signatureStatus: "valid")
+        let document = try ArchiveFixtures.signedRequest(number: reserved.number)
+        let registered = try await archive.register(
+            Submission(direction: .outgoing, document: document, sourceName: "r", reservedNumber: reserved.number, signatureStatus: .valid)
         )
         #expect(registered.number == "01-12/000001")
         #expect(registered.recordedStatus == .registered)
         #expect(registered.counterpart == "employment")
         #expect(registered.deadline == "2026-03-17")
-        let voided = try archive.void(number: spare.number, reason: "not needed")
+        #expect(registered.kind == .request)
+        #expect(registered.signingTimeSource == .registration)
+        let voided = try await archive.void(number: spare.number, reason: "not needed")
         #expect(voided.recordedStatus == .voided)
         #expect(voided.voidReason == "not needed")
         // Registered numbers cannot be voided, voided ones not reused, the same document not registered twice.
-        #expect(throws: ArchiveError.self) { try archive.void(number: registered.number, reason: "x") }
-        #expect(throws: ArchiveError.self) {
-            try archive.register(Submission(direction: .outgoing, document: document, sourceName: "r", signatureStatus: "valid"))
+        await #expect(throws: ArchiveError.self) { try await archive.void(number: registered.number, reason: "x") }
+        await #expect(throws: ArchiveError.self) {
+            try await archive.register(Submission(direction: .outgoing, document: document, sourceName: "r", signatureStatus: .valid))
         }
-        let incoming = try archive.reserve(direction: .incoming, note: nil)
+        let incoming = try await archive.reserve(direction: .incoming, note: nil)
         #expect(incoming.number == "ЗКСЗН-\(Timestamps.year(Date()))-000001")
-        let sent = try archive.record(.sent, number: registered.number, note: nil)
+        let sent = try await archive.record(.sent, number: registered.number, note: nil)
         #expect(sent.recordedStatus == .sent)
         #expect(sent.status(on: "2026-03-18") == .overdue)
         #expect(sent.status(on: "2026-03-17") == .sent)
-        #expect(try archive.history(of: sent).map(\.type) == [.reserved, .registered, .sent])
+        #expect(try await archive.registrar.history(of: sent).map(\.type) == [.reserved, .registered, .sent])
         // A fresh open replays the log into the same journal.
-        let reopened = try FileSystemArchive(path: archive.path)
-        #expect(try reopened.journal().entries == archive.journal().entries)
+        let reopened = try await FileSystemStorage.open(at: archive.path)
+        #expect(try await reopened.journal().entries == archive.journal().entries)
+    }
+
+    @Test("an outgoing document is registered only under the number it is printed with")
+    func printedNumber() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        // Printed with 01-12/000005 while the next number is 01-12/000001: refused, naming both.
+        let wrong = try ArchiveFixtures.signedRequest(number: "01-12/000005")
+        await #expect {
+            _ = try await archive.register(Submission(direction: .outgoing, document: wrong, sourceName: "w.xml", signatureStatus: .valid))
+        } throws: { error in
+            let error = error as? ArchiveError
+            return error?.code == .numberUnusable && error!.message.contains("w.xml") && error!.message.contains("01-12/000005")
+                && error!.message.contains("01-12/000001") && error!.hint?.contains("reserve") == true
+        }
+        // A reserved number given explicitly must be the printed one.
+        let reserved = try await archive.reserve(direction: .outgoing)
+        let other = try ArchiveFixtures.signedRequest(number: "01-12/000009")
+        await #expect {
+            _ = try await archive.register(
+                Submission(
+                    direction: .outgoing, document: other, sourceName: "o.xml", reservedNumber: reserved.number, signatureStatus: .valid))
+        } throws: { error in
+            let message = (error as? ArchiveError)?.message ?? ""
+            return message.contains("01-12/000009") && message.contains(reserved.number)
+        }
+        // Printed with a reserved number, it takes that reservation without being told.
+        let third = try await archive.reserve(direction: .outgoing)
+        let printed = try await archive.register(
+            Submission(
+                direction: .outgoing, document: try ArchiveFixtures.signedRequest(number: third.number), sourceName: "p.xml",
+                signatureStatus: .valid))
+        #expect(printed.number == third.number)
+        #expect(printed.sequence == 2)
+        // Printed with the next number, it takes it.
+        let next = try await archive.register(
+            Submission(
+                direction: .outgoing, document: try ArchiveFixtures.signedRequest(number: "01-12/000003"), sourceName: "n.xml",
+                signatureStatus: .valid))
+        #expect(next.number == "01-12/000003")
+        // Nothing refused left an object behind.
+        let report = try ArchiveFixtures.auditor(archive).audit()
+        #expect(report.objects == 2)
+        #expect(!report.findings.contains { $0.category == .objectUnreferenced }, "\(report.findings)")
+    }
+
+    @Test("the same letter sent again as another file is registered once")
+    func letterRegisteredOnce() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        let replacements = [("02-11/4817", "01-12/000001")]
+        let first = try ArchiveFixtures.resigned("answer-unemployment-status.signed.xml", agency: "employment", replacing: replacements)
+        // The same letter (number 03-15/2291 of 2026-03-11 from employment), signed again: other bytes.
+        let again = try ArchiveFixtures.resigned("answer-unemployment-status.signed.xml", agency: "employment", replacing: replacements)
+        #expect(first != again)
+        let entry = try await archive.register(
+            Submission(direction: .incoming, document: first, sourceName: "a1.xml", signatureStatus: .valid))
+        #expect(entry.documentNumber == "03-15/2291")
+        await #expect {
+            _ = try await archive.register(Submission(direction: .incoming, document: again, sourceName: "a2.xml", signatureStatus: .valid))
+        } throws: { error in
+            let message = (error as? ArchiveError)?.message ?? ""
+            return (error as? ArchiveError)?.code == .documentRefused && message.contains("a2.xml") && message.contains("03-15/2291")
+                && message.contains(entry.number)
+        }
+        #expect(try await archive.journal().entries.count == 1)
+    }
+
+    @Test("a receipt names the document it acknowledges and moves it to delivered; a rejecting receipt to rejected")
+    func receipts() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        let requests = try await ArchiveFixtures.register(2, in: archive)
+        let accepted = try ArchiveFixtures.resigned(
+            "receipt-accepted.signed.xml", agency: "employment", replacing: [("02-11/4817", requests[0].number)])
+        let receipt = try await archive.register(
+            Submission(direction: .incoming, document: accepted, sourceName: "receipt.xml", signatureStatus: .valid))
+        #expect(receipt.kind == .receipt)
+        #expect(receipt.acknowledges == requests[0].key)
+        let delivered = try await archive.registrar.entry(number: requests[0].number)
+        #expect(delivered.recordedStatus == .delivered)
+        #expect(delivered.acknowledgedBy == [receipt.number])
+        let rejected = try ArchiveFixtures.resigned(
+            "receipt-rejected.signed.xml", agency: "employment", replacing: [("02-11/4817", requests[1].number)])
+        let refusal = try await archive.register(
+            Submission(direction: .incoming, document: rejected, sourceName: "rejected.xml", signatureStatus: .valid))
+        let refused = try await archive.registrar.entry(number: requests[1].number)
+        #expect(refused.recordedStatus == .rejected)
+        #expect(refused.acknowledgedBy == [refusal.number])
+        // The same holds after a replay.
+        let replayed = try await FileSystemStorage.open(at: archive.path).entries(JournalQuery(status: .delivered, day: "2026-03-02"))
+        #expect(replayed.map(\.number) == [requests[0].number])
+    }
+
+    @Test("a refused incoming document is quarantined with its reason, kept encrypted, listed, and given back")
+    func quarantine() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        let garbage = Array("not xml at all: Васильев 145-236-987 76".utf8)
+        let answer = try ArchiveFixtures.resigned("answer-unemployment-status.signed.xml", agency: "employment", replacing: [])
+        let first = try await archive.registrar.quarantine(Rejection(document: garbage, sourceName: "g.bin", reason: "not XML"))
+        let second = try await archive.registrar.quarantine(
+            Rejection(document: answer, sourceName: "a.xml", reason: "signature INDETERMINATE", signatureStatus: .indeterminate))
+        #expect(first.kind == nil)
+        #expect(second.kind == .answer && second.counterpart == "employment" && second.documentNumber == "03-15/2291")
+        let listed = try await archive.registrar.quarantined(JournalQuery(counterpart: "employment"))
+        #expect(listed == [second])
+        #expect(try await archive.registrar.quarantined(.all).count == 2)
+        #expect(try await archive.registrar.original(of: first) == garbage)
+        #expect(try await archive.registrar.original(of: second) == answer)
+        // No number was taken, nothing is in clear, the log names no file, and the audit is clean.
+        #expect(try await archive.journal().entries.isEmpty)
+        let stored = try await archive.storage.objects.get(first.object)
+        #expect(!String(decoding: stored, as: UTF8.self).contains("Васильев"))
+        let log = String(decoding: Tamper.read(archive.path + "/log/events.log"), as: UTF8.self)
+        #expect(log.contains("\"type\":\"quarantined\"") && !log.contains("g.bin") && !log.contains("a.xml"))
+        let report = try ArchiveFixtures.auditor(archive).audit()
+        #expect(report.passed, "\(report.findings)")
+    }
+
+    @Test("journal queries: direction, kind, status, period, deadline, overdue, paging")
+    func queries() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        let requests = try await ArchiveFixtures.register(3, in: archive)
+        let reserved = try await archive.reserve(direction: .incoming)
+        let registrar = archive.registrar
+        #expect(try await registrar.entries(JournalQuery(direction: .outgoing)).map(\.number) == requests.map(\.number))
+        #expect(try await registrar.entries(JournalQuery(direction: .incoming)).map(\.number) == [reserved.number])
+        #expect(try await registrar.entries(JournalQuery(kind: .request)).count == 3)
+        #expect(try await registrar.entries(JournalQuery(status: .reserved)).map(\.number) == [reserved.number])
+        #expect(
+            try await registrar.entries(JournalQuery(counterpart: "employment", limit: 2, offset: 1)).map(\.number) == [
+                requests[1].number, requests[2].number,
+            ])
+        #expect(try await registrar.entries(JournalQuery(limit: 1, offset: 3)).map(\.number) == [reserved.number])
+        #expect(try await registrar.entries(JournalQuery(deadlineBefore: "2026-03-18")).count == 3)
+        #expect(try await registrar.entries(JournalQuery(deadlineBefore: "2026-03-17")).isEmpty)
+        #expect(try await registrar.entries(JournalQuery(overdueOn: "2026-03-18")).count == 3)
+        #expect(try await registrar.entries(JournalQuery(overdueOn: "2026-03-17")).isEmpty)
+        #expect(try await registrar.entries(JournalQuery(to: Date(timeIntervalSince1970: 0))).isEmpty)
+        #expect(try await registrar.entries(JournalQuery(from: Date().addingTimeInterval(-3600))).count == 4)
+        #expect(try await registrar.entries(JournalQuery(documentDigest: requests[1].documentDigest)).map(\.number) == [requests[1].number])
+        #expect(try await registrar.entries(JournalQuery(number: requests[2].number)).first?.sequence == 3)
+    }
+
+    @Test("an archive written before typed kinds, statuses and signing-time sources opens, replays and audits")
+    func oldLogReplays() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        let document = try ArchiveFixtures.signedRequest(number: "01-12/000001")
+        let object = try await archive.storage.objects.put(document)
+        // The registration exactly as the store wrote it before (payload keys sorted, kind and status as strings, no source).
+        let digest = ArchiveCrypto.sha256Hex(document)
+        let events = archive.path + "/log/events.log"
+        let first = Tamper.lines(events)[0]
+        let firstHash = String(first.suffix(66).prefix(64))
+        let payload =
+            "{\"counterpart\":\"employment\",\"deadline\":\"2026-03-17\",\"direction\":\"outgoing\",\"documentDate\":\"2026-03-02\","
+            + "\"documentDigest\":\"\(digest)\",\"documentNumber\":\"01-12/000001\",\"kind\":\"request\",\"number\":\"01-12/000001\","
+            + "\"object\":\"\(object)\",\"sequence\":1,\"signatureStatus\":\"valid\",\"signingTime\":\"2026-03-02T10:15:00.000Z\",\"year\":2026}"
+        let body =
+            "{\"seq\":2,\"time\":\"2026-03-02T10:15:00.123Z\",\"type\":\"registered\",\"prev\":\"\(firstHash)\",\"payload\":\(payload)"
+        let line = body + ",\"hash\":\"\(ArchiveCrypto.sha256Hex(Array(body.utf8)))\"}"
+        Tamper.writeLines([first, line], events)
+        let reopened = try await FileSystemStorage.open(at: archive.path)
+        let entry = try #require(try await reopened.entries(.all).first)
+        #expect(entry.kind == .request && entry.signatureStatus == .valid && entry.signingTimeSource == nil)
+        let report = try ArchiveFixtures.auditor(archive, key: true).audit()
+        #expect(report.passed, "\(report.findings)")
     }
 
     @Test("a torn tail makes normal commands refuse; recover reports, truncates and records it")
-    func tornTail() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 100)
-        try ArchiveFixtures.register(2, in: archive)
+    func tornTail() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        try await ArchiveFixtures.register(2, in: archive)
         let events = archive.path + "/log/events.log"
         let before = Tamper.read(events)
         let torn = Array("{\"seq\":4,\"time\":\"2026-".utf8)
         Tamper.write(before + torn, events)
-        #expect {
-            _ = try FileSystemArchive(path: archive.path)
+        await #expect {
+            _ = try await FileSystemStorage.open(at: archive.path)
         } throws: { error in
             (error as? ArchiveError)?.code == .recoveryNeeded && "\(error)".contains("archive recover")
         }
-        let report = try FileSystemArchive.recover(at: archive.path)
+        let report = try await FileSystemStorage.recover(at: archive.path)
         #expect(report.tornBytes == torn.count)
-        let reopened = try FileSystemArchive(path: archive.path)
-        let journal = try reopened.journal()
+        let reopened = try await FileSystemStorage.open(at: archive.path)
+        let journal = try await reopened.journal()
         #expect(journal.entries.count == 2)
         let lines = Tamper.lines(events)
         #expect(lines.last?.contains("\"type\":\"recovered\"") == true)
@@ -106,16 +272,16 @@ struct JournalTests {
     }
 
     @Test("an object whose registration never reached the log is set aside by recover, not deleted; the audit notes it")
-    func orphanQuarantined() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 100)
-        try ArchiveFixtures.register(1, in: archive)
-        // A crash between the object's fsync and the log append leaves this.
+    func orphanQuarantined() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
+        try await ArchiveFixtures.register(1, in: archive)
+        // A crash between the object's write and the log append leaves this.
         let orphan = Array("<orphan/>".utf8)
         let digest = ArchiveCrypto.sha256Hex(orphan)
         try DurableFiles.makeDirectory(archive.path + "/objects/\(digest.prefix(2))")
         try DurableFiles.writeAtomically(orphan, to: archive.path + "/objects/\(digest.prefix(2))/\(digest)")
         #expect(try ArchiveFixtures.auditor(archive).audit().findings.contains { $0.category == .objectUnreferenced })
-        let report = try FileSystemArchive.recover(at: archive.path)
+        let report = try await FileSystemStorage.recover(at: archive.path)
         #expect(report.quarantinedObjects == [digest])
         #expect(Tamper.read(archive.path + "/quarantine/\(digest)") == orphan)
         let audit = try ArchiveFixtures.auditor(archive).audit()

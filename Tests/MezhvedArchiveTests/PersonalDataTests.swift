@@ -92,18 +92,18 @@ struct PersonalDataTests {
     }
 
     @Test("personal data the byte-exact encryption cannot delimit is refused, not stored in clear")
-    func prefixedPersonalDataRefused() throws {
-        let archive = try ArchiveFixtures.makeArchive(interval: 100)
+    func prefixedPersonalDataRefused() async throws {
+        let archive = try await ArchiveFixtures.makeArchive(interval: 100)
         let template = String(decoding: Tamper.read(ArchiveFixtures.unsignedRequest), as: UTF8.self)
         let prefixed = template.replacingOccurrences(of: "<PersonalData>", with: "<m:PersonalData xmlns:m=\"urn:mezhved:interagency:1.0\">")
             .replacingOccurrences(of: "</PersonalData>", with: "</m:PersonalData>")
         let signed = try ArchiveFixtures.signer().sign(Array(prefixed.utf8), sourceName: "prefixed")
-        #expect {
-            _ = try archive.register(
-                Submission(direction: .incoming, document: signed, sourceName: "prefixed.xml", signatureStatus: "valid"))
+        await #expect {
+            _ = try await archive.register(
+                Submission(direction: .incoming, document: signed, sourceName: "prefixed.xml", signatureStatus: .valid))
         } throws: { error in
             (error as? ArchiveError)?.code == .documentRefused && "\(error)".contains("prefixed.xml")
         }
-        #expect(try archive.journal().entries.isEmpty)
+        #expect(try await archive.journal().entries.isEmpty)
     }
 }

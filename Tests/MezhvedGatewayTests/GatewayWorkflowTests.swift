@@ -10,7 +10,8 @@ import Testing
 struct GatewayWorkflowTests {
     /// Social protection sends; employment receives.
     static func exchange() async throws -> (
-        sender: (gateway: Gateway, archive: ArchiveFolder, folder: String), receiver: (gateway: Gateway, archive: ArchiveFolder, folder: String)
+        sender: (gateway: Gateway, archive: ArchiveFolder, folder: String),
+        receiver: (gateway: Gateway, archive: ArchiveFolder, folder: String)
     ) {
         let root = try GatewayFixtures.temporaryFolder()
         return (
@@ -131,10 +132,12 @@ struct GatewayWorkflowTests {
         let (sender, receiver) = try await Self.exchange()
         let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
             .request(GatewayFixtures.requestDraft()))
-        _ = try await IncomingWorkflow(gateway: receiver.gateway, registrar: receiver.archive.registrar).receive(sent.signed, sourceName: "in")
+        _ = try await IncomingWorkflow(gateway: receiver.gateway, registrar: receiver.archive.registrar).receive(
+            sent.signed, sourceName: "in")
         guard case .request(let original) = try DocumentValidator(context: receiver.gateway.documents).read(sent.signed, sourceName: "in")
         else { return }
-        let form = try [UInt8](Data(contentsOf: URL(fileURLWithPath: GatewayFixtures.path("Samples/forms/answer-unemployment-status.yaml"))))
+        let form = try [UInt8](
+            Data(contentsOf: URL(fileURLWithPath: GatewayFixtures.path("Samples/forms/answer-unemployment-status.yaml"))))
         var draft = try DocumentComposer(context: receiver.gateway.documents).answerDraft(
             form: form, source: "answer form", baseDirectory: GatewayFixtures.path("Samples/forms"))
         draft.signatory = nil
@@ -206,7 +209,8 @@ struct GatewayWorkflowTests {
         // A social-protection request signed with the RSA test signer: valid and trusted, not qualified.
         let composer = DocumentComposer(context: receiver.gateway.documents)
         let draft = try GatewayFixtures.requestDraft(keepSignatory: true)
-        let request = try composer.request(draft, registration: Registration(number: "01-12/000777", date: CalendarDay(year: 2026, month: 12, day: 1)!))
+        let request = try composer.request(
+            draft, registration: Registration(number: "01-12/000777", date: CalendarDay(year: 2026, month: 12, day: 1)!))
         let signer = try XMLSigner(
             key: SigningKey.load(contentsOf: GatewayFixtures.path("Certificates/rsa/signer.key.pem")),
             certificate: Certificate.load(contentsOf: GatewayFixtures.path("Certificates/rsa/signer.pem"))[0])

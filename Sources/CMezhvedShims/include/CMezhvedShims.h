@@ -128,4 +128,6 @@ unsigned long mz_name_print_flags(void);
 /// instead of returning it to the kernel after every document (which costs fresh zeroed pages on
 /// the next one). For executables only; a library must not change its host's allocator.
 void mz_tune_allocator(void);
+/// syncfs(2): commits every dirty file of the file system holding `fd` (-1 with errno on failure).
+int mz_syncfs(int fd);
 #endif

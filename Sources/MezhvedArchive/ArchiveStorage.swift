@@ -1,0 +1,172 @@
+import Foundation
+import MezhvedDocuments
+
+/// The storage behind the journal and the archive: storage only, no domain rules (those are in
+/// ``Registrar``). The filesystem store (``FileSystemStorage``) is the embedded default; a store
+/// with the log and index in PostgreSQL implements the same contract:
+///
+/// - ``append(_:)`` is one transaction: it reads the journal's current state (every process's and
+///   node's events included), allocates the number the append asks for, checks the append's
+///   constraints (``Journal/prepare(_:time:configuration:)`` is the reference), writes the event
+///   line (``EventLine``, the same hash chain in every store) and makes it durable before it
+///   returns. A refused append writes nothing.
+/// - Reads (``entries(_:)``, ``events(_:)``) see every append acknowledged before they started.
+public protocol ArchiveStorage: Sendable {
+    /// What the archive is.
+    var configuration: ArchiveConfiguration { get }
+    /// The content-addressed documents.
+    var objects: any ArchiveObjectStore { get }
+    /// The signed checkpoints of the log's head.
+    var checkpoints: any CheckpointStore { get }
+
+    /// Appends one typed event atomically and durably; returns it with the entry it made or changed.
+    func append(_ append: JournalAppend) async throws -> AppendResult
+    /// The journal entries a query selects.
+    func entries(_ query: JournalQuery) async throws -> [JournalEntry]
+    /// The quarantined documents a query selects (period, counterpart, kind, digest; paged).
+    func quarantined(_ query: JournalQuery) async throws -> [QuarantinedDocument]
+    /// The events with `seq` in `range` (for history and audit replay), oldest first.
+    func events(_ range: ClosedRange<Int>) async throws -> [ArchiveEvent]
+    /// The last event's seq and hash.
+    func head() async throws -> LogHead
+}
+
+/// The immutable documents, named by the SHA-256 (hex) of their bytes.
+public protocol ArchiveObjectStore: Sendable {
+    /// Stores `bytes` (an existing object with the same bytes is kept) and returns its digest. The
+    /// object is durable no later than the first log event that names it.
+    func put(_ bytes: [UInt8]) async throws -> String
+    /// The object's bytes; throws `integrityBroken` when it is missing.
+    func get(_ digest: String) async throws -> [UInt8]
+    /// The digests of every stored object.
+    func list() async throws -> [String]
+}
+
+/// The signed checkpoints, oldest first, each naming the one before (``Checkpoint/previous``).
+public protocol CheckpointStore: Sendable {
+    /// Every checkpoint document as stored, oldest first.
+    func all() async throws -> [StoredCheckpoint]
+    /// Atomically: takes the log's head and the latest checkpoint, has `sign` sign the new
+    /// checkpoint, and stores it. Returns the latest checkpoint unchanged when it already covers the head.
+    func write(sign: @escaping @Sendable (Checkpoint) throws -> [UInt8]) async throws -> StoredCheckpoint
+}
+
+/// A checkpoint document as stored.
+public struct StoredCheckpoint: Sendable, Equatable {
+    /// Its name in the store (`000000000100.xml`).
+    public let name: String
+    /// The signed document.
+    public let bytes: [UInt8]
+    /// Its attributes (the signature is checked by the audit).
+    public let checkpoint: Checkpoint
+}
+
+/// The log's last event.
+public struct LogHead: Sendable, Equatable {
+    public let seq: Int
+    public let hash: String
+}
+
+/// The number a registration takes.
+public enum NumberClaim: Sendable, Equatable {
+    /// The next number of the series; when `mustEqual` is given, the number allocated must be it
+    /// (an outgoing document printed with its number) or nothing is written.
+    case next(Direction, mustEqual: String?)
+    /// A number taken earlier with `reserve`, still reserved, of this direction.
+    case reserved(String, year: Int?, direction: Direction)
+    /// The number an outgoing document is printed with: its reservation when it is reserved,
+    /// otherwise the next number, which must be it (or nothing is written).
+    case printed(String, direction: Direction)
+}
+
+/// What a registration records (no personal data, no file names).
+public struct RegistrationRecord: Sendable, Equatable {
+    public var kind: DocumentKind
+    public var counterpart: String?
+    public var documentNumber: String?
+    public var documentDate: String?
+    public var inReplyTo: String?
+    public var deadline: String?
+    /// SHA-256 (hex) of the original document, and of the stored object.
+    public var documentDigest: String
+    public var object: String
+    public var encryptedWith: String?
+    public var signingTime: Date
+    public var signingTimeSource: SigningTimeSource
+    public var signatureStatus: SignatureStatus
+    /// For a receipt: the entry it acknowledges and whether it accepts it.
+    public var acknowledges: JournalKey?
+    public var receiptOutcome: ReceiptOutcome?
+
+    public init(
+        kind: DocumentKind, counterpart: String?, documentNumber: String?, documentDate: String?, inReplyTo: String?, deadline: String?,
+        documentDigest: String, object: String, encryptedWith: String?, signingTime: Date, signingTimeSource: SigningTimeSource,
+        signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil
+    ) {
+        self.kind = kind
+        self.counterpart = counterpart
+        self.documentNumber = documentNumber
+        self.documentDate = documentDate
+        self.inReplyTo = inReplyTo
+        self.deadline = deadline
+        self.documentDigest = documentDigest
+        self.object = object
+        self.encryptedWith = encryptedWith
+        self.signingTime = signingTime
+        self.signingTimeSource = signingTimeSource
+        self.signatureStatus = signatureStatus
+        self.acknowledges = acknowledges
+        self.receiptOutcome = receiptOutcome
+    }
+}
+
+/// What a quarantine records.
+public struct QuarantineRecord: Sendable, Equatable {
+    public var reason: String
+    public var documentDigest: String
+    public var object: String
+    public var encryptedWith: String?
+    public var kind: DocumentKind?
+    public var counterpart: String?
+    public var documentNumber: String?
+    public var documentDate: String?
+    public var signatureStatus: SignatureStatus?
+
+    public init(
+        reason: String, documentDigest: String, object: String, encryptedWith: String?, kind: DocumentKind? = nil,
+        counterpart: String? = nil, documentNumber: String? = nil, documentDate: String? = nil, signatureStatus: SignatureStatus? = nil
+    ) {
+        self.reason = reason
+        self.documentDigest = documentDigest
+        self.object = object
+        self.encryptedWith = encryptedWith
+        self.kind = kind
+        self.counterpart = counterpart
+        self.documentNumber = documentNumber
+        self.documentDate = documentDate
+        self.signatureStatus = signatureStatus
+    }
+}
+
+/// One typed append to the log.
+public enum JournalAppend: Sendable, Equatable {
+    /// Takes the next number of a direction for a document still to be written.
+    case reserve(Direction, note: String?)
+    /// Registers an archived document under a number.
+    case register(RegistrationRecord, number: NumberClaim)
+    /// Records that a document was sent, delivered or answered.
+    case status(EventType, number: String, year: Int?, note: String?)
+    /// Voids a reserved, unused number, with a reason.
+    case void(number: String, year: Int?, reason: String)
+    /// Keeps a refused received document with its reason.
+    case quarantine(QuarantineRecord)
+    /// Notes what recovery did (filesystem store).
+    case recovered(String)
+}
+
+/// An appended event and the journal entry it made or changed (nil for quarantine and recovery).
+public struct AppendResult: Sendable, Equatable {
+    public let event: ArchiveEvent
+    public let entry: JournalEntry?
+    public let quarantined: QuarantinedDocument?
+}
