@@ -144,5 +144,51 @@ printf 'X' | dd of="$object" bs=1 seek=200 conv=notrunc status=none
 echo "changed one byte of $object"
 MEZHVED_ARCHIVE=$OUT/archive-tampered expect 7 "$mezhved" archive audit --trust Certificates/trust/gost
 
+section "12. A clerk's day through two gateways (Samples/gateway/): compose, number and sign in one step; receive, register, receipt; answer"
+# Each agency runs its own gateway: a configuration (agency, archive, signatories, trust, policy)
+# read once and checked as a whole. The archives live under out/demo/gateways/.
+GATEWAYS=$OUT/gateways
+SP=Samples/gateway/social-protection.yaml
+EMP=Samples/gateway/employment.yaml
+rm -rf "$GATEWAYS"
+for agency in social-protection employment; do
+    mkdir -p "$GATEWAYS/$agency"
+    expect 0 "$mezhved" archive init --archive "$GATEWAYS/$agency/archive" --agency "$agency" \
+        --outgoing-format "$( [ "$agency" = employment ] && echo '03-15/{seq:06}' || echo '01-12/{seq:06}')" \
+        --incoming-format 'ВХ-{year}-{seq:06}' --data-key "$GATEWAYS/$agency/data.key" --new-data-key \
+        --gateway-cert "Certificates/agencies/$agency/cert.pem" --gateway-chain Certificates/gost/ca.pem \
+        --gateway-key "Certificates/agencies/$agency/key.pem" >/dev/null
+done
+expect 0 "$mezhved" gateway check --gateway "$SP"
+echo
+echo "The clerk of social protection composes the request from the form; the gateway takes the next"
+echo "number from the journal into the document, signs it (XAdES-BES) and registers it:"
+expect 0 "$mezhved" request new --gateway "$SP" --form Samples/forms/request-unemployment-status.yaml -o "$GATEWAYS/request.xml"
+expect 0 "$mezhved" render "$GATEWAYS/request.xml" "${TRUST[@]}" -o "$GATEWAYS/request.html"
+echo "the letter on letterhead, with its number and signature mark: $GATEWAYS/request.html"
+grep -q '01-12/000001' "$GATEWAYS/request.html" || fail "the rendered letter does not carry the journal's number 01-12/000001"
+echo
+echo "The employment committee's gateway receives it: qualified signature, schema and rules, addressed"
+echo "to it; registered under an incoming number, and a signed receipt goes back:"
+expect 0 "$mezhved" incoming receive --gateway "$EMP" "$GATEWAYS/request.xml" --receipt-dir "$GATEWAYS"
+expect 0 "$mezhved" incoming receive --gateway "$SP" "$GATEWAYS/request.xml.receipt.xml"
+echo "the receipt moved the request to delivered:"
+expect 0 "$mezhved" archive list --archive "$GATEWAYS/social-protection/archive"
+echo
+echo "The employment committee answers; the answer closes the request at social protection:"
+expect 0 "$mezhved" answer new --gateway "$EMP" --request "$GATEWAYS/request.xml" \
+    --form Samples/forms/answer-unemployment-status.yaml -o "$GATEWAYS/answer.xml"
+expect 0 "$mezhved" incoming receive --gateway "$SP" "$GATEWAYS/answer.xml" --receipt-dir "$GATEWAYS"
+expect 0 "$mezhved" archive list --archive "$GATEWAYS/social-protection/archive"
+echo
+echo "A request signed with another committee's key is refused before anything is numbered or signed:"
+expect 8 "$mezhved" request new --form Samples/forms/request-unemployment-status.yaml \
+    --key Certificates/agencies/health/key.pem --cert Certificates/agencies/health/cert.pem -o "$GATEWAYS/wrong-key.xml"
+echo
+echo "A received document altered on the way is quarantined with its reason (never dropped), and a"
+echo "rejection receipt goes back:"
+sed 's|<LastName>Васильев</LastName>|<LastName>Васильёв</LastName>|' "$GATEWAYS/request.xml" >"$GATEWAYS/request.altered.xml"
+expect 12 "$mezhved" incoming receive --gateway "$EMP" "$GATEWAYS/request.altered.xml" --receipt-dir "$GATEWAYS"
+
 section "Done"
 echo "every step behaved as expected; the files are in $OUT/"

@@ -94,6 +94,14 @@ struct OutgoingOptions: ParsableArguments {
 
     /// Runs the outgoing workflow and prints the journal's line once the document is on disk.
     func send(_ draft: OutgoingDraft, through gateway: Gateway, output: String?) async throws {
+        let formRegistration: Registration?
+        switch draft {
+        case .request(let request): formRegistration = request.registration
+        case .answer(let answer, _): formRegistration = answer.registration
+        }
+        if let formRegistration {
+            Output.warning("the form's registration \(formRegistration) is not used: the gateway numbers the document from its journal")
+        }
         let archive = try await gateway.openArchiveForCommand()
         let sent = try await OutgoingWorkflow(gateway: gateway, registrar: archive.registrar).send(draft, signatoryID: signatory)
         await archive.registrar.finishBackgroundWork()

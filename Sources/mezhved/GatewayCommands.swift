@@ -44,19 +44,21 @@ struct GatewayCommand: ParsableCommand {
         commandName: "gateway", abstract: "The gateway's configuration (see docs/gateway.md).", subcommands: [GatewayCheck.self])
 }
 
-struct GatewayCheck: ParsableCommand {
+struct GatewayCheck: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Reads the gateway configuration, opens everything it names, and lists every problem (exit 11) or what it found.")
 
     @OptionGroup var gateway: GatewayOption
 
-    func run() throws {
+    func run() async throws {
         let opened = try gateway.open()
         let configuration = opened.configuration
+        let archive = try await opened.openArchiveForCommand()
+        let head = try await archive.storage.head()
         print("gateway configuration \(configuration.source): OK")
         print("agency:       \(opened.agency.id) — \(opened.agency.fullName)")
-        print("archive:      \(configuration.archive.path)")
+        print("archive:      \(configuration.archive.path) (\(head.seq) log entries, personal-data key \(archive.registrar.configuration.dataKeyID))")
         for signatory in opened.signatories {
             print(
                 "signatory:    \(signatory.id) — \(signatory.ownerName), certificate \(signatory.certificate.serialNumber), "
