@@ -94,7 +94,9 @@ public final class Gateway: Sendable {
                         + (folder == configuration.archive.path ? " (create the archive with `mezhved archive init`)" : ""))
             }
         }
-        let validator = attempt("the trust settings") { try makeValidator(configuration, documents: documents) }
+        let validator = attempt("the trust settings") {
+            try ValidatorSetup(trust: configuration.trust, policy: configuration.policy).make(documents: documents)
+        }
         guard problems.isEmpty, let documents, let agency, let validator else {
             throw GatewayError(
                 .configurationInvalid, "the gateway configuration \(configuration.source) cannot be used: \(problems.count) problem(s)",
@@ -124,28 +126,6 @@ public final class Gateway: Sendable {
     /// The signatory who signs receipts.
     public var receiptSignatory: Signatory {
         get throws { try signatory(configuration.receiptSignatory) }
-    }
-
-    static func makeValidator(_ configuration: GatewayConfiguration, documents: DocumentContext?) throws -> QualifiedValidator {
-        let trust = configuration.trust
-        let policy = configuration.policy
-        let store = try TrustStore(directories: trust.anchors)
-        let intermediates = try trust.intermediates.flatMap { try Certificate.load(contentsOf: $0) }
-        var revocation = RevocationPolicy()
-        revocation.crlFiles = trust.crls
-        revocation.fetchCRLs = !policy.offline
-        revocation.ocspFromAIA = !policy.offline
-        revocation.ocspResponder = policy.ocspResponder
-        revocation.cacheFolder = policy.crlCache
-        revocation.transport = HTTPTransport(timeout: .seconds(policy.networkTimeout))
-        revocation.requireRevocation = policy.requireRevocation
-        let checker = try RevocationChecker(policy: revocation, trustStore: store)
-        let qualified = QualifiedValidationPolicy(
-            verification: VerificationPolicy(
-                expectedReferenceCount: 1, allowLegacyAlgorithms: policy.allowLegacyAlgorithms, retainSignedContent: true),
-            requireRevocation: policy.requireRevocation, checkLetterhead: true)
-        return QualifiedValidator(
-            trustStore: store, intermediates: intermediates, policy: qualified, revocation: checker, documents: documents)
     }
 
     static func makeSigningOptions(_ policy: GatewayConfiguration.PolicySettings) -> SigningOptions {

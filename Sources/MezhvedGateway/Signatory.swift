@@ -15,8 +15,8 @@ public struct Signatory: Sendable {
     /// The signer over the key, the certificate and its chain.
     public let signer: XMLSigner
 
-    /// Loads a signatory's key (with its passphrase), certificate and chain, and checks that the
-    /// key belongs to the certificate. `environment` is where a passphrase variable is looked up.
+    /// Loads a signatory's key (with its passphrase), certificate and chain; the signer refuses a
+    /// key that does not belong to the certificate. `environment` is where a passphrase variable is looked up.
     public static func load(
         _ settings: GatewayConfiguration.SignatorySettings, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> Signatory {
@@ -27,12 +27,6 @@ public struct Signatory: Sendable {
             throw GatewayError(.configurationInvalid, "the certificate file \(settings.certificate) holds no certificate")
         }
         let chain = try settings.chain.map { try Certificate.load(contentsOf: $0) } ?? []
-        guard key.matches(certificate) else {
-            throw GatewayError(
-                .configurationInvalid,
-                "the key \(settings.key) of signatory \(settings.id) does not belong to the certificate \(settings.certificate)",
-                hint: "give the key and certificate issued together")
-        }
         let signer = try XMLSigner(
             key: key, certificate: certificate, chain: Array(certificates.dropFirst()) + chain, certificateSource: settings.certificate)
         return Signatory(id: settings.id, certificate: certificate, profile: QualifiedCertificateProfile(certificate), signer: signer)

@@ -58,7 +58,9 @@ struct GatewayCheck: AsyncParsableCommand {
         let head = try await archive.storage.head()
         print("gateway configuration \(configuration.source): OK")
         print("agency:       \(opened.agency.id) — \(opened.agency.fullName)")
-        print("archive:      \(configuration.archive.path) (\(head.seq) log entries, personal-data key \(archive.registrar.configuration.dataKeyID))")
+        print(
+            "archive:      \(configuration.archive.path) (\(head.seq) log entries, personal-data key \(archive.registrar.configuration.dataKeyID))"
+        )
         for signatory in opened.signatories {
             print(
                 "signatory:    \(signatory.id) — \(signatory.ownerName), certificate \(signatory.certificate.serialNumber), "

@@ -228,20 +228,6 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T]
     return results.map { $0! }
 }
 
-/// An encrypted key's passphrase: the value of an environment variable, or the first line of a
-/// file (without its line end). Never a command-line argument.
-func readPassphrase(environment variable: String?, file: String?) throws -> [UInt8]? {
-    if let variable, let value = ProcessInfo.processInfo.environment[variable] {
-        return Array(value.utf8)
-    }
-    if let file {
-        let (bytes, _) = try readInput(file)
-        let firstLine = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first ?? []
-        return Array(firstLine.last == UInt8(ascii: "\r") ? firstLine.dropLast() : firstLine[...])
-    }
-    return nil
-}
-
 /// The paths listed in `path` (`-`: standard input), one per line; blank lines are skipped. For
 /// batches of documents too long for a command line (and for ArgumentParser, whose handling of
 /// positional arguments grows with the square of their number).

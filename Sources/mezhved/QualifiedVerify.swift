@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedGateway
 import MezhvedValidation
 import MezhvedXMLDSig
 
@@ -56,23 +57,14 @@ extension ExitCode {
 
 extension Verify {
     func runQualified(format: QualifiedOptions.ReportFormat) throws {
-        let store = try TrustStore(directories: trust)
-        let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
-        var revocationPolicy = RevocationPolicy()
-        revocationPolicy.crlFiles = crl
-        revocationPolicy.fetchCRLs = !qualified.offline
-        revocationPolicy.ocspFromAIA = !qualified.offline
-        revocationPolicy.ocspResponder = qualified.ocspResponder
-        revocationPolicy.cacheFolder = qualified.crlCache
-        revocationPolicy.transport = HTTPTransport(timeout: .seconds(qualified.fetchTimeout))
-        revocationPolicy.requireRevocation = qualified.revocationRequired
-        let checker = try RevocationChecker(policy: revocationPolicy, trustStore: store)
-        let policy = QualifiedValidationPolicy(
-            verification: VerificationPolicy(
-                expectedReferenceCount: referenceCount, expectedReferenceURIs: expectReference.isEmpty ? nil : expectReference,
-                allowLegacyAlgorithms: allowLegacy, retainSignedContent: true),
-            requireRevocation: qualified.revocationRequired, checkLetterhead: !qualified.noLetterhead)
-        let validator = QualifiedValidator(trustStore: store, intermediates: intermediates, policy: policy, revocation: checker)
+        let setup = ValidatorSetup(
+            trust: GatewayConfiguration.TrustSettings(anchors: trust, intermediates: untrusted, crls: crl),
+            policy: GatewayConfiguration.PolicySettings(
+                networkTimeout: qualified.fetchTimeout, offline: qualified.offline, requireRevocation: qualified.revocationRequired,
+                ocspResponder: qualified.ocspResponder, crlCache: qualified.crlCache, allowLegacyAlgorithms: allowLegacy),
+            expectedReferenceCount: referenceCount, expectedReferenceURIs: expectReference.isEmpty ? nil : expectReference,
+            checkLetterhead: !qualified.noLetterhead)
+        let validator = try setup.make()
         let moment = time
         let inputs = files
         let outcomes: [Result<QualifiedValidationReport, XMLDSigError>] = parallelMap(inputs.count) { index in

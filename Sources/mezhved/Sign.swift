@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedGateway
 import MezhvedValidation
 import MezhvedXMLDSig
 
@@ -140,15 +141,13 @@ struct Sign: ParsableCommand {
         }
     }
 
-    func passphrase() throws -> [UInt8]? { try readPassphrase(environment: passphraseEnv, file: passphraseFile) }
-
     func run() throws {
-        let signingKey = try SigningKey.load(contentsOf: key, passphrase: try passphrase())
-        let certificates = try Certificate.load(contentsOf: cert)
-        let chainCertificates = try chain.map { try Certificate.load(contentsOf: $0) } ?? []
-        let signer = try XMLSigner(
-            key: signingKey, certificate: certificates[0], chain: Array(certificates.dropFirst()) + chainCertificates,
-            certificateSource: cert)
+        let signatory = try Signatory.load(
+            GatewayConfiguration.SignatorySettings(
+                id: "--key \(key)", key: key, certificate: cert, chain: chain, passphraseFile: passphraseFile,
+                passphraseEnvironment: passphraseEnv))
+        let signer = signatory.signer
+        let certificates = [signatory.certificate]
         let now = Date()
         if certificates[0].notAfter < now || certificates[0].notBefore > now {
             Output.warning(

@@ -136,7 +136,7 @@ struct GatewayOpeningTests {
             guard let error = error as? GatewayError, error.code == .configurationInvalid else { return false }
             let problems = error.problems.joined(separator: "\n")
             return problems.contains("signatory health") && problems.contains("belongs to OGRN 1074709990024")
-                && problems.contains("does not belong to the certificate") && problems.contains("archive.path: /nonexistent/archive")
+                && problems.contains("does not belong to the private key") && problems.contains("archive.path: /nonexistent/archive")
         }
     }
 
