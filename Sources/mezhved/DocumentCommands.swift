@@ -303,18 +303,16 @@ struct Validate: ParsableCommand {
             original = r
         }
         var worst: Int32 = 0
-        var results: [[String: Any]] = []
+        var results: [ValidationResultJSON] = []
         for file in files {
             do {
                 let (bytes, name) = try readInput(file)
                 let report = try validator.validate(bytes, sourceName: name, request: original)
                 if json {
-                    results.append([
-                        "document": name, "kind": report.kind?.rawValue ?? NSNull(), "valid": report.isValid, "signed": report.isSigned,
-                        "problems": report.problems.map {
-                            ["path": $0.path, "message": $0.message, "line": $0.line ?? NSNull()] as [String: Any]
-                        },
-                    ])
+                    results.append(
+                        ValidationResultJSON(
+                            document: name, kind: report.kind, valid: report.isValid, signed: report.isSigned, problems: report.problems,
+                            error: nil))
                 } else if report.isValid {
                     print("VALID: \(name) (\(report.kind?.rawValue ?? "?")\(report.isSigned ? ", signed" : ""))")
                 } else {
@@ -325,15 +323,51 @@ struct Validate: ParsableCommand {
             } catch let error as XMLDSigError {
                 Output.error(error.description)
                 worst = max(worst, ExitCode.forError(error).rawValue)
-                if json { results.append(["document": file, "valid": false, "error": error.message]) }
+                if json {
+                    results.append(
+                        ValidationResultJSON(document: file, kind: nil, valid: false, signed: nil, problems: nil, error: error.message))
+                }
             }
         }
         if json {
-            let object: Any = files.count == 1 ? results[0] : results
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = files.count == 1 ? try encoder.encode(results[0]) : try encoder.encode(results)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
         if worst != 0 { throw ExitCode(worst) }
+    }
+}
+
+/// One document's result in `validate --json`: `kind` and a problem's `line` are null when unknown;
+/// an unusable document has `error` instead of `kind`, `signed` and `problems`.
+struct ValidationResultJSON: Encodable {
+    let document: String
+    let kind: DocumentKind?
+    let valid: Bool
+    let signed: Bool?
+    let problems: [DocumentProblem]?
+    let error: String?
+
+    enum Key: String, CodingKey { case document, kind, valid, signed, problems, error, path, message, line }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(document, forKey: .document)
+        try container.encode(valid, forKey: .valid)
+        if let error {
+            try container.encode(error, forKey: .error)
+            return
+        }
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(signed, forKey: .signed)
+        var list = container.nestedUnkeyedContainer(forKey: .problems)
+        for problem in problems ?? [] {
+            var item = list.nestedContainer(keyedBy: Key.self)
+            try item.encode(problem.path, forKey: .path)
+            try item.encode(problem.message, forKey: .message)
+            try item.encode(problem.line, forKey: .line)
+        }
     }
 }
 
