@@ -55,6 +55,11 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if seconds <= 0 { throw ValidationError("--seconds must be positive") }
+        for spec in specs() where !FileManager.default.fileExists(atPath: spec.key) {
+            throw ValidationError(
+                "the bench's \(spec.name) test key \(spec.key) is not there: give --certificates with the folder of mezhved's test PKI "
+                    + "(Certificates/ of the source tree), or run from the source tree's root")
+        }
         let known: Set<String> = ["gost256", "gost512", "rsa", "ecdsa"]
         for k in keys.split(separator: ",") where !known.contains(String(k)) {
             throw ValidationError("unknown key type \(k) in --keys; give gost256, gost512, rsa or ecdsa")
