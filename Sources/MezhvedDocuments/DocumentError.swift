@@ -1,21 +1,37 @@
+import MezhvedCore
+
 /// The one error type of the documents module: a problem that stops composing, validating or
 /// rendering an interagency document. A document that breaks the schema or the regulations is
 /// reported with every problem at once (``DocumentProblem``), not one at a time.
 public struct DocumentError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of problem it is.
-    public enum Code: String, Sendable, Equatable, CaseIterable {
+    /// Codes are constants of an open struct: adding one breaks no caller. Each says how the
+    /// shells treat it (its ``FailureCategory``).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's stable name (JSON, logs).
+        public let rawValue: String
+        /// How the shells treat it: one exit code or HTTP status per category.
+        public let category: FailureCategory
+
+        private init(_ rawValue: String, _ category: FailureCategory) {
+            self.rawValue = rawValue
+            self.category = category
+        }
+
+        public var description: String { rawValue }
+
         /// A data file (form, directory, calendar) could not be read.
-        case unreadableInput = "unreadable-input"
+        public static let unreadableInput = Code("unreadable-input", .unusableInput)
         /// A form, directory or calendar file is not valid JSON/YAML of the expected shape.
-        case malformedData = "malformed-data"
+        public static let malformedData = Code("malformed-data", .unusableInput)
         /// The document or form breaks the schema or the regulations; `problems` lists them all.
-        case invalidDocument = "invalid-document"
+        public static let invalidDocument = Code("invalid-document", .documentInvalid)
         /// The production calendar does not cover a year that is needed.
-        case calendarNotCovered = "calendar-not-covered"
+        public static let calendarNotCovered = Code("calendar-not-covered", .documentInvalid)
         /// An agency is not in the directory, or does not take part in the named regulation.
-        case unknownAgency = "unknown-agency"
+        public static let unknownAgency = Code("unknown-agency", .documentInvalid)
         /// A schema shipped with mezhved could not be loaded (an installation problem).
-        case schemaUnavailable = "schema-unavailable"
+        public static let schemaUnavailable = Code("schema-unavailable", .environment)
     }
 
     public let code: Code

@@ -1,13 +1,6 @@
 import MezhvedCore
 
 extension ValidationError: MezhvedError {
-    /// How the shells treat the error: one exit code or HTTP status per category.
-    public var category: FailureCategory {
-        switch code {
-        case .badURL: return .unusableInput
-        case .configuration: return .unusableKeyMaterial
-        case .unreachable, .badResponse, .timestampFailed: return .serviceUnavailable
-        case .internalFailure: return .internalFailure
-        }
-    }
+    /// How the shells treat the error: its code's category.
+    public var category: FailureCategory { code.category }
 }

@@ -1,21 +1,37 @@
+import MezhvedCore
+
 /// The one error type of the validation module: something that stops validation before there is
 /// anything to judge, or a network source that could not be used. A signature that fails is not an
 /// error: the validator returns it as a report.
 public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of problem it is; each code tells the user what to do next.
-    public enum Code: String, Sendable, Equatable, CaseIterable {
+    /// Codes are constants of an open struct: adding one breaks no caller. Each says how the
+    /// shells treat it (its ``FailureCategory``).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's stable name (JSON, logs).
+        public let rawValue: String
+        /// How the shells treat it: one exit code or HTTP status per category.
+        public let category: FailureCategory
+
+        private init(_ rawValue: String, _ category: FailureCategory) {
+            self.rawValue = rawValue
+            self.category = category
+        }
+
+        public var description: String { rawValue }
+
         /// A URL is malformed or uses a scheme mezhved does not fetch over.
-        case badURL = "bad-url"
+        public static let badURL = Code("bad-url", .unusableInput)
         /// A server (CRL distribution point, OCSP responder, time-stamping authority) did not answer.
-        case unreachable
+        public static let unreachable = Code("unreachable", .serviceUnavailable)
         /// A server answered with something that is not what its protocol specifies.
-        case badResponse = "bad-response"
+        public static let badResponse = Code("bad-response", .serviceUnavailable)
         /// A timestamp could not be obtained or does not match what was sent.
-        case timestampFailed = "timestamp-failed"
+        public static let timestampFailed = Code("timestamp-failed", .serviceUnavailable)
         /// A configuration value (cache folder, responder certificate, policy) is unusable.
-        case configuration
+        public static let configuration = Code("configuration", .unusableKeyMaterial)
         /// OpenSSL failed where it should not have.
-        case internalFailure = "internal-failure"
+        public static let internalFailure = Code("internal-failure", .internalFailure)
     }
 
     public let code: Code

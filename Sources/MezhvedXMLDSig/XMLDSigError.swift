@@ -1,35 +1,51 @@
+import MezhvedCore
+
 /// The one error type of the XMLDSig module: something that stops the work before there is a
 /// signature to judge (unreadable input, hostile XML, an unusable key). A signature that does not
 /// hold is not an error: ``SignatureVerifier`` returns it as a ``VerificationReport``.
 public struct XMLDSigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of problem it is; each code tells the user what to do next.
-    public enum Code: String, Sendable, Equatable, CaseIterable {
+    /// Codes are constants of an open struct: adding one breaks no caller. Each says how the
+    /// shells treat it (its ``FailureCategory``).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's stable name (JSON, logs).
+        public let rawValue: String
+        /// How the shells treat it: one exit code or HTTP status per category.
+        public let category: FailureCategory
+
+        private init(_ rawValue: String, _ category: FailureCategory) {
+            self.rawValue = rawValue
+            self.category = category
+        }
+
+        public var description: String { rawValue }
+
         /// A file could not be read (missing, permissions, a folder).
-        case unreadableInput = "unreadable-input"
+        public static let unreadableInput = Code("unreadable-input", .unusableInput)
         /// The input is not well-formed XML.
-        case malformedXML = "malformed-xml"
+        public static let malformedXML = Code("malformed-xml", .unusableInput)
         /// The input uses XML features refused for security (DOCTYPE, entities).
-        case hostileXML = "hostile-xml"
+        public static let hostileXML = Code("hostile-xml", .unusableInput)
         /// The input breaks a size, depth or attribute-count limit.
-        case limitExceeded = "limit-exceeded"
+        public static let limitExceeded = Code("limit-exceeded", .unusableInput)
         /// The document holds no XML signature.
-        case noSignature = "no-signature"
+        public static let noSignature = Code("no-signature", .unusableInput)
         /// An element named for signing (by Id) is missing or not unique.
-        case referenceTarget = "reference-target"
+        public static let referenceTarget = Code("reference-target", .unusableInput)
         /// An algorithm is unknown, not allowed, or does not fit the key.
-        case unsupportedAlgorithm = "unsupported-algorithm"
+        public static let unsupportedAlgorithm = Code("unsupported-algorithm", .unusableKeyMaterial)
         /// A private key could not be loaded or used.
-        case keyUnusable = "key-unusable"
+        public static let keyUnusable = Code("key-unusable", .unusableKeyMaterial)
         /// A certificate could not be loaded or does not fit its key.
-        case certificateUnusable = "certificate-unusable"
+        public static let certificateUnusable = Code("certificate-unusable", .unusableKeyMaterial)
         /// A trust store or CRL could not be loaded.
-        case trustStoreUnusable = "trust-store-unusable"
+        public static let trustStoreUnusable = Code("trust-store-unusable", .unusableKeyMaterial)
         /// An RFC 3161 timestamp token could not be read.
-        case malformedTimestamp = "malformed-timestamp"
+        public static let malformedTimestamp = Code("malformed-timestamp", .unusableInput)
         /// OpenSSL's GOST engine is not available.
-        case gostUnavailable = "gost-unavailable"
+        public static let gostUnavailable = Code("gost-unavailable", .environment)
         /// OpenSSL or libxml2 failed where it should not have.
-        case internalFailure = "internal-failure"
+        public static let internalFailure = Code("internal-failure", .internalFailure)
     }
 
     /// The kind of problem.
