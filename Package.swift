@@ -91,7 +91,7 @@ let package = Package(
         .target(name: "MezhvedTestSupport", path: "Tests/MezhvedTestSupport"),
         .testTarget(
             name: "MezhvedXMLDSigTests",
-            dependencies: ["MezhvedXMLDSig", "MezhvedTestSupport"]
+            dependencies: ["MezhvedCore", "MezhvedXMLDSig", "MezhvedTestSupport"]
         ),
         .testTarget(
             name: "MezhvedValidationTests",
@@ -101,6 +101,7 @@ let package = Package(
             name: "MezhvedDocumentsTests",
             dependencies: ["MezhvedDocuments", "MezhvedXMLDSig", "MezhvedTestSupport"]
         ),
+        .testTarget(name: "MezhvedCoreTests", dependencies: ["MezhvedCore"]),
         .testTarget(
             name: "MezhvedGatewayTests",
             dependencies: [

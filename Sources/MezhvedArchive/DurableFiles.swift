@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 
 /// Composes interagency documents from form files (YAML or JSON) on the sender's letterhead,
@@ -73,14 +74,11 @@ public struct DocumentComposer: Sendable {
         case .receipt:
             throw DocumentError(.invalidDocument, "a receipt is not acknowledged with another receipt")
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "Europe/Moscow")
-        formatter.formatOptions = [.withInternetDateTime]
         let receipt = DeliveryReceipt(
             id: "receipt-\(Self.slug(received.number))-\(Int(receivedAt.timeIntervalSince1970))", sender: to, recipient: from,
             receivedKind: document.kind, receivedDocument: received, receivedDigestAlgorithm: digest?.algorithm,
             receivedDigest: digest?.value,
-            receivedAt: formatter.string(from: receivedAt), outcome: outcome, compiler: compiler)
+            receivedAt: ISOTime.agencyDateTime(receivedAt), outcome: outcome, compiler: compiler)
         try finish(.receipt(receipt), formProblems: [], source: "receipt")
         return receipt
     }

@@ -144,7 +144,7 @@ public struct IncomingWorkflow: Sendable {
         var receipt: SignedReceipt?
         if case .receipt = document {
         } else {
-            let day = AgencyClock.day(receivedAt)
+            let day = CalendarDay(agencyDayOf: receivedAt)
             receipt = try await sendReceipt(
                 for: document, received: bytes, outcome: .accepted(incomingNumber: entry.number, incomingDate: day), at: receivedAt)
         }

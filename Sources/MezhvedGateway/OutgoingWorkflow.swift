@@ -49,7 +49,7 @@ public struct OutgoingWorkflow: Sendable {
     public func check(_ draft: OutgoingDraft, signatoryID: String? = nil, at time: Date = Date()) throws -> InteragencyDocument {
         let signatory = try gateway.signatory(signatoryID)
         let filled = Self.filling(draft, with: signatory, agency: gateway.agency)
-        let provisional = Registration(number: "черновик", date: AgencyClock.day(time))
+        let provisional = Registration(number: "черновик", date: CalendarDay(agencyDayOf: time))
         let document = try compose(filled, registration: provisional)
         try eligibility(of: signatory, for: document)
         return document
@@ -64,7 +64,7 @@ public struct OutgoingWorkflow: Sendable {
         let signed: [UInt8]
         let document: InteragencyDocument
         do {
-            document = try compose(filled, registration: Registration(number: reserved.number, date: AgencyClock.day(time)))
+            document = try compose(filled, registration: Registration(number: reserved.number, date: CalendarDay(agencyDayOf: time)))
             let composer = DocumentComposer(context: gateway.documents)
             var options = gateway.signingOptions
             options.signingTime = time

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedXMLDSig
 

@@ -1,6 +1,7 @@
 internal import CMezhvedShims
 internal import COpenSSL
 import Foundation
+import MezhvedCore
 
 /// A private signing key: the one owner of an OpenSSL `EVP_PKEY`, freed in `deinit`.
 /// OpenSSL keys may be used from several threads at once for signing (each operation has its own

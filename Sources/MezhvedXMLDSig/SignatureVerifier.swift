@@ -2,6 +2,7 @@ internal import CLibXML2
 internal import CMezhvedShims
 internal import COpenSSL
 import Foundation
+import MezhvedCore
 
 /// Verifies enveloped XMLDSig signatures against a trust store.
 ///

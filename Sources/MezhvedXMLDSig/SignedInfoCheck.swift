@@ -1,5 +1,6 @@
 internal import COpenSSL
 import Foundation
+import MezhvedCore
 
 /// The result of checking only a signature's `SignedInfo`: the signature value over the canonical
 /// `SignedInfo` and the signer's certificate path, without the signed content.

@@ -1,6 +1,7 @@
 internal import CMezhvedShims
 internal import COpenSSL
 import Foundation
+import MezhvedCore
 
 /// Obtains RFC 3161 timestamps: given the digest of some data, returns a DER `TimeStampToken`
 /// (CMS SignedData over a TSTInfo) whose message imprint is that digest. XAdES-T signing calls

@@ -1,6 +1,7 @@
 internal import CLibXML2
 internal import COpenSSL
 import Foundation
+import MezhvedCore
 
 /// XAdES (ETSI EN 319 132-1) names used by mezhved.
 public enum XAdESNamespace {

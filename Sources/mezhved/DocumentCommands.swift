@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedGateway
 import MezhvedXMLDSig
@@ -260,8 +261,7 @@ struct NewReceipt: ParsableCommand {
         let outcome: ReceiptOutcome
         if let incomingNumber {
             let today = CalendarDay(
-                iso: ISO8601DateFormatter.string(
-                    from: now, timeZone: TimeZone(identifier: "Europe/Moscow")!, formatOptions: [.withFullDate]))!
+                iso: ISOTime.agencyDayString(now))!
             outcome = .accepted(incomingNumber: incomingNumber, incomingDate: incomingDate.flatMap(CalendarDay.init(iso:)) ?? today)
         } else {
             outcome = .rejected(reason: reject ?? "")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedGateway
 import MezhvedXMLDSig
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedCore
 import MezhvedGateway
 import MezhvedValidation
 import MezhvedXMLDSig

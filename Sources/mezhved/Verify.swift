@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 
 struct Verify: ParsableCommand {
@@ -86,10 +87,7 @@ struct Verify: ParsableCommand {
 
     var time: Date? {
         guard let at else { return nil }
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: at) { return date }
-        formatter.formatOptions = [.withFullDate]
-        return formatter.date(from: at)
+        return ISOTime.dateOrDay(at)
     }
 
     func run() throws {

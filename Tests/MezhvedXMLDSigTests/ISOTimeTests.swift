@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import Testing
 
 @testable import MezhvedXMLDSig

@@ -3,9 +3,9 @@ import Foundation
 /// ISO 8601 / `xsd:dateTime` times in UTC, written and read without Foundation's
 /// `ISO8601DateFormatter`: on Linux every new formatter builds an ICU date format, which cost more
 /// than verifying a GOST signature in `verify`'s text output and in the archive's log replay.
-package enum ISOTime {
+public enum ISOTime {
     /// `2026-03-02T10:15:00Z`, or with `milliseconds` `2026-03-02T10:15:00.123Z`.
-    package static func string(_ date: Date, milliseconds: Bool = false) -> String {
+    public static func string(_ date: Date, milliseconds: Bool = false) -> String {
         let interval = date.timeIntervalSince1970
         var seconds = time_t(interval.rounded(.down))
         var millis = Int(((interval - Double(seconds)) * 1000).rounded())
@@ -23,7 +23,7 @@ package enum ISOTime {
 
     /// Reads `YYYY-MM-DDTHH:MM:SS`, optionally with a fraction of a second, and a zone (`Z` or
     /// `±HH:MM`). A time without a zone, or anything else, is nil.
-    package static func date(_ text: String) -> Date? {
+    public static func date(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         var index = 0
         func number(_ count: Int) -> Int? {
@@ -80,6 +80,52 @@ package enum ISOTime {
         // timegm normalises 31 February into March: refuse days that do not exist.
         guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month - 1) else { return nil }
         return Date(timeIntervalSince1970: Double(seconds - offset) + fraction)
+    }
+
+    // MARK: - The agencies' time
+
+    /// Moscow time, where the agencies' registration dates and years are reckoned.
+    public static let agencyTimeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+
+    /// The Gregorian calendar in Moscow time, made once (making one is costly).
+    private static let agencyCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = agencyTimeZone
+        return calendar
+    }()
+
+    /// The year, month and day of `date` in Moscow time.
+    public static func agencyDay(_ date: Date) -> (year: Int, month: Int, day: Int) {
+        let parts = agencyCalendar.dateComponents([.year, .month, .day], from: date)
+        return (parts.year ?? 1, parts.month ?? 1, parts.day ?? 1)
+    }
+
+    /// The date of `date` in Moscow time, `YYYY-MM-DD`.
+    public static func agencyDayString(_ date: Date) -> String {
+        let day = agencyDay(date)
+        return pad(day.year, 4) + "-" + pad(day.month, 2) + "-" + pad(day.day, 2)
+    }
+
+    /// The calendar year of `date` in Moscow time.
+    public static func agencyYear(_ date: Date) -> Int { agencyDay(date).year }
+
+    /// `date` in Moscow time with its offset, `2026-03-02T13:15:00+03:00` (whole seconds).
+    public static func agencyDateTime(_ date: Date) -> String {
+        let offset = agencyTimeZone.secondsFromGMT(for: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down)) + time_t(offset)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var text = pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
+        text += "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
+        let minutes = abs(offset) / 60
+        return text + (offset < 0 ? "-" : "+") + pad(minutes / 60, 2) + ":" + pad(minutes % 60, 2)
+    }
+
+    /// Reads a time (ISO 8601 with a zone) or a date `YYYY-MM-DD` (its midnight UTC).
+    public static func dateOrDay(_ text: String) -> Date? {
+        if let date = date(text) { return date }
+        guard text.utf8.count == 10 else { return nil }
+        return date(text + "T00:00:00Z")
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -3,17 +3,17 @@ import Foundation
 /// Durable, atomic file writes shared by the command line's outputs and the archive: a new
 /// temporary file beside the target (mode 0600), written in full, fsynced, renamed over the target,
 /// and the folder fsynced, so that a crash leaves the old file or the new one, never a torn one.
-package enum DurableFile {
+public enum DurableFile {
     /// Why a write failed; each caller turns it into its own module's error.
-    package struct Failure: Error {
+    public struct Failure: Error {
         /// Whether the temporary file could not even be created (a missing or read-only folder).
-        package let couldNotCreate: Bool
+        public let couldNotCreate: Bool
         /// The system's words for the failure (`strerror`).
-        package let reason: String
+        public let reason: String
     }
 
     /// Replaces `target` with `bytes`, atomically and durably, mode 0600.
-    package static func replace(_ target: String, with bytes: [UInt8]) throws(Failure) {
+    public static func replace(_ target: String, with bytes: [UInt8]) throws(Failure) {
         let directory = (target as NSString).deletingLastPathComponent
         let folder = directory.isEmpty ? "." : directory
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
@@ -31,7 +31,7 @@ package enum DurableFile {
     }
 
     /// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
-    package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw -> Bool in
             var offset = 0
             while offset < raw.count {
@@ -47,7 +47,7 @@ package enum DurableFile {
     /// Reads the whole file at `path` into bytes, sized once from `fstat` (and grown should the
     /// file grow meanwhile): one copy of a large document in memory, not a `Data` and then an array.
     /// Returns nil with `errno` set when the file cannot be opened or read.
-    package static func readAll(_ path: String) -> [UInt8]? {
+    public static func readAll(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -68,7 +68,7 @@ package enum DurableFile {
     }
 
     /// fsyncs a folder, making renames and new entries in it durable.
-    package static func syncDirectory(_ path: String) {
+    public static func syncDirectory(_ path: String) {
         let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY)
         guard fd >= 0 else { return }
         fsync(fd)
