@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MezhvedDocumentsTests",
-            dependencies: ["MezhvedDocuments", "MezhvedXMLDSig", "MezhvedTestSupport"]
+            dependencies: ["MezhvedCore", "MezhvedDocuments", "MezhvedXMLDSig", "MezhvedTestSupport"]
         ),
         .testTarget(name: "MezhvedCoreTests", dependencies: ["MezhvedCore"]),
         .testTarget(

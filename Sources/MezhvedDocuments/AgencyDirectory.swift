@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 
 /// One clause of a regulation that governs an exchange of documents or information, so that a
 /// request's legal basis ("562-2014", clause "2.2.7 п.3") can be checked to exist.

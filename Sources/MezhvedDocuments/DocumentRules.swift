@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 
 /// What the document checks need to know: the agencies, the production calendar and how to treat
 /// a year the calendar does not cover.

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 
 /// Problems of one composition, one per field path: the form's come first, then the draft's
 /// (what is missing), then the rules'; a later problem at a path already named is left out.

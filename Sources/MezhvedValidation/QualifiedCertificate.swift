@@ -1,5 +1,6 @@
 internal import COpenSSL
 import Foundation
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedXMLDSig
 

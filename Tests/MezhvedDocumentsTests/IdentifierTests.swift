@@ -1,3 +1,4 @@
+import MezhvedCore
 import MezhvedDocuments
 import Testing
 

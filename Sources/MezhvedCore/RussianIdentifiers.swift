@@ -3,7 +3,7 @@
 /// number) and KPP (tax registration reason code).
 ///
 /// Every check returns `nil` for a valid value and otherwise one English sentence saying what is
-/// wrong, so that a form validator can put it straight into a ``DocumentProblem``. A SNILS is
+/// wrong, so that a form validator can put it straight into a document problem. A SNILS is
 /// personal data: its messages never repeat the number itself.
 public enum RussianIdentifiers {
 
