@@ -34,14 +34,14 @@ public struct DocumentComposer: Sendable {
     /// deadline from the registration date, and checks every rule.
     /// - Throws: ``DocumentError`` `.invalidDocument` listing every problem, each with its field path.
     public func request(_ draft: RequestDraft, registration: Registration) throws -> InteragencyRequest {
-        try composeRequest(draft, registration: registration, formProblems: [], source: "the request")
+        try composeRequest(draft, registration: registration, formProblems: [], source: "the request draft")
     }
 
     /// Composes the answer of `draft` to `request` under `registration` (see
     /// ``request(_:registration:)``): sender and recipient are the request's, swapped;
     /// "на № … от …" and the legal basis are the request's.
     public func answer(_ draft: AnswerDraft, to request: InteragencyRequest, registration: Registration) throws -> InteragencyAnswer {
-        try composeAnswer(draft, to: request, registration: registration, formProblems: [], source: "the answer")
+        try composeAnswer(draft, to: request, registration: registration, formProblems: [], source: "the answer draft")
     }
 
     /// Composes a request from a form that gives its registration. Throws ``DocumentError`` with

@@ -33,15 +33,22 @@ indirect enum FormKeys {
         "signatory": official, "personalData": person,
     ])
 
-    /// Reports every key of `value` (at any depth) that `keys` does not know, at its path.
+    /// Reports every key of `value` (at any depth) that `keys` does not know, and every key given
+    /// twice in one map, at its path.
     static func check(_ value: FormValue, against keys: FormKeys, _ f: inout FormReader, path: String = "") {
         guard case .map(let known) = keys else { return }
         switch value {
         case .list(let items):
             for (index, item) in items.enumerated() { check(item, against: keys, &f, path: "\(path)[\(index)]") }
         case .map(let pairs):
+            var seen: Set<String> = []
             for (key, child) in pairs {
                 let at = path.isEmpty ? key : "\(path).\(key)"
+                guard seen.insert(key).inserted else {
+                    // Only the first would be read: the second is as silently lost as a typo.
+                    f.problem(at, "`\(key)` is given twice; keep one")
+                    continue
+                }
                 if let childKeys = known[key] {
                     check(child, against: childKeys, &f, path: at)
                     continue

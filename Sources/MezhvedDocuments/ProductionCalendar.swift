@@ -232,53 +232,44 @@ public struct ProductionCalendar: Sendable {
                 .malformedData, "the production calendar file \(source) is malformed: \(what)",
                 hint: "see docs/calendar.md for the format")
         }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw malformed("it is not valid JSON")
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            do {
+                return try JSONDecoder().decode(type, from: data)
+            } catch let error as DecodingError {
+                throw malformed(DecodingProblem.describe(error, data: data))
+            }
         }
-        guard let root = json as? [String: Any] else { throw malformed("the top level is not a JSON object") }
-        guard let format = root["format"] as? String else { throw malformed("\"format\" is missing or not a string") }
-        guard format == formatTag else {
-            throw malformed("\"format\" is \"\(format)\", expected \"\(formatTag)\"")
+        // The header first, so that a file of another format is named as such before its content is.
+        let header = try decode(CalendarFileHeader.self)
+        guard header.format == formatTag else {
+            throw malformed("\"format\" is \"\(header.format)\", expected \"\(formatTag)\"")
         }
-        guard let country = root["country"] as? String else { throw malformed("\"country\" is missing or not a string") }
-        guard country == "RU" else { throw malformed("\"country\" is \"\(country)\", expected \"RU\"") }
-        guard let rawYears = root["years"] as? [String: Any] else {
-            throw malformed("\"years\" is missing or not an object")
-        }
-        guard !rawYears.isEmpty else { throw malformed("\"years\" lists no year") }
+        guard header.country == "RU" else { throw malformed("\"country\" is \"\(header.country)\", expected \"RU\"") }
+        let file = try decode(CalendarFile.self)
+        guard !file.years.isEmpty else { throw malformed("\"years\" lists no year") }
 
         var years: [Int: Year] = [:]
-        for (key, value) in rawYears.sorted(by: { $0.key < $1.key }) {
+        for (key, entry) in file.years.sorted(by: { $0.key < $1.key }) {
             guard key.utf8.count == 4, key.allSatisfy(\.isASCII), let year = Int(key), (1...9999).contains(year) else {
                 throw malformed("years.\(key): not a four-digit year")
             }
-            guard let object = value as? [String: Any] else { throw malformed("years.\(key) is not an object") }
-            guard let yearSource = object["source"] as? String, !yearSource.isEmpty else {
-                throw malformed("years.\(key).source is missing or empty (name the decree)")
+            guard !entry.source.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw malformed("years.\(key).source is empty (name the decree)")
             }
-            func days(_ field: String, required: Bool) throws -> [CalendarDay: String] {
-                guard let raw = object[field] else {
-                    if required { throw malformed("years.\(key).\(field) is missing") }
-                    return [:]
-                }
-                guard let entries = raw as? [String: Any] else { throw malformed("years.\(key).\(field) is not an object") }
+            func days(_ field: String, _ entries: [String: String]) throws -> [CalendarDay: String] {
                 var result: [CalendarDay: String] = [:]
-                for (dateKey, nameValue) in entries {
+                for (dateKey, name) in entries {
                     let path = "years.\(key).\(field).\(dateKey)"
                     guard let day = CalendarDay(iso: dateKey) else {
                         throw malformed("\(path): \"\(dateKey)\" is not a date in the form YYYY-MM-DD")
                     }
                     guard day.year == year else { throw malformed("\(path): the date is not in \(key)") }
-                    guard let name = nameValue as? String else { throw malformed("\(path): the name is not a string") }
                     result[day] = name
                 }
                 return result
             }
-            let nonWorking = try days("nonWorkingDays", required: true)
-            let working = try days("workingDays", required: false)
+            let nonWorking = try days("nonWorkingDays", entry.nonWorkingDays)
+            let working = try days("workingDays", entry.workingDays ?? [:])
             for day in working.keys.sorted() {
                 if nonWorking[day] != nil {
                     throw malformed("years.\(key): \(day.iso) is listed both as a working and as a non-working day")
@@ -288,7 +279,7 @@ public struct ProductionCalendar: Sendable {
                         "years.\(key).workingDays.\(day.iso): not a Saturday or Sunday (only weekend days that are working belong there)")
                 }
             }
-            years[year] = Year(source: yearSource, nonWorkingDays: nonWorking, workingDays: working)
+            years[year] = Year(source: entry.source, nonWorkingDays: nonWorking, workingDays: working)
         }
         return ProductionCalendar(years: years)
     }
@@ -434,4 +425,24 @@ public struct ProductionCalendar: Sendable {
         return Year(
             source: "Labour Code art. 112 (fallback: no decree data for \(year))", nonWorkingDays: nonWorking, workingDays: [:])
     }
+}
+
+/// The first fields of a calendar file, read before the rest (see ``ProductionCalendar/load(data:source:)``).
+private struct CalendarFileHeader: Decodable {
+    let format: String
+    let country: String
+}
+
+/// A calendar file: `years` maps "2026" to its days.
+private struct CalendarFile: Decodable {
+    struct YearEntry: Decodable {
+        /// The decree that sets the year's days.
+        let source: String
+        /// "2026-01-01": "Новогодние каникулы", …
+        let nonWorkingDays: [String: String]
+        /// Weekend days that are working days, when there are any.
+        let workingDays: [String: String]?
+    }
+
+    let years: [String: YearEntry]
 }

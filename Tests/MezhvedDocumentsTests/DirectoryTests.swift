@@ -236,6 +236,17 @@ import Testing
         let keyError = try #require(throws: DocumentError.self) { try AgencyDirectory.load(agencies: missingOGRN.path, regulations: nil) }
         #expect(keyError.message == "directory file \"\(missingOGRN.path)\" is malformed: agencies[0].ogrn: missing field \"ogrn\"")
 
+        // A kind the format does not know is refused when the file is read, naming the kinds there are.
+        let badKind = folder.appendingPathComponent("kind.json")
+        object["ogrn"] = "1074709990024"
+        object["kind"] = "ministry"
+        try JSONSerialization.data(withJSONObject: ["agencies": [object]]).write(to: badKind)
+        let kindError = try #require(throws: DocumentError.self) { try AgencyDirectory.load(agencies: badKind.path, regulations: nil) }
+        #expect(
+            kindError.message
+                == "directory file \"\(badKind.path)\" is malformed: agencies[0].kind: kind \"ministry\" must be \"executive-body\" or \"institution\""
+        )
+
         let badRegulations = folder.appendingPathComponent("regulations.json")
         try Data("{\"regulations\": [{\"id\": 562}]}".utf8).write(to: badRegulations)
         try JSONSerialization.data(withJSONObject: ["agencies": []]).write(to: shape)
@@ -264,15 +275,15 @@ import Testing
             health,
             health,  // duplicate id and OGRN
             Agency(
-                id: "Bad_ID", fullName: "комитет", shortName: "к", kind: "executive-body", regulations: ["562-2014"],
+                id: "Bad_ID", fullName: "комитет", shortName: "к", kind: .executiveBody, regulations: ["562-2014"],
                 letterhead: letterhead,
                 ogrn: "1074709990014", inn: "4703999017", kpp: "47030100"),
             Agency(
-                id: "orphan", fullName: "Учреждение", shortName: "У", kind: "institution", parent: "nobody", regulations: ["999"],
+                id: "orphan", fullName: "Учреждение", shortName: "У", kind: .institution, parent: "nobody", regulations: ["999"],
                 letterhead: health.letterhead, ogrn: "1074709990123", inn: "4703999129", kpp: "470301001"),
             Agency(
-                id: "boss", fullName: "Орган", shortName: "О", kind: "ministry", regulations: ["562-2014"], letterhead: health.letterhead,
-                ogrn: "1074709990134", inn: "4703999136", kpp: "470301001"),
+                id: "boss", fullName: "Орган", shortName: "О", kind: .executiveBody, parent: "health", regulations: ["562-2014"],
+                letterhead: health.letterhead, ogrn: "1074709990134", inn: "4703999136", kpp: "470301001"),
         ]
         let problems = AgencyDirectory(agencies: agencies, regulations: bundled.regulations).consistencyProblems()
         let byPath = Dictionary(grouping: problems, by: \.path).mapValues { $0.map(\.message) }
@@ -286,10 +297,10 @@ import Testing
         #expect(byPath["agencies[2].letterhead.email"] != nil)
         #expect(byPath["agencies[3].parent"] == ["agency \"orphan\": parent \"nobody\" is not an agency in the directory"])
         #expect(byPath["agencies[3].regulations"]?.first?.hasPrefix("agency \"orphan\": unknown regulation \"999\"") == true)
-        #expect(byPath["agencies[4].kind"] == ["agency \"boss\": kind \"ministry\" must be \"executive-body\" or \"institution\""])
+        #expect(byPath["agencies[4].parent"] == ["agency \"boss\" is an executive body and cannot have a parent (\"health\")"])
 
         let badRegulation = Regulation(
-            id: "x", kind: "decree", number: "1", date: "2023-02-30", title: "T", shortTitle: "T", responseDeadlineWorkingDays: 0,
+            id: "x", kind: .decree, number: "1", date: "2023-02-30", title: "T", shortTitle: "T", responseDeadlineWorkingDays: 0,
             clauses: [Clause(number: "2.2", summary: "s"), Clause(number: "2.2", summary: "s"), Clause(number: "2.a", summary: "s")])
         let regulationProblems = AgencyDirectory(agencies: [health], regulations: [badRegulation]).consistencyProblems().map(\.description)
         #expect(

@@ -179,3 +179,18 @@ struct DraftTests {
         #expect(report.problems.first?.line != nil)
     }
 }
+
+@Suite("docs/documents.md")
+struct DocumentsPageTests {
+    @Test("the page's form example composes as written, and its first person is the one the page shows")
+    func formExample() throws {
+        let page = try String(contentsOfFile: DocumentFixtures.path("docs/documents.md"), encoding: .utf8)
+        let start = try #require(page.range(of: "```yaml\n"))
+        let end = try #require(page.range(of: "```", range: start.upperBound..<page.endIndex))
+        let form = String(page[start.upperBound..<end.lowerBound])
+        let request = try DocumentFixtures.composer.request(form: Array(form.utf8), source: "docs/documents.md")
+        #expect(request.responseDeadline.iso == "2026-03-17")
+        #expect(request.personalData.first?.lastName == "Васильев")
+        #expect(!request.signatory.fullName.isEmpty)
+    }
+}

@@ -45,9 +45,17 @@ struct FormKeyTests {
             ], "\(problems)")
     }
 
+    @Test("a key given twice is refused: only the first would be read")
+    func duplicate() {
+        let problems = draftProblems(DocumentFixtures.requestForm + "\nsubject: Другая тема")
+        #expect(problems == [DocumentProblem(path: "subject", message: "`subject` is given twice; keep one")])
+        let nested = draftProblems(DocumentFixtures.requestForm + "\nconsent: {required: true, required: false}")
+        #expect(nested == [DocumentProblem(path: "consent.required", message: "`required` is given twice; keep one")])
+    }
+
     @Test("a key far from every known one lists the keys of its level")
     func farKey() {
-        let problems = draftProblems(DocumentFixtures.requestForm + "\nservice: {name: Услуга, cost: 0}")
+        let problems = draftProblems(DocumentFixtures.without("service") + "\nservice: {name: Услуга, cost: 0}")
         #expect(
             problems == [
                 DocumentProblem(path: "service.cost", message: "unknown key `cost` (the keys here are `name`, `registryId`)")
