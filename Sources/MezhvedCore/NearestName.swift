@@ -1,20 +1,17 @@
 /// Suggestions for a mistyped name: the known name nearest to it by edit distance.
 public enum NearestName {
     /// The known name closest to `name` (edit distance over characters, case-insensitive, a swap of
-    /// two neighbours counting as one edit), when it is close enough to be the intended one: at
-    /// most a third of the longer name's length, and at least one edit for names of three or more
-    /// characters.
+    /// two neighbours counting as one edit), when it is close enough to be the intended one: one edit
+    /// for names of three or four characters, two for longer ones, none for shorter ones.
     public static func suggestion(for name: String, among known: some Sequence<String>) -> String? {
         let wanted = Array(name.lowercased())
+        let limit = wanted.count <= 2 ? 0 : wanted.count <= 4 ? 1 : 2
         var best: (name: String, distance: Int)?
         for candidate in known {
             let distance = editDistance(wanted, Array(candidate.lowercased()))
-            if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
+            if distance <= limit, distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
-        guard let best else { return nil }
-        let length = max(wanted.count, best.name.count)
-        guard best.distance <= (length >= 3 ? max(1, length / 3) : 0) else { return nil }
-        return best.name
+        return best?.name
     }
 
     /// The optimal-string-alignment distance between two character arrays: insertions, deletions,

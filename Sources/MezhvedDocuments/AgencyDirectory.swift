@@ -202,7 +202,9 @@ public struct AgencyDirectory: Sendable {
         }
         if agency(id: agencyID) != nil { return nil }
         var message = "unknown agency \"\(agencyID)\": no such agency in the directory (known: \(known))"
-        if let suggestion = ClosestName.to(agencyID, among: agencies.map(\.id)) { message += "; did you mean \"\(suggestion)\"?" }
+        if let suggestion = NearestName.suggestion(for: agencyID, among: agencies.map(\.id)) {
+            message += "; did you mean \"\(suggestion)\"?"
+        }
         return DocumentProblem(path: path, message: message)
     }
 
@@ -210,7 +212,9 @@ public struct AgencyDirectory: Sendable {
         if regulation(id: regulationID) != nil { return nil }
         let known = Self.listing(regulations.map(\.id), limit: 5)
         var message = "unknown regulation \"\(regulationID)\": no such regulation in the directory (known: \(known))"
-        if let suggestion = ClosestName.to(regulationID, among: regulations.map(\.id)) { message += "; did you mean \"\(suggestion)\"?" }
+        if let suggestion = NearestName.suggestion(for: regulationID, among: regulations.map(\.id)) {
+            message += "; did you mean \"\(suggestion)\"?"
+        }
         return DocumentProblem(path: path, message: message)
     }
 

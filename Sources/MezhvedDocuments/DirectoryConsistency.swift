@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 
 extension AgencyDirectory {
     /// Consistency of the data itself: unique ids, parents exist, identifiers valid, regulations known.

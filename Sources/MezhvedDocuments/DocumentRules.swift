@@ -47,7 +47,7 @@ enum DocumentRules {
             guard let agency = context.directory.agency(id: reference.agency) else {
                 let known = context.directory.agencies.filter { $0.parent == nil }.map(\.id).joined(separator: ", ")
                 var message = "unknown agency \"\(reference.agency)\": no such agency in the directory (executive bodies: \(known))"
-                if let nearest = ClosestName.to(reference.agency, among: context.directory.agencies.map(\.id)) {
+                if let nearest = NearestName.suggestion(for: reference.agency, among: context.directory.agencies.map(\.id)) {
                     message += "; did you mean \"\(nearest)\"?"
                 }
                 add("\(path).agency", message)

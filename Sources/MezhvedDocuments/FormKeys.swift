@@ -1,3 +1,5 @@
+import MezhvedCore
+
 /// The keys a form may have, level by level: a key the format does not know is a problem that
 /// names the nearest known key, never silently ignored (a typo such as `signatry:` would
 /// otherwise quietly give the directory's default).
@@ -54,7 +56,7 @@ indirect enum FormKeys {
                     continue
                 }
                 let names = known.keys.sorted()
-                if let nearest = ClosestName.to(key, among: names) {
+                if let nearest = NearestName.suggestion(for: key, among: names) {
                     f.problem(at, "unknown key `\(key)` — did you mean `\(nearest)`?")
                 } else {
                     f.problem(at, "unknown key `\(key)` (the keys here are \(names.map { "`\($0)`" }.joined(separator: ", ")))")
