@@ -75,7 +75,7 @@ public struct AgencyDirectory: Sendable {
         guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Resources/directory") else {
             throw DocumentError(
                 .unreadableInput, "the bundled agency directory file Resources/directory/\(name).json is missing",
-                hint: "reinstall mezhved, or pass your own directory with --directory FILE")
+                hint: "reinstall mezhved, or give a directory file of your own")
         }
         return url.path
     }

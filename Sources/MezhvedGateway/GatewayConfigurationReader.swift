@@ -23,7 +23,7 @@ extension GatewayConfiguration {
             }
             throw GatewayError(
                 .configurationInvalid, "the gateway configuration \(path) \(why)",
-                hint: "give the file with --gateway FILE or MEZHVED_GATEWAY (see docs/gateway.md)")
+                hint: "give the gateway configuration file (docs/gateway.md says what it holds)")
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         return try parse(bytes, source: path, baseFolder: folder)
