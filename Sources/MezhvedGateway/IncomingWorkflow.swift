@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedValidation
 import MezhvedXMLDSig
@@ -49,8 +50,23 @@ public struct IncomingOutcome: Sendable {
     /// The qualified validation, when the document got that far.
     public let validation: QualifiedValidationReport?
     /// The signed receipt sent back (accepted or rejected) and its own journal entry; nil for an
-    /// incoming receipt (a receipt is not acknowledged) or a document too broken to answer.
+    /// incoming receipt (a receipt is not acknowledged) or a document too broken to answer. For a
+    /// resent document, the receipt given the first time.
     public let receipt: SignedReceipt?
+    /// Why no receipt could be signed (the time-stamping authority did not answer, say), when the
+    /// document was registered all the same: receiving the document again makes the receipt then.
+    public let receiptProblem: String?
+
+    init(
+        disposition: Disposition, reasons: [String], validation: QualifiedValidationReport?, receipt: SignedReceipt?,
+        receiptProblem: String? = nil
+    ) {
+        self.disposition = disposition
+        self.reasons = reasons
+        self.validation = validation
+        self.receipt = receipt
+        self.receiptProblem = receiptProblem
+    }
 }
 
 /// A signed receipt and where the journal registered it.
@@ -127,7 +143,20 @@ public struct IncomingWorkflow: Sendable {
         }
         // 4. Register it under an incoming number, judged at the proven signing time.
         if let existing = try await registrar.entries(JournalQuery(documentDigest: ArchiveDigest.sha256Hex(bytes))).first {
-            return IncomingOutcome(disposition: .duplicate(existing), reasons: [], validation: report, receipt: nil)
+            // A resend: the same receipt as the first time (made now if it could not be then).
+            var receipt: SignedReceipt?
+            var problem: String?
+            if case .receipt = document {
+            } else if let number = existing.acknowledgedBy.first {
+                receipt = try await storedReceipt(number: number, year: existing.year)
+            } else {
+                (receipt, problem) = await receiptOrProblem(
+                    for: document, received: bytes,
+                    outcome: .accepted(incomingNumber: existing.number, incomingDate: Self.registrationDay(existing, or: receivedAt)),
+                    at: receivedAt)
+            }
+            return IncomingOutcome(
+                disposition: .duplicate(existing), reasons: [], validation: report, receipt: receipt, receiptProblem: problem)
         }
         let entry: JournalEntry
         do {
@@ -140,15 +169,18 @@ public struct IncomingWorkflow: Sendable {
                 bytes, sourceName: sourceName, reason: .refusedByArchive, reasons: [error.message], report: report, document: document,
                 at: receivedAt, status: .totalPassed)
         }
-        // 5. The receipt (a receipt itself is not acknowledged).
+        // 5. The receipt (a receipt itself is not acknowledged). The document is registered whatever
+        // becomes of it: a failure is reported, and receiving the document again makes the receipt.
         var receipt: SignedReceipt?
+        var problem: String?
         if case .receipt = document {
         } else {
-            let day = CalendarDay(agencyDayOf: receivedAt)
-            receipt = try await sendReceipt(
-                for: document, received: bytes, outcome: .accepted(incomingNumber: entry.number, incomingDate: day), at: receivedAt)
+            (receipt, problem) = await receiptOrProblem(
+                for: document, received: bytes,
+                outcome: .accepted(incomingNumber: entry.number, incomingDate: CalendarDay(agencyDayOf: receivedAt)), at: receivedAt)
         }
-        return IncomingOutcome(disposition: .registered(entry), reasons: [], validation: report, receipt: receipt)
+        return IncomingOutcome(
+            disposition: .registered(entry), reasons: [], validation: report, receipt: receipt, receiptProblem: problem)
     }
 
     private func quarantine(
@@ -159,15 +191,43 @@ public struct IncomingWorkflow: Sendable {
         let kept = try await registrar.quarantine(
             Rejection(document: bytes, sourceName: sourceName, reason: String(summary.prefix(1000)), signatureStatus: status))
         var receipt: SignedReceipt?
+        var problem: String?
         // A rejection receipt goes back when the sender can be named and the document is not itself a receipt.
         if let document, reason != .fromOwnAgency {
             if case .receipt = document {
             } else {
-                receipt = try await sendReceipt(
+                (receipt, problem) = await receiptOrProblem(
                     for: document, received: bytes, outcome: .rejected(reason: Self.receiptText(reason, reasons)), at: receivedAt)
             }
         }
-        return IncomingOutcome(disposition: .quarantined(kept, reason: reason), reasons: reasons, validation: report, receipt: receipt)
+        return IncomingOutcome(
+            disposition: .quarantined(kept, reason: reason), reasons: reasons, validation: report, receipt: receipt,
+            receiptProblem: problem)
+    }
+
+    /// The receipt, or why it could not be made (the registration it answers stands either way).
+    private func receiptOrProblem(
+        for document: InteragencyDocument, received: [UInt8], outcome: MezhvedDocuments.ReceiptOutcome, at receivedAt: Date
+    ) async -> (SignedReceipt?, String?) {
+        do {
+            return (try await sendReceipt(for: document, received: received, outcome: outcome, at: receivedAt), nil)
+        } catch {
+            return (nil, "\(error)")
+        }
+    }
+
+    /// A receipt registered before, as signed.
+    private func storedReceipt(number: String, year: Int) async throws -> SignedReceipt? {
+        let entry = try await registrar.entry(number: number, year: year)
+        let bytes = try await registrar.original(of: entry)
+        guard case .receipt(let receipt) = try DocumentValidator(context: gateway.documents).read(bytes, sourceName: number) else {
+            return nil
+        }
+        return SignedReceipt(document: bytes, entry: entry, outcome: receipt.outcome)
+    }
+
+    static func registrationDay(_ entry: JournalEntry, or fallback: Date) -> CalendarDay {
+        CalendarDay(agencyDayOf: entry.registeredAt.flatMap(ISOTime.dateOrDay) ?? fallback)
     }
 
     /// Composes, signs and registers a receipt for `document`.

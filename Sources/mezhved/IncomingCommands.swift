@@ -78,6 +78,9 @@ struct IncomingReceive: AsyncParsableCommand {
                     line += ", written to \(target)"
                 }
             }
+            if let problem = outcome.receiptProblem {
+                line += "\n  no receipt could be signed (receive the document again to make it): \(problem)"
+            }
             print(line)
             fflush(nil)
         }
@@ -88,7 +91,11 @@ struct IncomingReceive: AsyncParsableCommand {
     static func describe(_ entry: JournalEntry) -> String {
         var text = "\(entry.kind?.rawValue ?? "document") from \(entry.counterpart ?? "?")"
         if let number = entry.documentNumber { text += " № \(number) of \(entry.documentDate ?? "?")" }
-        if let inReplyTo = entry.inReplyTo { text += ", answers \(inReplyTo)" }
+        if let acknowledged = entry.acknowledges {
+            text += ", acknowledges \(acknowledged.number)"
+        } else if let inReplyTo = entry.inReplyTo {
+            text += ", answers \(inReplyTo)"
+        }
         if let deadline = entry.deadline { text += ", answer due \(deadline)" }
         return text
     }

@@ -115,6 +115,7 @@ struct GatewayWorkflowTests {
             return
         }
         #expect(existing.number == entry.number)
+        #expect(again.receipt?.document == receipt.document, "a resend gets the receipt of the first time, byte for byte")
         // The receipt goes back to the sender: its request is now delivered.
         let back = try await IncomingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).receive(
             receipt.document, sourceName: "receipt from employment")
