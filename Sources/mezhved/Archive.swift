@@ -3,7 +3,6 @@ import Foundation
 import MezhvedArchive
 import MezhvedDocuments
 import MezhvedXMLDSig
-import Synchronization
 
 /// `mezhved archive …`: the registration journal and the tamper-evident archive.
 struct ArchiveCommand: AsyncParsableCommand {
@@ -73,19 +72,10 @@ struct GatewayKeyOption: ParsableArguments {
 
     /// Opens the archive with the checkpoint signer and witness; a background checkpoint that fails is reported as a warning.
     func open(_ folder: String, dataKey: ArchiveDataKey?) async throws -> ArchiveFolder {
-        let archive = try await ArchiveFolder.open(
+        try await ArchiveFolder.open(
             folder, dataKey: dataKey, checkpointSigner: signer(for: folder), options: FileSystemStorage.Options(witness: witness),
             onCheckpointFailure: { Output.warning("the checkpoint was not written (the registrations stand): \($0)") })
-        KeptOpen.archives.withLock { $0.append(archive) }
-        return archive
     }
-}
-
-/// Archives opened with the gateway's key stay open until the process exits. A background
-/// checkpoint task can otherwise drop the last reference to the key (an OpenSSL/GOST-engine object)
-/// on its own thread while the process exits, after OpenSSL's atexit clean-up: a crash.
-enum KeptOpen {
-    static let archives = Mutex<[ArchiveFolder]>([])
 }
 
 extension Direction: EnumerableFlag {}
@@ -144,6 +134,8 @@ extension ExitCode {
     static let archiveBroken = ExitCode(7)
     /// The archive refused the operation: not an archive, a number in the wrong state, a torn write to recover.
     static let archiveRefused = ExitCode(8)
+    /// `archive audit`: the integrity holds, but there are policy findings (and nothing else).
+    static let archivePolicy = ExitCode(11)
 
     static func forError(_ error: ArchiveError) -> ExitCode {
         switch error.code {

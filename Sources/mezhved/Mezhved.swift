@@ -24,6 +24,7 @@ struct Mezhved: AsyncParsableCommand {
         // Keep freed heap memory for reuse instead of handing it back to the kernel after every
         // document: otherwise each parse pays for fresh, zeroed pages (measured: ~10% of a verify).
         mz_tune_allocator()
+        mz_openssl_skip_atexit_cleanup()
         do {
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {
@@ -118,6 +119,7 @@ struct ExitCodes: ParsableCommand {
             8   archive operation refused (not an archive, a number in the wrong state, a torn write: run `archive recover`)
             9   verify --report: the signature holds (TOTAL-PASSED) but is not a qualified signature
             10  a network service (time-stamping authority, OCSP responder, CRL source) did not answer
+            11  archive audit: integrity holds, but policy findings (signature accepted though not valid, own agency, permissions)
             64  usage error (wrong options)
             70  internal failure
             """)
