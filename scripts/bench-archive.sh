@@ -26,8 +26,8 @@ echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "In one process (\`mezhved archive bench --writers $writers\`; single = one commit and fsync per operation, group = group commit):"
 echo
-echo "| mode | writers | documents | allocations/s (durable) | registrations/s (durable) | lines per commit | replay s | audited/s signed-info-only (2 cores) | audited/s full (2 cores) | peak MB | registrations vs single |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| mode | writers | documents | allocations/s (durable, median) | registrations/s (durable, median) | registrations/s per round (min–max) | lines per commit | replay s | audited/s signed-info-only (2 cores) | audited/s full (2 cores) | peak MB | registrations vs single |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 rows=()
 for n in $sizes; do
     rm -rf "$work/archive-$n"

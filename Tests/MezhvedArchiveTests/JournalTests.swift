@@ -171,6 +171,25 @@ struct JournalTests {
         // The same holds after a replay.
         let replayed = try await FileSystemStorage.open(at: archive.path).entries(JournalQuery(status: .delivered, day: "2026-03-02"))
         #expect(replayed.map(\.number) == [requests[0].number])
+        // Our receipt for an answer we received: it carries no number of its own and takes the next
+        // outgoing one; it names the answer by its sender's number.
+        let answer = try await archive.register(
+            Submission(
+                direction: .incoming,
+                document: try ArchiveFixtures.resigned("answer-unemployment-status.signed.xml", agency: "employment", replacing: []),
+                sourceName: "answer.xml", signatureStatus: .valid))
+        let ours = try ArchiveFixtures.resigned(
+            "receipt-accepted.signed.xml", agency: "social-protection",
+            replacing: [
+                ("<Sender agency=\"employment\">", "<Sender agency=\"x\">"),
+                ("<Recipient agency=\"social-protection\">", "<Recipient agency=\"employment\">"),
+                ("<Sender agency=\"x\">", "<Sender agency=\"social-protection\">"), ("02-11/4817", "03-15/2291"),
+            ])
+        let sent = try await archive.register(
+            Submission(direction: .outgoing, document: ours, sourceName: "ours.xml", signatureStatus: .valid))
+        #expect(sent.number == "01-12/000003")
+        #expect(sent.acknowledges == answer.key)
+        #expect(try await archive.registrar.entry(number: answer.number).acknowledgedBy == [sent.number])
     }
 
     @Test("a refused incoming document is quarantined with its reason, kept encrypted, listed, and given back")
