@@ -129,11 +129,16 @@ expect 2 "$mezhved" verify --report text "$OUT/request.xades-t.xml" --trust Cert
 section "11. Register the exchange in the archive, then audit it (and catch a changed byte)"
 ARCHIVE=$OUT/archive
 rm -rf "$ARCHIVE" "$OUT/archive-data.key" "$OUT/archive-tampered"
-export MEZHVED_ARCHIVE=$ARCHIVE MEZHVED_ARCHIVE_DATA_KEY_FILE=$OUT/archive-data.key
+export MEZHVED_ARCHIVE=$ARCHIVE MEZHVED_ARCHIVE_DATA_KEY_FILE=$OUT/archive-data.key MEZHVED_GATEWAY_CERT_FILE=$SIGNER/cert.pem
 expect 0 "$mezhved" archive init --agency social-protection --outgoing-format '01-12/{seq:06}' \
     --incoming-format 'ЗКСЗН-{year}-{seq:06}' --data-key "$MEZHVED_ARCHIVE_DATA_KEY_FILE" --new-data-key \
     --gateway-cert "$SIGNER/cert.pem" --gateway-chain Certificates/gost/ca.pem --gateway-key "$SIGNER/key.pem"
-expect 0 "$mezhved" archive register --outgoing "$SIGNED" "$OUT/request.xades-t.xml"
+echo "an outgoing document registers only under the number it is printed with: the sample's 02-11/4817 is refused"
+expect 8 "$mezhved" archive register --outgoing "$SIGNED"
+sed 's|number="02-11/4817"|number="01-12/000001"|' "$SAMPLE" >"$OUT/request-archived.xml"
+expect 0 "$mezhved" sign "$OUT/request-archived.xml" --key "$SIGNER/key.pem" --cert "$SIGNER/cert.pem" \
+    --chain Certificates/gost/ca.pem -o "$OUT/request-archived.signed.xml"
+expect 0 "$mezhved" archive register --outgoing "$OUT/request-archived.signed.xml"
 expect 0 "$mezhved" archive register --incoming "$OUT/answer.signed.xml" --trust Certificates/trust/gost
 expect 0 "$mezhved" archive list
 expect 0 "$mezhved" archive audit --trust Certificates/trust/gost

@@ -48,3 +48,5 @@ int mz_gost_engine_load(char *message, size_t message_size) {
 long mz_bio_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
 
 unsigned long mz_name_print_flags(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
+
+void mz_openssl_skip_atexit_cleanup(void) { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL); }

@@ -110,7 +110,9 @@ enum DurableFiles {
         let size = Int(info.st_size)
         var position = offset
         var carry: [UInt8] = []
-        var block = [UInt8](repeating: 0, count: 4 << 20)
+        guard size > offset else { return size }
+        // Sized to what is new (a commit reads a few lines, not 4 MiB of zeros).
+        var block = [UInt8](repeating: 0, count: min(4 << 20, size - offset))
         while position < size {
             let want = min(block.count, size - position)
             let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(position)) }

@@ -23,7 +23,7 @@ public final class FileSystemStorage: ArchiveStorage {
         /// A folder outside the archive that receives a copy of every checkpoint.
         public var witness: String?
 
-        public init(groupCommit: Bool = true, objectDurability: ObjectDurability = .batched, witness: String? = nil) {
+        public init(groupCommit: Bool = true, objectDurability: ObjectDurability = .syncfs, witness: String? = nil) {
             self.groupCommit = groupCommit
             self.objectDurability = objectDurability
             self.witness = witness
@@ -177,7 +177,7 @@ struct FileSystemObjectStore: ArchiveObjectStore {
     func list() async throws -> [String] {
         try await io.run { [layout] in
             DurableFiles.list(layout.objects).sorted().flatMap { fan in
-                DurableFiles.list(layout.objects + "/" + fan).filter { !$0.hasPrefix(".") }.sorted()
+                DurableFiles.list(layout.objects + "/" + fan).filter { FileSystemAuditSource.isDigest($0) && $0.hasPrefix(fan) }.sorted()
             }
         }
     }

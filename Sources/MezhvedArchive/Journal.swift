@@ -59,6 +59,31 @@ public struct JournalEntry: Sendable, Codable, Equatable {
     public var key: JournalKey { JournalKey(year: year, number: number) }
 }
 
+extension JournalEntry {
+    /// What one event says of its number on its own: the entry a registrar reports when a store
+    /// acknowledged an append without returning the entry (nothing may fail once it is durable).
+    init(recordedBy event: ArchiveEvent) {
+        let p = event.payload
+        self.init(
+            number: p.number ?? "", year: p.year ?? 0, direction: p.direction ?? .outgoing, sequence: p.sequence ?? 0,
+            allocatedAt: event.time, registeredAt: event.type == .registered ? event.time : nil,
+            recordedStatus: EntryStatus(rawValue: event.type.rawValue) ?? .reserved, answeredBy: [], history: [event.seq])
+        kind = p.kind
+        counterpart = p.counterpart
+        documentNumber = p.documentNumber
+        documentDate = p.documentDate
+        inReplyTo = p.inReplyTo
+        deadline = p.deadline
+        documentDigest = p.documentDigest
+        object = p.object
+        encryptedWith = p.encryptedWith
+        signingTime = p.signingTime
+        signingTimeSource = p.signingTimeSource
+        signatureStatus = p.signatureStatus
+        voidReason = event.type == .voided ? p.reason : nil
+    }
+}
+
 /// A number within its year.
 public struct JournalKey: Sendable, Hashable, Codable, CustomStringConvertible {
     public let year: Int

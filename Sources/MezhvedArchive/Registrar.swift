@@ -91,10 +91,12 @@ public final class Registrar: Sendable {
             documentDate: facts?.date, signatureStatus: rejection.signatureStatus)
         let result = try await storage.append(.quarantine(record))
         checkpointWriter?.appended(seq: result.event.seq)
-        guard let quarantined = result.quarantined else {
-            throw ArchiveError(.internalFailure, "the store did not return the quarantined document it recorded")
-        }
-        return quarantined
+        // Durable from here on: nothing below may fail the operation.
+        return result.quarantined
+            ?? QuarantinedDocument(
+                seq: result.event.seq, time: result.event.time, reason: record.reason, documentDigest: record.documentDigest,
+                object: record.object, encryptedWith: record.encryptedWith, kind: record.kind, counterpart: record.counterpart,
+                documentNumber: record.documentNumber, documentDate: record.documentDate, signatureStatus: record.signatureStatus)
     }
 
     /// Voids a reserved, unused number, with a reason.
@@ -196,10 +198,7 @@ public final class Registrar: Sendable {
         let result = try await storage.append(append)
         // Durable from here on: nothing below may fail the operation.
         checkpointWriter?.appended(seq: result.event.seq)
-        guard let entry = result.entry else {
-            throw ArchiveError(.internalFailure, "the store did not return the entry of log entry \(result.event.seq)")
-        }
-        return entry
+        return result.entry ?? JournalEntry(recordedBy: result.event)
     }
 
     /// The stored form, checked to give back the original; refuses personal data it cannot delimit.
@@ -228,8 +227,8 @@ public final class Registrar: Sendable {
         guard submission.direction == .outgoing else {
             return submission.reservedNumber.map { .reserved($0, year: nil, direction: .incoming) } ?? .next(.incoming, mustEqual: nil)
         }
-        // A receipt prints no registration of its own (the format has none): it takes the next number.
-        if facts.kind == .receipt {
+        if facts.kind == .receipt && facts.number == nil {
+            // A receipt carries no registration number of its own (only the one it acknowledges).
             return submission.reservedNumber.map { .reserved($0, year: nil, direction: .outgoing) } ?? .next(.outgoing, mustEqual: nil)
         }
         guard let printed = facts.number, !printed.isEmpty else {

@@ -3,7 +3,6 @@ import Foundation
 import MezhvedArchive
 import MezhvedDocuments
 import MezhvedXMLDSig
-import Synchronization
 
 /// `mezhved archive …`: the registration journal and the tamper-evident archive.
 struct ArchiveCommand: AsyncParsableCommand {
@@ -73,19 +72,10 @@ struct GatewayKeyOption: ParsableArguments {
 
     /// Opens the archive with the checkpoint signer and witness; a background checkpoint that fails is reported as a warning.
     func open(_ folder: String, dataKey: ArchiveDataKey?) async throws -> ArchiveFolder {
-        let archive = try await ArchiveFolder.open(
+        try await ArchiveFolder.open(
             folder, dataKey: dataKey, checkpointSigner: signer(for: folder), options: FileSystemStorage.Options(witness: witness),
             onCheckpointFailure: { Output.warning("the checkpoint was not written (the registrations stand): \($0)") })
-        KeptOpen.archives.withLock { $0.append(archive) }
-        return archive
     }
-}
-
-/// Archives opened with the gateway's key stay open until the process exits. A background
-/// checkpoint task can otherwise drop the last reference to the key (an OpenSSL/GOST-engine object)
-/// on its own thread while the process exits, after OpenSSL's atexit clean-up: a crash.
-enum KeptOpen {
-    static let archives = Mutex<[ArchiveFolder]>([])
 }
 
 extension Direction: EnumerableFlag {}

@@ -4,12 +4,15 @@ import MezhvedArchive
 import MezhvedValidation
 import MezhvedXMLDSig
 
-struct ArchiveAudit: ParsableCommand {
+struct ArchiveAudit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Audits the archive: objects, log chain, signed checkpoints, journal, and every signature as of its signing time.",
         discussion: """
-            Exit status 0 only when everything holds; 7 when anything is broken, each broken item named. Without \
+            Exit status 0 only when everything holds; 7 when the archive's integrity is broken, each broken item \
+            named; 11 when integrity holds but policy findings remain (a signature accepted though not valid, an \
+            incoming document from the archive's own agency, files others may read). The checkpoints must be signed \
+            by the pinned gateway certificate (--gateway-cert or MEZHVED_GATEWAY_CERT_FILE). Without \
             --data-key the signatures are checked at the signed-info-only level (signature value and certificate \
             path); with it, fully (the original is reconstructed and its digest and references checked). A progress \
             bar is drawn on standard error when it is a terminal.
@@ -29,7 +32,7 @@ struct ArchiveAudit: ParsableCommand {
 
     @Option(
         name: .customLong("gateway-cert"),
-        help: "The gateway certificate the checkpoints must be signed with (default: the one in archive.json).")
+        help: "The gateway certificate the checkpoints must be signed with (default: $MEZHVED_GATEWAY_CERT_FILE; required).")
     var gatewayCert: String?
 
     @Option(help: "A folder outside the archive holding copies of its checkpoints.")
@@ -79,27 +82,41 @@ struct ArchiveAudit: ParsableCommand {
         return QualifiedArchiveAuditor(validator: validator, fallback: plain)
     }
 
-    func run() throws {
+    /// The pinned gateway certificate: --gateway-cert, else $MEZHVED_GATEWAY_CERT_FILE.
+    func pinnedCertificate() throws -> Certificate {
+        let environment = ProcessInfo.processInfo.environment["MEZHVED_GATEWAY_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path = gatewayCert ?? environment else {
+            throw ValidationError(
+                "give the gateway certificate the checkpoints must be signed with: --gateway-cert CERT or MEZHVED_GATEWAY_CERT_FILE (the one in archive.json proves nothing: whoever can write the archive can replace it)"
+            )
+        }
+        guard let certificate = try Certificate.load(contentsOf: path).first else {
+            throw ValidationError("--gateway-cert \(path) holds no certificate")
+        }
+        return certificate
+    }
+
+    func run() async throws {
         let folder = try location.folder()
         let store = try TrustStore(directories: trust, crlFiles: crl)
         let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
-        let pinned = try gatewayCert.map { try Certificate.load(contentsOf: $0)[0].sha256Fingerprint }
         let auditor = ArchiveAuditor(
-            path: folder, checkpointTrust: store, signatureAuditor: try signatureAuditor(store, intermediates),
-            gatewayFingerprint: pinned, dataKey: try key.load(required: false), witness: witness,
+            source: try FileSystemAuditSource(path: folder), gatewayCertificate: try pinnedCertificate(), checkpointTrust: store,
+            signatureAuditor: try signatureAuditor(store, intermediates), dataKey: try key.load(required: false), witness: witness,
             from: try parseTime(from, option: "--from"), to: try parseTime(to, option: "--to", endOfDay: true))
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var progress: (@Sendable (Int, Int) -> Void)?
         if let bar { progress = { done, total in bar.update(done, total) } }
-        let report = try auditor.audit(progress: progress)
+        let report = try await auditor.audit(progress: progress)
         bar?.finish()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             var data = try encoder.encode(report)
-            // `passed` is computed: add it for machine readers.
+            // `passed` and `clean` are computed: add them for machine readers.
             if var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 object["passed"] = report.passed
+                object["clean"] = report.clean
                 data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             }
             print(String(decoding: data, as: UTF8.self))
@@ -108,7 +125,18 @@ struct ArchiveAudit: ParsableCommand {
                 .mapValues(\.count)
             let levelText = levels.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }.joined(
                 separator: ", ")
-            print(report.passed ? "AUDIT PASSED: \(folder)" : "AUDIT FAILED: \(folder) (\(report.findings.count) broken item(s))")
+            if !report.passed {
+                print("AUDIT FAILED: \(folder) (\(report.findings.count) broken item(s))")
+            } else if !report.policyFindings.isEmpty {
+                print("AUDIT PASSED WITH POLICY FINDINGS: \(folder) (integrity holds; \(report.policyFindings.count) policy finding(s))")
+            } else {
+                print("AUDIT PASSED: \(folder)")
+            }
+            if !report.truncationProvable {
+                print(
+                    "  ! no checkpoint signed by the pinned gateway certificate yet: that the log was not cut back or replaced cannot be proven"
+                )
+            }
             print("  log entries: \(report.events); objects: \(report.objects); signed checkpoints: \(report.checkpoints)")
             print("  signatures re-verified: \(report.documents.count) (\(levelText.isEmpty ? "none" : levelText))")
             if levels[.signedInfoOnly] != nil {
@@ -119,9 +147,11 @@ struct ArchiveAudit: ParsableCommand {
                 print("    not checked: \(document.number) (\(document.year)): its stored document is missing or altered")
             }
             for finding in report.findings { print("  ✗ \(finding)") }
-            for note in report.notes { print("  ! \(note)") }
+            for finding in report.policyFindings { print("  ✗ policy: \(finding)") }
+            for note in report.notes where report.truncationProvable || !note.hasPrefix("no checkpoint signed") { print("  ! \(note)") }
         }
         if !report.passed { throw ExitCode.archiveBroken }
+        if !report.policyFindings.isEmpty { throw ExitCode.archivePolicy }
     }
 }
 

@@ -28,13 +28,12 @@ struct GatewayOption: ParsableArguments {
 }
 
 extension Gateway {
-    /// The gateway's archive for one command: kept open until the process exits (see ``KeptOpen``);
-    /// a background checkpoint that fails is a warning, the registrations stand.
+    /// The gateway's archive for one command: a background checkpoint that fails is a warning, the
+    /// registrations stand.
     func openArchiveForCommand() async throws -> ArchiveFolder {
         let archive = try await openArchive { error in
             Output.warning("a background checkpoint was not written (the registrations are on disk): \(error)")
         }
-        KeptOpen.archives.withLock { $0.append(archive) }
         return archive
     }
 }

@@ -25,6 +25,7 @@ struct Mezhved: AsyncParsableCommand {
         // Keep freed heap memory for reuse instead of handing it back to the kernel after every
         // document: otherwise each parse pays for fresh, zeroed pages (measured: ~10% of a verify).
         mz_tune_allocator()
+        mz_openssl_skip_atexit_cleanup()
         do {
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {
@@ -77,6 +78,8 @@ extension ExitCode {
     static let configurationInvalid = ExitCode(11)
     /// An incoming document was refused: kept in quarantine with its reason, a rejection receipt sent.
     static let documentRejected = ExitCode(12)
+    /// `archive audit`: the integrity holds, but there are policy findings (and nothing else).
+    static let archivePolicy = ExitCode(13)
 
     /// The exit code of a failure category: the one mapping from errors to exit codes.
     static func forCategory(_ category: FailureCategory) -> ExitCode {
@@ -125,6 +128,7 @@ struct ExitCodes: ParsableCommand {
             10  a network service (time-stamping authority, OCSP responder, CRL source) did not answer
             11  the gateway configuration is invalid (every problem listed; check with `mezhved gateway check`)
             12  an incoming document was refused: kept in quarantine with its reason, a rejection receipt written
+            13  archive audit: integrity holds, but policy findings (signature accepted though not valid, own agency, permissions)
             64  usage error (wrong options)
             70  internal failure
             """)

@@ -24,7 +24,10 @@ struct ArchiveCLITests {
         var info = stat()
         #expect(stat(keyPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
         #expect(stat(folder, &info) == 0 && info.st_mode & 0o777 == 0o700)
-        return (folder, ["MEZHVED_ARCHIVE": folder, "MEZHVED_ARCHIVE_DATA_KEY_FILE": keyPath])
+        return (
+            folder,
+            ["MEZHVED_ARCHIVE": folder, "MEZHVED_ARCHIVE_DATA_KEY_FILE": keyPath, "MEZHVED_GATEWAY_CERT_FILE": ArchiveFixtures.gatewayCert]
+        )
     }
 
     @Test("register, list, show, status, overdue, export and audit a real exchange")
@@ -133,6 +136,36 @@ struct ArchiveCLITests {
         #expect(try ArchiveTool.mezhved(["archive", "reserve"], environment: environment).status == 0)
         let codes = try ArchiveTool.mezhved(["exit-codes"])
         #expect(codes.stdout.contains("7   archive integrity broken"))
+        #expect(codes.stdout.contains("13  archive audit: integrity holds, but policy findings"))
+    }
+
+    @Test("the audit needs the pinned gateway certificate; policy findings alone exit 13; no checkpoint is said plainly")
+    func auditPolicyAndPinning() throws {
+        let (folder, environment) = try Self.initArchive()
+        var unpinned = environment
+        unpinned["MEZHVED_GATEWAY_CERT_FILE"] = nil
+        let refused = try ArchiveTool.mezhved(["archive", "audit", "--trust", Self.trust], environment: unpinned)
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--gateway-cert"))
+        // Nothing signed yet (interval 3, two entries): passed, but truncation cannot be proven.
+        let request = try ArchiveFixtures.temporaryDirectory() + "/request.xml"
+        Tamper.write(try ArchiveFixtures.signedRequest(number: "01-12/000001"), request)
+        #expect(try ArchiveTool.mezhved(["archive", "register", "--outgoing", request], environment: environment).status == 0)
+        let early = try ArchiveTool.mezhved(["archive", "audit", "--trust", Self.trust], environment: environment)
+        #expect(early.status == 0, "\(early.stdout)")
+        #expect(early.stdout.contains("AUDIT PASSED"))
+        #expect(early.stdout.contains("cannot be proven"))
+        // A file others may read is a policy finding: exit 13, integrity intact.
+        chmod(folder + "/archive.json", 0o644)
+        let policy = try ArchiveTool.mezhved(["archive", "audit", "--trust", Self.trust], environment: environment)
+        #expect(policy.status == 13, "\(policy.stdout)")
+        #expect(policy.stdout.contains("AUDIT PASSED WITH POLICY FINDINGS"))
+        #expect(policy.stdout.contains("policy: permissions: archive.json: mode 644 is wider than 600"))
+        // A stray file is an integrity finding: exit 7.
+        Tamper.write(Array("x".utf8), folder + "/log/notes.txt")
+        let stray = try ArchiveTool.mezhved(["archive", "audit", "--trust", Self.trust], environment: environment)
+        #expect(stray.status == 7)
+        #expect(stray.stdout.contains("stray-file: log/notes.txt"))
     }
 
     @Test("registering a document twice is refused and leaves no unregistered object behind")
@@ -147,7 +180,7 @@ struct ArchiveCLITests {
             (error as? ArchiveError)?.code == .documentRefused
                 && "\(error)".contains("b.xml: the document is already registered as 01-12/000001")
         }
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         #expect(report.passed, "\(report.findings)")
         #expect(report.objects == 1)
     }

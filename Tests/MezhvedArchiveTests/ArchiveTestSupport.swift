@@ -110,10 +110,16 @@ enum ArchiveFixtures {
     }
 
     static func auditor(_ archive: TestArchive, key: Bool = false, witness: String? = nil) throws -> ArchiveAuditor {
+        try auditor(path: archive.path, key: key, witness: witness)
+    }
+
+    /// The audit of the archive at `path`, pinned to the gateway certificate of the fixtures.
+    static func auditor(path: String, key: Bool = false, witness: String? = nil) throws -> ArchiveAuditor {
         let trust = try trust()
         return ArchiveAuditor(
-            path: archive.path, checkpointTrust: trust, signatureAuditor: XMLDSigArchiveAuditor(trustStore: trust),
-            dataKey: key ? try dataKey() : nil, witness: witness)
+            source: try FileSystemAuditSource(path: path), gatewayCertificate: try Certificate.load(contentsOf: gatewayCert)[0],
+            checkpointTrust: trust, signatureAuditor: XMLDSigArchiveAuditor(trustStore: trust), dataKey: key ? try dataKey() : nil,
+            witness: witness)
     }
 }
 

@@ -122,7 +122,7 @@ struct JournalTests {
                 signatureStatus: .valid))
         #expect(next.number == "01-12/000003")
         // Nothing refused left an object behind.
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         #expect(report.objects == 2)
         #expect(!report.findings.contains { $0.category == .objectUnreferenced }, "\(report.findings)")
     }
@@ -171,6 +171,25 @@ struct JournalTests {
         // The same holds after a replay.
         let replayed = try await FileSystemStorage.open(at: archive.path).entries(JournalQuery(status: .delivered, day: "2026-03-02"))
         #expect(replayed.map(\.number) == [requests[0].number])
+        // Our receipt for an answer we received: it carries no number of its own and takes the next
+        // outgoing one; it names the answer by its sender's number.
+        let answer = try await archive.register(
+            Submission(
+                direction: .incoming,
+                document: try ArchiveFixtures.resigned("answer-unemployment-status.signed.xml", agency: "employment", replacing: []),
+                sourceName: "answer.xml", signatureStatus: .valid))
+        let ours = try ArchiveFixtures.resigned(
+            "receipt-accepted.signed.xml", agency: "social-protection",
+            replacing: [
+                ("<Sender agency=\"employment\">", "<Sender agency=\"x\">"),
+                ("<Recipient agency=\"social-protection\">", "<Recipient agency=\"employment\">"),
+                ("<Sender agency=\"x\">", "<Sender agency=\"social-protection\">"), ("02-11/4817", "03-15/2291"),
+            ])
+        let sent = try await archive.register(
+            Submission(direction: .outgoing, document: ours, sourceName: "ours.xml", signatureStatus: .valid))
+        #expect(sent.number == "01-12/000003")
+        #expect(sent.acknowledges == answer.key)
+        #expect(try await archive.registrar.entry(number: answer.number).acknowledgedBy == [sent.number])
     }
 
     @Test("a refused incoming document is quarantined with its reason, kept encrypted, listed, and given back")
@@ -194,7 +213,7 @@ struct JournalTests {
         #expect(!String(decoding: stored, as: UTF8.self).contains("Васильев"))
         let log = String(decoding: Tamper.read(archive.path + "/log/events.log"), as: UTF8.self)
         #expect(log.contains("\"type\":\"quarantined\"") && !log.contains("g.bin") && !log.contains("a.xml"))
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         #expect(report.passed, "\(report.findings)")
     }
 
@@ -244,7 +263,7 @@ struct JournalTests {
         let reopened = try await FileSystemStorage.open(at: archive.path)
         let entry = try #require(try await reopened.entries(.all).first)
         #expect(entry.kind == .request && entry.signatureStatus == .valid && entry.signingTimeSource == nil)
-        let report = try ArchiveFixtures.auditor(archive, key: true).audit()
+        let report = try await ArchiveFixtures.auditor(archive, key: true).audit()
         #expect(report.passed, "\(report.findings)")
     }
 
@@ -280,11 +299,11 @@ struct JournalTests {
         let digest = ArchiveCrypto.sha256Hex(orphan)
         try DurableFiles.makeDirectory(archive.path + "/objects/\(digest.prefix(2))")
         try DurableFiles.writeAtomically(orphan, to: archive.path + "/objects/\(digest.prefix(2))/\(digest)")
-        #expect(try ArchiveFixtures.auditor(archive).audit().findings.contains { $0.category == .objectUnreferenced })
+        #expect(try await ArchiveFixtures.auditor(archive).audit().findings.contains { $0.category == .objectUnreferenced })
         let report = try await FileSystemStorage.recover(at: archive.path)
         #expect(report.quarantinedObjects == [digest])
         #expect(Tamper.read(archive.path + "/quarantine/\(digest)") == orphan)
-        let audit = try ArchiveFixtures.auditor(archive).audit()
+        let audit = try await ArchiveFixtures.auditor(archive).audit()
         #expect(audit.passed, "\(audit.findings)")
         #expect(audit.notes.contains { $0.hasPrefix("quarantine/\(digest)") })
         #expect(Tamper.lines(archive.path + "/log/events.log").last?.contains("moved 1 unregistered objects to quarantine/") == true)

@@ -128,6 +128,10 @@ unsigned long mz_name_print_flags(void);
 /// instead of returning it to the kernel after every document (which costs fresh zeroed pages on
 /// the next one). For executables only; a library must not change its host's allocator.
 void mz_tune_allocator(void);
+/// For executables, before any other OpenSSL call: OpenSSL registers no atexit clean-up, so a
+/// background thread that still frees a key while the process exits (a checkpoint task dropping
+/// the gateway's key, say) does not touch locks the clean-up already freed. The system reclaims all.
+void mz_openssl_skip_atexit_cleanup(void);
 /// syncfs(2): commits every dirty file of the file system holding `fd` (-1 with errno on failure).
 int mz_syncfs(int fd);
 #endif
