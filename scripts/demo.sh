@@ -139,7 +139,17 @@ sed 's|number="02-11/4817"|number="01-12/000001"|' "$SAMPLE" >"$OUT/request-arch
 expect 0 "$mezhved" sign "$OUT/request-archived.xml" --key "$SIGNER/key.pem" --cert "$SIGNER/cert.pem" \
     --chain Certificates/gost/ca.pem -o "$OUT/request-archived.signed.xml"
 expect 0 "$mezhved" archive register --outgoing "$OUT/request-archived.signed.xml"
-expect 0 "$mezhved" archive register --incoming "$OUT/answer.signed.xml" --trust Certificates/trust/gost
+echo "an incoming document goes through the gateway's incoming workflow (qualified validation, schema and rules,"
+echo "the recipient, a receipt): the gateway's configuration names the archive, the keys and the trust"
+cat >"$OUT/gateway.yaml" <<YAML
+agency: social-protection
+archive: {path: archive, dataKey: archive-data.key}
+signatories:
+  - {id: head, key: ../../$SIGNER/key.pem, certificate: ../../$SIGNER/cert.pem, chain: ../../Certificates/gost/ca.pem}
+trust: {anchors: [../../Certificates/trust/gost], crls: [../../Certificates/gost/ca.crl.pem]}
+policy: {offline: true}
+YAML
+expect 0 "$mezhved" archive register --incoming "$OUT/answer.signed.xml" --gateway "$OUT/gateway.yaml"
 expect 0 "$mezhved" archive list
 expect 0 "$mezhved" archive audit --trust Certificates/trust/gost
 expect 0 "$mezhved" archive audit --trust Certificates/trust/gost --qualified --offline --crl Certificates/gost/ca.crl.pem

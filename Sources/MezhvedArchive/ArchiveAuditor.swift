@@ -204,7 +204,8 @@ public struct ArchiveAuditor: Sendable {
                 policy.append(
                     AuditFinding(.ownAgency, item: item, "an incoming document from \(configuration.agency), the archive's own agency"))
             }
-            if entry.direction == .outgoing, entry.registeredAt != nil, entry.documentNumber != entry.number {
+            // A receipt prints no registration of its own: only the number it acknowledges.
+            if entry.direction == .outgoing, entry.registeredAt != nil, entry.kind != .receipt, entry.documentNumber != entry.number {
                 policy.append(
                     AuditFinding(
                         .printedNumber, item: item, "the document is printed with the number \(entry.documentNumber ?? "(none)")"))

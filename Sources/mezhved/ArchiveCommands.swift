@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MezhvedArchive
 import MezhvedDocuments
+import MezhvedGateway
 import MezhvedXMLDSig
 
 struct ArchiveInit: AsyncParsableCommand {
@@ -115,13 +116,16 @@ struct ArchiveRegister: AsyncParsableCommand {
         discussion: """
             Each line `REGISTERED <number> <year> <file>` is printed only after the document and its log entry are \
             on disk (fsynced). An outgoing document is registered under the number it is printed with (its \
-            reservation, or the next number when that is it); anything else is refused. Incoming documents are verified first (--trust is required) and refused when their \
-            signature does not hold, unless --accept-invalid is given; the result is recorded either way.
+            reservation, or the next number when that is it); anything else is refused. Incoming documents go \
+            through the gateway's incoming workflow (--gateway CONFIG, as `mezhved incoming receive`): qualified \
+            validation, schema and rules, addressed to the agency by another; registered with the proven signing \
+            time and receipted, or quarantined with the reason (exit 12).
             """)
 
     @OptionGroup var location: ArchiveLocation
     @OptionGroup var key: DataKeyOption
     @OptionGroup var gateway: GatewayKeyOption
+    @OptionGroup var gatewayConfiguration: GatewayOption
 
     @Flag(help: "Whether the documents are sent or received.")
     var direction: Direction
@@ -151,10 +155,31 @@ struct ArchiveRegister: AsyncParsableCommand {
         if files.isEmpty { throw ValidationError("give the signed document(s) to register") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if number != nil && files.count != 1 { throw ValidationError("--number registers one document; give exactly one file") }
-        if direction == .incoming && trust.isEmpty { throw ValidationError("incoming documents are verified first: give --trust") }
+        if direction == .incoming {
+            guard gatewayConfiguration.path != nil else {
+                throw ValidationError(
+                    "incoming documents are registered through the gateway's incoming workflow (qualified validation, schema and "
+                        + "rules, the recipient, quarantine, a receipt): give --gateway CONFIG, or use `mezhved incoming receive`")
+            }
+            if !trust.isEmpty || !crl.isEmpty || !untrusted.isEmpty || acceptInvalid || number != nil {
+                throw ValidationError(
+                    "--trust, --crl, --untrusted, --accept-invalid and --number are for outgoing documents: the gateway "
+                        + "configuration gives the incoming workflow its trust and policy")
+            }
+        }
     }
 
     func run() async throws {
+        if direction == .incoming {
+            let opened = try gatewayConfiguration.open()
+            if let given = location.archive,
+                URL(fileURLWithPath: given).standardizedFileURL.path != URL(fileURLWithPath: opened.configuration.archive.path).path
+            {
+                throw ValidationError("--archive \(given) is not the gateway's archive \(opened.configuration.archive.path)")
+            }
+            if try await receiveThroughGateway(files, gateway: opened, receiptDir: nil) { throw ExitCode.documentRejected }
+            return
+        }
         let folder = try location.folder()
         let registrar = try await gateway.open(folder, dataKey: try key.load(required: true)).registrar
         var verifier: SignatureVerifier?

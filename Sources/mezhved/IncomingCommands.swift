@@ -43,51 +43,60 @@ struct IncomingReceive: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let opened = try gateway.open()
-        let archive = try await opened.openArchiveForCommand()
-        let workflow = IncomingWorkflow(gateway: opened, registrar: archive.registrar)
-        var refused = false
-        for file in files {
-            let (bytes, name) = try readInput(file)
-            let outcome = try await workflow.receive(bytes, sourceName: name)
-            var line: String
-            switch outcome.disposition {
-            case .registered(let entry):
-                line = "REGISTERED \(entry.number) \(entry.year) \(Self.describe(entry)) — \(name)"
-                if let report = outcome.validation {
-                    line += "; signature \(report.indication.rawValue), \(report.qualification.status.rawValue), "
-                    line += "signed \(ISOTime.string(report.signingTime.time)) (\(report.signingTime.source.rawValue))"
-                }
-            case .duplicate(let entry):
-                line = "ALREADY REGISTERED \(entry.number) \(entry.year) — \(name) (the same document, nothing registered again)"
-            case .quarantined(let kept, let reason):
-                refused = true
-                line = "QUARANTINED log entry \(kept.seq): \(reason.name) — \(name)"
-                for detail in outcome.reasons.prefix(5) { line += "\n  ✗ \(detail)" }
-            }
-            if let receipt = outcome.receipt {
-                let verdict: String
-                switch receipt.outcome {
-                case .accepted: verdict = "accepted"
-                case .rejected: verdict = "rejected"
-                }
-                line += "\n  receipt (\(verdict)) registered as \(receipt.entry.number)"
-                if let receiptDir {
-                    let target = (receiptDir as NSString).appendingPathComponent((name as NSString).lastPathComponent + ".receipt.xml")
-                    try writeOutput(receipt.document, to: target)
-                    line += ", written to \(target)"
-                }
-            }
-            if let problem = outcome.receiptProblem {
-                line += "\n  no receipt could be signed (receive the document again to make it): \(problem)"
-            }
-            print(line)
-            fflush(nil)
+        if try await receiveThroughGateway(files, gateway: gateway.open(), receiptDir: receiptDir) {
+            throw ExitCode.documentRejected
         }
-        await archive.registrar.finishBackgroundWork()
-        if refused { throw ExitCode.documentRejected }
     }
+}
 
+/// Runs the incoming workflow on each file and prints a line per document once it is on disk;
+/// returns whether any was refused (quarantined).
+func receiveThroughGateway(_ files: [String], gateway opened: Gateway, receiptDir: String?) async throws -> Bool {
+    let archive = try await opened.openArchiveForCommand()
+    let workflow = IncomingWorkflow(gateway: opened, registrar: archive.registrar)
+    var refused = false
+    for file in files {
+        let (bytes, name) = try readInput(file)
+        let outcome = try await workflow.receive(bytes, sourceName: name)
+        var line: String
+        switch outcome.disposition {
+        case .registered(let entry):
+            line = "REGISTERED \(entry.number) \(entry.year) \(IncomingReceive.describe(entry)) — \(name)"
+            if let report = outcome.validation {
+                line += "; signature \(report.indication.rawValue), \(report.qualification.status.rawValue), "
+                line += "signed \(ISOTime.string(report.signingTime.time)) (\(report.signingTime.source.rawValue))"
+            }
+        case .duplicate(let entry):
+            line = "ALREADY REGISTERED \(entry.number) \(entry.year) — \(name) (the same document, nothing registered again)"
+        case .quarantined(let kept, let reason):
+            refused = true
+            line = "QUARANTINED log entry \(kept.seq): \(reason.name) — \(name)"
+            for detail in outcome.reasons.prefix(5) { line += "\n  ✗ \(detail)" }
+        }
+        if let receipt = outcome.receipt {
+            let verdict: String
+            switch receipt.outcome {
+            case .accepted: verdict = "accepted"
+            case .rejected: verdict = "rejected"
+            }
+            line += "\n  receipt (\(verdict)) registered as \(receipt.entry.number)"
+            if let receiptDir {
+                let target = (receiptDir as NSString).appendingPathComponent((name as NSString).lastPathComponent + ".receipt.xml")
+                try writeOutput(receipt.document, to: target)
+                line += ", written to \(target)"
+            }
+        }
+        if let problem = outcome.receiptProblem {
+            line += "\n  no receipt could be signed (receive the document again to make it): \(problem)"
+        }
+        print(line)
+        fflush(nil)
+    }
+    await archive.registrar.finishBackgroundWork()
+    return refused
+}
+
+extension IncomingReceive {
     static func describe(_ entry: JournalEntry) -> String {
         var text = "\(entry.kind?.rawValue ?? "document") from \(entry.counterpart ?? "?")"
         if let number = entry.documentNumber { text += " № \(number) of \(entry.documentDate ?? "?")" }

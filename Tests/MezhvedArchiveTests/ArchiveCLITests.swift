@@ -30,6 +30,22 @@ struct ArchiveCLITests {
         )
     }
 
+    /// A gateway configuration for the archive at `folder` (social protection), trusting `trust`.
+    static func gatewayConfiguration(folder: String, environment: [String: String], trust: String) throws -> String {
+        let root = ArchiveFixtures.root.path
+        let path = try ArchiveFixtures.temporaryDirectory() + "/gateway.yaml"
+        let text = """
+            agency: social-protection
+            archive: {path: \(folder), dataKey: \(environment["MEZHVED_ARCHIVE_DATA_KEY_FILE"]!)}
+            signatories:
+              - {id: head, key: \(ArchiveFixtures.gatewayKey), certificate: \(ArchiveFixtures.gatewayCert), chain: \(ArchiveFixtures.chain)}
+            trust: {anchors: [\(root)/\(trust)], intermediates: [\(ArchiveFixtures.chain)], crls: [\(root)/Certificates/gost/ca.crl.pem]}
+            policy: {offline: true}
+            """
+        Tamper.write(Array(text.utf8), path)
+        return path
+    }
+
     @Test("register, list, show, status, overdue, export and audit a real exchange")
     func lifeCycle() async throws {
         let (folder, environment) = try Self.initArchive()
@@ -49,16 +65,23 @@ struct ArchiveCLITests {
         let out = try ArchiveTool.mezhved(["archive", "register", "--outgoing", request], environment: environment)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.hasPrefix("REGISTERED 01-12/000001 "))
-        // An incoming document is verified first: an untrusted root refuses it.
+        // An incoming document goes through the gateway's incoming workflow: with an untrusted root it is
+        // quarantined with its reason (exit 12), and `--trust` alone is not enough.
+        let untrustedGateway = try Self.gatewayConfiguration(folder: folder, environment: environment, trust: "Certificates/trust/rsa")
+        let withoutGateway = try ArchiveTool.mezhved(
+            ["archive", "register", "--incoming", answer, "--trust", Self.trust], environment: environment)
+        #expect(withoutGateway.status == 64)
+        #expect(withoutGateway.stderr.contains("give --gateway CONFIG"))
         let refused = try ArchiveTool.mezhved(
-            ["archive", "register", "--incoming", answer, "--trust", ArchiveFixtures.path("Certificates/trust/rsa")],
-            environment: environment)
-        #expect(refused.status == 2)
-        #expect(refused.stderr.contains("INDETERMINATE"))
+            ["archive", "register", "--incoming", answer, "--gateway", untrustedGateway], environment: environment)
+        #expect(refused.status == 12, "\(refused.stderr)")
+        #expect(refused.stdout.contains("QUARANTINED"))
+        #expect(refused.stdout.contains("signature-not-valid"))
         let overdue = try ArchiveTool.mezhved(["archive", "overdue", "--on", "2026-03-18"], environment: environment)
         #expect(overdue.stdout.contains("01-12/000001"))
+        let gateway = try Self.gatewayConfiguration(folder: folder, environment: environment, trust: "Certificates/trust/gost")
         let incoming = try ArchiveTool.mezhved(
-            ["archive", "register", "--incoming", answer, "--trust", Self.trust], environment: environment)
+            ["archive", "register", "--incoming", answer, "--gateway", gateway], environment: environment)
         #expect(incoming.status == 0, "\(incoming.stderr)")
         #expect(incoming.stdout.contains("ЗКСЗН-"))
         // The answer ("на № 01-12/000001") marks the request answered: no longer overdue.
