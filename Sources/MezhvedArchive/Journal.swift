@@ -299,9 +299,11 @@ public struct Journal: Sendable {
                 if entries[request].recordedStatus != .voided { entries[request].recordedStatus = .answered }
             }
         }
-        // A receipt moves the document it acknowledges to delivered (or rejected) and names itself there.
+        // A receipt names itself on the document it acknowledges; a receipt from the recipient moves one
+        // of ours to delivered (or rejected). Our own receipt for a received document changes its status not.
         if let acknowledged = entry.acknowledges, let target = index[acknowledged], target != position {
             entries[target].acknowledgedBy.append(entry.number)
+            guard entries[target].direction == .outgoing else { return }
             switch (p.receiptOutcome ?? .accepted, entries[target].recordedStatus) {
             case (.accepted, .registered), (.accepted, .sent): entries[target].recordedStatus = .delivered
             case (.rejected, .registered), (.rejected, .sent), (.rejected, .delivered): entries[target].recordedStatus = .rejected
