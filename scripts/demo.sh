@@ -204,6 +204,8 @@ echo "A received document altered on the way is quarantined with its reason (nev
 echo "rejection receipt goes back:"
 sed 's|<LastName>Васильев</LastName>|<LastName>Васильёв</LastName>|' "$GATEWAYS/request.xml" >"$GATEWAYS/request.altered.xml"
 expect 12 "$mezhved" incoming receive --gateway "$EMP" "$GATEWAYS/request.altered.xml" --receipt-dir "$GATEWAYS"
+echo "the quarantine keeps it, with its reason; --export gives it back byte for byte:"
+expect 0 "$mezhved" incoming quarantine --gateway "$EMP"
 
 section "Done"
 echo "every step behaved as expected; the files are in $OUT/"

@@ -9,7 +9,7 @@ import MezhvedXMLDSig
 struct IncomingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incoming", abstract: "Takes in documents received from other agencies (see docs/gateway.md).",
-        subcommands: [IncomingReceive.self])
+        subcommands: [IncomingReceive.self, IncomingQuarantine.self])
 }
 
 struct IncomingReceive: AsyncParsableCommand {
@@ -107,5 +107,54 @@ extension IncomingReceive {
         }
         if let deadline = entry.deadline { text += ", answer due \(deadline)" }
         return text
+    }
+}
+
+struct IncomingQuarantine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine",
+        abstract: "Lists the received documents that were refused and kept, with their reasons; --export writes one back out.",
+        discussion: """
+            A refused document is never dropped: it is stored (encrypted whole with the personal-data key) and its \
+            refusal recorded in the log. --export SEQ --output FILE writes the document of log entry SEQ byte for byte \
+            as it was received (its digest checked).
+            """)
+
+    @OptionGroup var gateway: GatewayOption
+
+    @Option(help: "Only documents refused on or after this date (YYYY-MM-DD).") var from: String?
+    @Option(help: "Only documents from this agency (directory id).") var counterpart: String?
+    @Option(help: "Write the document of this log entry (its seq) to --output.") var export: Int?
+    @Option(name: .shortAndLong, help: "Where --export writes the document (0600).") var output: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if (export == nil) != (output == nil) { throw ValidationError("--export SEQ and --output FILE go together") }
+    }
+
+    func run() async throws {
+        let archive = try await gateway.open().openArchiveForCommand()
+        let query = JournalQuery(counterpart: counterpart, from: try parseTime(from, option: "--from"))
+        let kept = try await archive.registrar.quarantined(query)
+        if let export, let output {
+            guard let document = kept.first(where: { $0.seq == export }) else {
+                throw ValidationError("log entry \(export) is not a quarantined document; list them with `mezhved incoming quarantine`")
+            }
+            try writeOutput(try await archive.registrar.original(of: document), to: output)
+            print("exported the document of log entry \(export) to \(output)")
+            return
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(kept), as: UTF8.self))
+            return
+        }
+        for document in kept {
+            var parts = [String(document.seq), document.time, document.kind?.rawValue ?? "-", document.counterpart ?? "-"]
+            parts.append(document.documentNumber.map { "№ \($0) of \(document.documentDate ?? "?")" } ?? "-")
+            parts.append(document.reason)
+            print(parts.joined(separator: "\t"))
+        }
     }
 }
