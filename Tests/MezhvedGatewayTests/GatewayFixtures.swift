@@ -28,6 +28,7 @@ enum GatewayFixtures {
               - {id: head, key: \(key), certificate: \(root)/Certificates/agencies/\(agency)/cert.pem, chain: \(root)/Certificates/gost/ca.pem}
             trust: {anchors: [\(root)/\(trust)], intermediates: [\(root)/Certificates/gost/ca.pem], crls: [\(root)/Certificates/gost/ca.crl.pem]}
             policy: {offline: true\(extraPolicy)}
+            documents: {calendarFallback: labour-code}
             """
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedGateway
 import MezhvedTestSupport
@@ -43,6 +44,17 @@ struct GatewayWorkflowTests {
             first.signed, sourceName: "sent")
         #expect(report.status == .valid, "\(report.problems)")
         #expect(report.xades != nil, "the gateway's policy signs XAdES-BES")
+    }
+
+    @Test("outgoing: sent on 25 December 2026, the deadline runs into 2027 by the Labour Code's rules until 2027 is imported")
+    func deadlineIntoNextYear() async throws {
+        let (sender, _) = try await Self.exchange()
+        let christmas = try #require(ISOTime.date("2026-12-25T09:00:00Z"))
+        let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
+            .request(GatewayFixtures.requestDraft()), at: christmas)
+        // 28, 29, 30 December (31 December 2026 is a day off), then 1–8 January are holidays and the 9th and 10th a weekend.
+        #expect(sent.entry.deadline == "2027-01-19")
+        #expect(sent.entry.documentDate == "2026-12-25")
     }
 
     @Test("outgoing: a signer who is not the signatory the document names is refused before anything is numbered")
