@@ -5,34 +5,8 @@ import MezhvedCore
 /// reported with every problem at once (``DocumentProblem``), not one at a time.
 public struct DocumentError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of problem it is.
-    /// Codes are constants of an open struct: adding one breaks no caller. Each says how the
-    /// shells treat it (its ``FailureCategory``).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        /// The code's stable name (JSON, logs).
-        public let rawValue: String
-        /// How the shells treat it: one exit code or HTTP status per category.
-        public let category: FailureCategory
-
-        private init(_ rawValue: String, _ category: FailureCategory) {
-            self.rawValue = rawValue
-            self.category = category
-        }
-
-        public var description: String { rawValue }
-
-        /// A data file (form, directory, calendar) could not be read.
-        public static let unreadableInput = Code("unreadable-input", .unusableInput)
-        /// A form, directory or calendar file is not valid JSON/YAML of the expected shape.
-        public static let malformedData = Code("malformed-data", .unusableInput)
-        /// The document or form breaks the schema or the regulations; `problems` lists them all.
-        public static let invalidDocument = Code("invalid-document", .documentInvalid)
-        /// The production calendar does not cover a year that is needed.
-        public static let calendarNotCovered = Code("calendar-not-covered", .documentInvalid)
-        /// An agency is not in the directory, or does not take part in the named regulation.
-        public static let unknownAgency = Code("unknown-agency", .documentInvalid)
-        /// A schema shipped with mezhved could not be loaded (an installation problem).
-        public static let schemaUnavailable = Code("schema-unavailable", .environment)
-    }
+    /// Codes are constants declared below: adding one breaks no caller.
+    public typealias Code = ErrorCode<DocumentError>
 
     public let code: Code
     /// What went wrong, naming the input.
@@ -77,4 +51,19 @@ public struct DocumentProblem: Sendable, Hashable, Codable, CustomStringConverti
         if let line { return "\(path) (line \(line)): \(message)" }
         return "\(path): \(message)"
     }
+}
+
+extension ErrorCode where Domain == DocumentError {
+    /// A data file (form, directory, calendar) could not be read.
+    public static let unreadableInput = ErrorCode("unreadable-input", .unusableInput)
+    /// A form, directory or calendar file is not valid JSON/YAML of the expected shape.
+    public static let malformedData = ErrorCode("malformed-data", .unusableInput)
+    /// The document or form breaks the schema or the regulations; `problems` lists them all.
+    public static let invalidDocument = ErrorCode("invalid-document", .documentInvalid)
+    /// The production calendar does not cover a year that is needed.
+    public static let calendarNotCovered = ErrorCode("calendar-not-covered", .documentInvalid)
+    /// An agency is not in the directory, or does not take part in the named regulation.
+    public static let unknownAgency = ErrorCode("unknown-agency", .documentInvalid)
+    /// A schema shipped with mezhved could not be loaded (an installation problem).
+    public static let schemaUnavailable = ErrorCode("schema-unavailable", .environment)
 }

@@ -4,29 +4,8 @@ import MezhvedCore
 /// result. A rejected incoming document is not an error: ``IncomingWorkflow`` returns it as a
 /// quarantined ``IncomingOutcome`` with its reason.
 public struct GatewayError: MezhvedError, Equatable {
-    /// What kind of problem it is. Codes are constants of an open struct, so adding one breaks no caller.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        /// The code's stable name.
-        public let name: String
-        /// How the shells treat it.
-        public let category: FailureCategory
-
-        private init(_ name: String, _ category: FailureCategory) {
-            self.name = name
-            self.category = category
-        }
-
-        public var description: String { name }
-
-        /// The gateway's configuration is missing, unreadable or inconsistent; every problem is listed.
-        public static let configurationInvalid = Code("configuration-invalid", .configurationInvalid)
-        /// The configuration names no signatory who can sign for the document (or not the one asked for).
-        public static let noSignatory = Code("no-signatory", .configurationInvalid)
-        /// The signer may not sign this document: another agency's key, or not the signatory it names.
-        public static let signerNotEligible = Code("signer-not-eligible", .refused)
-        /// The document is not one this workflow takes (a receipt given to compose, an answer without its request).
-        public static let wrongDocument = Code("wrong-document", .unusableInput)
-    }
+    /// What kind of problem it is; codes are constants declared below, so adding one breaks no caller.
+    public typealias Code = ErrorCode<GatewayError>
 
     public let code: Code
     public let message: String
@@ -50,4 +29,15 @@ public struct GatewayError: MezhvedError, Equatable {
         for problem in problems { text += "\n  - \(problem)" }
         return text
     }
+}
+
+extension ErrorCode where Domain == GatewayError {
+    /// The gateway's configuration is missing, unreadable or inconsistent; every problem is listed.
+    public static let configurationInvalid = ErrorCode("configuration-invalid", .configurationInvalid)
+    /// The configuration names no signatory who can sign for the document (or not the one asked for).
+    public static let noSignatory = ErrorCode("no-signatory", .configurationInvalid)
+    /// The signer may not sign this document: another agency's key, or not the signatory it names.
+    public static let signerNotEligible = ErrorCode("signer-not-eligible", .refused)
+    /// The document is not one this workflow takes (a receipt given to compose, an answer without its request).
+    public static let wrongDocument = ErrorCode("wrong-document", .unusableInput)
 }

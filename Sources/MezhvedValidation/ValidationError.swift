@@ -5,34 +5,8 @@ import MezhvedCore
 /// error: the validator returns it as a report.
 public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of problem it is; each code tells the user what to do next.
-    /// Codes are constants of an open struct: adding one breaks no caller. Each says how the
-    /// shells treat it (its ``FailureCategory``).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        /// The code's stable name (JSON, logs).
-        public let rawValue: String
-        /// How the shells treat it: one exit code or HTTP status per category.
-        public let category: FailureCategory
-
-        private init(_ rawValue: String, _ category: FailureCategory) {
-            self.rawValue = rawValue
-            self.category = category
-        }
-
-        public var description: String { rawValue }
-
-        /// A URL is malformed or uses a scheme mezhved does not fetch over.
-        public static let badURL = Code("bad-url", .unusableInput)
-        /// A server (CRL distribution point, OCSP responder, time-stamping authority) did not answer.
-        public static let unreachable = Code("unreachable", .serviceUnavailable)
-        /// A server answered with something that is not what its protocol specifies.
-        public static let badResponse = Code("bad-response", .serviceUnavailable)
-        /// A timestamp could not be obtained or does not match what was sent.
-        public static let timestampFailed = Code("timestamp-failed", .serviceUnavailable)
-        /// A configuration value (cache folder, responder certificate, policy) is unusable.
-        public static let configuration = Code("configuration", .unusableKeyMaterial)
-        /// OpenSSL failed where it should not have.
-        public static let internalFailure = Code("internal-failure", .internalFailure)
-    }
+    /// Codes are constants declared below: adding one breaks no caller.
+    public typealias Code = ErrorCode<ValidationError>
 
     public let code: Code
     /// What went wrong, naming the input or the server.
@@ -55,4 +29,19 @@ public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertib
         if !openSSLErrors.isEmpty { text += " [OpenSSL: \(openSSLErrors.joined(separator: "; "))]" }
         return text
     }
+}
+
+extension ErrorCode where Domain == ValidationError {
+    /// A URL is malformed or uses a scheme mezhved does not fetch over.
+    public static let badURL = ErrorCode("bad-url", .unusableInput)
+    /// A server (CRL distribution point, OCSP responder, time-stamping authority) did not answer.
+    public static let unreachable = ErrorCode("unreachable", .serviceUnavailable)
+    /// A server answered with something that is not what its protocol specifies.
+    public static let badResponse = ErrorCode("bad-response", .serviceUnavailable)
+    /// A timestamp could not be obtained or does not match what was sent.
+    public static let timestampFailed = ErrorCode("timestamp-failed", .serviceUnavailable)
+    /// A configuration value (cache folder, responder certificate, policy) is unusable.
+    public static let configuration = ErrorCode("configuration", .unusableKeyMaterial)
+    /// OpenSSL failed where it should not have.
+    public static let internalFailure = ErrorCode("internal-failure", .internalFailure)
 }
