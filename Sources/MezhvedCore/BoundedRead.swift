@@ -18,7 +18,9 @@ public enum BoundedReadFailure: Error, Sendable, Equatable {
 /// read stops and fails as soon as the limit is passed, so `/dev/zero` or an endless pipe is
 /// refused instead of filling memory.
 public enum BoundedRead {
-    /// The whole content of `path`, at most `limit` bytes.
+    /// The whole content of `path`, at most `limit` bytes: sized once from `fstat` for a regular
+    /// file (one copy in memory), grown in steps for a pipe or device, and refused as soon as more
+    /// than `limit` bytes have come.
     public static func contents(of path: String, limit: Int) -> Result<[UInt8], BoundedReadFailure> {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -28,18 +30,42 @@ public enum BoundedRead {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(.unreadable(String(cString: strerror(errno)))) }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        if (info.st_mode & S_IFMT) == S_IFREG { bytes.reserveCapacity(min(Int(info.st_size), limit) + 1) }
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        return contents(of: fd, limit: limit)
+    }
+
+    /// Everything an open descriptor (a file, standard input) gives, at most `limit` bytes.
+    public static func contents(of fd: Int32, limit: Int) -> Result<[UInt8], BoundedReadFailure> {
+        var info = stat()
+        let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        let expected = regular ? max(Int(info.st_size), 0) : 0
+        if expected > limit { return .failure(.tooLarge(limit: limit)) }
+        var bytes = [UInt8](repeating: 0, count: min(expected, limit) + 1)
+        var used = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if used == bytes.count {
+                if used > limit { return .failure(.tooLarge(limit: limit)) }
+                // A zero-filled array appended in one copy (a repeated element would go byte by byte).
+                bytes.append(contentsOf: [UInt8](repeating: 0, count: min(max(bytes.count, 65536), limit + 2 - used)))
+            }
+            let count = bytes.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + used, raw.count - used) }
             if count < 0 {
                 if errno == EINTR { continue }
                 return .failure(.unreadable(String(cString: strerror(errno))))
             }
-            if count == 0 { return .success(bytes) }
-            if bytes.count + count > limit { return .failure(.tooLarge(limit: limit)) }
-            bytes.append(contentsOf: chunk[0..<count])
+            if count == 0 { break }
+            used += count
+            if used > limit { return .failure(.tooLarge(limit: limit)) }
         }
+        bytes.removeSubrange(used...)
+        return .success(bytes)
+    }
+}
+
+/// Byte counts in words: `128 MiB`, `1 MiB`, `4 KiB`, `512 bytes`.
+public enum ByteCountText {
+    public static func text(_ count: Int) -> String {
+        if count >= 1 << 20 && count % (1 << 20) == 0 { return "\(count >> 20) MiB" }
+        if count >= 1 << 10 && count % (1 << 10) == 0 { return "\(count >> 10) KiB" }
+        return "\(count) bytes"
     }
 }

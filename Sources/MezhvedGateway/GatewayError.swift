@@ -36,6 +36,8 @@ extension ErrorCode where Domain == GatewayError {
     public static let configurationInvalid = ErrorCode("configuration-invalid", .configurationInvalid)
     /// The configuration names no signatory who can sign for the document (or not the one asked for).
     public static let noSignatory = ErrorCode("no-signatory", .configurationInvalid)
+    /// A signing key's passphrase cannot be had (its file or environment variable).
+    public static let passphraseUnusable = ErrorCode("passphrase-unusable", .unusableKeyMaterial)
     /// The signer may not sign this document: another agency's key, or not the signatory it names.
     public static let signerNotEligible = ErrorCode("signer-not-eligible", .refused)
     /// The document is not one this workflow takes (a receipt given to compose, an answer without its request).

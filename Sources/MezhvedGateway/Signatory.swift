@@ -37,8 +37,7 @@ public struct Signatory: Sendable {
         if let variable = settings.passphraseEnvironment {
             guard let value = environment[variable] else {
                 throw GatewayError(
-                    .configurationInvalid,
-                    "the environment variable \(variable) named as signatory \(settings.id)'s passphraseEnvironment is not set",
+                    .passphraseUnusable, "the environment variable \(variable) that holds the key \(settings.key)'s passphrase is not set",
                     hint: "set it before starting mezhved")
             }
             return Array(value.utf8)
@@ -47,7 +46,8 @@ public struct Signatory: Sendable {
         switch PassphraseFile.read(file) {
         case .success(let passphrase): return passphrase
         case .failure(let message):
-            throw GatewayError(.configurationInvalid, "the passphrase file \(file) of signatory \(settings.id) \(message)")
+            throw GatewayError(
+                .passphraseUnusable, "the passphrase file \(file) \(message)", hint: "give the file holding the key's passphrase")
         }
     }
 

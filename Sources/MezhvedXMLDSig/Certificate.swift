@@ -90,7 +90,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// Loads the certificate(s) of a PEM or DER file.
     public static func load(contentsOf path: String) throws -> [Certificate] {
-        try loadPEM(readFile(path, what: "certificate file"), source: path)
+        try loadPEM(readFile(path, what: "certificate file", limit: InputLimits.keyMaterial), source: path)
     }
 
     /// The subject, RFC 2253 style (`CN=…,O=…`), UTF-8.

@@ -89,7 +89,7 @@ public final class SigningKey: @unchecked Sendable {
 
     /// Loads a PEM private key from a file.
     public static func load(contentsOf path: String, passphrase: [UInt8]? = nil) throws -> SigningKey {
-        try load(pem: readFile(path, what: "key file"), passphrase: passphrase, source: path)
+        try load(pem: readFile(path, what: "key file", limit: InputLimits.keyMaterial), passphrase: passphrase, source: path)
     }
 
     /// Whether `certificate` holds this key's public half.
@@ -110,20 +110,31 @@ func keyFamily(of pkey: OpaquePointer) -> KeyFamily? {
     }
 }
 
-/// Reads a whole file, turning every failure into a clear error naming the file.
-package func readFile(_ path: String, what: String) throws -> [UInt8] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw XMLDSigError(.unreadableInput, "the \(what) \(path) does not exist", hint: "check the path")
-    }
-    if isDirectory.boolValue {
-        throw XMLDSigError(.unreadableInput, "the \(what) \(path) is a folder, not a file", hint: "give a file")
-    }
-    guard let bytes = DurableFile.readAll(path) else {
+/// The largest file of each kind read: a document as large as the parser takes, key material and
+/// CRLs far above any real one.
+package enum InputLimits {
+    /// Documents: the parser's limit (128 MiB).
+    package static let document = XMLParsingLimits().maxBytes
+    /// Key files, certificate files, passphrase files.
+    package static let keyMaterial = 1 << 20
+    /// CRL files (a large CA's CRL runs to tens of megabytes).
+    package static let crl = 256 << 20
+}
+
+/// Reads a whole file (or device, or pipe), at most `limit` bytes, turning every failure into a
+/// clear error naming the input and its kind.
+package func readFile(_ path: String, what: String, limit: Int = InputLimits.document) throws -> [UInt8] {
+    switch BoundedRead.contents(of: path, limit: limit) {
+    case .success(let bytes): return bytes
+    case .failure(.missing): throw XMLDSigError(.unreadableInput, "the \(what) \(path) does not exist", hint: "check the path")
+    case .failure(.folder): throw XMLDSigError(.unreadableInput, "the \(what) \(path) is a folder, not a file", hint: "give a file")
+    case .failure(.unreadable(let reason)):
+        throw XMLDSigError(.unreadableInput, "the \(what) \(path) cannot be read: \(reason)", hint: "check its permissions")
+    case .failure(.tooLarge(let limit)):
         throw XMLDSigError(
-            .unreadableInput, "the \(what) \(path) cannot be read: \(String(cString: strerror(errno)))", hint: "check its permissions")
+            .limitExceeded, "the \(what) \(path) is larger than \(ByteCountText.text(limit)), the most mezhved reads as a \(what)",
+            hint: "check that it is the right file")
     }
-    return bytes
 }
 
 extension SigningKey {

@@ -75,7 +75,7 @@ public final class TrustStore: @unchecked Sendable {
         }
         var crls = 0
         for path in crlFiles {
-            let bytes = try readFile(path, what: "CRL file")
+            let bytes = try readFile(path, what: "CRL file", limit: InputLimits.crl)
             try withMemoryBIO(bytes) { bio in
                 var found = 0
                 while let crl = PEM_read_bio_X509_CRL(bio, nil, nil, nil) {

@@ -182,7 +182,15 @@ struct FileOutput {
 /// Reads an input argument: a path, or `-` for standard input.
 func readInput(_ path: String) throws -> (bytes: [UInt8], name: String) {
     if path == "-" {
-        return ([UInt8](FileHandle.standardInput.readDataToEndOfFile()), "standard input")
+        switch BoundedRead.contents(of: STDIN_FILENO, limit: InputLimits.document) {
+        case .success(let bytes): return (bytes, "standard input")
+        case .failure(.tooLarge(let limit)):
+            throw XMLDSigError(
+                .limitExceeded, "standard input gave more than \(ByteCountText.text(limit)), the most mezhved reads as a document",
+                hint: "give a smaller document")
+        case .failure(let failure):
+            throw XMLDSigError(.unreadableInput, "standard input cannot be read: \(failure)", hint: "check what feeds it")
+        }
     }
     return (try readFile(path, what: "document"), path)
 }
@@ -236,15 +244,14 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T]
 /// batches of documents too long for a command line (and for ArgumentParser, whose handling of
 /// positional arguments grows with the square of their number).
 func readFileList(_ path: String, option: String) throws -> [String] {
-    let data: Data
-    if path == "-" {
-        data = FileHandle.standardInput.readDataToEndOfFile()
-    } else {
-        guard let contents = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("\(option) \(path) cannot be read: give a file that lists one document path per line")
-        }
-        data = contents
+    let limit = 64 << 20
+    let read = path == "-" ? BoundedRead.contents(of: STDIN_FILENO, limit: limit) : BoundedRead.contents(of: path, limit: limit)
+    guard case .success(let bytes) = read else {
+        throw ValidationError(
+            "\(option) \(path) cannot be read (missing, a folder, or over \(ByteCountText.text(limit))): give a file that lists one document path per line"
+        )
     }
+    let data = Data(bytes)
     guard let text = String(data: data, encoding: .utf8) else {
         throw ValidationError("\(option) \(path) is not UTF-8 text: give a file that lists one document path per line")
     }
