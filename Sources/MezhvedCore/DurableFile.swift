@@ -44,29 +44,6 @@ public enum DurableFile {
         }
     }
 
-    /// Reads the whole file at `path` into bytes, sized once from `fstat` (and grown should the
-    /// file grow meanwhile): one copy of a large document in memory, not a `Data` and then an array.
-    /// Returns nil with `errno` set when the file cannot be opened or read.
-    public static func readAll(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
-        var used = 0
-        while true {
-            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 65536))) }
-            let n = bytes.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + used, raw.count - used) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            used += n
-        }
-        bytes.removeSubrange(used...)
-        return bytes
-    }
-
     /// fsyncs a folder, making renames and new entries in it durable.
     public static func syncDirectory(_ path: String) {
         let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY)
