@@ -141,6 +141,7 @@ expect 0 "$mezhved" sign "$OUT/request-archived.xml" --key "$SIGNER/key.pem" --c
 expect 0 "$mezhved" archive register --outgoing "$OUT/request-archived.signed.xml"
 expect 0 "$mezhved" archive register --incoming "$OUT/answer.signed.xml" --trust Certificates/trust/gost
 expect 0 "$mezhved" archive list
+expect 0 "$mezhved" archive checkpoint
 expect 0 "$mezhved" archive audit --trust Certificates/trust/gost
 expect 0 "$mezhved" archive audit --trust Certificates/trust/gost --qualified --offline --crl Certificates/gost/ca.crl.pem
 cp -a "$ARCHIVE" "$OUT/archive-tampered"
