@@ -151,6 +151,7 @@ policy: {offline: true}
 YAML
 expect 0 "$mezhved" archive register --incoming "$OUT/answer.signed.xml" --gateway "$OUT/gateway.yaml"
 expect 0 "$mezhved" archive list
+expect 0 "$mezhved" archive checkpoint
 expect 0 "$mezhved" archive audit --trust Certificates/trust/gost
 expect 0 "$mezhved" archive audit --trust Certificates/trust/gost --qualified --offline --crl Certificates/gost/ca.crl.pem
 cp -a "$ARCHIVE" "$OUT/archive-tampered"

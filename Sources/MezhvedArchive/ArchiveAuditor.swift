@@ -339,21 +339,29 @@ public struct ArchiveAuditor: Sendable {
                     .checkpointMissing, item: "log/checkpoints", "the log has \(log.lastSeq) entries but there is no signed checkpoint"))
         }
         if let witness {
+            // The witness is a folder outside the archive: read on a queue of its own, off the cooperative pool.
+            let latest = try await BlockingIOQueue(label: "mezhved.archive.witness").run { () -> CheckpointDocument? in
+                let names = DurableFiles.list(witness).filter { FileSystemAuditSource.isCheckpointName($0) }.sorted()
+                guard let last = names.last, let bytes = try? DurableFiles.read(witness + "/" + last) else { return nil }
+                return CheckpointDocument(name: last, bytes: bytes)
+            }
             auditWitness(
-                witness, documents: documents, log: log, pinned: pinned, intermediates: intermediates, findings: &findings, notes: &notes)
+                witness, latest: latest, documents: documents, log: log, pinned: pinned, intermediates: intermediates, findings: &findings,
+                notes: &notes)
         }
         return (documents.count, signed)
     }
 
     private func auditWitness(
-        _ witness: String, documents: [CheckpointDocument], log: LogAudit, pinned: String, intermediates: [Certificate],
-        findings: inout [AuditFinding], notes: inout [String]
+        _ witness: String, latest: CheckpointDocument?, documents: [CheckpointDocument], log: LogAudit, pinned: String,
+        intermediates: [Certificate], findings: inout [AuditFinding], notes: inout [String]
     ) {
-        let witnessed = DurableFiles.list(witness).filter { FileSystemAuditSource.isCheckpointName($0) }.sorted()
-        guard let last = witnessed.last, let bytes = try? DurableFiles.read(witness + "/" + last) else {
+        guard let latest else {
             notes.append("the witness folder \(witness) holds no checkpoint yet")
             return
         }
+        let last = latest.name
+        let bytes = latest.bytes
         let item = "witness \(witness)/\(last)"
         if let problem = signatureProblem(bytes, item: item, time: nil, pinned: pinned, intermediates: intermediates) {
             findings.append(AuditFinding(.witnessMismatch, item: item, problem))

@@ -3,6 +3,7 @@ import Foundation
 import MezhvedArchive
 import MezhvedValidation
 import MezhvedXMLDSig
+import Synchronization
 
 struct ArchiveAudit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -156,16 +157,17 @@ struct ArchiveAudit: AsyncParsableCommand {
 }
 
 /// A one-line progress bar on standard error, redrawn at most ten times a second.
-final class ProgressBar: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date.distantPast
+final class ProgressBar: Sendable {
+    private let last = Mutex(Date.distantPast)
 
     func update(_ done: Int, _ total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
         let now = Date()
-        guard done == total || now.timeIntervalSince(last) > 0.1 else { return }
-        last = now
+        let draw = last.withLock { last -> Bool in
+            guard done == total || now.timeIntervalSince(last) > 0.1 else { return false }
+            last = now
+            return true
+        }
+        guard draw else { return }
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
