@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 import Synchronization
 
@@ -136,7 +137,7 @@ public struct ArchiveAuditor: Sendable {
 
         // 5. The signatures, on every core, a chunk at a time.
         let selected = journal.entries.filter { entry in
-            guard entry.object != nil, let registered = entry.registeredAt.flatMap(Timestamps.date) else { return false }
+            guard entry.object != nil, let registered = entry.registeredAt.flatMap(ISOTime.dateOrDay) else { return false }
             if let from, registered < from { return false }
             if let to, registered > to { return false }
             return true
@@ -179,7 +180,7 @@ public struct ArchiveAuditor: Sendable {
                 "no checkpoint signed by the pinned gateway certificate yet: that the log was not cut back or replaced cannot be proven")
         }
         return AuditReport(
-            archive: source.name, time: Timestamps.string(Date()), findings: findings, policyFindings: policy,
+            archive: source.name, time: ISOTime.string(Date(), milliseconds: true), findings: findings, policyFindings: policy,
             truncationProvable: checkpoints.signed > 0, notes: notes, events: log.count, objects: stored.count,
             checkpoints: checkpoints.count, documents: documents)
     }
@@ -259,7 +260,7 @@ public struct ArchiveAuditor: Sendable {
         let item = "\(entry.number) (\(entry.year))"
         var outcome = DocumentOutcome(audit: SignatureAudit(level: .notChecked, status: "not-checked", problems: []), extraFindings: [])
         guard let stored else { return outcome }
-        let time = entry.signingTime.flatMap(Timestamps.date) ?? entry.registeredAt.flatMap(Timestamps.date) ?? Date()
+        let time = entry.signingTime.flatMap(ISOTime.dateOrDay) ?? entry.registeredAt.flatMap(ISOTime.dateOrDay) ?? Date()
         if let key {
             do {
                 let original = try PersonalDataProtection.reveal(stored, key: key, sourceName: item)
@@ -390,7 +391,7 @@ public struct ArchiveAuditor: Sendable {
     /// Why a checkpoint's signature does not hold, or nil when it does.
     private func signatureProblem(_ bytes: [UInt8], item: String, time: String?, pinned: String, intermediates: [Certificate]) -> String? {
         var policy = VerificationPolicy()
-        policy.validationTime = time.flatMap(Timestamps.date)
+        policy.validationTime = time.flatMap(ISOTime.dateOrDay)
         policy.retainSignedContent = false
         policy.expectedReferenceURIs = [""]
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 
 /// `archive.json`: what an archive is. It never holds a key: only the personal-data key's id and the
@@ -36,7 +37,7 @@ public struct ArchiveConfiguration: Sendable, Codable, Equatable {
         self.gatewayCertificate = gatewayCertificate
         self.gatewayKeyFile = gatewayKeyFile
         self.checkpointInterval = checkpointInterval
-        self.created = Timestamps.string(created)
+        self.created = ISOTime.string(created, milliseconds: true)
     }
 
     /// The number template for a direction.

@@ -112,7 +112,7 @@ enum EventLine {
         line: [UInt8], event: ArchiveEvent
     ) {
         let payloadJSON = try encoder().encode(payload)
-        let timeText = Timestamps.string(time)
+        let timeText = ISOTime.string(time, milliseconds: true)
         var body = Array("{\"seq\":\(seq),\"time\":\"\(timeText)\",\"type\":\"\(type.rawValue)\",\"prev\":\"\(prev)\",\"payload\":".utf8)
         body += payloadJSON
         let hash = ArchiveCrypto.sha256Hex(body)
@@ -139,39 +139,5 @@ enum EventLine {
         guard let event = try? JSONDecoder().decode(ArchiveEvent.self, from: Data(line)) else { return .failure(.notJSON) }
         guard recorded == computed, event.hash == recorded else { return .failure(.hashMismatch(recorded: recorded, computed: computed)) }
         return .success(event)
-    }
-}
-
-/// Timestamps in the log: ISO 8601, UTC, with milliseconds.
-public enum Timestamps {
-    /// `2026-03-02T10:15:00.123Z`
-    public static func string(_ date: Date) -> String { ISOTime.string(date, milliseconds: true) }
-
-    /// Reads a log timestamp (with or without fractional seconds) or a date `YYYY-MM-DD` (midnight UTC).
-    public static func date(_ text: String) -> Date? {
-        if let date = ISOTime.date(text) { return date }
-        guard text.utf8.count == 10 else { return nil }
-        return ISOTime.date(text + "T00:00:00Z")
-    }
-
-    /// Moscow time, where the agencies' registration dates and years are reckoned.
-    public static let agencyTimeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
-
-    /// The calendar year of `date` in Moscow time.
-    public static func year(_ date: Date) -> Int { agencyCalendar.component(.year, from: date) }
-
-    /// The Gregorian calendar in Moscow time, made once (making one is costly).
-    private static let agencyCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = agencyTimeZone
-        return calendar
-    }()
-
-    /// The ISO date of `date` in Moscow time.
-    public static func day(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = agencyTimeZone
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 
 // The filesystem store's objects and checkpoints, each behind its own small protocol.
 
@@ -78,7 +79,7 @@ struct FileSystemCheckpointStore: CheckpointStore {
                 }
                 let checkpoint = Checkpoint(
                     seq: current.journal.lastSeq, head: current.journal.lastHash, count: current.journal.lastSeq,
-                    time: Timestamps.string(Date()), previous: previous, agency: log.configuration.agency)
+                    time: ISOTime.string(Date(), milliseconds: true), previous: previous, agency: log.configuration.agency)
                 let signed = try sign(checkpoint)
                 let name = ArchiveLayout.checkpointName(checkpoint.seq)
                 try DurableFiles.writeAtomically(signed, to: layout.checkpoints + "/" + name)

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 
 /// The constraints of an append, checked against the journal inside the store's transaction, and
 /// the number it allocates: the reference every store follows (a SQL store may enforce the same
@@ -77,7 +78,7 @@ extension Journal {
     }
 
     private func nextNumber(_ direction: Direction, at time: Date, configuration: ArchiveConfiguration) -> EventPayload {
-        let year = Timestamps.year(time)
+        let year = ISOTime.agencyYear(time)
         let sequence = nextSequence(year: year, direction: direction)
         var payload = EventPayload()
         payload.number = configuration.format(for: direction).format(sequence: sequence, year: year, agency: configuration.agency)
@@ -163,7 +164,7 @@ extension Journal {
         payload.documentDigest = record.documentDigest
         payload.object = record.object
         payload.encryptedWith = record.encryptedWith
-        payload.signingTime = Timestamps.string(record.signingTime)
+        payload.signingTime = ISOTime.string(record.signingTime, milliseconds: true)
         payload.signingTimeSource = record.signingTimeSource
         payload.signatureStatus = record.signatureStatus
         payload.acknowledges = record.acknowledges?.number

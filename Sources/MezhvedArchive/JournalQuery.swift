@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedDocuments
 
 /// A search of the journal, answered by the store (an index or SQL), not by replaying and
@@ -64,11 +65,11 @@ public struct JournalQuery: Sendable, Equatable {
         if let kind, entry.kind != kind { return false }
         if let documentDigest, entry.documentDigest != documentDigest { return false }
         if let documentNumber, entry.documentNumber != documentNumber { return false }
-        if let status, entry.status(on: day ?? Timestamps.day(Date())) != status { return false }
+        if let status, entry.status(on: day ?? ISOTime.agencyDayString(Date())) != status { return false }
         if let deadlineBefore, !(entry.deadline.map { $0 < deadlineBefore } ?? false) { return false }
         if let overdueOn, entry.status(on: overdueOn) != .overdue { return false }
         if from != nil || to != nil {
-            let time = Timestamps.date(entry.registeredAt ?? entry.allocatedAt) ?? .distantPast
+            let time = ISOTime.dateOrDay(entry.registeredAt ?? entry.allocatedAt) ?? .distantPast
             if let from, time < from { return false }
             if let to, time > to { return false }
         }
@@ -82,7 +83,7 @@ public struct JournalQuery: Sendable, Equatable {
         if let documentDigest, document.documentDigest != documentDigest { return false }
         if let documentNumber, document.documentNumber != documentNumber { return false }
         if from != nil || to != nil {
-            let time = Timestamps.date(document.time) ?? .distantPast
+            let time = ISOTime.dateOrDay(document.time) ?? .distantPast
             if let from, time < from { return false }
             if let to, time > to { return false }
         }

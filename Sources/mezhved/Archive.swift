@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedXMLDSig
 
@@ -123,7 +124,7 @@ func journalJSON(_ entries: [JournalEntry], today: String) throws -> String {
 /// A time or date from the command line: ISO 8601 or YYYY-MM-DD.
 func parseTime(_ text: String?, option: String, endOfDay: Bool = false) throws -> Date? {
     guard let text else { return nil }
-    guard let date = Timestamps.date(text) else {
+    guard let date = ISOTime.dateOrDay(text) else {
         throw ValidationError("\(option) \(text) is not a date (YYYY-MM-DD) or an ISO 8601 time")
     }
     return endOfDay && text.count == 10 ? date.addingTimeInterval(86_399.999) : date

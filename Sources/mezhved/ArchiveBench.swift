@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedXMLDSig
 import Synchronization
 
@@ -125,7 +126,9 @@ struct ArchiveBench: AsyncParsableCommand {
         // The documents, each printed with the number it will be registered under (every mode
         // reserves the same numbers 1…documents, in whatever order its writers get them).
         let template = try String(contentsOfFile: document, encoding: .utf8)
-        let numbers = (1...documents).map { configuration.outgoingFormat.format(sequence: $0, year: Timestamps.year(Date()), agency: "") }
+        let numbers = (1...documents).map {
+            configuration.outgoingFormat.format(sequence: $0, year: ISOTime.agencyYear(Date()), agency: "")
+        }
         let signed = Shared([[UInt8]](repeating: [], count: documents))
         _ = try await Self.concurrently(documents, writers: ProcessInfo.processInfo.activeProcessorCount) { index in
             let text = template.replacingOccurrences(of: "number=\"02-11/4817\"", with: "number=\"\(numbers[index])\"")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedGateway
 import MezhvedXMLDSig
@@ -305,7 +306,7 @@ struct ArchiveList: AsyncParsableCommand {
 
     func run() async throws {
         let registrar = try await ArchiveFolder.open(try location.folder()).registrar
-        let today = Timestamps.day(Date())
+        let today = ISOTime.agencyDayString(Date())
         let query = JournalQuery(
             number: number, direction: direction, counterpart: counterpart, kind: kind, status: status.flatMap(EntryStatus.init),
             from: try parseTime(from, option: "--from"), to: try parseTime(to, option: "--to", endOfDay: true), day: today, limit: limit,
@@ -333,7 +334,7 @@ struct ArchiveShow: AsyncParsableCommand {
         guard !found.isEmpty else {
             throw ArchiveError(.numberUnusable, "the number \(number) is not in the journal", hint: "search with `mezhved archive list`")
         }
-        let today = Timestamps.day(Date())
+        let today = ISOTime.agencyDayString(Date())
         if json {
             print(try journalJSON(found, today: today))
             return
@@ -374,7 +375,7 @@ struct ArchiveOverdue: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let today = on ?? Timestamps.day(Date())
+        let today = on ?? ISOTime.agencyDayString(Date())
         if CalendarDayCheck.invalid(today) { throw ValidationError("--on \(today) is not a date YYYY-MM-DD") }
         let registrar = try await ArchiveFolder.open(try location.folder()).registrar
         let entries = try await registrar.entries(JournalQuery(overdueOn: today))
@@ -387,7 +388,7 @@ struct ArchiveOverdue: AsyncParsableCommand {
 }
 
 enum CalendarDayCheck {
-    static func invalid(_ text: String) -> Bool { text.count != 10 || Timestamps.date(text) == nil }
+    static func invalid(_ text: String) -> Bool { text.count != 10 || ISOTime.dateOrDay(text) == nil }
 }
 
 struct ArchiveExport: AsyncParsableCommand {
@@ -419,7 +420,7 @@ struct ArchiveExport: AsyncParsableCommand {
         }
         let original = try await registrar.original(of: entry)
         var policy = VerificationPolicy()
-        policy.validationTime = entry.signingTime.flatMap(Timestamps.date)
+        policy.validationTime = entry.signingTime.flatMap(ISOTime.dateOrDay)
         let report = try SignatureVerifier(trustStore: TrustStore(directories: trust, crlFiles: crl), policy: policy).verify(
             original, sourceName: number)
         if mkdir(outputDir, 0o700) != 0 && errno != EEXIST {
@@ -432,7 +433,7 @@ struct ArchiveExport: AsyncParsableCommand {
         try writeOutput(original, to: "\(outputDir)/\(String(base)).xml")
         try writeOutput(Array(try encoder.encode(report)), to: "\(outputDir)/\(String(base)).verification.json")
         try writeOutput(
-            Array(try journalJSON([entry], today: Timestamps.day(Date())).utf8), to: "\(outputDir)/\(String(base)).journal.json")
+            Array(try journalJSON([entry], today: ISOTime.agencyDayString(Date())).utf8), to: "\(outputDir)/\(String(base)).journal.json")
         print(
             "exported \(number) to \(outputDir)/\(String(base)).xml (signature \(report.status.rawValue.uppercased()) at \(entry.signingTime ?? "?"))"
         )

@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedArchive
+import MezhvedCore
 import MezhvedValidation
 import MezhvedXMLDSig
 
@@ -14,7 +15,7 @@ struct QualifiedArchiveAuditor: ArchiveSignatureAuditor {
     let fallback: XMLDSigArchiveAuditor
 
     func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit {
-        let proof = entry.registeredAt.flatMap(Timestamps.date) ?? signingTime
+        let proof = entry.registeredAt.flatMap(ISOTime.dateOrDay) ?? signingTime
         do {
             let report = try validator.validate(original, sourceName: entry.number, proofOfExistence: proof)
             let status: String

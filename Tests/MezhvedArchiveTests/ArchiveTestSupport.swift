@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedTestSupport
 import MezhvedXMLDSig
 import Testing
@@ -99,7 +100,7 @@ enum ArchiveFixtures {
     static func register(_ count: Int, in archive: TestArchive) async throws -> [JournalEntry] {
         var entries: [JournalEntry] = []
         for _ in 0..<count {
-            let next = try await archive.storage.journal().nextSequence(year: Timestamps.year(Date()), direction: .outgoing)
+            let next = try await archive.storage.journal().nextSequence(year: ISOTime.agencyYear(Date()), direction: .outgoing)
             entries.append(
                 try await archive.register(
                     Submission(

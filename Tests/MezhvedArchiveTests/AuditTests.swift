@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 import Testing
 
@@ -32,7 +33,7 @@ struct AuditTests {
         var bytes: [UInt8] = []
         for (index, event) in events.enumerated() {
             let (line, made) = try EventLine.make(
-                seq: index + 1, time: Timestamps.date(event.time)!, type: event.type, prev: prev, payload: event.payload)
+                seq: index + 1, time: ISOTime.dateOrDay(event.time)!, type: event.type, prev: prev, payload: event.payload)
             bytes += line
             prev = made.hash
         }

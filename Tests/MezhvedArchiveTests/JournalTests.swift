@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 import Testing
 
@@ -73,7 +74,7 @@ struct JournalTests {
             try await archive.register(Submission(direction: .outgoing, document: document, sourceName: "r", signatureStatus: .valid))
         }
         let incoming = try await archive.reserve(direction: .incoming, note: nil)
-        #expect(incoming.number == "ЗКСЗН-\(Timestamps.year(Date()))-000001")
+        #expect(incoming.number == "ЗКСЗН-\(ISOTime.agencyYear(Date()))-000001")
         let sent = try await archive.record(.sent, number: registered.number, note: nil)
         #expect(sent.recordedStatus == .sent)
         #expect(sent.status(on: "2026-03-18") == .overdue)
