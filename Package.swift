@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "mezhved",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mezhved", targets: ["mezhved"]),
         .library(name: "MezhvedXMLDSig", targets: ["MezhvedXMLDSig"]),

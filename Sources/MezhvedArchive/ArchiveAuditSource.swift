@@ -65,7 +65,7 @@ public struct FileSystemAuditSource: ArchiveAuditSource {
         self.objects = FileSystemObjectStore(layout: layout, durability: .eachObject)
         guard FileManager.default.fileExists(atPath: layout.configuration) else {
             throw ArchiveError(
-                .archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check --archive / MEZHVED_ARCHIVE")
+                .archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check the archive folder given")
         }
     }
 

@@ -54,7 +54,7 @@ public struct ArchiveAuditor: Sendable {
         if let dataKey, dataKey.keyID != configuration.dataKeyID {
             throw ArchiveError(
                 .dataKeyUnusable, "the personal-data key given (\(dataKey.keyID)) is not this archive's key (\(configuration.dataKeyID))",
-                hint: "give the archive's key, or audit without --data-key")
+                hint: "give the archive's personal-data key, or audit without one")
         }
         var findings: [AuditFinding] = []
         var policy: [AuditFinding] = []

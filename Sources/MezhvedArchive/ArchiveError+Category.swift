@@ -1,14 +1,6 @@
 import MezhvedCore
 
 extension ArchiveError: MezhvedError {
-    /// How the shells treat the error: one exit code or HTTP status per category.
-    public var category: FailureCategory {
-        switch code {
-        case .integrityBroken: return .integrityBroken
-        case .archiveUnusable, .configurationInvalid, .recoveryNeeded, .numberUnusable, .formatInvalid: return .refused
-        case .documentRefused: return .unusableInput
-        case .dataKeyUnusable: return .unusableKeyMaterial
-        case .internalFailure: return .internalFailure
-        }
-    }
+    /// How the shells treat the error: its code's category.
+    public var category: FailureCategory { code.category }
 }

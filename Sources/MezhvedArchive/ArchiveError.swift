@@ -1,27 +1,11 @@
+import MezhvedCore
+
 /// The one error type of the archive module: something that stops an archive operation. A broken
 /// archive found by an audit is not an error: ``ArchiveAuditor`` returns it as an ``AuditReport``.
 public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of problem it is; each code tells the user what to do next.
-    public enum Code: String, Sendable, Equatable, CaseIterable {
-        /// The archive folder does not exist, is not an archive, or cannot be read or written.
-        case archiveUnusable = "archive-unusable"
-        /// The archive's configuration is missing or invalid.
-        case configurationInvalid = "configuration-invalid"
-        /// The event log ends in a torn (incomplete) write: run `mezhved archive recover`.
-        case recoveryNeeded = "recovery-needed"
-        /// The event log is broken (hash chain, sequence): run `mezhved archive audit`.
-        case integrityBroken = "integrity-broken"
-        /// A number is unknown, already used, or in the wrong state for the operation.
-        case numberUnusable = "number-unusable"
-        /// The document cannot be archived (not an interagency document, no signature, invalid).
-        case documentRefused = "document-refused"
-        /// The personal-data key is missing, malformed or not the archive's key.
-        case dataKeyUnusable = "data-key-unusable"
-        /// A number format template is invalid.
-        case formatInvalid = "format-invalid"
-        /// OpenSSL or the file system failed where it should not have.
-        case internalFailure = "internal-failure"
-    }
+    /// Codes are constants declared below: adding one breaks no caller.
+    public typealias Code = ErrorCode<ArchiveError>
 
     /// The kind of problem.
     public let code: Code
@@ -45,4 +29,25 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
         if !openSSLErrors.isEmpty { text += " [OpenSSL: \(openSSLErrors.joined(separator: "; "))]" }
         return text
     }
+}
+
+extension ErrorCode where Domain == ArchiveError {
+    /// The archive folder does not exist, is not an archive, or cannot be read or written.
+    public static let archiveUnusable = ErrorCode("archive-unusable", .refused)
+    /// The archive's configuration is missing or invalid.
+    public static let configurationInvalid = ErrorCode("configuration-invalid", .refused)
+    /// The event log ends in a torn (incomplete) write: run `mezhved archive recover`.
+    public static let recoveryNeeded = ErrorCode("recovery-needed", .refused)
+    /// The event log is broken (hash chain, sequence): run `mezhved archive audit`.
+    public static let integrityBroken = ErrorCode("integrity-broken", .integrityBroken)
+    /// A number is unknown, already used, or in the wrong state for the operation.
+    public static let numberUnusable = ErrorCode("number-unusable", .refused)
+    /// The document cannot be archived (not an interagency document, no signature, invalid).
+    public static let documentRefused = ErrorCode("document-refused", .unusableInput)
+    /// The personal-data key is missing, malformed or not the archive's key.
+    public static let dataKeyUnusable = ErrorCode("data-key-unusable", .unusableKeyMaterial)
+    /// A number format template is invalid.
+    public static let formatInvalid = ErrorCode("format-invalid", .refused)
+    /// OpenSSL or the file system failed where it should not have.
+    public static let internalFailure = ErrorCode("internal-failure", .internalFailure)
 }

@@ -44,7 +44,7 @@ extension FileSystemStorage {
         let layout = ArchiveLayout(root: path)
         guard FileManager.default.fileExists(atPath: layout.configuration) else {
             throw ArchiveError(
-                .archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check --archive / MEZHVED_ARCHIVE")
+                .archiveUnusable, "\(path) is not a mezhved archive (no archive.json)", hint: "check the archive folder given")
         }
         let lock = try ArchiveFileLock(path: layout.lock)
         var report = RecoveryReport(tornBytes: 0, tornDescription: nil, removedTemporaryFiles: [], quarantinedObjects: [])

@@ -66,7 +66,7 @@ public final class FileSystemStorage: ArchiveStorage {
         guard let configurationBytes = try DurableFiles.read(layout.configuration) else {
             throw ArchiveError(
                 .archiveUnusable, "\(layout.root) is not a mezhved archive (no archive.json)",
-                hint: "create one with `mezhved archive init`, or check --archive / MEZHVED_ARCHIVE")
+                hint: "create one with `mezhved archive init`, or check the archive folder given")
         }
         let configuration: ArchiveConfiguration
         do {

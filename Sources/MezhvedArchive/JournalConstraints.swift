@@ -32,7 +32,7 @@ extension Journal {
             return (status, payload)
         case .void(let number, let year, let reason):
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw ArchiveError(.numberUnusable, "voiding \(number) needs a reason", hint: "give --reason")
+                throw ArchiveError(.numberUnusable, "voiding \(number) needs a reason", hint: "say why the number is voided")
             }
             let current = try single(number, year: year)
             guard current.recordedStatus == .reserved else {
@@ -96,7 +96,7 @@ extension Journal {
         }
         guard found.count == 1 else {
             let years = found.map { String($0.year) }.joined(separator: ", ")
-            throw ArchiveError(.numberUnusable, "the number \(number) exists in several years (\(years))", hint: "give --year")
+            throw ArchiveError(.numberUnusable, "the number \(number) exists in several years (\(years))", hint: "give the year too")
         }
         return entry
     }
@@ -126,7 +126,7 @@ extension Journal {
                     .numberUnusable,
                     known.last.map { "the number \(reserved) is \($0.recordedStatus.rawValue), not reserved" }
                         ?? "the number \(reserved) was never reserved",
-                    hint: "reserve a number with `mezhved archive reserve`, or register without --number")
+                    hint: "reserve the number first, or register without a reserved number")
             }
             guard entry.direction == wanted else {
                 throw ArchiveError(.numberUnusable, "the number \(reserved) was reserved for \(entry.direction.rawValue) documents")

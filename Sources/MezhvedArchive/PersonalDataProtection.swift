@@ -26,7 +26,7 @@ public struct ArchiveDataKey: Sendable {
         guard let content = try DurableFiles.read(path) else {
             throw ArchiveError(
                 .dataKeyUnusable, "the personal-data key file \(path) does not exist",
-                hint: "check --data-key or MEZHVED_ARCHIVE_DATA_KEY_FILE")
+                hint: "check the personal-data key file given")
         }
         if content.count == 32 { return try ArchiveDataKey(bytes: content) }
         let text = String(decoding: content, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

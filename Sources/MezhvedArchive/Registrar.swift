@@ -114,7 +114,7 @@ public final class Registrar: Sendable {
         guard let checkpointWriter else {
             throw ArchiveError(
                 .configurationInvalid, "writing a checkpoint needs the gateway's signing key",
-                hint: "give --gateway-key, or set gatewayKeyFile in archive.json")
+                hint: "give the gateway's signing key, or set gatewayKeyFile in archive.json")
         }
         return try await checkpointWriter.writeNow()
     }
@@ -136,7 +136,7 @@ public final class Registrar: Sendable {
         }
         guard found.count == 1 else {
             let years = found.map { String($0.year) }.joined(separator: ", ")
-            throw ArchiveError(.numberUnusable, "the number \(number) exists in several years (\(years))", hint: "give --year")
+            throw ArchiveError(.numberUnusable, "the number \(number) exists in several years (\(years))", hint: "give the year too")
         }
         return entry
     }
@@ -189,7 +189,7 @@ public final class Registrar: Sendable {
     private func requireKey(_ what: String) throws -> ArchiveDataKey {
         guard let dataKey else {
             throw ArchiveError(
-                .dataKeyUnusable, "\(what) needs the personal-data key", hint: "give --data-key FILE or set MEZHVED_ARCHIVE_DATA_KEY_FILE")
+                .dataKeyUnusable, "\(what) needs the personal-data key", hint: "give the archive's personal-data key file")
         }
         return dataKey
     }
@@ -241,7 +241,7 @@ public final class Registrar: Sendable {
                 throw ArchiveError(
                     .numberUnusable,
                     "\(name) is printed with the number \(printed), not the reserved number \(reserved) it is registered under",
-                    hint: "compose and sign the document with the reserved number, or register it without --number")
+                    hint: "compose and sign the document with the reserved number, or register it without a reserved number")
             }
             return .reserved(reserved, year: nil, direction: .outgoing)
         }
