@@ -14,6 +14,16 @@ extension Gateway {
         let folder = try await ArchiveFolder.open(
             settings.path, dataKey: dataKey, checkpointSigner: try checkpointSigner(),
             options: FileSystemStorage.Options(witness: settings.witness), onCheckpointFailure: onCheckpointFailure)
+        if let pinned = settings.gatewayCertificate {
+            let expected = try Certificate.load(contentsOf: pinned).first?.sha256Fingerprint
+            let recorded = try folder.registrar.configuration.gatewayCertificates().first?.sha256Fingerprint
+            guard expected != nil, expected == recorded else {
+                throw GatewayError(
+                    .configurationInvalid,
+                    "the archive \(settings.path) names another gateway certificate than archive.gatewayCertificate \(pinned)",
+                    hint: "the archive.json may have been replaced: audit it with the pinned certificate before using it")
+            }
+        }
         guard folder.registrar.configuration.agency == agency.id else {
             throw GatewayError(
                 .configurationInvalid,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MezhvedArchive
+import MezhvedGateway
 import MezhvedValidation
 import MezhvedXMLDSig
 import Synchronization
@@ -11,9 +12,10 @@ struct ArchiveAudit: AsyncParsableCommand {
         abstract: "Audits the archive: objects, log chain, signed checkpoints, journal, and every signature as of its signing time.",
         discussion: """
             Exit status 0 only when everything holds; 7 when the archive's integrity is broken, each broken item \
-            named; 11 when integrity holds but policy findings remain (a signature accepted though not valid, an \
+            named; 13 when integrity holds but policy findings remain (a signature accepted though not valid, an \
             incoming document from the archive's own agency, files others may read). The checkpoints must be signed \
-            by the pinned gateway certificate (--gateway-cert or MEZHVED_GATEWAY_CERT_FILE). Without \
+            by the pinned gateway certificate (--gateway-cert, MEZHVED_GATEWAY_CERT_FILE, or archive.gatewayCertificate \
+            of the --gateway configuration, which also gives the archive, the personal-data key and the trust). Without \
             --data-key the signatures are checked at the signed-info-only level (signature value and certificate \
             path); with it, fully (the original is reconstructed and its digest and references checked). A progress \
             bar is drawn on standard error when it is a terminal.
@@ -21,6 +23,7 @@ struct ArchiveAudit: AsyncParsableCommand {
 
     @OptionGroup var location: ArchiveLocation
     @OptionGroup var key: DataKeyOption
+    @OptionGroup var gatewayConfiguration: GatewayOption
 
     @Option(name: .customLong("trust"), help: "A folder of trusted CA certificates (documents and the gateway); may be repeated.")
     var trust: [String] = []
@@ -62,33 +65,32 @@ struct ArchiveAudit: AsyncParsableCommand {
     var requireRevocation = false
 
     func validate() throws {
-        if trust.isEmpty { throw ValidationError("give at least one --trust folder (the signers' and the gateway's CAs)") }
+        if trust.isEmpty && gatewayConfiguration.path == nil {
+            throw ValidationError("give at least one --trust folder (the signers' and the gateway's CAs), or --gateway CONFIG")
+        }
         if !qualified && (offline || requireRevocation) { throw ValidationError("--offline and --require-revocation need --qualified") }
     }
 
     /// The signature auditor: XMLDSig as of the signing time, or the qualified validation.
-    func signatureAuditor(_ store: TrustStore, _ intermediates: [Certificate]) throws -> any ArchiveSignatureAuditor {
+    func signatureAuditor(_ store: TrustStore, _ intermediates: [Certificate], trustSettings: GatewayConfiguration.TrustSettings) throws
+        -> any ArchiveSignatureAuditor
+    {
         let plain = XMLDSigArchiveAuditor(trustStore: store, intermediates: intermediates)
         guard qualified else { return plain }
-        let validationStore = try TrustStore(directories: trust)
-        var revocation = RevocationPolicy()
-        revocation.crlFiles = crl
-        revocation.fetchCRLs = !offline
-        revocation.ocspFromAIA = !offline
-        revocation.requireRevocation = requireRevocation
-        let validator = QualifiedValidator(
-            trustStore: validationStore, intermediates: intermediates,
-            policy: QualifiedValidationPolicy(requireRevocation: requireRevocation),
-            revocation: try RevocationChecker(policy: revocation, trustStore: validationStore))
+        let validator = try ValidatorSetup(
+            trust: trustSettings,
+            policy: GatewayConfiguration.PolicySettings(offline: offline, requireRevocation: requireRevocation)
+        ).make()
         return QualifiedArchiveAuditor(validator: validator, fallback: plain)
     }
 
-    /// The pinned gateway certificate: --gateway-cert, else $MEZHVED_GATEWAY_CERT_FILE.
-    func pinnedCertificate() throws -> Certificate {
+    /// The pinned gateway certificate: --gateway-cert, else $MEZHVED_GATEWAY_CERT_FILE, else the
+    /// --gateway configuration's archive.gatewayCertificate.
+    func pinnedCertificate(_ configuration: GatewayConfiguration?) throws -> Certificate {
         let environment = ProcessInfo.processInfo.environment["MEZHVED_GATEWAY_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let path = gatewayCert ?? environment else {
+        guard let path = gatewayCert ?? environment ?? configuration?.archive.gatewayCertificate else {
             throw ValidationError(
-                "give the gateway certificate the checkpoints must be signed with: --gateway-cert CERT or MEZHVED_GATEWAY_CERT_FILE (the one in archive.json proves nothing: whoever can write the archive can replace it)"
+                "give the gateway certificate the checkpoints must be signed with: --gateway-cert CERT, MEZHVED_GATEWAY_CERT_FILE, or archive.gatewayCertificate in the --gateway configuration (the one in archive.json proves nothing: whoever can write the archive can replace it)"
             )
         }
         guard let certificate = try Certificate.load(contentsOf: path).first else {
@@ -98,12 +100,20 @@ struct ArchiveAudit: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let folder = try location.folder()
-        let store = try TrustStore(directories: trust, crlFiles: crl)
-        let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
+        let configuration = try gatewayConfiguration.path.map { _ in try gatewayConfiguration.configuration() }
+        let folder = try location.archive ?? configuration?.archive.path ?? location.folder()
+        let trustSettings = GatewayConfiguration.TrustSettings(
+            anchors: trust.isEmpty ? configuration?.trust.anchors ?? [] : trust,
+            intermediates: untrusted.isEmpty ? configuration?.trust.intermediates ?? [] : untrusted,
+            crls: crl.isEmpty ? configuration?.trust.crls ?? [] : crl)
+        let store = try TrustStore(directories: trustSettings.anchors, crlFiles: trustSettings.crls)
+        let intermediates = try trustSettings.intermediates.flatMap { try Certificate.load(contentsOf: $0) }
+        let dataKey = try key.load(required: false) ?? configuration.map { try ArchiveDataKey.load(contentsOf: $0.archive.dataKey) }
         let auditor = ArchiveAuditor(
-            source: try FileSystemAuditSource(path: folder), gatewayCertificate: try pinnedCertificate(), checkpointTrust: store,
-            signatureAuditor: try signatureAuditor(store, intermediates), dataKey: try key.load(required: false), witness: witness,
+            source: try FileSystemAuditSource(path: folder), gatewayCertificate: try pinnedCertificate(configuration),
+            checkpointTrust: store,
+            signatureAuditor: try signatureAuditor(store, intermediates, trustSettings: trustSettings), dataKey: dataKey,
+            witness: witness ?? configuration?.archive.witness,
             from: try parseTime(from, option: "--from"), to: try parseTime(to, option: "--to", endOfDay: true))
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var progress: (@Sendable (Int, Int) -> Void)?
@@ -113,14 +123,7 @@ struct ArchiveAudit: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            var data = try encoder.encode(report)
-            // `passed` and `clean` are computed: add them for machine readers.
-            if var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                object["passed"] = report.passed
-                object["clean"] = report.clean
-                data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            }
-            print(String(decoding: data, as: UTF8.self))
+            print(String(decoding: try encoder.encode(AuditReportJSON(report: report)), as: UTF8.self))
         } else {
             let levels = Dictionary(grouping: report.documents, by: { (document: DocumentAuditResult) in document.signature.level })
                 .mapValues(\.count)
@@ -153,6 +156,20 @@ struct ArchiveAudit: AsyncParsableCommand {
         }
         if !report.passed { throw ExitCode.archiveBroken }
         if !report.policyFindings.isEmpty { throw ExitCode.archivePolicy }
+    }
+}
+
+/// The audit report as JSON, with the computed `passed` and `clean` beside its stored fields.
+struct AuditReportJSON: Encodable {
+    let report: AuditReport
+
+    enum Key: String, CodingKey { case passed, clean }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(report.passed, forKey: .passed)
+        try container.encode(report.clean, forKey: .clean)
     }
 }
 

@@ -46,6 +46,20 @@ struct GatewayWorkflowTests {
         #expect(report.xades != nil, "the gateway's policy signs XAdES-BES")
     }
 
+    @Test("an archive whose archive.json names another gateway certificate than the configuration pins is refused")
+    func pinnedGatewayCertificate() async throws {
+        let (sender, _) = try await Self.exchange()
+        var configuration = sender.gateway.configuration
+        configuration.archive.gatewayCertificate = GatewayFixtures.path("Certificates/agencies/health/cert.pem")
+        await #expect {
+            _ = try await Gateway.open(configuration).openArchive()
+        } throws: { error in
+            (error as? GatewayError)?.message.contains("names another gateway certificate") ?? false
+        }
+        configuration.archive.gatewayCertificate = GatewayFixtures.path("Certificates/agencies/social-protection/cert.pem")
+        _ = try await Gateway.open(configuration).openArchive()
+    }
+
     @Test("outgoing: sent on 25 December 2026, the deadline runs into 2027 by the Labour Code's rules until 2027 is imported")
     func deadlineIntoNextYear() async throws {
         let (sender, _) = try await Self.exchange()
