@@ -207,6 +207,10 @@ sed 's|<LastName>Васильев</LastName>|<LastName>Васильёв</LastNam
 expect 12 "$mezhved" incoming receive --gateway "$EMP" "$GATEWAYS/request.altered.xml" --receipt-dir "$GATEWAYS"
 echo "the quarantine keeps it, with its reason; --export gives it back byte for byte:"
 expect 0 "$mezhved" incoming quarantine --gateway "$EMP"
+echo
+echo "The auditor checks the social protection archive against the gateway certificate its configuration pins:"
+expect 0 "$mezhved" archive checkpoint --archive "$GATEWAYS/social-protection/archive"
+expect 0 "$mezhved" archive audit --gateway "$SP"
 
 section "Done"
 echo "every step behaved as expected; the files are in $OUT/"
