@@ -33,9 +33,9 @@ public struct SignatureAudit: Sendable, Codable, Equatable {
 /// revocation at that time) plugs in here.
 public protocol ArchiveSignatureAuditor: Sendable {
     /// The full check on the original document.
-    func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit
+    func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit
     /// The check that needs no personal-data key, on the stored form.
-    func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit
+    func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit
 }
 
 /// The default auditor: ``SignatureVerifier`` on the original, ``SignedInfoChecker`` on the stored form.
@@ -48,7 +48,7 @@ public struct XMLDSigArchiveAuditor: ArchiveSignatureAuditor {
         self.intermediates = intermediates
     }
 
-    public func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit {
+    public func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit {
         var policy = VerificationPolicy()
         policy.validationTime = signingTime
         policy.retainSignedContent = false
@@ -62,7 +62,7 @@ public struct XMLDSigArchiveAuditor: ArchiveSignatureAuditor {
         }
     }
 
-    public func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit {
+    public func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit {
         let checker = SignedInfoChecker(trustStore: trustStore, intermediates: intermediates)
         do {
             let result = try checker.check(stored, sourceName: entry.number, at: signingTime)
@@ -169,7 +169,7 @@ public struct ArchiveAuditor: Sendable {
 
     /// Runs the audit. `progress(done, total)` is called as documents are re-verified. Throws
     /// only when there is no archive to audit.
-    public func audit(progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> AuditReport {
+    public func audit(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> AuditReport {
         let layout = ArchiveLayout(root: path)
         guard let configurationBytes = try DurableFiles.read(layout.configuration) else {
             throw ArchiveError(
@@ -292,7 +292,7 @@ public struct ArchiveAuditor: Sendable {
             if let to, registered > to { return false }
             return true
         }
-        let results = auditDocuments(selected, layout: layout, goodObjects: goodObjects, progress: progress)
+        let results = await auditDocuments(selected, layout: layout, goodObjects: goodObjects, progress: progress)
         for (entry, result) in zip(selected, results) {
             for problem in result.extraFindings { findings.append(problem) }
             let recorded = entry.signatureStatus?.rawValue ?? "unverified"
@@ -324,16 +324,12 @@ public struct ArchiveAuditor: Sendable {
 
     private func auditDocuments(
         _ entries: [JournalEntry], layout: ArchiveLayout, goodObjects: Set<String>, progress: (@Sendable (Int, Int) -> Void)?
-    ) -> [DocumentOutcome] {
+    ) async -> [DocumentOutcome] {
         let count = entries.count
-        let slots = UnsafeMutableBufferPointer<DocumentOutcome?>.allocate(capacity: count)
-        slots.initialize(repeating: nil)
-        defer { slots.deallocate() }
-        nonisolated(unsafe) let results = slots
         let done = ProgressCounter()
         let auditor = signatureAuditor
         let key = dataKey
-        DispatchQueue.concurrentPerform(iterations: count) { index in
+        let auditOne: @Sendable (Int) async -> DocumentOutcome = { index in
             let entry = entries[index]
             let item = "\(entry.number) (\(entry.year))"
             var outcome = DocumentOutcome(audit: SignatureAudit(level: .notChecked, status: "not-checked", problems: []), extraFindings: [])
@@ -348,13 +344,13 @@ public struct ArchiveAuditor: Sendable {
                                     .documentAltered, item: item,
                                     "the reconstructed original does not have the digest recorded at registration"))
                         }
-                        outcome.audit = auditor.auditOriginal(original, entry: entry, at: time)
+                        outcome.audit = await auditor.auditOriginal(original, entry: entry, at: time)
                     } catch {
                         outcome.extraFindings.append(AuditFinding(.documentAltered, item: item, "\(error)"))
-                        outcome.audit = auditor.auditStored(stored, entry: entry, at: time)
+                        outcome.audit = await auditor.auditStored(stored, entry: entry, at: time)
                     }
                 } else {
-                    outcome.audit = auditor.auditStored(stored, entry: entry, at: time)
+                    outcome.audit = await auditor.auditStored(stored, entry: entry, at: time)
                     if entry.encryptedWith == nil, ArchiveCrypto.sha256Hex(stored) != entry.documentDigest {
                         outcome.extraFindings.append(
                             AuditFinding(
@@ -362,9 +358,19 @@ public struct ArchiveAuditor: Sendable {
                     }
                 }
             }
-            results[index] = outcome
             let finished = done.increment()
             progress?(finished, count)
+            return outcome
+        }
+        // A bounded group: one document per core in flight (the auditor may await the network).
+        let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var results = [DocumentOutcome?](repeating: nil, count: count)
+        await withTaskGroup(of: (Int, DocumentOutcome).self) { group in
+            for index in 0..<count {
+                if index >= width, let (finished, outcome) = await group.next() { results[finished] = outcome }
+                group.addTask { (index, await auditOne(index)) }
+            }
+            for await (finished, outcome) in group { results[finished] = outcome }
         }
         return results.map { $0! }
     }

@@ -4,7 +4,7 @@ import MezhvedArchive
 import MezhvedValidation
 import MezhvedXMLDSig
 
-struct ArchiveAudit: ParsableCommand {
+struct ArchiveAudit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Audits the archive: objects, log chain, signed checkpoints, journal, and every signature as of its signing time.",
@@ -79,7 +79,7 @@ struct ArchiveAudit: ParsableCommand {
         return QualifiedArchiveAuditor(validator: validator, fallback: plain)
     }
 
-    func run() throws {
+    func run() async throws {
         let folder = try location.folder()
         let store = try TrustStore(directories: trust, crlFiles: crl)
         let intermediates = try untrusted.flatMap { try Certificate.load(contentsOf: $0) }
@@ -91,7 +91,7 @@ struct ArchiveAudit: ParsableCommand {
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var progress: (@Sendable (Int, Int) -> Void)?
         if let bar { progress = { done, total in bar.update(done, total) } }
-        let report = try auditor.audit(progress: progress)
+        let report = try await auditor.audit(progress: progress)
         bar?.finish()
         if json {
             let encoder = JSONEncoder()

@@ -191,11 +191,11 @@ struct ArchiveBench: AsyncParsableCommand {
         let trust = try TrustStore(directories: ["\(certificates)/trust/gost"])
         var auditor = ArchiveAuditor(path: path, checkpointTrust: trust, signatureAuditor: XMLDSigArchiveAuditor(trustStore: trust))
         start = clock.now
-        let plain = try auditor.audit()
+        let plain = try await auditor.audit()
         let auditSeconds = Self.seconds(clock.now - start)
         auditor.dataKey = key
         start = clock.now
-        let full = try auditor.audit()
+        let full = try await auditor.audit()
         let fullSeconds = Self.seconds(clock.now - start)
         guard plain.passed, full.passed else {
             throw ValidationError("the audit of the bench archive failed: \((plain.findings + full.findings).prefix(5))")

@@ -147,7 +147,7 @@ struct ArchiveCLITests {
             (error as? ArchiveError)?.code == .documentRefused
                 && "\(error)".contains("b.xml: the document is already registered as 01-12/000001")
         }
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         #expect(report.passed, "\(report.findings)")
         #expect(report.objects == 1)
     }

@@ -18,8 +18,8 @@ struct AuditTests {
         return (archive, witness, entries)
     }
 
-    static func audit(_ archive: TestArchive, key: Bool = false, witness: String? = nil) throws -> AuditReport {
-        try ArchiveFixtures.auditor(archive, key: key, witness: witness).audit()
+    static func audit(_ archive: TestArchive, key: Bool = false, witness: String? = nil) async throws -> AuditReport {
+        try await ArchiveFixtures.auditor(archive, key: key, witness: witness).audit()
     }
 
     static func finding(_ report: AuditReport, _ category: AuditFinding.Category) -> AuditFinding? {
@@ -46,12 +46,12 @@ struct AuditTests {
     @Test("an untouched archive passes, signed-info-only without the key and full with it")
     func clean() async throws {
         let (archive, witness, entries) = try await Self.populated()
-        let report = try Self.audit(archive, witness: witness)
+        let report = try await Self.audit(archive, witness: witness)
         #expect(report.passed, "\(report.findings)")
         #expect(report.documents.count == entries.count)
         #expect(report.documents.allSatisfy { $0.signature.level == .signedInfoOnly && $0.signature.status == "valid" })
         #expect(report.checkpoints == 2)
-        let full = try Self.audit(archive, key: true, witness: witness)
+        let full = try await Self.audit(archive, key: true, witness: witness)
         #expect(full.passed, "\(full.findings)")
         #expect(full.documents.allSatisfy { $0.signature.level == .full && $0.signature.status == "valid" })
     }
@@ -61,7 +61,7 @@ struct AuditTests {
         let (archive, _, entries) = try await Self.populated()
         let object = try #require(entries[2].object)
         Tamper.flip(archive.path + "/objects/\(object.prefix(2))/\(object)", at: 200)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         #expect(!report.passed)
         let finding = try #require(Self.finding(report, .objectAltered))
         #expect(finding.item == "objects/\(object.prefix(2))/\(object)")
@@ -74,7 +74,7 @@ struct AuditTests {
         let lines = Tamper.lines(path)
         let offset = lines[0].utf8.count + 1 + lines[1].utf8.count + 1 + 30  // inside line 3
         Tamper.flip(path, at: offset)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         let finding = try #require(Self.finding(report, .logDamaged))
         #expect(finding.item == "log/events.log line 3")
         #expect(finding.message.contains("altered") || finding.message.contains("not a log entry"))
@@ -87,7 +87,7 @@ struct AuditTests {
         let text = String(decoding: Tamper.read(path), as: UTF8.self)
         let at = try #require(text.utf8.firstIndex(of: UInt8(ascii: "h")).map { text.utf8.distance(from: text.utf8.startIndex, to: $0) })
         Tamper.flip(path, at: at + 100)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         #expect(report.findings.contains { $0.item == "log/checkpoints/000000000003.xml" })
     }
 
@@ -98,7 +98,7 @@ struct AuditTests {
         let text = String(decoding: Tamper.read(path), as: UTF8.self).replacingOccurrences(
             of: "social-protection", with: "social-protectiom")
         Tamper.write(Array(text.utf8), path)
-        let finding = try #require(Self.finding(try Self.audit(archive), .configuration))
+        let finding = try #require(Self.finding(try await Self.audit(archive), .configuration))
         #expect(finding.item == "archive.json")
     }
 
@@ -107,7 +107,7 @@ struct AuditTests {
         let (archive, _, entries) = try await Self.populated()
         let object = try #require(entries[1].object)
         try FileManager.default.removeItem(atPath: archive.path + "/objects/\(object.prefix(2))/\(object)")
-        let finding = try #require(Self.finding(try Self.audit(archive), .objectMissing))
+        let finding = try #require(Self.finding(try await Self.audit(archive), .objectMissing))
         #expect(finding.item == "\(entries[1].number) (\(entries[1].year))")
     }
 
@@ -118,7 +118,7 @@ struct AuditTests {
         let digest = ArchiveCrypto.sha256Hex(extra)
         try DurableFiles.makeDirectory(archive.path + "/objects/\(digest.prefix(2))")
         Tamper.write(extra, archive.path + "/objects/\(digest.prefix(2))/\(digest)")
-        let finding = try #require(Self.finding(try Self.audit(archive), .objectUnreferenced))
+        let finding = try #require(Self.finding(try await Self.audit(archive), .objectUnreferenced))
         #expect(finding.item == "objects/\(digest.prefix(2))/\(digest)")
     }
 
@@ -129,7 +129,7 @@ struct AuditTests {
         var lines = Tamper.lines(path)
         lines.remove(at: 4)  // entry 5
         Tamper.writeLines(lines, path)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         let finding = try #require(Self.finding(report, .logDamaged))
         #expect(finding.item == "log/events.log line 5")
         #expect(finding.message.contains("entries 5…5 are missing"))
@@ -142,7 +142,7 @@ struct AuditTests {
         var lines = Tamper.lines(path)
         lines.swapAt(4, 5)
         Tamper.writeLines(lines, path)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         let damaged = report.findings.filter { $0.category == .logDamaged }
         #expect(damaged.contains { $0.item == "log/events.log line 5" })
         #expect(damaged.contains { $0.message.contains("out of order") })
@@ -156,7 +156,7 @@ struct AuditTests {
         // The shorter log on its own is a perfect chain…
         #expect(try ArchiveLogReader.read(path).damage.isEmpty)
         // …but the checkpoint at entry 6 says there was more.
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         let finding = try #require(Self.finding(report, .logTruncated))
         #expect(finding.message.contains("000000000006.xml covers entry 6"))
         #expect(finding.message.contains("ends at entry 4"))
@@ -169,10 +169,10 @@ struct AuditTests {
         Tamper.writeLines(Array(Tamper.lines(path).prefix(4)), path)
         try FileManager.default.removeItem(atPath: archive.path + "/log/checkpoints/000000000006.xml")
         // Without a witness the archive looks consistent apart from documents without a number.
-        let alone = try Self.audit(archive)
+        let alone = try await Self.audit(archive)
         #expect(Self.finding(alone, .logTruncated) == nil)
         #expect(Self.finding(alone, .objectUnreferenced) != nil)
-        let report = try Self.audit(archive, witness: witness)
+        let report = try await Self.audit(archive, witness: witness)
         let finding = try #require(Self.finding(report, .witnessMismatch))
         #expect(finding.item == "log/checkpoints/000000000006.xml")
         #expect(Self.finding(report, .logTruncated) != nil)
@@ -186,7 +186,7 @@ struct AuditTests {
         payload.reason = "rewritten"
         events[1] = ArchiveEvent(seq: 2, time: events[1].time, type: events[1].type, prev: "", payload: payload, hash: "")
         try Self.rewriteLog(archive, events)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         let finding = try #require(Self.finding(report, .logRewritten))
         #expect(finding.item == "log/events.log entry 3")
     }
@@ -201,7 +201,7 @@ struct AuditTests {
         // Drop the reservation and voiding of number 2 and re-chain the log, as an insider would.
         let events = try Self.events(archive).filter { $0.payload.number != second.number }
         try Self.rewriteLog(archive, events)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         let finding = try #require(Self.finding(report, .numberHole))
         #expect(finding.item == "01-12/000002 (\(second.year), outgoing)")
     }
@@ -216,7 +216,7 @@ struct AuditTests {
         payload.sequence = entries[0].sequence
         events[2] = ArchiveEvent(seq: 3, time: events[2].time, type: .registered, prev: "", payload: payload, hash: "")
         try Self.rewriteLog(archive, events)
-        let report = try Self.audit(archive)
+        let report = try await Self.audit(archive)
         let finding = try #require(Self.finding(report, .duplicateNumber))
         #expect(finding.item == "log entry 3")
         #expect(finding.message.contains(entries[0].number))
@@ -232,11 +232,11 @@ struct AuditTests {
             chain: Certificate.load(contentsOf: ArchiveFixtures.chain))
         let checkpoint = try Checkpoint.read(Tamper.read(path), sourceName: "cp")
         Tamper.write(try stranger.sign(checkpoint.unsignedXML(), sourceName: "cp"), path)
-        let forged = try #require(Self.finding(try Self.audit(archive), .checkpointInvalid))
+        let forged = try #require(Self.finding(try await Self.audit(archive), .checkpointInvalid))
         #expect(forged.item == "log/checkpoints/000000000003.xml")
         #expect(forged.message.contains("not by the gateway's certificate"))
         try FileManager.default.removeItem(atPath: path)
-        let chain = try #require(Self.finding(try Self.audit(archive), .checkpointChain))
+        let chain = try #require(Self.finding(try await Self.audit(archive), .checkpointChain))
         #expect(chain.item == "log/checkpoints/000000000006.xml")
     }
 
@@ -250,7 +250,7 @@ struct AuditTests {
         payload.object = entries[1].object
         events[index] = ArchiveEvent(seq: index + 1, time: events[index].time, type: .registered, prev: "", payload: payload, hash: "")
         try Self.rewriteLog(archive, events)
-        let report = try Self.audit(archive, key: true)
+        let report = try await Self.audit(archive, key: true)
         #expect(report.findings.contains { $0.category == .documentAltered && $0.item == "\(entries[0].number) (\(entries[0].year))" })
     }
 
@@ -267,7 +267,7 @@ struct AuditTests {
             Submission(direction: .incoming, document: first, sourceName: "u1", signatureStatus: .indeterminate))
         let wrong = try await archive.register(
             Submission(direction: .incoming, document: second, sourceName: "u2", signatureStatus: .valid))
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         let findings = report.findings.filter { $0.category == .signature }
         #expect(findings.count == 1)
         #expect(findings.first?.item == "\(wrong.number) (\(wrong.year))")

@@ -56,7 +56,7 @@ struct ConcurrencyTests {
         let counts = archive.storage.commitCounts
         #expect(counts.lines == 96)
         #expect(counts.commits <= counts.lines)
-        let report = try ArchiveFixtures.auditor(archive, key: true).audit()
+        let report = try await ArchiveFixtures.auditor(archive, key: true).audit()
         #expect(report.passed, "\(report.findings)")
         #expect(report.documents.count == 48)
     }
@@ -93,7 +93,7 @@ struct ConcurrencyTests {
         // Entry 4 triggered the next one: it covers entry 2 too.
         let checkpoints = try await storage.checkpoints.all()
         #expect(checkpoints.map(\.checkpoint.seq) == [4])
-        let report = try ArchiveFixtures.auditor(archive, key: true).audit()
+        let report = try await ArchiveFixtures.auditor(archive, key: true).audit()
         #expect(report.passed, "\(report.findings)")
         #expect(report.checkpoints == 1)
     }
@@ -130,7 +130,7 @@ struct ConcurrencyTests {
         let journal = try await FileSystemStorage.open(at: archive.path).journal()
         #expect(Self.outgoingSequences(journal) == Array(1...85))
         #expect(Set(journal.entries.map(\.number)) == Set(numbers))
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         #expect(report.passed, "\(report.findings)")
     }
 
@@ -222,7 +222,7 @@ struct ConcurrencyTests {
         #expect(Set(journal.entries.compactMap(\.documentDigest)) == Set(digestOfFile.values))
         #expect(Set(journal.entries.map(\.number)).count == journal.entries.count)
         #expect(acknowledged.count <= count)
-        let report = try ArchiveFixtures.auditor(archive, key: true).audit()
+        let report = try await ArchiveFixtures.auditor(archive, key: true).audit()
         #expect(report.passed, "\(report.findings)")
         print("crash loop: \(kills) kills, \(recoveries.count) recoveries that changed something: \(recoveries.joined(separator: " | "))")
     }

@@ -122,7 +122,7 @@ struct JournalTests {
                 signatureStatus: .valid))
         #expect(next.number == "01-12/000003")
         // Nothing refused left an object behind.
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         #expect(report.objects == 2)
         #expect(!report.findings.contains { $0.category == .objectUnreferenced }, "\(report.findings)")
     }
@@ -194,7 +194,7 @@ struct JournalTests {
         #expect(!String(decoding: stored, as: UTF8.self).contains("Васильев"))
         let log = String(decoding: Tamper.read(archive.path + "/log/events.log"), as: UTF8.self)
         #expect(log.contains("\"type\":\"quarantined\"") && !log.contains("g.bin") && !log.contains("a.xml"))
-        let report = try ArchiveFixtures.auditor(archive).audit()
+        let report = try await ArchiveFixtures.auditor(archive).audit()
         #expect(report.passed, "\(report.findings)")
     }
 
@@ -244,7 +244,7 @@ struct JournalTests {
         let reopened = try await FileSystemStorage.open(at: archive.path)
         let entry = try #require(try await reopened.entries(.all).first)
         #expect(entry.kind == .request && entry.signatureStatus == .valid && entry.signingTimeSource == nil)
-        let report = try ArchiveFixtures.auditor(archive, key: true).audit()
+        let report = try await ArchiveFixtures.auditor(archive, key: true).audit()
         #expect(report.passed, "\(report.findings)")
     }
 
@@ -280,11 +280,11 @@ struct JournalTests {
         let digest = ArchiveCrypto.sha256Hex(orphan)
         try DurableFiles.makeDirectory(archive.path + "/objects/\(digest.prefix(2))")
         try DurableFiles.writeAtomically(orphan, to: archive.path + "/objects/\(digest.prefix(2))/\(digest)")
-        #expect(try ArchiveFixtures.auditor(archive).audit().findings.contains { $0.category == .objectUnreferenced })
+        #expect(try await ArchiveFixtures.auditor(archive).audit().findings.contains { $0.category == .objectUnreferenced })
         let report = try await FileSystemStorage.recover(at: archive.path)
         #expect(report.quarantinedObjects == [digest])
         #expect(Tamper.read(archive.path + "/quarantine/\(digest)") == orphan)
-        let audit = try ArchiveFixtures.auditor(archive).audit()
+        let audit = try await ArchiveFixtures.auditor(archive).audit()
         #expect(audit.passed, "\(audit.findings)")
         #expect(audit.notes.contains { $0.hasPrefix("quarantine/\(digest)") })
         #expect(Tamper.lines(archive.path + "/log/events.log").last?.contains("moved 1 unregistered objects to quarantine/") == true)
