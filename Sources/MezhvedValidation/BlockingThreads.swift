@@ -95,9 +95,11 @@ private final class Workers: Sendable {
         switch action {
         case .wake: wake.signal()
         case .start:
-            let thread = Thread { [self] in work() }
-            thread.name = name
-            thread.start()
+            let name = name
+            Thread { [self] in
+                Thread.current.name = name
+                work()
+            }.start()
         case .none: break
         }
     }

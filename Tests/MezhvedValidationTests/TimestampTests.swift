@@ -193,6 +193,43 @@ struct TimestampTests {
         #expect(report.warnings.contains { $0.contains("later than the signature timestamp") }, "\(report.warnings)")
     }
 
+    @Test("XAdES-T on every signing path (streamed, tree in place with inclusive C14N, windows-1251 copied in) verifies")
+    func everySigningPath() async throws {
+        let service = try Self.tsa(Self.rsa.tsa)
+        let signer = try Self.signer(Self.rsa)
+        // One byte per character: "\u{E4}\u{EE}\u{EA}" are the windows-1251 bytes of "док", "\u{F2}" of "т".
+        let cp1251 = "<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n<a Id=\"\u{E4}\u{EE}\u{EA}\">\u{F2}</a>\n".unicodeScalars
+            .map { UInt8($0.value) }
+        let cases: [(String, [UInt8], SigningOptions)] = [
+            ("streamed", Self.document, SigningOptions()),
+            ("tree, inclusive C14N in place", Self.document, SigningOptions(canonicalization: .c14n10)),
+            ("windows-1251, non-ASCII Id", cp1251, SigningOptions(referenceID: "док")),
+        ]
+        for (name, document, base) in cases {
+            var options = base
+            options.xades = .t
+            options.timestamper = RFC3161Timestamper(url: service.baseURL + "/tsa", transport: OpenSSLHTTPTransport(timeout: .seconds(10)))
+            let signed = try await signer.signAwaitingTimestamp(document, sourceName: name, options: options)
+            let report = try Self.verify(signed, trust: Self.rsa.trust)
+            #expect(report.status == .valid, "\(name): \(report.problems)")
+            #expect(report.xades?.level == .t, "\(name)")
+            #expect(report.xades?.timestamps.count == 1 && report.xades?.timestamps.first?.isValid == true, "\(name)")
+        }
+    }
+
+    @Test("the synchronous sign refuses XAdES-T with a TSA before asking it; without XAdES-T both give the same bytes")
+    func synchronousSignRefusesT() async throws {
+        let service = try Self.tsa(Self.rsa.tsa)
+        let signer = try Self.signer(Self.rsa)
+        let options = SigningOptions(xades: .t, timestamper: RFC3161Timestamper(url: service.baseURL + "/tsa"))
+        let error = #expect(throws: XMLDSigError.self) { try signer.sign(Self.document, sourceName: "request.xml", options: options) }
+        #expect(error?.message.contains("nothing was signed") == true)
+        #expect(error?.hint?.contains("signAwaitingTimestamp") == true)
+        // RSA PKCS#1 v1.5 is deterministic: the two entry points sign alike.
+        let plain = try signer.sign(Self.document, sourceName: "request.xml")
+        #expect(try await signer.signAwaitingTimestamp(Self.document, sourceName: "request.xml") == plain)
+    }
+
     @Test("a TSA that is down: the client names the URL, unreachable")
     func tsaDown() async throws {
         let url = "http://127.0.0.1:\(try LocalService.freePort())/tsa"
