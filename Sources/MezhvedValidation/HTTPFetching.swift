@@ -31,3 +31,52 @@ extension HTTPFetching {
         try await get(url, expecting: nil)
     }
 }
+
+/// The checks every ``HTTPFetching`` implementation applies, in one place so that they refuse
+/// alike and say so in the same words: ``OpenSSLHTTPTransport`` uses the URL check (OpenSSL's
+/// client checks the body itself); a client without OpenSSL's DER reading (async-http-client)
+/// uses both.
+public enum HTTPFetchRules {
+    /// Refuses anything but an `http://` URL: `https://` with a hint that plain HTTP is what the
+    /// signed objects are fetched over, other schemes and text that is no URL as such.
+    ///
+    /// - Throws: ``ValidationError`` code `badURL`.
+    public static func requirePlainHTTP(_ url: String) throws {
+        let lower = url.lowercased()
+        if lower.hasPrefix("https://") {
+            throw ValidationError(
+                .badURL, "\(url) uses HTTPS, which mezhved does not fetch revocation data or timestamps over",
+                hint: "use the service's http:// URL: CRLs, OCSP responses and timestamps are signed, so plain HTTP is safe")
+        }
+        guard lower.hasPrefix("http://"), lower.count > "http://".count else {
+            throw ValidationError(.badURL, "\(url) is not an http:// URL", hint: "give a URL such as http://host:port/path")
+        }
+    }
+
+    /// Requires `body` (the response of `url`) to be exactly one DER SEQUENCE with a definite
+    /// length — what a CRL, an OCSP response and a TimeStampResp are — and nothing after it.
+    ///
+    /// - Throws: ``ValidationError`` code `badResponse`.
+    public static func requireOneDERObject(_ body: [UInt8], from url: String) throws {
+        guard body.count >= 2, body[0] == 0x30 else {
+            throw notDER(url, body.isEmpty ? "an empty body" : "no DER SEQUENCE")
+        }
+        var length = Int(body[1])
+        var contentStart = 2
+        if length & 0x80 != 0 {
+            let count = length & 0x7F
+            // 0x80 is the indefinite length, which DER forbids; more than 4 length bytes is no real response.
+            guard count >= 1, count <= 4, body.count >= 2 + count else { throw notDER(url, "a length DER does not allow") }
+            length = body[2..<(2 + count)].reduce(0) { $0 << 8 | Int($1) }
+            contentStart = 2 + count
+        }
+        guard contentStart + length == body.count else {
+            throw notDER(
+                url, contentStart + length > body.count ? "a truncated DER object" : "bytes after the DER object")
+        }
+    }
+
+    private static func notDER(_ url: String, _ what: String) -> ValidationError {
+        ValidationError(.badResponse, "\(url) answered with something other than a DER object (\(what))", hint: "check the URL")
+    }
+}

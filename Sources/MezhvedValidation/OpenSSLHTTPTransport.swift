@@ -93,6 +93,7 @@ public struct OpenSSLHTTPTransport: HTTPFetching {
                 throw ValidationError(.unreachable, "\(url) sent more than \(maximumResponseBytes) bytes", hint: "check the URL")
             }
         }
+        try HTTPFetchRules.requireOneDERObject(out, from: url)
         return out
     }
 }
@@ -104,11 +105,8 @@ struct HTTPTarget {
     let path: String
 
     init(_ url: String) throws {
-        let lower = url.lowercased()
-        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-            throw ValidationError(.badURL, "\(url) is not an http:// URL", hint: "give a URL such as http://host:port/path")
-        }
-        var ssl: Int32 = 0
+        try HTTPFetchRules.requirePlainHTTP(url)
+        var ssl: Int32 = 0  // 0: http (https was refused above)
         var host: UnsafeMutablePointer<CChar>?
         var port: UnsafeMutablePointer<CChar>?
         var path: UnsafeMutablePointer<CChar>?
@@ -119,11 +117,6 @@ struct HTTPTarget {
         guard OSSL_HTTP_parse_url(url, &ssl, nil, &host, &port, nil, &path, &query, nil) == 1, let host, let port, let path else {
             _ = drainOpenSSLErrors()
             throw ValidationError(.badURL, "\(url) is not a usable http:// URL", hint: "give a URL such as http://host:port/path")
-        }
-        guard ssl == 0 else {
-            throw ValidationError(
-                .badURL, "\(url) uses HTTPS, which mezhved does not fetch revocation data or timestamps over",
-                hint: "use the service's http:// URL: CRLs, OCSP responses and timestamps are signed, so plain HTTP is safe")
         }
         self.host = String(cString: host)
         self.port = String(cString: port)

@@ -94,6 +94,8 @@ public final class RevocationChecker: Sendable {
         for source in sources(for: certificate, issuerPath: issuerPath, isSigner: isSigner) {
             named = true
             do {
+                // Each source starts on an empty OpenSSL error queue and leaves none across its waits.
+                _ = drainOpenSSLErrors()
                 let answer = try await source.run()
                 switch answer.status {
                 case .good, .revoked:
@@ -187,6 +189,7 @@ public final class RevocationChecker: Sendable {
         }
         let answer = try crl.answer(
             for: certificate, issuer: issuer, now: fetchedAt, policy: policy, source: .crlHTTP, location: url, fetchedAt: fetchedAt)
+        _ = drainOpenSSLErrors()
         await cache.store(url, CachedCRL(crl: crl, fetchedAt: fetchedAt))
         return answer
     }

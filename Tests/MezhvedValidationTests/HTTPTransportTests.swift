@@ -49,4 +49,30 @@ struct HTTPTransportTests {
         let error = await #expect(throws: ValidationError.self) { try await OpenSSLHTTPTransport().get(url) }
         #expect(error?.code == .badURL)
     }
+
+    @Test("the shared rules: one definite-length DER SEQUENCE and nothing else is a body")
+    func derRule() throws {
+        let url = "http://ca.example/ca.crl"
+        try HTTPFetchRules.requireOneDERObject([0x30, 0x03, 0x02, 0x01, 0x07], from: url)
+        try HTTPFetchRules.requireOneDERObject([0x30, 0x81, 0x80] + [UInt8](repeating: 0x05, count: 0x80), from: url)
+        let refused: [(String, [UInt8])] = [
+            ("empty", []), ("HTML", Array("<html>maintenance</html>".utf8)), ("an INTEGER", [0x02, 0x01, 0x07]),
+            ("truncated", [0x30, 0x05, 0x02, 0x01]), ("trailing bytes", [0x30, 0x00, 0x00]),
+            ("indefinite length", [0x30, 0x80, 0x00, 0x00]), ("five length bytes", [0x30, 0x85, 0, 0, 0, 0, 1, 0]),
+        ]
+        for (name, body) in refused {
+            let error = #expect(throws: ValidationError.self, "\(name)") { try HTTPFetchRules.requireOneDERObject(body, from: url) }
+            #expect(error?.code == .badResponse && error?.message.contains(url) == true, "\(name)")
+        }
+    }
+
+    @Test(
+        "the shared rules: only http:// URLs, HTTPS refused with the reason",
+        arguments: ["https://ca.example/ca.crl", "HTTPS://X/y", "ldap://x/y", "http://", ""])
+    func urlRule(url: String) throws {
+        let error = #expect(throws: ValidationError.self) { try HTTPFetchRules.requirePlainHTTP(url) }
+        #expect(error?.code == .badURL)
+        if url.lowercased().hasPrefix("https") { #expect(error?.message.contains("HTTPS") == true) }
+        try HTTPFetchRules.requirePlainHTTP("http://127.0.0.1:47932/ca-revocation.crl")
+    }
 }
