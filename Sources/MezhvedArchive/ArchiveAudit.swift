@@ -33,9 +33,9 @@ public struct SignatureAudit: Sendable, Codable, Equatable {
 /// revocation at that time) plugs in here.
 public protocol ArchiveSignatureAuditor: Sendable {
     /// The full check on the original document.
-    func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit
+    func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit
     /// The check that needs no personal-data key, on the stored form.
-    func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit
+    func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit
 }
 
 /// The default auditor: ``SignatureVerifier`` on the original, ``SignedInfoChecker`` on the stored form.
@@ -48,7 +48,7 @@ public struct XMLDSigArchiveAuditor: ArchiveSignatureAuditor {
         self.intermediates = intermediates
     }
 
-    public func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit {
+    public func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit {
         var policy = VerificationPolicy()
         policy.validationTime = signingTime
         policy.retainSignedContent = false
@@ -62,7 +62,7 @@ public struct XMLDSigArchiveAuditor: ArchiveSignatureAuditor {
         }
     }
 
-    public func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit {
+    public func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit {
         let checker = SignedInfoChecker(trustStore: trustStore, intermediates: intermediates)
         do {
             let result = try checker.check(stored, sourceName: entry.number, at: signingTime)

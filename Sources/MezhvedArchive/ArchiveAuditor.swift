@@ -230,32 +230,36 @@ public struct ArchiveAuditor: Sendable {
         var extraFindings: [AuditFinding]
     }
 
-    /// Re-verifies a chunk on every core, on Dispatch's threads (not the cooperative pool).
+    /// Re-verifies a chunk: a bounded group, a few documents per core in flight (the qualified
+    /// auditor awaits OCSP and CRL servers; the XMLDSig work itself is CPU-bound).
     private func verify(
         _ entries: [JournalEntry], _ objects: [[UInt8]?], done: Int, total: Int, progress: (@Sendable (Int, Int) -> Void)?
     ) async -> [DocumentOutcome] {
         let auditor = signatureAuditor
         let key = dataKey
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let results = Mutex([DocumentOutcome?](repeating: nil, count: entries.count))
-                let finished = Mutex(done)
-                DispatchQueue.concurrentPerform(iterations: entries.count) { index in
-                    let outcome = Self.verifyOne(entries[index], objects[index], auditor: auditor, key: key)
-                    results.withLock { $0[index] = outcome }
-                    let count = finished.withLock { value -> Int in
-                        value += 1
-                        return value
-                    }
-                    progress?(count, total)
+        let width = 4 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var results = [DocumentOutcome?](repeating: nil, count: entries.count)
+        var finished = done
+        await withTaskGroup(of: (Int, DocumentOutcome).self) { group in
+            for index in entries.indices {
+                if index >= width, let (completed, outcome) = await group.next() {
+                    results[completed] = outcome
+                    finished += 1
+                    progress?(finished, total)
                 }
-                continuation.resume(returning: results.withLock { $0.map { $0! } })
+                group.addTask { (index, await Self.verifyOne(entries[index], objects[index], auditor: auditor, key: key)) }
+            }
+            for await (completed, outcome) in group {
+                results[completed] = outcome
+                finished += 1
+                progress?(finished, total)
             }
         }
+        return results.map { $0! }
     }
 
     private static func verifyOne(_ entry: JournalEntry, _ stored: [UInt8]?, auditor: any ArchiveSignatureAuditor, key: ArchiveDataKey?)
-        -> DocumentOutcome
+        async -> DocumentOutcome
     {
         let item = "\(entry.number) (\(entry.year))"
         var outcome = DocumentOutcome(audit: SignatureAudit(level: .notChecked, status: "not-checked", problems: []), extraFindings: [])
@@ -269,13 +273,13 @@ public struct ArchiveAuditor: Sendable {
                         AuditFinding(
                             .documentAltered, item: item, "the reconstructed original does not have the digest recorded at registration"))
                 }
-                outcome.audit = auditor.auditOriginal(original, entry: entry, at: time)
+                outcome.audit = await auditor.auditOriginal(original, entry: entry, at: time)
             } catch {
                 outcome.extraFindings.append(AuditFinding(.documentAltered, item: item, "\(error)"))
-                outcome.audit = auditor.auditStored(stored, entry: entry, at: time)
+                outcome.audit = await auditor.auditStored(stored, entry: entry, at: time)
             }
         } else {
-            outcome.audit = auditor.auditStored(stored, entry: entry, at: time)
+            outcome.audit = await auditor.auditStored(stored, entry: entry, at: time)
             if entry.encryptedWith == nil, ArchiveCrypto.sha256Hex(stored) != entry.documentDigest {
                 outcome.extraFindings.append(
                     AuditFinding(.documentAltered, item: item, "the stored document does not have the digest recorded at registration"))

@@ -136,7 +136,7 @@ public final class Gateway: Sendable {
         case .t:
             options.xades = .t
             options.timestamper = policy.tsa.map {
-                RFC3161Timestamper(url: $0, transport: HTTPTransport(timeout: .seconds(policy.networkTimeout)))
+                RFC3161Timestamper(url: $0, transport: OpenSSLHTTPTransport(timeout: .seconds(policy.networkTimeout)))
             }
         }
         return options

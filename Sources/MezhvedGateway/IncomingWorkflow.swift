@@ -98,7 +98,7 @@ public struct IncomingWorkflow: Sendable {
         // 1. The signature, as a qualified signature under the gateway's policy.
         let report: QualifiedValidationReport
         do {
-            report = try gateway.validator.validate(bytes, sourceName: sourceName, at: receivedAt)
+            report = try await gateway.validator.validate(bytes, sourceName: sourceName, at: receivedAt)
         } catch let error as XMLDSigError {
             return try await quarantine(
                 bytes, sourceName: sourceName, reason: .unusableDocument, reasons: [error.message], report: nil, document: nil,
@@ -243,7 +243,8 @@ public struct IncomingWorkflow: Sendable {
         let signatory = try gateway.receiptSignatory
         var options = gateway.signingOptions
         options.signingTime = receivedAt
-        let signed = try signatory.signer.sign(xml, sourceName: "receipt for \(receipt.receivedDocument)", options: options)
+        let signed = try await signatory.signer.signAwaitingTimestamp(
+            xml, sourceName: "receipt for \(receipt.receivedDocument)", options: options)
         let entry = try await registrar.register(
             Submission(
                 direction: .outgoing, document: signed, sourceName: "receipt for \(receipt.receivedDocument)", signingTime: receivedAt,

@@ -68,7 +68,7 @@ public struct OutgoingWorkflow: Sendable {
             let composer = DocumentComposer(context: gateway.documents)
             var options = gateway.signingOptions
             options.signingTime = time
-            signed = try signatory.signer.sign(
+            signed = try await signatory.signer.signAwaitingTimestamp(
                 try composer.xml(document), sourceName: "\(draft.kind.rawValue) \(reserved.number)", options: options)
         } catch {
             // The number was taken and nothing carries it: void it with the reason, then report.

@@ -33,7 +33,7 @@ public struct ValidatorSetup: Sendable {
         revocation.ocspFromAIA = !policy.offline
         revocation.ocspResponder = policy.ocspResponder
         revocation.cacheFolder = policy.crlCache
-        revocation.transport = HTTPTransport(timeout: .seconds(policy.networkTimeout))
+        revocation.transport = OpenSSLHTTPTransport(timeout: .seconds(policy.networkTimeout))
         revocation.requireRevocation = policy.requireRevocation
         return revocation
     }

@@ -11,44 +11,49 @@ struct OCSPClient {
 
     /// The answer of `url` about `certificate` (issued by `issuer`, whose own path up to an
     /// anchor is `issuerPath`). Throws a ``SourceFailure`` naming the responder and the problem.
-    func ask(_ url: String, about certificate: Certificate, issuer: Certificate, issuerPath: [Certificate], now: () -> Date) throws
-        -> SourceAnswer
-    {
+    /// The request is built and the answer judged on the caller's thread; the exchange is awaited
+    /// with no OpenSSL error left on that thread (the request is heap state, not thread state).
+    func ask(
+        _ url: String, about certificate: Certificate, issuer: Certificate, issuerPath: [Certificate], now: @Sendable () -> Date
+    ) async throws -> SourceAnswer {
         CryptoRuntime.ready()
         let digest = policy.certIDHash == .sha256 ? EVP_sha256() : EVP_sha1()
-        return try withOCSPRequest { request in
-            guard let id = OCSP_cert_to_id(digest, certificate.x509, issuer.x509) else {
-                throw SourceFailure(problem: "no OCSP CertID could be made for \(url): \(drainOpenSSLErrors().joined(separator: "; "))")
-            }
-            // The request owns `id`; `OCSP_resp_find_status` below needs one of its own.
-            guard let wanted = OCSP_CERTID_dup(id) else {
-                OCSP_CERTID_free(id)
-                throw SourceFailure(problem: "OpenSSL could not copy an OCSP CertID")
-            }
-            defer { OCSP_CERTID_free(wanted) }
-            guard OCSP_request_add0_id(request, id) != nil else {
-                OCSP_CERTID_free(id)
-                throw SourceFailure(problem: "OpenSSL could not build the OCSP request for \(url)")
-            }
-            if policy.ocspNonce, OCSP_request_add1_nonce(request, nil, 0) != 1 {
-                throw SourceFailure(problem: "OpenSSL could not add a nonce to the OCSP request for \(url)")
-            }
-            let body = try derEncoded(request)
-            let bytes: [UInt8]
-            do {
-                bytes = try policy.transport.post(
-                    url, body: body, contentType: "application/ocsp-request", expecting: "application/ocsp-response")
-            } catch let error as ValidationError {
-                throw SourceFailure(problem: "the OCSP responder \(url) could not be used: \(error)")
-            }
-            let fetchedAt = now()
-            var answer = try withOCSPResponse(bytes, url: url) { basic in
-                try judge(
-                    basic, request: request, wanted: wanted, url: url, issuer: issuer, issuerPath: issuerPath, now: fetchedAt)
-            }
-            answer.encoded = bytes
-            return answer
+        let request = try OCSPRequest()
+        guard let id = OCSP_cert_to_id(digest, certificate.x509, issuer.x509) else {
+            throw SourceFailure(problem: "no OCSP CertID could be made for \(url): \(drainOpenSSLErrors().joined(separator: "; "))")
         }
+        // The request owns `id`; `OCSP_resp_find_status` below needs one of its own.
+        guard let wanted = OCSP_CERTID_dup(id) else {
+            OCSP_CERTID_free(id)
+            throw SourceFailure(problem: "OpenSSL could not copy an OCSP CertID")
+        }
+        let wantedID = OCSPCertID(wanted)
+        guard OCSP_request_add0_id(request.pointer, id) != nil else {
+            OCSP_CERTID_free(id)
+            throw SourceFailure(problem: "OpenSSL could not build the OCSP request for \(url)")
+        }
+        if policy.ocspNonce, OCSP_request_add1_nonce(request.pointer, nil, 0) != 1 {
+            throw SourceFailure(problem: "OpenSSL could not add a nonce to the OCSP request for \(url)")
+        }
+        let body = try derEncoded(request.pointer)
+        _ = drainOpenSSLErrors()
+        let bytes: [UInt8]
+        do {
+            bytes = try await policy.transport.post(
+                url, body: body, contentType: "application/ocsp-request", expecting: "application/ocsp-response")
+        } catch let error as ValidationError {
+            throw SourceFailure(problem: "the OCSP responder \(url) could not be used: \(error)")
+        } catch is CancellationError {
+            throw SourceFailure(problem: "the OCSP request to \(url) was cancelled")
+        }
+        let fetchedAt = now()
+        var answer = try withOCSPResponse(bytes, url: url) { basic in
+            try judge(
+                basic, request: request.pointer, wanted: wantedID.pointer, url: url, issuer: issuer, issuerPath: issuerPath,
+                now: fetchedAt)
+        }
+        answer.encoded = bytes
+        return answer
     }
 
     private func judge(
@@ -159,13 +164,25 @@ struct OCSPClient {
     }
 }
 
-/// Runs `body` with a new, empty OCSP request, freed afterwards.
-private func withOCSPRequest<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
-    guard let request = OCSP_REQUEST_new() else {
-        throw SourceFailure(problem: "OpenSSL could not create an OCSP request")
+/// A new, empty OCSP request, freed with the value.
+private final class OCSPRequest {
+    let pointer: OpaquePointer
+
+    init() throws {
+        guard let request = OCSP_REQUEST_new() else { throw SourceFailure(problem: "OpenSSL could not create an OCSP request") }
+        pointer = request
     }
-    defer { OCSP_REQUEST_free(request) }
-    return try body(request)
+
+    deinit { OCSP_REQUEST_free(pointer) }
+}
+
+/// An OCSP CertID, freed with the value.
+private final class OCSPCertID {
+    let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit { OCSP_CERTID_free(pointer) }
 }
 
 /// Parses a DER OCSP response, requires the status `successful`, and runs `body` with its basic

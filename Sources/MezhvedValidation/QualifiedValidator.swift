@@ -56,9 +56,13 @@ public struct QualifiedValidator: Sendable {
     /// `proofOfExistence` is a moment the caller can prove the document existed at, for example
     /// when mezhved's archive registered it (its hash-chained log with signed checkpoints): like a
     /// timestamp, it lets a signature whose certificate has expired or been revoked since stay valid.
+    ///
+    /// The checks run on the calling task; only the revocation sources' network exchanges (OCSP,
+    /// CRL distribution points) are awaited, through the checker's transport, without blocking a
+    /// thread. No OpenSSL error state is carried across those waits.
     public func validate(
         _ document: [UInt8], sourceName: String, at validationTime: Date? = nil, proofOfExistence: Date? = nil
-    ) throws -> QualifiedValidationReport {
+    ) async throws -> QualifiedValidationReport {
         let now = validationTime ?? Date()
         let current = try verifier(at: now).verify(document, sourceName: sourceName)
         var run = ValidationRun(now: now, requireRevocation: policy.requireRevocation)
@@ -95,7 +99,11 @@ public struct QualifiedValidator: Sendable {
         // Revocation of every certificate of the path but the anchor.
         let path = atSigning.signerPath.isEmpty ? current.signerPath : atSigning.signerPath
         let chainFound = path.count > 1 && run.chainProblems.isEmpty
-        let evidence = chainFound ? revocation.check(chain: path, at: now) : []
+        var evidence: [RevocationEvidence] = []
+        if chainFound {
+            _ = drainOpenSSLErrors()
+            evidence = await revocation.check(chain: path, at: now)
+        }
         run.revocation(evidence, signingTime: signingTime)
 
         // The Russian qualified-certificate items.
@@ -146,16 +154,20 @@ public struct QualifiedValidator: Sendable {
             validator: "mezhved \(MezhvedVersion.string)")
     }
 
-    /// Validates the file at `path`.
-    public func validate(contentsOf path: String, at validationTime: Date? = nil) throws -> QualifiedValidationReport {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ValidationError(.configuration, "\(path) cannot be read", hint: "check the path and its permissions")
+    /// Validates the file at `path` (read on a thread of its own, not the caller's).
+    public func validate(contentsOf path: String, at validationTime: Date? = nil) async throws -> QualifiedValidationReport {
+        let bytes = try await Self.files.run { () throws -> [UInt8] in
+            do {
+                return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ValidationError(.configuration, "\(path) cannot be read", hint: "check the path and its permissions")
+            }
         }
-        return try validate([UInt8](data), sourceName: path, at: validationTime)
+        return try await validate(bytes, sourceName: path, at: validationTime)
     }
+
+    /// The thread that reads documents for ``validate(contentsOf:at:)``.
+    private static let files = BlockingThreads(name: "mezhved.validation.files", maximumThreads: 2)
 
     private func verifier(at time: Date) -> SignatureVerifier {
         var verification = policy.verification

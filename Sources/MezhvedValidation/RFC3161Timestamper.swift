@@ -13,19 +13,21 @@ public struct RFC3161Timestamper: SignatureTimestamper {
     /// The TSA's `http://` URL.
     public let url: String
     /// The HTTP client (its timeout bounds the whole exchange).
-    public let transport: HTTPTransport
+    public let transport: any HTTPFetching
     /// The TSA policy to ask for (dotted OID); nil lets the TSA choose.
     public let policy: String?
 
     /// A client of the TSA at `url` (`http://` only), with `policy` asked for when given.
-    public init(url: String, transport: HTTPTransport = HTTPTransport(), policy: String? = nil) {
+    public init(url: String, transport: any HTTPFetching = OpenSSLHTTPTransport(), policy: String? = nil) {
         self.url = url
         self.transport = transport
         self.policy = policy
     }
 
-    /// Obtains a timestamp over `digest` and returns the DER TimeStampToken.
-    public func timestamp(messageImprint digest: [UInt8], algorithm: DigestAlgorithm) throws -> [UInt8] {
+    /// Obtains a timestamp over `digest` and returns the DER TimeStampToken. The request is built
+    /// and the reply checked on the caller's thread; the exchange is awaited through ``transport``
+    /// without blocking a thread and with no OpenSSL error left on the caller's.
+    public func timestamp(messageImprint digest: [UInt8], algorithm: DigestAlgorithm) async throws -> [UInt8] {
         var nonce = [UInt8](repeating: 0, count: 8)
         guard RAND_bytes(&nonce, Int32(nonce.count)) == 1 else {
             throw ValidationError(.internalFailure, "OpenSSL could not make a nonce", openSSLErrors: drainOpenSSLErrors())
@@ -33,9 +35,10 @@ public struct RFC3161Timestamper: SignatureTimestamper {
         nonce[0] &= 0x7F  // a positive INTEGER of at most 64 bits
         if nonce[0] == 0 { nonce[0] = 1 }
         let query = try request(digest: digest, algorithm: algorithm, nonce: nonce)
+        _ = drainOpenSSLErrors()
         let reply: [UInt8]
         do {
-            reply = try transport.post(
+            reply = try await transport.post(
                 url, body: query, contentType: "application/timestamp-query", expecting: "application/timestamp-reply")
         } catch let error as ValidationError where error.code == .unreachable {
             throw ValidationError(

@@ -70,8 +70,9 @@ public struct RevocationPolicy: Sendable {
     public var ocspNonce: Bool
     /// The CertID hash of OCSP requests.
     public var certIDHash: CertIDHash
-    /// The HTTP client for CRLs and OCSP.
-    public var transport: HTTPTransport
+    /// The HTTP client for CRLs and OCSP: OpenSSL's client on threads of its own by default; any
+    /// ``HTTPFetching`` (a server's non-blocking client).
+    public var transport: any HTTPFetching
 
     /// A policy; the defaults fetch CRLs and ask OCSP responders named in the certificates,
     /// OCSP first.
@@ -81,7 +82,7 @@ public struct RevocationPolicy: Sendable {
         cacheFolder: String? = nil,
         maximumCRLAge: TimeInterval = 7 * 24 * 3600, ocspMaximumAge: TimeInterval = 3600, clockSkew: TimeInterval = 300,
         requireRevocation: Bool = false, ocspNonce: Bool = true, certIDHash: CertIDHash = .sha1,
-        transport: HTTPTransport = HTTPTransport()
+        transport: any HTTPFetching = OpenSSLHTTPTransport()
     ) {
         self.crlFiles = crlFiles
         self.fetchCRLs = fetchCRLs

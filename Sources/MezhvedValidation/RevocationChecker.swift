@@ -64,17 +64,22 @@ public final class RevocationChecker: Sendable {
     ///
     /// - Returns: One evidence per checked certificate, signer first. Never throws: a source that
     ///   cannot be used is a problem in the evidence.
-    public func check(chain: [Certificate], at time: Date) -> [RevocationEvidence] {
+    ///
+    /// The certificates are checked one after the other; each source's network exchange is
+    /// awaited through ``RevocationPolicy/transport`` without blocking a thread.
+    public func check(chain: [Certificate], at time: Date) async -> [RevocationEvidence] {
         guard chain.count > 1 else { return [] }
-        return (0..<(chain.count - 1)).map { index in
-            check(chain[index], issuerPath: Array(chain[(index + 1)...]), isSigner: index == 0, at: time)
+        var evidence: [RevocationEvidence] = []
+        for index in 0..<(chain.count - 1) {
+            evidence.append(await check(chain[index], issuerPath: Array(chain[(index + 1)...]), isSigner: index == 0, at: time))
         }
+        return evidence
     }
 
     /// Checks one certificate; `issuerPath` is its issuer followed by the issuer's own path up
     /// to the anchor (used to verify OCSP responders). `isSigner` says whether it is a signer's
     /// certificate (see ``RevocationPolicy/ocspResponderScope``).
-    public func check(_ certificate: Certificate, issuerPath: [Certificate], isSigner: Bool = true, at time: Date)
+    public func check(_ certificate: Certificate, issuerPath: [Certificate], isSigner: Bool = true, at time: Date) async
         -> RevocationEvidence
     {
         CryptoRuntime.ready()
@@ -89,7 +94,9 @@ public final class RevocationChecker: Sendable {
         for source in sources(for: certificate, issuerPath: issuerPath, isSigner: isSigner) {
             named = true
             do {
-                let answer = try source.run()
+                // Each source starts on an empty OpenSSL error queue and leaves none across its waits.
+                _ = drainOpenSSLErrors()
+                let answer = try await source.run()
                 switch answer.status {
                 case .good, .revoked:
                     return evidence(certificate, answer: answer, at: time, problems: problems)
@@ -114,7 +121,7 @@ public final class RevocationChecker: Sendable {
 
     /// A source to try: runs it and returns its answer or throws a ``SourceFailure``.
     private struct Attempt {
-        let run: () throws -> SourceAnswer
+        let run: () async throws -> SourceAnswer
     }
 
     /// The sources of `certificate`, in the policy's order.
@@ -127,7 +134,7 @@ public final class RevocationChecker: Sendable {
         if policy.ocspFromAIA { ocsp += ocspResponders(of: certificate).filter { !ocsp.contains($0) } }
         let client = OCSPClient(policy: policy, trustStore: trustStore)
         let ocspAttempts = ocsp.map { url in
-            Attempt { try client.ask(url, about: certificate, issuer: issuer, issuerPath: issuerPath, now: self.clock) }
+            Attempt { try await client.ask(url, about: certificate, issuer: issuer, issuerPath: issuerPath, now: self.clock) }
         }
         var crlAttempts: [Attempt] = []
         // The issuer's CRL files, newest first: a newer CRL overrides an older one.
@@ -144,23 +151,26 @@ public final class RevocationChecker: Sendable {
         }
         if policy.fetchCRLs {
             for url in crlDistributionPoints(of: certificate) {
-                crlAttempts.append(Attempt { try self.distributionPointAnswer(url, certificate: certificate, issuer: issuer) })
+                crlAttempts.append(Attempt { try await self.distributionPointAnswer(url, certificate: certificate, issuer: issuer) })
             }
         }
         return policy.order == .ocspFirst ? ocspAttempts + crlAttempts : crlAttempts + ocspAttempts
     }
 
     /// The answer of the CRL at `url`: the cached one while fresh, else a newly fetched one.
-    private func distributionPointAnswer(_ url: String, certificate: Certificate, issuer: Certificate) throws -> SourceAnswer {
+    private func distributionPointAnswer(_ url: String, certificate: Certificate, issuer: Certificate) async throws -> SourceAnswer {
         let now = clock()
-        if let cached = cache.lookup(url), cached.crl.isFresh(at: now, maximumAge: policy.maximumCRLAge) {
+        let cached = await cache.lookup(url)
+        if let cached, cached.crl.isFresh(at: now, maximumAge: policy.maximumCRLAge) {
             return try cached.crl.answer(
                 for: certificate, issuer: issuer, now: now, policy: policy, source: .crlHTTP, location: url, fetchedAt: cached.fetchedAt)
         }
-        let stale = cache.lookup(url)
+        let stale = cached
         let bytes: [UInt8]
         do {
-            bytes = try policy.transport.get(url)
+            bytes = try await policy.transport.get(url, expecting: nil)
+        } catch is CancellationError {
+            throw SourceFailure(problem: "fetching the CRL from \(url) was cancelled")
         } catch let error as ValidationError {
             if let stale {
                 throw SourceFailure(
@@ -179,7 +189,8 @@ public final class RevocationChecker: Sendable {
         }
         let answer = try crl.answer(
             for: certificate, issuer: issuer, now: fetchedAt, policy: policy, source: .crlHTTP, location: url, fetchedAt: fetchedAt)
-        cache.store(url, CachedCRL(crl: crl, fetchedAt: fetchedAt))
+        _ = drainOpenSSLErrors()
+        await cache.store(url, CachedCRL(crl: crl, fetchedAt: fetchedAt))
         return answer
     }
 

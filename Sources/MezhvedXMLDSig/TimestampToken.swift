@@ -5,10 +5,12 @@ import MezhvedCore
 
 /// Obtains RFC 3161 timestamps: given the digest of some data, returns a DER `TimeStampToken`
 /// (CMS SignedData over a TSTInfo) whose message imprint is that digest. XAdES-T signing calls
-/// it with the digest of the canonical `ds:SignatureValue` element.
+/// it with the digest of the canonical `ds:SignatureValue` element
+/// (``XMLSigner/signAwaitingTimestamp(_:sourceName:options:)``).
 public protocol SignatureTimestamper: Sendable {
-    /// Returns the DER TimeStampToken over `digest`, computed with `algorithm`.
-    func timestamp(messageImprint digest: [UInt8], algorithm: DigestAlgorithm) throws -> [UInt8]
+    /// Returns the DER TimeStampToken over `digest`, computed with `algorithm`. It usually waits
+    /// on the network: an implementation must not block the calling thread meanwhile.
+    func timestamp(messageImprint digest: [UInt8], algorithm: DigestAlgorithm) async throws -> [UInt8]
 }
 
 /// A parsed RFC 3161 TimeStampToken: what its TSTInfo says and which certificates it carries.

@@ -83,8 +83,41 @@ public struct XMLSigner: Sendable {
     /// that large registers sign in about the memory of their bytes; anything unusual (another
     /// encoding, the SMEV transform, inclusive C14N, a document the tree path would refuse) goes
     /// through the parsed tree, which signs or says what is wrong.
+    ///
+    /// XAdES-T waits for a time-stamping authority: sign it from async code with
+    /// ``signAwaitingTimestamp(_:sourceName:options:)``; this method refuses it.
     /// - Parameter sourceName: how to name the input in messages.
     public func sign(_ document: [UInt8], sourceName: String, options: SigningOptions = SigningOptions()) throws -> [UInt8] {
+        if options.xades == .t && options.timestamper != nil {
+            throw XMLDSigError(
+                .internalFailure,
+                "XAdES-T waits for the time-stamping authority over the network, which sign(_:sourceName:options:) does not do; "
+                    + "nothing was signed", hint: "sign XAdES-T with signAwaitingTimestamp(_:sourceName:options:) from async code")
+        }
+        return try prepare(document, sourceName: sourceName, options: options).finish(token: nil)
+    }
+
+    /// Signs `document` as ``sign(_:sourceName:options:)`` does, and for XAdES-T obtains the
+    /// signature timestamp from ``SigningOptions/timestamper`` without blocking a thread: the
+    /// signature is built, the digest of its `SignatureValue` is sent, and the token is added as
+    /// `UnsignedProperties/…/SignatureTimeStamp` when it arrives. Other levels sign exactly as the
+    /// synchronous method. Building and hashing run on the calling task; no OpenSSL error state is
+    /// carried across the wait.
+    /// - Parameter sourceName: how to name the input in messages.
+    public func signAwaitingTimestamp(_ document: [UInt8], sourceName: String, options: SigningOptions = SigningOptions()) async throws
+        -> [UInt8]
+    {
+        let prepared = try prepare(document, sourceName: sourceName, options: options)
+        guard let pending = prepared.pendingTimestamp, let timestamper = options.timestamper else {
+            return try prepared.finish(token: nil)
+        }
+        _ = drainOpenSSLErrors()
+        let token = try await timestamper.timestamp(messageImprint: pending.imprint, algorithm: pending.digestAlgorithm)
+        return try prepared.finish(token: token)
+    }
+
+    /// Checks the options and builds the signature, all but an XAdES-T timestamp.
+    func prepare(_ document: [UInt8], sourceName: String, options: SigningOptions) throws -> PreparedSignature {
         let algorithm = options.signatureAlgorithm ?? SignatureAlgorithm.default(for: key.family, bits: key.bits)
         guard algorithm.keyFamily == key.family else {
             throw XMLDSigError(
@@ -100,20 +133,38 @@ public struct XMLSigner: Sendable {
                 .unsupportedAlgorithm, "XAdES-T needs a time-stamping authority, and none was configured",
                 hint: "give the TSA URL (mezhved sign --tsa URL), or sign XAdES-BES")
         }
-        if let signed = try signStreaming(
+        if let prepared = try prepareStreaming(
             document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)
         {
-            return signed
+            return prepared
         }
-        return try signTree(document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)
+        return try prepareTree(document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)
     }
 
-    /// The streaming path: exclusive canonicalization during the parse, the signature spliced in.
-    /// Returns nil when the document must go through the tree path instead.
+    /// The streaming path, signed (no XAdES-T): see ``prepareStreaming``.
     func signStreaming(
         _ document: [UInt8], sourceName: String, options: SigningOptions, algorithm: SignatureAlgorithm,
         digestAlgorithm: DigestAlgorithm
     ) throws -> [UInt8]? {
+        try prepareStreaming(document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)?
+            .finish(token: nil)
+    }
+
+    /// The tree path, signed (no XAdES-T): see ``prepareTree``.
+    func signTree(
+        _ document: [UInt8], sourceName: String, options: SigningOptions, algorithm: SignatureAlgorithm,
+        digestAlgorithm: DigestAlgorithm
+    ) throws -> [UInt8] {
+        try prepareTree(document, sourceName: sourceName, options: options, algorithm: algorithm, digestAlgorithm: digestAlgorithm)
+            .finish(token: nil)
+    }
+
+    /// The streaming path: exclusive canonicalization during the parse, the signature spliced in.
+    /// Returns nil when the document must go through the tree path instead.
+    func prepareStreaming(
+        _ document: [UInt8], sourceName: String, options: SigningOptions, algorithm: SignatureAlgorithm,
+        digestAlgorithm: DigestAlgorithm
+    ) throws -> PreparedSignature? {
         guard options.canonicalization.isExclusive, !options.smevTransform, let end = rootEndTag(document) else { return nil }
         let signatureID = options.xades == nil ? nil : XAdES.newID("xmldsig")
         let digest = DocumentDigest(feeding: try DigestContext(digestAlgorithm), inputSize: document.count)
@@ -126,20 +177,22 @@ public struct XMLSigner: Sendable {
         }
         let enveloped = options.referenceID == nil || found.targetIsRoot
         let holder = XMLTree(adopting: xmlNewDoc("1.0"), sourceName: "signature of \(sourceName)")
-        let signature = try buildSignature(
+        let (signature, pending) = try buildSignature(
             in: holder, under: nil, uri: options.referenceID.map { "#" + $0 } ?? "",
             transforms: referenceTransforms(enveloped: enveloped, options: options), referenceDigest: referenceDigest,
             algorithm: algorithm, digestAlgorithm: digestAlgorithm, signatureID: signatureID, options: options,
             sourceName: sourceName)
-        return spliced(document, at: end.offset, holder.serialized(node: signature))
+        return PreparedSignature(pendingTimestamp: pending) {
+            Self.spliced(document, at: end.offset, holder.serialized(node: signature))
+        }
     }
 
     /// The tree path: parse, find the target, digest it, and build the signature apart (spliced
     /// in) or, when the canonicalization or the encoding does not allow that, in place.
-    func signTree(
+    func prepareTree(
         _ document: [UInt8], sourceName: String, options: SigningOptions, algorithm: SignatureAlgorithm,
         digestAlgorithm: DigestAlgorithm
-    ) throws -> [UInt8] {
+    ) throws -> PreparedSignature {
         let tree = try XMLTree.parse(document, sourceName: sourceName, limits: options.limits)
         let root = tree.root
         if let existing = findSignatures(in: tree).first {
@@ -186,22 +239,24 @@ public struct XMLSigner: Sendable {
         let splice = options.canonicalization.isExclusive ? rootEndTagOffset(document, root: root) : nil
         let holder =
             splice == nil ? tree : XMLTree(adopting: xmlNewDoc("1.0"), sourceName: "signature of \(sourceName)")
-        let signature = try buildSignature(
+        let (signature, pending) = try buildSignature(
             in: holder, under: splice == nil ? root : nil, uri: uri, transforms: transforms, referenceDigest: digest.digest,
             algorithm: algorithm, digestAlgorithm: digestAlgorithm, signatureID: signatureID, options: options,
             sourceName: sourceName)
-        let signatureBytes = splice == nil ? [] : holder.serialized(node: signature)
-        // Spliced bytes are UTF-8: fine in a UTF-8 document, and in any ASCII-compatible one as long
-        // as the signature is ASCII (a non-ASCII Id in a windows-1251 document is not).
-        let encoding = tree.doc.pointee.encoding.map { String(cString: $0).uppercased() } ?? "UTF-8"
-        guard let splice, encoding == "UTF-8" || signatureBytes.allSatisfy({ $0 < 0x80 }) else {
-            if splice != nil {
-                // Built apart: put it in place and serialize the document after all.
-                xmlAddChild(root, xmlDocCopyNode(signature, tree.doc, 1))
+        return PreparedSignature(pendingTimestamp: pending) {
+            let signatureBytes = splice == nil ? [] : holder.serialized(node: signature)
+            // Spliced bytes are UTF-8: fine in a UTF-8 document, and in any ASCII-compatible one as long
+            // as the signature is ASCII (a non-ASCII Id in a windows-1251 document is not).
+            let encoding = tree.doc.pointee.encoding.map { String(cString: $0).uppercased() } ?? "UTF-8"
+            guard let splice, encoding == "UTF-8" || signatureBytes.allSatisfy({ $0 < 0x80 }) else {
+                if splice != nil {
+                    // Built apart: put it in place and serialize the document after all.
+                    xmlAddChild(root, xmlDocCopyNode(signature, tree.doc, 1))
+                }
+                return tree.serialized()
             }
-            return tree.serialized()
+            return Self.spliced(document, at: splice, signatureBytes)
         }
-        return spliced(document, at: splice, signatureBytes)
     }
 
     /// The reference's transforms: enveloped-signature when the signature lands inside what it
@@ -214,7 +269,7 @@ public struct XMLSigner: Sendable {
         return transforms
     }
 
-    private func spliced(_ document: [UInt8], at offset: Int, _ signature: [UInt8]) -> [UInt8] {
+    private static func spliced(_ document: [UInt8], at offset: Int, _ signature: [UInt8]) -> [UInt8] {
         var output = [UInt8]()
         output.reserveCapacity(document.count + signature.count)
         output.append(contentsOf: document[..<offset])
@@ -224,12 +279,13 @@ public struct XMLSigner: Sendable {
     }
 
     /// Builds the `ds:Signature` in `holder`: as its root element (`parent` nil, to be spliced into
-    /// the original bytes) or as the last child of `parent`. The reference's digest is given.
+    /// the original bytes) or as the last child of `parent`. The reference's digest is given. For
+    /// XAdES-T it also returns what the signature timestamp must cover.
     private func buildSignature(
         in holder: XMLTree, under parent: XMLNodePointer?, uri: String, transforms: [TransformAlgorithm], referenceDigest: [UInt8],
         algorithm: SignatureAlgorithm, digestAlgorithm: DigestAlgorithm, signatureID: String?, options: SigningOptions,
         sourceName: String
-    ) throws -> XMLNodePointer {
+    ) throws -> (XMLNodePointer, PendingTimestamp?) {
         let signature = xmlNewDocNode(holder.doc, nil, "Signature", nil)!
         if let parent {
             xmlAddChild(parent, signature)
@@ -282,17 +338,17 @@ public struct XMLSigner: Sendable {
         for encoded in encodedCertificates {
             _ = child(x509Data, "X509Certificate", text: encoded)
         }
+        var pending: PendingTimestamp?
         if let qualifying {
             // SignatureValue and KeyInfo go before the Object built earlier.
             xmlAddPrevSibling(qualifying.object, signatureValue)
             xmlAddPrevSibling(qualifying.object, keyInfo)
-            if options.xades == .t, let timestamper = options.timestamper {
-                try addSignatureTimestamp(
-                    qualifying, signatureValue: signatureValue, holder: holder, ns: ns, algorithm: algorithm, timestamper: timestamper,
-                    sourceName: sourceName)
+            if options.xades == .t {
+                pending = try signatureTimestampImprint(
+                    qualifying, signatureValue: signatureValue, holder: holder, ns: ns, algorithm: algorithm, sourceName: sourceName)
             }
         }
-        return signature
+        return (signature, pending)
     }
 }
 
@@ -339,17 +395,58 @@ extension XMLSigner {
             signatureID: signatureID, xadesNamespace: xades)
     }
 
-    /// XAdES-T: timestamps the digest of the exclusive-canonical `ds:SignatureValue` element and
-    /// adds `UnsignedProperties/UnsignedSignatureProperties/SignatureTimeStamp`.
-    func addSignatureTimestamp(
+    /// XAdES-T: the digest of the exclusive-canonical `ds:SignatureValue` element, which the
+    /// signature timestamp must cover.
+    func signatureTimestampImprint(
         _ parts: XAdESParts, signatureValue: XMLNodePointer, holder: XMLTree, ns: xmlNsPtr?, algorithm: SignatureAlgorithm,
-        timestamper: any SignatureTimestamper, sourceName: String
-    ) throws {
+        sourceName: String
+    ) throws -> PendingTimestamp {
         let octets = try Canonicalizer.canonicalBytes(
             holder, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: .exclusive)
         let digestAlgorithm = XAdES.propertyDigest(for: algorithm)
         let imprint = try DigestContext.digest(octets, digestAlgorithm)
-        let token = try timestamper.timestamp(messageImprint: imprint, algorithm: digestAlgorithm)
+        return PendingTimestamp(parts: parts, ns: ns, imprint: imprint, digestAlgorithm: digestAlgorithm, sourceName: sourceName)
+    }
+}
+
+/// A signature built but for its XAdES-T timestamp (in the document's tree or apart from it):
+/// ``finish(token:)`` adds the token when one is pending and returns the signed document.
+struct PreparedSignature {
+    /// What the XAdES-T signature timestamp must cover; nil for other levels.
+    let pendingTimestamp: PendingTimestamp?
+    /// Serializes (or splices) the signed document, once the timestamp is in place.
+    let assemble: () throws -> [UInt8]
+
+    init(pendingTimestamp: PendingTimestamp?, assemble: @escaping () throws -> [UInt8]) {
+        self.pendingTimestamp = pendingTimestamp
+        self.assemble = assemble
+    }
+
+    /// The signed document, with `token` as its signature timestamp when one is pending.
+    func finish(token: [UInt8]?) throws -> [UInt8] {
+        if let pendingTimestamp {
+            guard let token else {
+                throw XMLDSigError(
+                    .internalFailure, "the XAdES-T signature of \(pendingTimestamp.sourceName) was finished without its timestamp")
+            }
+            try pendingTimestamp.insert(token)
+        }
+        return try assemble()
+    }
+}
+
+/// The XAdES-T timestamp a signature being built waits for.
+struct PendingTimestamp {
+    let parts: XAdESParts
+    let ns: xmlNsPtr?
+    /// The digest of the canonical `ds:SignatureValue`.
+    let imprint: [UInt8]
+    let digestAlgorithm: DigestAlgorithm
+    let sourceName: String
+
+    /// Checks that `token` covers ``imprint`` and adds
+    /// `UnsignedProperties/UnsignedSignatureProperties/SignatureTimeStamp` with it.
+    func insert(_ token: [UInt8]) throws {
         let parsed = try TimestampToken(der: token, source: "the timestamp for \(sourceName)")
         guard parsed.digestAlgorithm == digestAlgorithm, constantTimeEqual(parsed.messageImprint, imprint) else {
             throw XMLDSigError(

@@ -14,10 +14,10 @@ struct QualifiedArchiveAuditor: ArchiveSignatureAuditor {
     /// Without the personal-data key only the signed-info level is possible.
     let fallback: XMLDSigArchiveAuditor
 
-    func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit {
+    func auditOriginal(_ original: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit {
         let proof = entry.registeredAt.flatMap(ISOTime.dateOrDay) ?? signingTime
         do {
-            let report = try validator.validate(original, sourceName: entry.number, proofOfExistence: proof)
+            let report = try await validator.validate(original, sourceName: entry.number, proofOfExistence: proof)
             let status: String
             switch report.indication {
             case .totalPassed: status = report.qualification.status == .qualified ? "valid" : "valid-not-qualified"
@@ -36,7 +36,7 @@ struct QualifiedArchiveAuditor: ArchiveSignatureAuditor {
         }
     }
 
-    func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) -> SignatureAudit {
-        fallback.auditStored(stored, entry: entry, at: signingTime)
+    func auditStored(_ stored: [UInt8], entry: JournalEntry, at signingTime: Date) async -> SignatureAudit {
+        await fallback.auditStored(stored, entry: entry, at: signingTime)
     }
 }

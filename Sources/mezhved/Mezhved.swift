@@ -240,6 +240,37 @@ func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T]
     return results.map { $0! }
 }
 
+/// Runs `body` for 0..<count as child tasks, at most `width` at once, and returns the results in
+/// order. For work that awaits the network (revocation sources, a TSA): the CPU-bound part is
+/// bounded by the cooperative pool itself; `width` bounds how many documents are in flight.
+func boundedTaskMap<T: Sendable>(_ count: Int, width: Int, _ body: @escaping @Sendable (Int) async -> T) async -> [T] {
+    await withTaskGroup(of: (Int, T).self) { group in
+        var results = [T?](repeating: nil, count: count)
+        var next = 0
+        while next < min(count, max(1, width)) {
+            let index = next
+            group.addTask { (index, await body(index)) }
+            next += 1
+        }
+        while let (index, result) = await group.next() {
+            results[index] = result
+            if next < count {
+                let index = next
+                group.addTask { (index, await body(index)) }
+                next += 1
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Runs blocking `body` (file reads and writes) on a Dispatch thread, not on the cooperative pool.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
 /// The paths listed in `path` (`-`: standard input), one per line; blank lines are skipped. For
 /// batches of documents too long for a command line (and for ArgumentParser, whose handling of
 /// positional arguments grows with the square of their number).

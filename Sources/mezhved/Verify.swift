@@ -3,7 +3,7 @@ import Foundation
 import MezhvedCore
 import MezhvedXMLDSig
 
-struct Verify: ParsableCommand {
+struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verifies the XML signature of one or more documents against trusted CAs.",
@@ -90,9 +90,9 @@ struct Verify: ParsableCommand {
         return ISOTime.dateOrDay(at)
     }
 
-    func run() throws {
+    func run() async throws {
         if let format = qualified.report {
-            return try runQualified(format: format)
+            return try await runQualified(format: format)
         }
         let store = try TrustStore(directories: trust, crlFiles: crl)
         let policy = VerificationPolicy(

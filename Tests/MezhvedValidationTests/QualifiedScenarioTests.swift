@@ -23,20 +23,20 @@ extension RevocationTests {
             try! Data(contentsOf: URL(fileURLWithPath: Repository.path("Samples/request-unemployment-status.xml"))))
 
         /// Signs the sample request (XAdES-T when a TSA is given, else XAdES-BES) as `signer`.
-        func sign(_ key: String, _ cert: String, tsa: LocalService?, document: [UInt8] = request) throws -> [UInt8] {
+        func sign(_ key: String, _ cert: String, tsa: LocalService?, document: [UInt8] = request) async throws -> [UInt8] {
             let signer = try XMLSigner(
                 key: SigningKey.load(contentsOf: key), certificate: Certificate.load(contentsOf: cert)[0],
                 chain: [base.ca])
             var options = SigningOptions(xades: tsa == nil ? .bes : .t)
             if let tsa {
-                options.timestamper = RFC3161Timestamper(url: tsa.baseURL + "/tsa", transport: HTTPTransport(timeout: .seconds(10)))
+                options.timestamper = RFC3161Timestamper(url: tsa.baseURL + "/tsa", transport: OpenSSLHTTPTransport(timeout: .seconds(10)))
             }
-            return try signer.sign(document, sourceName: "request.xml", options: options)
+            return try await signer.signAwaitingTimestamp(document, sourceName: "request.xml", options: options)
         }
 
-        func sign(_ name: String, tsa: LocalService?, document: [UInt8] = request) throws -> [UInt8] {
+        func sign(_ name: String, tsa: LocalService?, document: [UInt8] = request) async throws -> [UInt8] {
             let folder = Repository.path("Certificates/revocation/\(name)")
-            return try sign("\(folder)/key.pem", "\(folder)/cert.pem", tsa: tsa, document: document)
+            return try await sign("\(folder)/key.pem", "\(folder)/cert.pem", tsa: tsa, document: document)
         }
 
         /// A document that is not on a letterhead (the revoked-later signer is of another agency
@@ -45,7 +45,8 @@ extension RevocationTests {
 
         func validator(requireRevocation: Bool = false) throws -> QualifiedValidator {
             let policy = RevocationPolicy(
-                fetchCRLs: true, ocspFromAIA: true, requireRevocation: requireRevocation, transport: HTTPTransport(timeout: .seconds(2)))
+                fetchCRLs: true, ocspFromAIA: true, requireRevocation: requireRevocation,
+                transport: OpenSSLHTTPTransport(timeout: .seconds(2)))
             return QualifiedValidator(
                 trustStore: base.trust, policy: QualifiedValidationPolicy(requireRevocation: requireRevocation),
                 revocation: try RevocationChecker(policy: policy, trustStore: base.trust))
@@ -61,12 +62,12 @@ extension RevocationTests {
         static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
         @Test("valid: XAdES-T from the accredited TSA, OCSP good: TOTAL-PASSED, qualified, signing time proven by the timestamp")
-        func valid() throws {
+        func valid() async throws {
             let tsa = try Self.tsa()
-            let signed = try sign("good", tsa: tsa)
+            let signed = try await sign("good", tsa: tsa)
             let responder = try base.startResponder()
             defer { responder.stop() }
-            let report = try validator().validate(signed, sourceName: "good.xml")
+            let report = try await validator().validate(signed, sourceName: "good.xml")
             #expect(report.indication == .totalPassed, "\(report.findings)")
             #expect(report.qualification.status == .qualified, "\(report.qualification.reasons)")
             #expect(report.signatureForm == "XAdES-T")
@@ -78,36 +79,36 @@ extension RevocationTests {
         }
 
         @Test("revoked before the timestamp (OCSP says 2025-06-01): TOTAL-FAILED / REVOKED")
-        func revokedBefore() throws {
+        func revokedBefore() async throws {
             let tsa = try Self.tsa()
-            let signed = try sign("revoked-before", tsa: tsa)
+            let signed = try await sign("revoked-before", tsa: tsa)
             let responder = try base.startResponder()
             defer { responder.stop() }
-            let report = try validator().validate(signed, sourceName: "revoked-before.xml")
+            let report = try await validator().validate(signed, sourceName: "revoked-before.xml")
             #expect(report.indication == .totalFailed)
             #expect(report.subIndication == .revoked)
             #expect(report.revocation.first?.revocationTime == Self.date("2025-06-01T00:00:00Z"))
         }
 
         @Test("revoked after the timestamp (2040), validated in 2041: TOTAL-PASSED; without a timestamp REVOKED_NO_POE")
-        func revokedAfterTimestamp() throws {
+        func revokedAfterTimestamp() async throws {
             let tsa = try Self.tsa()
-            let stamped = try sign("revoked-later", tsa: tsa, document: Self.plain)
-            let claimedOnly = try sign("revoked-later", tsa: nil, document: Self.plain)
+            let stamped = try await sign("revoked-later", tsa: tsa, document: Self.plain)
+            let claimedOnly = try await sign("revoked-later", tsa: nil, document: Self.plain)
             let responder = try base.startResponder()
             defer { responder.stop() }
             let later = Self.date("2041-01-01T00:00:00Z")
-            let withProof = try validator().validate(stamped, sourceName: "revoked-later-T.xml", at: later)
+            let withProof = try await validator().validate(stamped, sourceName: "revoked-later-T.xml", at: later)
             #expect(withProof.indication == .totalPassed, "\(withProof.findings)")
             #expect(withProof.revocation.first?.status == .revoked)
             #expect(withProof.findings.contains { $0.severity == .warning && $0.message.contains("after the timestamp") })
-            let withoutProof = try validator().validate(claimedOnly, sourceName: "revoked-later-BES.xml", at: later)
+            let withoutProof = try await validator().validate(claimedOnly, sourceName: "revoked-later-BES.xml", at: later)
             #expect(withoutProof.indication == .indeterminate)
             #expect(withoutProof.subIndication == .revokedNoPOE)
         }
 
         @Test("expired after the timestamp: a one-day certificate validated three days later is TOTAL-PASSED with the timestamp as proof")
-        func expiredAfterTimestamp() throws {
+        func expiredAfterTimestamp() async throws {
             let folder = try Repository.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: folder) }
             let good = Repository.path("Certificates/revocation/good")
@@ -123,42 +124,42 @@ extension RevocationTests {
                 "-md_gost12_256", "-out", short,
             ])
             let tsa = try Self.tsa()
-            let stamped = try sign("\(good)/key.pem", short, tsa: tsa)
-            let claimedOnly = try sign("\(good)/key.pem", short, tsa: nil)
+            let stamped = try await sign("\(good)/key.pem", short, tsa: tsa)
+            let claimedOnly = try await sign("\(good)/key.pem", short, tsa: nil)
             let (crlServer, crlFolder) = try base.startCRLServer()
             defer {
                 crlServer.stop()
                 try? FileManager.default.removeItem(at: crlFolder)
             }
             let threeDaysLater = Date().addingTimeInterval(3 * 24 * 3600)
-            let report = try validator().validate(stamped, sourceName: "short-lived-T.xml", at: threeDaysLater)
+            let report = try await validator().validate(stamped, sourceName: "short-lived-T.xml", at: threeDaysLater)
             #expect(report.indication == .totalPassed, "\(report.findings)")
             #expect(report.chain.first?.validAtValidationTime == false)
             #expect(report.chain.first?.validAtSigningTime == true)
             #expect(report.findings.contains { $0.area == "validity" && $0.severity == .warning })
-            let unproven = try validator().validate(claimedOnly, sourceName: "short-lived-BES.xml", at: threeDaysLater)
+            let unproven = try await validator().validate(claimedOnly, sourceName: "short-lived-BES.xml", at: threeDaysLater)
             #expect(unproven.indication == .indeterminate)
             #expect(unproven.subIndication == .outOfBoundsNoPOE)
         }
 
         @Test("the OCSP responder and the CRL distribution point are down: INDETERMINATE / TRY_LATER")
-        func responderDown() throws {
+        func responderDown() async throws {
             let tsa = try Self.tsa()
-            let signed = try sign("good", tsa: tsa)
+            let signed = try await sign("good", tsa: tsa)
             #expect(!LocalService.accepts(47931) && !LocalService.accepts(47932))
-            let report = try validator().validate(signed, sourceName: "good.xml")
+            let report = try await validator().validate(signed, sourceName: "good.xml")
             #expect(report.indication == .indeterminate)
             #expect(report.subIndication == .tryLater)
             #expect(report.revocation.first?.status == .unavailable)
         }
 
         @Test("a timestamp from an untrusted TSA is ignored (warning): the signing time is only claimed")
-        func wrongTSA() throws {
+        func wrongTSA() async throws {
             let tsa = try Self.tsa(Self.wrongTSA)
-            let signed = try sign("good", tsa: tsa)
+            let signed = try await sign("good", tsa: tsa)
             let responder = try base.startResponder()
             defer { responder.stop() }
-            let report = try validator().validate(signed, sourceName: "wrong-tsa.xml")
+            let report = try await validator().validate(signed, sourceName: "wrong-tsa.xml")
             #expect(report.signingTime.source == .claimedSigningTime)
             #expect(report.timestamps.first?.isValid == false)
             #expect(report.findings.contains { $0.area == "timestamp" && $0.message.contains("ignored") })

@@ -50,7 +50,7 @@ struct QualifiedValidatorTests {
         revocation.fetchCRLs = !offline
         revocation.ocspFromAIA = !offline
         revocation.requireRevocation = requireRevocation
-        revocation.transport = HTTPTransport(timeout: .seconds(2))
+        revocation.transport = OpenSSLHTTPTransport(timeout: .seconds(2))
         return QualifiedValidator(
             trustStore: store, policy: QualifiedValidationPolicy(requireRevocation: requireRevocation),
             revocation: try RevocationChecker(policy: revocation, trustStore: store))
@@ -68,10 +68,10 @@ struct QualifiedValidatorTests {
     static let unsignedRequest = "request-unemployment-status.xml"
 
     @Test("a sample request signed by its agency is TOTAL-PASSED and qualified, with the CRL fetched from its distribution point")
-    func sampleQualified() throws {
+    func sampleQualified() async throws {
         let server = try Self.distributionPoint()
         defer { server.stop() }
-        let report = try Self.validator().validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
+        let report = try await Self.validator().validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
         #expect(report.indication == .totalPassed, "\(report.findings)")
         #expect(report.subIndication == nil)
         #expect(report.qualification.status == .qualified, "\(report.qualification.reasons)")
@@ -88,9 +88,9 @@ struct QualifiedValidatorTests {
     }
 
     @Test("the distribution point is down: INDETERMINATE / TRY_LATER, never passed")
-    func distributionPointDown() throws {
+    func distributionPointDown() async throws {
         #expect(!LocalService.accepts(Self.distributionPointPort), "something else listens on 8089")
-        let report = try Self.validator().validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
+        let report = try await Self.validator().validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
         #expect(report.indication == .indeterminate)
         #expect(report.subIndication == .tryLater)
         #expect(report.revocation.first?.status == .unavailable)
@@ -98,20 +98,21 @@ struct QualifiedValidatorTests {
     }
 
     @Test("offline without a CRL: a warning by default, INDETERMINATE / TRY_LATER when revocation is required")
-    func revocationNotChecked() throws {
+    func revocationNotChecked() async throws {
         let document = try Self.sample("request-unemployment-status.signed.xml")
-        let lenient = try Self.validator(offline: true).validate(document, sourceName: "request")
+        let lenient = try await Self.validator(offline: true).validate(document, sourceName: "request")
         #expect(lenient.indication == .totalPassed)
         #expect(lenient.findings.contains { $0.severity == .warning && $0.message.contains("revocation not checked") })
-        let strict = try Self.validator(offline: true, requireRevocation: true).validate(document, sourceName: "request")
+        let strict = try await Self.validator(offline: true, requireRevocation: true).validate(document, sourceName: "request")
         #expect(strict.indication == .indeterminate)
         #expect(strict.subIndication == .tryLater)
     }
 
     @Test("a CRL file that lists the signer: TOTAL-FAILED / REVOKED when the signing time is after the revocation")
-    func revokedSigner() throws {
+    func revokedSigner() async throws {
         let document = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.revoked, xades: .bes)
-        let report = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true).validate(document, sourceName: "revoked")
+        let report = try await Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true).validate(
+            document, sourceName: "revoked")
         #expect(report.indication == .totalFailed)
         #expect(report.subIndication == .revoked)
         #expect(report.revocation.first?.status == .revoked)
@@ -119,10 +120,11 @@ struct QualifiedValidatorTests {
     }
 
     @Test("an expired signer and no timestamp: INDETERMINATE / OUT_OF_BOUNDS_NO_POE, even with a claimed SigningTime inside its validity")
-    func expiredWithoutTimestamp() throws {
+    func expiredWithoutTimestamp() async throws {
         let claimed = ISO8601DateFormatter().date(from: "2020-06-01T10:00:00Z")!
         let document = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.expired, xades: .bes, signingTime: claimed)
-        let report = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true).validate(document, sourceName: "expired")
+        let report = try await Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true).validate(
+            document, sourceName: "expired")
         #expect(report.indication == .indeterminate)
         #expect(report.subIndication == .outOfBoundsNoPOE)
         #expect(report.signingTime.source == .claimedSigningTime)
@@ -131,26 +133,26 @@ struct QualifiedValidatorTests {
     }
 
     @Test("an expired signer with a proof of existence (an archive's record) from its validity: TOTAL-PASSED")
-    func proofOfExistence() throws {
+    func proofOfExistence() async throws {
         let claimed = ISO8601DateFormatter().date(from: "2020-06-01T10:00:00Z")!
         let recorded = ISO8601DateFormatter().date(from: "2020-06-01T10:05:00Z")!
         let document = try Self.sign(Array("<doc>архивный документ</doc>".utf8), with: Self.expired, xades: .bes, signingTime: claimed)
         let validator = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true)
-        let report = try validator.validate(document, sourceName: "archived", proofOfExistence: recorded)
+        let report = try await validator.validate(document, sourceName: "archived", proofOfExistence: recorded)
         #expect(report.indication == .totalPassed, "\(report.findings)")
         #expect(report.signingTime.source == .proofOfExistence)
         #expect(report.signingTime.time == recorded)
-        let late = try validator.validate(document, sourceName: "archived", proofOfExistence: claimed.addingTimeInterval(400 * 86400))
+        let late = try await validator.validate(document, sourceName: "archived", proofOfExistence: claimed.addingTimeInterval(400 * 86400))
         #expect(late.indication == .totalFailed, "a proof from after the certificate expired cannot save it")
         #expect(late.subIndication == .expired)
     }
 
     @Test("a request on one agency's letterhead signed by another agency's official: TOTAL-FAILED, letterhead differs")
-    func letterheadMismatch() throws {
+    func letterheadMismatch() async throws {
         let server = try Self.distributionPoint()
         defer { server.stop() }
         let document = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.health)
-        let report = try Self.validator().validate(document, sourceName: "forged")
+        let report = try await Self.validator().validate(document, sourceName: "forged")
         #expect(report.indication == .totalFailed)
         #expect(report.subIndication == .sigConstraintsFailure)
         #expect(report.letterhead?.result == .differs)
@@ -161,20 +163,20 @@ struct QualifiedValidatorTests {
     }
 
     @Test("a changed byte in a signed sample: TOTAL-FAILED / HASH_FAILURE")
-    func tampered() throws {
+    func tampered() async throws {
         let text = String(decoding: try Self.sample("request-unemployment-status.signed.xml"), as: UTF8.self)
         let changed = text.replacingOccurrences(of: "<InformationNeeded>Сведения", with: "<InformationNeeded>Срочно. Сведения")
         #expect(changed != text, "the sample no longer has the text this test changes")
-        let report = try Self.validator(offline: true).validate(Array(changed.utf8), sourceName: "tampered")
+        let report = try await Self.validator(offline: true).validate(Array(changed.utf8), sourceName: "tampered")
         #expect(report.indication == .totalFailed)
         #expect(report.subIndication == .hashFailure)
         #expect(report.conditions.first { $0.id == "signature-verified" }?.result == .failed)
     }
 
     @Test("a valid RSA signature from the RSA test CA: TOTAL-PASSED but not qualified (non-GOST key, no qualified items)")
-    func rsaNotQualified() throws {
+    func rsaNotQualified() async throws {
         let document = try Self.sign(Array("<doc><text>не квалифицированная подпись</text></doc>".utf8), with: Self.rsa)
-        let report = try Self.validator(trust: "Certificates/trust/rsa", offline: true).validate(document, sourceName: "rsa")
+        let report = try await Self.validator(trust: "Certificates/trust/rsa", offline: true).validate(document, sourceName: "rsa")
         #expect(report.indication == .totalPassed, "\(report.findings)")
         #expect(report.qualification.status == .notQualified)
         #expect(report.qualification.reasons.contains { $0.contains("gost-key") })
@@ -183,11 +185,11 @@ struct QualifiedValidatorTests {
     }
 
     @Test("a certificate without an official's items (the CA's own, used to sign): TOTAL-PASSED but not qualified, each item named")
-    func missingQualifiedItems() throws {
+    func missingQualifiedItems() async throws {
         let caAsSigner = Signer(
             key: Repository.path("Certificates/gost/ca.key.pem"), cert: Repository.path("Certificates/gost/ca.pem"), chain: [])
         let document = try Self.sign(Array("<doc>подписано ключом УЦ</doc>".utf8), with: caAsSigner)
-        let report = try Self.validator(offline: true).validate(document, sourceName: "ca-signed")
+        let report = try await Self.validator(offline: true).validate(document, sourceName: "ca-signed")
         #expect(report.qualification.status == .notQualified)
         let missing = Set(report.qualifiedCertificate?.missing.map(\.id) ?? [])
         #expect(missing == ["signer-name", "signer-position", "snils"])
@@ -196,21 +198,21 @@ struct QualifiedValidatorTests {
     }
 
     @Test("a signer from a CA outside the trust store: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND")
-    func untrusted() throws {
+    func untrusted() async throws {
         let untrusted = Signer(
             key: Repository.path("Certificates/negative/untrusted/key.pem"),
             cert: Repository.path("Certificates/negative/untrusted/cert.pem"),
             chain: [])
         let document = try Self.sign(Array("<doc>x</doc>".utf8), with: untrusted)
-        let report = try Self.validator(offline: true).validate(document, sourceName: "untrusted")
+        let report = try await Self.validator(offline: true).validate(document, sourceName: "untrusted")
         #expect(report.indication == .indeterminate)
         #expect(report.subIndication == .noCertificateChainFound)
         #expect(report.conditions.first?.result == .indeterminate)
     }
 
     @Test("the JSON report round-trips, names its format, and carries no SNILS")
-    func jsonReport() throws {
-        let report = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true)
+    func jsonReport() async throws {
+        let report = try await Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true)
             .validate(try Self.sample("request-unemployment-status.signed.xml"), sourceName: "request")
         let data = try report.jsonData()
         let text = String(decoding: data, as: UTF8.self)

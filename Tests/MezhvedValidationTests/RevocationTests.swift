@@ -70,7 +70,7 @@ struct RevocationTests {
     }
 
     func policy(ocsp: Bool = true, crl: Bool = true, files: [String] = []) -> RevocationPolicy {
-        RevocationPolicy(crlFiles: files, fetchCRLs: crl, ocspFromAIA: ocsp, transport: HTTPTransport(timeout: .seconds(2)))
+        RevocationPolicy(crlFiles: files, fetchCRLs: crl, ocspFromAIA: ocsp, transport: OpenSSLHTTPTransport(timeout: .seconds(2)))
     }
 
     static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
@@ -81,11 +81,11 @@ struct RevocationTests {
     // MARK: - OCSP
 
     @Test("a good certificate is good over OCSP, with the delegated responder and update times reported")
-    func goodViaOCSP() throws {
+    func goodViaOCSP() async throws {
         let responder = try startResponder()
         defer { responder.stop() }
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)
         try #require(evidence.count == 2)
         let signer = evidence[0]
         #expect(signer.status == .good, "\(signer.problems)")
@@ -113,7 +113,7 @@ struct RevocationTests {
     }
 
     @Test("revoked before the signing time: OCSP and CRL both give 2025-06-01 and keyCompromise", arguments: ["ocsp", "crl"])
-    func revokedBefore(via: String) throws {
+    func revokedBefore(via: String) async throws {
         let responder = via == "ocsp" ? try startResponder() : nil
         let server = via == "crl" ? try startCRLServer() : nil
         defer {
@@ -121,7 +121,7 @@ struct RevocationTests {
             server?.0.stop()
         }
         let checker = try RevocationChecker(policy: policy(ocsp: via == "ocsp", crl: via == "crl"), trustStore: trust)
-        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
         #expect(evidence.status == .revoked, "\(evidence.problems)")
         #expect(evidence.revocationTime == Self.revokedBeforeDate)
         #expect(evidence.reason == "keyCompromise")
@@ -131,7 +131,7 @@ struct RevocationTests {
     }
 
     @Test("revoked after the signing time: reported revoked with the 2040 date, for the caller to compare", arguments: ["ocsp", "crl"])
-    func revokedLater(via: String) throws {
+    func revokedLater(via: String) async throws {
         let responder = via == "ocsp" ? try startResponder() : nil
         let server = via == "crl" ? try startCRLServer() : nil
         defer {
@@ -139,7 +139,7 @@ struct RevocationTests {
             server?.0.stop()
         }
         let checker = try RevocationChecker(policy: policy(ocsp: via == "ocsp", crl: via == "crl"), trustStore: trust)
-        let evidence = checker.check(chain: try chain("revoked-later"), at: Self.date("2041-01-01T00:00:00Z"))[0]
+        let evidence = await checker.check(chain: try chain("revoked-later"), at: Self.date("2041-01-01T00:00:00Z"))[0]
         #expect(evidence.status == .revoked, "\(evidence.problems)")
         #expect(evidence.revocationTime == Self.revokedLaterDate)
         #expect(evidence.reason == "cessationOfOperation")
@@ -148,32 +148,32 @@ struct RevocationTests {
     }
 
     @Test("answers signed by the CA itself are accepted")
-    func caSignedAnswers() throws {
+    func caSignedAnswers() async throws {
         let responder = try startResponder(signer: "ca")
         defer { responder.stop() }
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("revoked-later"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("revoked-later"), at: Self.signingTime)[0]
         #expect(evidence.status == .revoked, "\(evidence.problems)")
         #expect(evidence.responder?.sha256Fingerprint == ca.sha256Fingerprint)
     }
 
     @Test("a SHA-256 CertID is answered as well (the CertID hash is independent of the GOST key)")
-    func sha256CertID() throws {
+    func sha256CertID() async throws {
         let responder = try startResponder()
         defer { responder.stop() }
         var configured = policy(crl: false)
         configured.certIDHash = .sha256
         let checker = try RevocationChecker(policy: configured, trustStore: trust)
-        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
         #expect(evidence.status == .revoked, "\(evidence.problems)")
         #expect(evidence.revocationTime == Self.revokedBeforeDate)
     }
 
     @Test("a responder that is down gives `unavailable` naming it, never `good`")
-    func responderDown() throws {
+    func responderDown() async throws {
         #expect(!LocalService.listening(47931))
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(evidence.status == .unavailable)
         #expect(evidence.source == nil)
         #expect(evidence.problems.count == 1)
@@ -181,22 +181,22 @@ struct RevocationTests {
     }
 
     @Test("OCSP down, CRL up: the CRL answers, and the OCSP failure stays in the problems")
-    func fallbackToCRL() throws {
+    func fallbackToCRL() async throws {
         let (server, _) = try startCRLServer()
         defer { server.stop() }
         let checker = try RevocationChecker(policy: policy(), trustStore: trust)
-        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
         #expect(evidence.status == .revoked)
         #expect(evidence.source == .crlHTTP)
         #expect(evidence.problems.count == 1 && evidence.problems[0].contains(Self.ocspURL), "\(evidence.problems)")
     }
 
     @Test("an unauthorised responder is refused", arguments: ["rogue-responder", "no-eku-responder"])
-    func unauthorisedResponder(signer: String) throws {
+    func unauthorisedResponder(signer: String) async throws {
         let responder = try startResponder(signer: signer)
         defer { responder.stop() }
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(evidence.status == .unavailable)
         let problem = try #require(evidence.problems.first)
         #expect(problem.contains("unauthorised responder"), "\(problem)")
@@ -204,34 +204,34 @@ struct RevocationTests {
     }
 
     @Test("a configured responder with a locally trusted signing certificate is accepted, also for a certificate naming no source")
-    func configuredResponder() throws {
+    func configuredResponder() async throws {
         let responder = try startResponder(signer: "rogue-responder")
         defer { responder.stop() }
         var configured = policy(ocsp: false, crl: false)
         configured.ocspResponder = Self.ocspURL
         configured.ocspResponderCertificate = try certificate("rogue-responder")
         let checker = try RevocationChecker(policy: configured, trustStore: trust)
-        let good = checker.check(chain: try chain("no-source"), at: Self.signingTime)[0]
+        let good = await checker.check(chain: try chain("no-source"), at: Self.signingTime)[0]
         #expect(good.status == .good, "\(good.problems)")
         #expect(good.responder?.commonName == "mezhved TEST Rogue OCSP Responder (root-issued)")
-        let revoked = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)
+        let revoked = await checker.check(chain: try chain("revoked-before"), at: Self.signingTime)
         #expect(revoked[0].status == .revoked && revoked[0].revocationTime == Self.revokedBeforeDate)
         // By default the configured responder answers for the signer only: the CA's own
         // certificate keeps its (absent) sources instead of an "unknown" from a signers' responder.
         #expect(revoked[1].status == .notChecked, "\(revoked[1].problems)")
         configured.ocspResponderScope = .everyCertificate
         let everyCertificate = try RevocationChecker(policy: configured, trustStore: trust)
-        let caEvidence = everyCertificate.check(chain: try chain("good"), at: Self.signingTime)[1]
+        let caEvidence = await everyCertificate.check(chain: try chain("good"), at: Self.signingTime)[1]
         #expect(caEvidence.status == .unknown, "the responder does not serve the root's certificates: \(caEvidence.problems)")
         #expect(caEvidence.source == .ocsp)
     }
 
     @Test("openssl ocsp, as an independent client, agrees with the checker", arguments: ["good", "revoked-before", "revoked-later"])
-    func crossCheckWithOpenSSL(name: String) throws {
+    func crossCheckWithOpenSSL(name: String) async throws {
         let responder = try startResponder()
         defer { responder.stop() }
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
-        let ours = checker.check(chain: try chain(name), at: Self.signingTime)[0]
+        let ours = await checker.check(chain: try chain(name), at: Self.signingTime)[0]
         let cert = Repository.path("Certificates/revocation/\(name)/cert.pem")
         let output = try openssl([
             "ocsp", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert", cert, "-url", Self.ocspURL,
@@ -291,20 +291,20 @@ struct RevocationTests {
     }
 
     @Test("a replayed response (another request's nonce) is refused")
-    func nonceMismatch() throws {
+    func nonceMismatch() async throws {
         let (replay, folder) = try startReplay(try recordedResponse(about: "good"))
         defer {
             replay.stop()
             try? FileManager.default.removeItem(at: folder)
         }
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(evidence.status == .unavailable)
         #expect(evidence.problems.first?.contains("nonce") == true, "\(evidence.problems)")
     }
 
     @Test("a validly signed response about another certificate is refused (CertID mismatch), not taken as good")
-    func certIDMismatch() throws {
+    func certIDMismatch() async throws {
         let (replay, folder) = try startReplay(try recordedResponse(about: "good"))
         defer {
             replay.stop()
@@ -313,13 +313,13 @@ struct RevocationTests {
         var configured = policy(crl: false)
         configured.ocspNonce = false
         let checker = try RevocationChecker(policy: configured, trustStore: trust)
-        let evidence = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
         #expect(evidence.status == .unavailable)
         #expect(evidence.problems.first?.contains("CertID mismatch") == true, "\(evidence.problems)")
     }
 
     @Test("a responder answering tryLater gives `unavailable` naming the responder status")
-    func tryLater() throws {
+    func tryLater() async throws {
         // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED tryLater(3) }
         let (replay, folder) = try startReplay([0x30, 0x03, 0x0A, 0x01, 0x03])
         defer {
@@ -327,7 +327,7 @@ struct RevocationTests {
             try? FileManager.default.removeItem(at: folder)
         }
         let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(evidence.status == .unavailable)
         #expect(evidence.problems.first?.contains("trylater") == true, "\(evidence.problems)")
     }
@@ -335,11 +335,11 @@ struct RevocationTests {
     // MARK: - CRL
 
     @Test("a good certificate is good from the distribution point's CRL, with the CRL's times and issuer")
-    func goodViaCRL() throws {
+    func goodViaCRL() async throws {
         let (server, _) = try startCRLServer()
         defer { server.stop() }
         let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(evidence.status == .good, "\(evidence.problems)")
         #expect(evidence.source == .crlHTTP)
         #expect(evidence.location == Self.cdpURL)
@@ -358,21 +358,21 @@ struct RevocationTests {
     }
 
     @Test("a distribution point that is down, without OCSP, gives `unavailable`")
-    func distributionPointDown() throws {
+    func distributionPointDown() async throws {
         #expect(!LocalService.accepts(47932))
         let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(evidence.status == .unavailable)
         #expect(evidence.problems.count == 1 && evidence.problems[0].contains(Self.cdpURL), "\(evidence.problems)")
     }
 
     @Test(
         "a certificate naming no source is `notChecked`; the policy's requirement is carried into the evidence", arguments: [false, true])
-    func noSource(require: Bool) throws {
+    func noSource(require: Bool) async throws {
         var configured = policy()
         configured.requireRevocation = require
         let checker = try RevocationChecker(policy: configured, trustStore: trust)
-        let evidence = checker.check(chain: try chain("no-source"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("no-source"), at: Self.signingTime)[0]
         #expect(evidence.status == .notChecked)
         #expect(evidence.revocationRequired == require)
         #expect(evidence.problems.count == 1 && evidence.problems[0].contains("revocation not checked"))
@@ -380,66 +380,66 @@ struct RevocationTests {
     }
 
     @Test("a CRL file: gost/ca.crl.pem revokes negative/revoked and not an agency signer")
-    func crlFile() throws {
+    func crlFile() async throws {
         let file = Repository.path("Certificates/gost/ca.crl.pem")
         let checker = try RevocationChecker(policy: policy(ocsp: false, crl: false, files: [file]), trustStore: trust)
         let revoked = try Certificate.load(contentsOf: Repository.path("Certificates/negative/revoked/cert.pem"))[0]
-        let evidence = checker.check(chain: [revoked, ca, root], at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: [revoked, ca, root], at: Self.signingTime)[0]
         #expect(evidence.status == .revoked, "\(evidence.problems)")
         #expect(evidence.reason == "keyCompromise")
         #expect(evidence.source == .crlFile && evidence.location == file)
         #expect(evidence.revocationTime != nil)
         let agency = try Certificate.load(contentsOf: Repository.path("Certificates/agencies/social-protection/cert.pem"))[0]
-        #expect(checker.check(chain: [agency, ca, root], at: Self.signingTime)[0].status == .good)
+        #expect(await checker.check(chain: [agency, ca, root], at: Self.signingTime)[0].status == .good)
     }
 
     @Test("a tampered CRL (one signature bit flipped) is refused with a problem, from HTTP and from a file")
-    func tamperedCRL() throws {
+    func tamperedCRL() async throws {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Repository.path("Certificates/revocation/ca-revocation.crl"))))
         bytes[bytes.count - 3] ^= 0x01
         let (server, folder) = try startCRLServer(serving: bytes)
         defer { server.stop() }
         let overHTTP = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
-        let fetched = overHTTP.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let fetched = await overHTTP.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(fetched.status == .unavailable)
         #expect(fetched.problems.first?.contains("bad signature") == true, "\(fetched.problems)")
         let path = folder.appendingPathComponent("ca-revocation.crl").path
         let fromFile = try RevocationChecker(policy: policy(ocsp: false, crl: false, files: [path]), trustStore: trust)
-        let filed = fromFile.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        let filed = await fromFile.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
         #expect(filed.status == .unavailable)
         #expect(filed.problems.first?.contains("bad signature") == true, "\(filed.problems)")
     }
 
     @Test("a stale CRL (nextUpdate 2025-02-01) is not used, and says so")
-    func staleCRL() throws {
+    func staleCRL() async throws {
         let stale = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Repository.path("Certificates/revocation/stale.crl"))))
         let (server, _) = try startCRLServer(serving: stale)
         defer { server.stop() }
         let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
-        let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(evidence.status == .unavailable)
         #expect(evidence.problems.first?.contains("stale") == true, "\(evidence.problems)")
     }
 
     @Test("a delta CRL is refused with a clear problem, from HTTP and from a file")
-    func deltaCRL() throws {
+    func deltaCRL() async throws {
         let path = Repository.path("Certificates/revocation/delta.crl")
         let (server, _) = try startCRLServer(serving: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
         defer { server.stop() }
         for configured in [policy(ocsp: false), policy(ocsp: false, crl: false, files: [path])] {
             let checker = try RevocationChecker(policy: configured, trustStore: trust)
-            let evidence = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+            let evidence = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
             #expect(evidence.status == .unavailable)
             #expect(evidence.problems.first?.contains("a delta CRL") == true, "\(evidence.problems)")
         }
     }
 
     @Test("a CRL file of another CA is no source: the certificate stays `notChecked`")
-    func crlFileOfAnotherIssuer() throws {
+    func crlFileOfAnotherIssuer() async throws {
         // gost/ca.crl.pem is the accredited CA's; the root issued the CA certificate itself.
         let checker = try RevocationChecker(
             policy: policy(ocsp: false, crl: false, files: [Repository.path("Certificates/gost/ca.crl.pem")]), trustStore: trust)
-        let evidence = checker.check(chain: [ca, root], at: Self.signingTime)
+        let evidence = await checker.check(chain: [ca, root], at: Self.signingTime)
         #expect(evidence.count == 1)
         #expect(evidence.first?.status == .notChecked)
     }
@@ -463,16 +463,20 @@ struct RevocationTests {
     }
 
     @Test("one checker serves concurrent checks (one CRL fetch shared through the cache)")
-    func concurrentChecks() throws {
+    func concurrentChecks() async throws {
         let (server, _) = try startCRLServer()
         defer { server.stop() }
         let checker = try RevocationChecker(policy: policy(ocsp: false), trustStore: trust)
         let names = ["good", "revoked-before", "revoked-later", "good"]
         let chains = try names.map { try chain($0) }
         let results = Results()
-        DispatchQueue.concurrentPerform(iterations: 16) { index in
-            let evidence = checker.check(chain: chains[index % names.count], at: Self.signingTime)[0]
-            results.append(names[index % names.count], evidence.status)
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    let evidence = await checker.check(chain: chains[index % names.count], at: Self.signingTime)[0]
+                    results.append(names[index % names.count], evidence.status)
+                }
+            }
         }
         let all = results.values
         #expect(all.count == 16)
@@ -480,7 +484,7 @@ struct RevocationTests {
     }
 
     @Test("the CRL cache: reused while fresh without a request, refused once stale and the server is down, kept on disk 0600")
-    func cache() throws {
+    func cache() async throws {
         let cacheFolder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: cacheFolder) }
         let clock = TestClock()
@@ -488,12 +492,12 @@ struct RevocationTests {
         configured.cacheFolder = cacheFolder.path
         let checker = try RevocationChecker(policy: configured, trustStore: trust, clock: clock.now)
         let (server, _) = try startCRLServer()
-        let first = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let first = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(first.status == .good, "\(first.problems)")
         server.stop()
         #expect(!LocalService.accepts(47932))
         // Fresh: answered from the cache, with the first fetch's time.
-        let second = checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        let second = await checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
         #expect(second.status == .revoked)
         #expect(second.fetchedAt == first.fetchedAt)
         // On disk, 0600, and a new checker (empty memory) uses it without the server.
@@ -502,10 +506,10 @@ struct RevocationTests {
         let mode = try FileManager.default.attributesOfItem(atPath: cacheFolder.appendingPathComponent(files[0]).path)[.posixPermissions]
         #expect((mode as? NSNumber)?.intValue == 0o600)
         let restarted = try RevocationChecker(policy: configured, trustStore: trust, clock: clock.now)
-        #expect(restarted.check(chain: try chain("good"), at: Self.signingTime)[0].status == .good)
+        #expect(await restarted.check(chain: try chain("good"), at: Self.signingTime)[0].status == .good)
         // Past the CRL's nextUpdate and the server down: not good, unavailable.
         clock.advance(to: try #require(first.nextUpdate).addingTimeInterval(3600))
-        let late = checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        let late = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
         #expect(late.status == .unavailable)
         #expect(late.problems.first?.contains("stale") == true, "\(late.problems)")
     }

@@ -56,9 +56,10 @@ struct TimestampTests {
             key: SigningKey.load(contentsOf: s.key), certificate: Certificate.load(contentsOf: s.cert)[0], chain: chain)
     }
 
-    static func signT(_ s: Signer, url: String, document: [UInt8] = document) throws -> [UInt8] {
-        let options = SigningOptions(xades: .t, timestamper: RFC3161Timestamper(url: url, transport: HTTPTransport(timeout: .seconds(10))))
-        return try signer(s).sign(document, sourceName: "request.xml", options: options)
+    static func signT(_ s: Signer, url: String, document: [UInt8] = document) async throws -> [UInt8] {
+        let options = SigningOptions(
+            xades: .t, timestamper: RFC3161Timestamper(url: url, transport: OpenSSLHTTPTransport(timeout: .seconds(10))))
+        return try await signer(s).signAwaitingTimestamp(document, sourceName: "request.xml", options: options)
     }
 
     static func verify(_ signed: [UInt8], trust: String) throws -> VerificationReport {
@@ -66,9 +67,9 @@ struct TimestampTests {
     }
 
     @Test("XAdES-T: the timestamp is valid, from the trusted TSA, minted seconds ago", arguments: [gost, rsa])
-    func validTimestamp(signer: Signer) throws {
+    func validTimestamp(signer: Signer) async throws {
         let service = try Self.tsa(signer.tsa)
-        let signed = try Self.signT(signer, url: service.baseURL + "/tsa")
+        let signed = try await Self.signT(signer, url: service.baseURL + "/tsa")
         let text = String(decoding: signed, as: UTF8.self)
         #expect(text.contains("<xades:EncapsulatedTimeStamp>"))
         let report = try Self.verify(signed, trust: signer.trust)
@@ -100,9 +101,9 @@ struct TimestampTests {
     }
 
     @Test("openssl ts -verify accepts the GOST token over the canonical SignatureValue, and refuses other data")
-    func opensslVerifiesToken() throws {
+    func opensslVerifiesToken() async throws {
         let service = try Self.tsa()
-        let signed = try Self.signT(Self.gost, url: service.baseURL)
+        let signed = try await Self.signT(Self.gost, url: service.baseURL)
         let report = try Self.verify(signed, trust: Self.gost.trust)
         let token = try #require(report.xades?.timestamps.first?.token)
         // The exclusive canonical form of ds:SignatureValue, rebuilt here from the text (not by mezhved's canonicalizer).
@@ -135,9 +136,9 @@ struct TimestampTests {
     }
 
     @Test("a TSA whose certificate chains to no trusted CA: the timestamp is untrusted, the signature otherwise fine")
-    func wrongTSA() throws {
+    func wrongTSA() async throws {
         let service = try Self.tsa(Self.wrongTSA)
-        let signed = try Self.signT(Self.gost, url: service.baseURL)
+        let signed = try await Self.signT(Self.gost, url: service.baseURL)
         let report = try Self.verify(signed, trust: Self.gost.trust)
         #expect(report.status == .indeterminate)
         #expect(report.problems.allSatisfy { $0.check == .timestamp && $0.severity == .indeterminate }, "\(report.problems)")
@@ -150,10 +151,10 @@ struct TimestampTests {
     }
 
     @Test("a timestamp moved onto another signature does not cover it: indeterminate, imprint mismatch")
-    func movedTimestamp() throws {
+    func movedTimestamp() async throws {
         let service = try Self.tsa()
-        let first = String(decoding: try Self.signT(Self.gost, url: service.baseURL), as: UTF8.self)
-        let second = String(decoding: try Self.signT(Self.gost, url: service.baseURL), as: UTF8.self)
+        let first = String(decoding: try await Self.signT(Self.gost, url: service.baseURL), as: UTF8.self)
+        let second = String(decoding: try await Self.signT(Self.gost, url: service.baseURL), as: UTF8.self)
         let pattern = #/<xades:EncapsulatedTimeStamp>[^<]+</xades:EncapsulatedTimeStamp>/#
         let stolen = try #require(first.firstMatch(of: pattern)?.0)
         let moved = second.replacing(pattern, with: stolen)
@@ -166,37 +167,74 @@ struct TimestampTests {
     }
 
     @Test("a TSA that refuses (policy it does not serve): timestampFailed naming the status and the failure")
-    func refusedPolicy() throws {
+    func refusedPolicy() async throws {
         let service = try Self.tsa()
         let client = RFC3161Timestamper(url: service.baseURL, policy: "1.2.643.100.113.99.7")
-        let error = #expect(throws: ValidationError.self) {
-            try client.timestamp(messageImprint: Array(repeating: 3, count: 32), algorithm: .streebog256)
+        let error = await #expect(throws: ValidationError.self) {
+            try await client.timestamp(messageImprint: Array(repeating: 3, count: 32), algorithm: .streebog256)
         }
         #expect(error?.code == .timestampFailed)
         #expect(
             error?.message.contains("rejection") == true && error?.message.contains("unacceptedPolicy") == true,
             "\(String(describing: error))")
         // The policy the TSA serves is granted and echoed.
-        let token = try RFC3161Timestamper(url: service.baseURL, policy: "1.2.643.100.113.99.2").timestamp(
+        let token = try await RFC3161Timestamper(url: service.baseURL, policy: "1.2.643.100.113.99.2").timestamp(
             messageImprint: Array(repeating: 3, count: 32), algorithm: .streebog256)
         #expect(try TimestampToken(der: token, source: "token").policy == "1.2.643.100.113.99.2")
     }
 
     @Test("a claimed signing time later than the timestamp is flagged")
-    func signingTimeAfterTimestamp() throws {
+    func signingTimeAfterTimestamp() async throws {
         let service = try Self.tsa()
         let options = SigningOptions(
             xades: .t, signingTime: Date().addingTimeInterval(3600), timestamper: RFC3161Timestamper(url: service.baseURL))
-        let signed = try Self.signer(Self.gost).sign(Self.document, sourceName: "request.xml", options: options)
+        let signed = try await Self.signer(Self.gost).signAwaitingTimestamp(Self.document, sourceName: "request.xml", options: options)
         let report = try Self.verify(signed, trust: Self.gost.trust)
         #expect(report.warnings.contains { $0.contains("later than the signature timestamp") }, "\(report.warnings)")
     }
 
+    @Test("XAdES-T on every signing path (streamed, tree in place with inclusive C14N, windows-1251 copied in) verifies")
+    func everySigningPath() async throws {
+        let service = try Self.tsa(Self.rsa.tsa)
+        let signer = try Self.signer(Self.rsa)
+        // One byte per character: "\u{E4}\u{EE}\u{EA}" are the windows-1251 bytes of "док", "\u{F2}" of "т".
+        let cp1251 = "<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n<a Id=\"\u{E4}\u{EE}\u{EA}\">\u{F2}</a>\n".unicodeScalars
+            .map { UInt8($0.value) }
+        let cases: [(String, [UInt8], SigningOptions)] = [
+            ("streamed", Self.document, SigningOptions()),
+            ("tree, inclusive C14N in place", Self.document, SigningOptions(canonicalization: .c14n10)),
+            ("windows-1251, non-ASCII Id", cp1251, SigningOptions(referenceID: "док")),
+        ]
+        for (name, document, base) in cases {
+            var options = base
+            options.xades = .t
+            options.timestamper = RFC3161Timestamper(url: service.baseURL + "/tsa", transport: OpenSSLHTTPTransport(timeout: .seconds(10)))
+            let signed = try await signer.signAwaitingTimestamp(document, sourceName: name, options: options)
+            let report = try Self.verify(signed, trust: Self.rsa.trust)
+            #expect(report.status == .valid, "\(name): \(report.problems)")
+            #expect(report.xades?.level == .t, "\(name)")
+            #expect(report.xades?.timestamps.count == 1 && report.xades?.timestamps.first?.isValid == true, "\(name)")
+        }
+    }
+
+    @Test("the synchronous sign refuses XAdES-T with a TSA before asking it; without XAdES-T both give the same bytes")
+    func synchronousSignRefusesT() async throws {
+        let service = try Self.tsa(Self.rsa.tsa)
+        let signer = try Self.signer(Self.rsa)
+        let options = SigningOptions(xades: .t, timestamper: RFC3161Timestamper(url: service.baseURL + "/tsa"))
+        let error = #expect(throws: XMLDSigError.self) { try signer.sign(Self.document, sourceName: "request.xml", options: options) }
+        #expect(error?.message.contains("nothing was signed") == true)
+        #expect(error?.hint?.contains("signAwaitingTimestamp") == true)
+        // RSA PKCS#1 v1.5 is deterministic: the two entry points sign alike.
+        let plain = try signer.sign(Self.document, sourceName: "request.xml")
+        #expect(try await signer.signAwaitingTimestamp(Self.document, sourceName: "request.xml") == plain)
+    }
+
     @Test("a TSA that is down: the client names the URL, unreachable")
-    func tsaDown() throws {
+    func tsaDown() async throws {
         let url = "http://127.0.0.1:\(try LocalService.freePort())/tsa"
-        let error = #expect(throws: ValidationError.self) {
-            try RFC3161Timestamper(url: url, transport: HTTPTransport(timeout: .seconds(1))).timestamp(
+        let error = await #expect(throws: ValidationError.self) {
+            try await RFC3161Timestamper(url: url, transport: OpenSSLHTTPTransport(timeout: .seconds(1))).timestamp(
                 messageImprint: Array(repeating: 7, count: 32), algorithm: .streebog256)
         }
         #expect(error?.code == .unreachable)
@@ -204,12 +242,12 @@ struct TimestampTests {
     }
 
     @Test("a server that is not a TSA is a bad response, not a token")
-    func notATSA() throws {
+    func notATSA() async throws {
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try LocalService.files(folder.path)
-        #expect(throws: ValidationError.self) {
-            try RFC3161Timestamper(url: server.baseURL + "/tsa").timestamp(
+        await #expect(throws: ValidationError.self) {
+            try await RFC3161Timestamper(url: server.baseURL + "/tsa").timestamp(
                 messageImprint: Array(repeating: 1, count: 32), algorithm: .sha256)
         }
     }

@@ -2,35 +2,63 @@ internal import COpenSSL
 import Foundation
 import MezhvedXMLDSig
 
-/// Fetches revocation data and timestamps over plain HTTP with OpenSSL's own HTTP client
-/// (`OSSL_HTTP_transfer`, the one `openssl ocsp` and `openssl cmp` use): CRLs from distribution
-/// points, OCSP responses and RFC 3161 timestamps are signed objects, so HTTP is what their
-/// protocols specify. Every body they carry is DER, so responses are read in full and must be one
-/// ASN.1 object (what a misconfigured server's HTML error page is not). HTTPS URLs are refused
-/// with a clear error.
-public struct HTTPTransport: Sendable {
+/// ``HTTPFetching`` with OpenSSL's own HTTP client (`OSSL_HTTP_transfer`, the one `openssl ocsp`
+/// and `openssl cmp` use): CRLs from distribution points, OCSP responses and RFC 3161 timestamps.
+/// Responses are read in full and must be one ASN.1 object (what a misconfigured server's HTML
+/// error page is not). HTTPS URLs are refused with a clear error.
+///
+/// OpenSSL's client blocks its thread until the server answers or the timeout passes, so every
+/// request runs on a thread of the transport's own (at most ``maximumConcurrentRequests`` of
+/// them, started on demand; more requests wait their turn), never on the cooperative pool: the
+/// awaiting task is suspended meanwhile. OpenSSL's per-thread error queue is read into the thrown
+/// error and emptied on that thread before the task resumes. Copies of a transport share its
+/// threads; they end when the last copy is released.
+public struct OpenSSLHTTPTransport: HTTPFetching {
     /// The longest a request may take, connection included.
-    public var timeout: Duration
+    public let timeout: Duration
     /// The largest response accepted.
-    public var maximumResponseBytes: Int
+    public let maximumResponseBytes: Int
+    /// How many requests run at once (each on its own thread, blocked while it waits).
+    public var maximumConcurrentRequests: Int { threads.maximumThreads }
+    let threads: BlockingThreads
 
-    public init(timeout: Duration = .seconds(10), maximumResponseBytes: Int = 16 << 20) {
+    /// A transport whose requests time out after `timeout`, accept at most `maximumResponseBytes`,
+    /// and run at most `maximumConcurrentRequests` at once.
+    public init(timeout: Duration = .seconds(10), maximumResponseBytes: Int = 16 << 20, maximumConcurrentRequests: Int = 16) {
         self.timeout = timeout
         self.maximumResponseBytes = maximumResponseBytes
+        threads = BlockingThreads(name: "mezhved.http", maximumThreads: maximumConcurrentRequests)
     }
 
     /// GETs `url` and returns the body.
-    public func get(_ url: String, expecting contentType: String? = nil) throws -> [UInt8] {
-        try transfer(url, body: nil, contentType: nil, expecting: contentType)
+    public func get(_ url: String, expecting contentType: String?) async throws -> [UInt8] {
+        try await run(url, body: nil, contentType: nil, expecting: contentType)
     }
 
     /// POSTs `body` with `contentType` to `url` and returns the response body.
-    public func post(_ url: String, body: [UInt8], contentType: String, expecting expected: String? = nil) throws -> [UInt8] {
-        try transfer(url, body: body, contentType: contentType, expecting: expected)
+    public func post(_ url: String, body: [UInt8], contentType: String, expecting expected: String?) async throws -> [UInt8] {
+        try await run(url, body: body, contentType: contentType, expecting: expected)
     }
 
-    private func transfer(_ url: String, body: [UInt8]?, contentType: String?, expecting expected: String?) throws -> [UInt8] {
+    /// The blocking transfer, on one of the transport's threads.
+    private func run(_ url: String, body: [UInt8]?, contentType: String?, expecting expected: String?) async throws -> [UInt8] {
+        let timeout = timeout
+        let maximumResponseBytes = maximumResponseBytes
+        return try await threads.run {
+            try Self.transfer(
+                url, body: body, contentType: contentType, expecting: expected, timeout: timeout, maximumResponseBytes: maximumResponseBytes
+            )
+        }
+    }
+
+    /// One request with OpenSSL's blocking client. Every OpenSSL error of it is in the thrown
+    /// error; the calling thread's queue is empty when it returns or throws.
+    private static func transfer(
+        _ url: String, body: [UInt8]?, contentType: String?, expecting expected: String?, timeout: Duration, maximumResponseBytes: Int
+    ) throws -> [UInt8] {
         CryptoRuntime.ready()
+        _ = drainOpenSSLErrors()
+        defer { _ = drainOpenSSLErrors() }
         let target = try HTTPTarget(url)
         let seconds = max(1, Int32(clamping: timeout.components.seconds))
         let request: OpaquePointer? = try body.map { bytes in
@@ -39,7 +67,6 @@ public struct HTTPTransport: Sendable {
             return bio
         }
         defer { if let request { BIO_free(request) } }
-        _ = drainOpenSSLErrors()
         let response = OSSL_HTTP_transfer(
             nil, target.host, target.port, target.path, 0, nil, nil, nil, nil, nil, nil, 0, nil, contentType, request, expected, 1,
             maximumResponseBytes, seconds, 0)
@@ -66,6 +93,7 @@ public struct HTTPTransport: Sendable {
                 throw ValidationError(.unreachable, "\(url) sent more than \(maximumResponseBytes) bytes", hint: "check the URL")
             }
         }
+        try HTTPFetchRules.requireOneDERObject(out, from: url)
         return out
     }
 }
@@ -77,11 +105,8 @@ struct HTTPTarget {
     let path: String
 
     init(_ url: String) throws {
-        let lower = url.lowercased()
-        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-            throw ValidationError(.badURL, "\(url) is not an http:// URL", hint: "give a URL such as http://host:port/path")
-        }
-        var ssl: Int32 = 0
+        try HTTPFetchRules.requirePlainHTTP(url)
+        var ssl: Int32 = 0  // 0: http (https was refused above)
         var host: UnsafeMutablePointer<CChar>?
         var port: UnsafeMutablePointer<CChar>?
         var path: UnsafeMutablePointer<CChar>?
@@ -92,11 +117,6 @@ struct HTTPTarget {
         guard OSSL_HTTP_parse_url(url, &ssl, nil, &host, &port, nil, &path, &query, nil) == 1, let host, let port, let path else {
             _ = drainOpenSSLErrors()
             throw ValidationError(.badURL, "\(url) is not a usable http:// URL", hint: "give a URL such as http://host:port/path")
-        }
-        guard ssl == 0 else {
-            throw ValidationError(
-                .badURL, "\(url) uses HTTPS, which mezhved does not fetch revocation data or timestamps over",
-                hint: "use the service's http:// URL: CRLs, OCSP responses and timestamps are signed, so plain HTTP is safe")
         }
         self.host = String(cString: host)
         self.port = String(cString: port)
