@@ -46,6 +46,43 @@ struct GatewayWorkflowTests {
         #expect(report.xades != nil, "the gateway's policy signs XAdES-BES")
     }
 
+    @Test(
+        "XAdES-T through the loopback TSA: the outgoing request and the receipt carry timestamps; the signing time registered is the timestamp's"
+    )
+    func timestampedExchange() async throws {
+        let port = try LocalService.freePort()
+        let tsa = try LocalService(
+            "TSA", executable: "/usr/bin/env", arguments: ["python3", GatewayFixtures.path("Tests/Interop/tsa_server.py"), String(port)],
+            port: port)
+        defer { tsa.stop() }
+        let policy = ", signatureForm: t, tsa: \"http://127.0.0.1:\(port)/tsa\", networkTimeout: 3"
+        let root = try GatewayFixtures.temporaryFolder()
+        let sender = try await GatewayFixtures.gateway("social-protection", in: root + "/sp", extraPolicy: policy)
+        let receiver = try await GatewayFixtures.gateway("employment", in: root + "/emp", extraPolicy: policy)
+        let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
+            .request(GatewayFixtures.requestDraft()))
+        #expect(String(decoding: sent.signed, as: UTF8.self).contains("SignatureTimeStamp"))
+        let outcome = try await IncomingWorkflow(gateway: receiver.gateway, registrar: receiver.archive.registrar).receive(
+            sent.signed, sourceName: "timestamped")
+        guard case .registered(let entry) = outcome.disposition else {
+            Issue.record("not registered: \(outcome.reasons)")
+            return
+        }
+        #expect(outcome.validation?.signingTime.source == .timestamp)
+        #expect(entry.signingTimeSource == .timestamp)
+        let receipt = try #require(outcome.receipt)
+        #expect(String(decoding: receipt.document, as: UTF8.self).contains("SignatureTimeStamp"))
+        // With the TSA gone nothing can be signed: the number taken for it is voided with the reason.
+        tsa.stop()
+        await #expect(throws: (any Error).self) {
+            _ = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
+                .request(GatewayFixtures.requestDraft()))
+        }
+        let voided = try await sender.archive.registrar.entries(JournalQuery(status: .voided))
+        #expect(voided.count == 1)
+        #expect(voided.first?.voidReason?.hasPrefix("not signed:") == true, "\(voided)")
+    }
+
     @Test("an archive whose archive.json names another gateway certificate than the configuration pins is refused")
     func pinnedGatewayCertificate() async throws {
         let (sender, _) = try await Self.exchange()

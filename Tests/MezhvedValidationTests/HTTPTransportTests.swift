@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedTestSupport
 import MezhvedValidation
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedDocuments
+import MezhvedTestSupport
 import MezhvedValidation
 import MezhvedXMLDSig
 import Testing
