@@ -362,8 +362,8 @@ public struct ArchiveAuditor: Sendable {
             progress?(finished, count)
             return outcome
         }
-        // A bounded group: one document per core in flight (the auditor may await the network).
-        let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        // A bounded group: a few documents per core in flight (the qualified auditor awaits OCSP and CRL servers).
+        let width = 4 * max(1, ProcessInfo.processInfo.activeProcessorCount)
         var results = [DocumentOutcome?](repeating: nil, count: count)
         await withTaskGroup(of: (Int, DocumentOutcome).self) { group in
             for index in 0..<count {
