@@ -89,7 +89,12 @@ extension Journal {
     }
 
     private func single(_ number: String, year: Int?) throws -> JournalEntry {
-        let found = entries(number: number, year: year)
+        try Self.only(entries(number: number, year: year), number: number)
+    }
+
+    /// The one entry of `found`, the entries with `number`: none or several (the number repeats
+    /// across years) is an error naming the number.
+    static func only(_ found: [JournalEntry], number: String) throws -> JournalEntry {
         guard let entry = found.last else {
             throw ArchiveError(
                 .numberUnusable, "the number \(number) is not in the journal", hint: "list numbers with `mezhved archive list`")

@@ -129,16 +129,7 @@ public final class Registrar: Sendable {
 
     /// The one entry with this number (and year); throws `numberUnusable` when there is none or several.
     public func entry(number: String, year: Int? = nil) async throws -> JournalEntry {
-        let found = try await storage.entries(JournalQuery(number: number, year: year))
-        guard let entry = found.first else {
-            throw ArchiveError(
-                .numberUnusable, "the number \(number) is not in the journal", hint: "search with `mezhved archive list`")
-        }
-        guard found.count == 1 else {
-            let years = found.map { String($0.year) }.joined(separator: ", ")
-            throw ArchiveError(.numberUnusable, "the number \(number) exists in several years (\(years))", hint: "give the year too")
-        }
-        return entry
+        try Journal.only(try await storage.entries(JournalQuery(number: number, year: year)), number: number)
     }
 
     /// The quarantined documents a query selects.
