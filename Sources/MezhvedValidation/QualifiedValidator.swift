@@ -259,6 +259,17 @@ struct ValidationRun {
             case .keyUsage:
                 undetermined("chain", problem.message, .chainConstraintsFailure)
                 limitationProblems.append(problem.message)
+            case .signerCertificate:
+                // EN 319 102-1: a key too weak for the policy is a cryptographic constraint
+                // (5.2.8), a certificate whose extensions do not allow the purpose a chain
+                // constraint (5.2.6); both INDETERMINATE, and neither is cured by a later proof.
+                if problem.message.contains("(\(SignerCertificateFitness.Rule.keyStrength.code))") {
+                    undetermined("signature", problem.message, .cryptoConstraintsFailure)
+                    cryptographicProblems.append(problem.message)
+                } else {
+                    undetermined("chain", problem.message, .chainConstraintsFailure)
+                    limitationProblems.append(problem.message)
+                }
             case .timestamp:
                 break  // judged from the timestamps themselves (an invalid one is ignored)
             case .chain, .revocation:

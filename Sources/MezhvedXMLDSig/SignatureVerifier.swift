@@ -645,11 +645,7 @@ private struct Run {
     }
 
     mutating func checkCertificate(_ signer: Certificate, intermediates: [Certificate]) {
-        if !signer.allowsDocumentSigning {
-            fail(
-                .keyUsage, "the signer's certificate does not allow signing documents (key usage lacks digitalSignature and nonRepudiation)"
-            )
-        }
+        for finding in signer.documentSigningFitness.findings { fail(.signerCertificate, finding.message) }
         let result = trustStore.validate(signer, untrusted: intermediates, at: time)
         chain = result.chain
         guard let failure = result.failure else { return }

@@ -157,9 +157,7 @@ public struct SignedInfoChecker: Sendable {
             fail(.signatureValue, "the signature value does not match the signed information and the certificate in KeyInfo")
             return result()
         }
-        if !signer.allowsDocumentSigning {
-            fail(.keyUsage, "the signer's certificate does not allow signing documents")
-        }
+        for finding in signer.documentSigningFitness.findings { fail(.signerCertificate, finding.message) }
         let path = trustStore.validate(signer, untrusted: certificates.filter { $0 !== signer } + intermediates, at: validationTime)
         chain = path.chain
         if let failure = path.failure {

@@ -104,7 +104,13 @@ public struct VerificationReport: Sendable, Codable {
         case signatureValue = "signature-value"
         case keyInfo = "key-info"
         case chain, validity, revocation
+        /// Kept for reports written before ``signerCertificate``; the verifier reports key usage
+        /// under `signer-certificate` now.
         case keyUsage = "key-usage"
+        /// The signer's certificate is not fit to sign documents (``SignerCertificateFitness``): a CA
+        /// certificate, a key usage or extended key usage that does not allow it, or a weak key.
+        /// Invalid: nothing learnt later can make such a certificate fit.
+        case signerCertificate = "signer-certificate"
         /// XAdES: the SignedProperties reference, its digest, or a signed property.
         case signedProperties = "signed-properties"
         /// XAdES: SigningCertificateV2 does not bind the certificate the signature verifies with.

@@ -60,11 +60,15 @@ public struct XMLSigner: Sendable {
                 .certificateUnusable, "\(certificateSource) (\(certificate.subject)) does not belong to the private key given",
                 hint: "give the certificate issued for this key")
         }
-        guard certificate.allowsDocumentSigning else {
+        let fitness = certificate.documentSigningFitness
+        guard fitness.isFit else {
+            let reasons = fitness.findings.map { "\($0.rule.code): \($0.rule.subject) is \($0.found); required: \($0.required)" }
             throw XMLDSigError(
                 .certificateUnusable,
-                "\(certificateSource) does not allow document signing (its key usage lacks digitalSignature and nonRepudiation)",
-                hint: "use the signer's signing certificate")
+                "\(certificateSource) is not fit to sign documents (\(reasons.joined(separator: "; ")))",
+                hint:
+                    "sign with a document-signing certificate: CA:FALSE, digitalSignature or nonRepudiation, a key of at least the minimum strength"
+            )
         }
         self.key = key
         self.certificate = certificate

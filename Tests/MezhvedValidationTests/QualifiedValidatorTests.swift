@@ -185,17 +185,23 @@ struct QualifiedValidatorTests {
         #expect(report.letterhead == nil, "not an interagency document: the letterhead check does not apply")
     }
 
-    @Test("a certificate without an official's items (the CA's own, used to sign): TOTAL-PASSED but not qualified, each item named")
-    func missingQualifiedItems() async throws {
+    @Test("a certificate without an official's items (the CA's own): each item named; signing with it is refused (CA:TRUE)")
+    func missingQualifiedItems() throws {
+        // The CA's certificate lacks the official's items. It used to sign this test's document and
+        // validate TOTAL-PASSED; a CA certificate is no longer fit to sign documents, so the items are
+        // judged on the certificate itself and signing with it is refused.
+        let ca = try Certificate.load(contentsOf: Repository.path("Certificates/gost/ca.pem"))[0]
+        let profile = QualifiedCertificateProfile(ca)
+        #expect(!profile.isComplete)
+        #expect(Set(profile.items.filter { !$0.present }.map(\.id)) == ["signer-name", "signer-position", "snils"])
+        #expect(profile.items.first { $0.id == "snils" }?.detail == "SNILS absent")
         let caAsSigner = Signer(
             key: Repository.path("Certificates/gost/ca.key.pem"), cert: Repository.path("Certificates/gost/ca.pem"), chain: [])
-        let document = try Self.sign(Array("<doc>подписано ключом УЦ</doc>".utf8), with: caAsSigner)
-        let report = try await Self.validator(offline: true).validate(document, sourceName: "ca-signed")
-        #expect(report.qualification.status == .notQualified)
-        let missing = Set(report.qualifiedCertificate?.missing.map(\.id) ?? [])
-        #expect(missing == ["signer-name", "signer-position", "snils"])
-        #expect(report.conditions.first { $0.id == "accredited-ca" }?.result == .failed)
-        #expect(report.renderText().contains("✗ the official's SNILS"))
+        #expect {
+            try Self.sign(Array("<doc>подписано ключом УЦ</doc>".utf8), with: caAsSigner)
+        } throws: { error in
+            "\(error)".contains("is not fit to sign documents (basic-constraints: its basicConstraints is CA:TRUE")
+        }
     }
 
     @Test("a signer from a CA outside the trust store: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND")
