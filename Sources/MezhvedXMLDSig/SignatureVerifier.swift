@@ -19,6 +19,13 @@ public struct SignatureVerifier: Sendable {
     /// they help find a path, they are not anchors).
     public let intermediates: [Certificate]
 
+    /// The most transforms one `ds:Reference` may list: Apache Santuario's secure validation allows
+    /// 5, and a reference mezhved accepts needs at most 3 (enveloped-signature, SMEV, C14N).
+    public static let maxTransformsPerReference = 5
+    /// The most `ds:Reference` elements one `ds:SignedInfo` may hold, the SignedProperties reference
+    /// of XAdES included: Apache Santuario's secure validation default (`maxReferences`, 30).
+    public static let maxReferencesPerSignature = 30
+
     public init(trustStore: TrustStore, policy: VerificationPolicy = VerificationPolicy(), intermediates: [Certificate] = []) {
         self.trustStore = trustStore
         self.policy = policy
@@ -82,6 +89,14 @@ public struct SignatureVerifier: Sendable {
             throw XMLDSigError(.noSignature, "\(sourceName) holds no XML signature (ds:Signature)", hint: "was the document signed?")
         }
         var run = Run(tree: tree, policy: policy, trustStore: trustStore, intermediates: intermediates)
+        if let error = tree.namespaceError {
+            let place = error.line > 0 ? " at line \(error.line)" : ""
+            run.fail(
+                .structure,
+                "\(sourceName) uses a namespace prefix without declaring it\(place) (\(error.message)); such a name belongs to no namespace, so readers may take it for another element or attribute than the one signed"
+            )
+            return run.report()
+        }
         if signatures.count > 1 {
             let places = signatures.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
             run.fail(.structure, "the document holds \(signatures.count) signatures (\(places)); exactly one is expected")
@@ -271,7 +286,15 @@ private struct Run {
         // Signature algorithm.
         guard let algorithm = signatureMethod(info[1]) else { return }
         signatureAlgorithm = algorithm.uri
-        // References.
+        // References, counted before any is read.
+        let referenceCount = info.count - 2
+        guard referenceCount <= SignatureVerifier.maxReferencesPerSignature else {
+            fail(
+                .reference,
+                "ds:SignedInfo at line \(signedInfo.line) holds \(referenceCount) references; at most \(SignatureVerifier.maxReferencesPerSignature) are allowed (a denial-of-service guard)"
+            )
+            return
+        }
         var parsed: [ParsedReference] = []
         for node in info.dropFirst(2) {
             guard isDS(node, "Reference") else {
@@ -331,7 +354,7 @@ private struct Run {
                 unresolved = true
                 continue
             }
-            checkComments(in: target, reference: reference, signature: signature)
+            checkSplicedText(in: target, signature: signature)
             do {
                 let output = try ReferenceProcessor.digest(
                     tree: tree, target: target, signature: signature, transforms: reference.transforms,
@@ -470,6 +493,13 @@ private struct Run {
                 fail(.structure, "ds:Transforms at line \(parts[index].line) is empty")
                 return nil
             }
+            guard list.count <= SignatureVerifier.maxTransformsPerReference else {
+                fail(
+                    .algorithm,
+                    "ds:Reference at line \(node.line) lists \(list.count) transforms; at most \(SignatureVerifier.maxTransformsPerReference) are allowed (a denial-of-service guard)"
+                )
+                return nil
+            }
             for transformNode in list {
                 guard isDS(transformNode, "Transform") else {
                     fail(.structure, "ds:Transforms holds an unexpected <\(transformNode.localName)> at line \(transformNode.line)")
@@ -565,24 +595,29 @@ private struct Run {
         return ReferenceTarget(element: element, keepsComments: keepsComments)
     }
 
-    /// Refuses comments placed next to text inside signed content when comments are not signed:
-    /// `<Name>Ivan<!---->ov</Name>` signs "Ivanov" but naive readers see "Ivan".
-    mutating func checkComments(in target: ReferenceTarget, reference: ParsedReference, signature: XMLNodePointer) {
-        if target.keepsComments { return }
+    /// Refuses what splits text inside signed content without being signed: a comment when comments
+    /// are not signed (`<Name>Ivan<!---->ov</Name>` signs "Ivanov" but naive readers see "Ivan"),
+    /// and an empty CDATA section (`Ivan<![CDATA[]]>ov`), whose boundaries canonical XML never signs.
+    mutating func checkSplicedText(in target: ReferenceTarget, signature: XMLNodePointer) {
         var stack: [XMLNodePointer] = [target.element ?? tree.root]
         while let node = stack.popLast() {
             var child = node.pointee.children
             while let c = child {
+                let nextToText = isText(c.pointee.prev) || isText(c.pointee.next)
                 if c.pointee.type == XML_ELEMENT_NODE {
                     if c != signature { stack.append(c) }
-                } else if c.pointee.type == XML_COMMENT_NODE {
-                    if isText(c.pointee.prev) || isText(c.pointee.next) {
-                        fail(
-                            .commentInjection,
-                            "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed"
-                        )
-                        return
-                    }
+                } else if c.pointee.type == XML_COMMENT_NODE, !target.keepsComments, nextToText {
+                    fail(
+                        .commentInjection,
+                        "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed"
+                    )
+                    return
+                } else if c.pointee.type == XML_CDATA_SECTION_NODE, c.pointee.content?.pointee ?? 0 == 0, nextToText {
+                    fail(
+                        .commentInjection,
+                        "an empty CDATA section splits the signed text of \(node.path) at line \(c.line); CDATA boundaries are not signed, so the text a reader sees may differ from what was signed"
+                    )
+                    return
                 }
                 child = c.pointee.next
             }

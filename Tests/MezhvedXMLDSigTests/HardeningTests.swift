@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+@testable import MezhvedXMLDSig
+
+/// Hostile input found when the verifier was tried as an attacker would (issue 14): text that reads
+/// differently from what was signed, counts beyond secure-validation limits, strings too long to
+/// echo, and the `--expect-reference=` spelling. Real documents through the real verifier and the
+/// real `mezhved` binary.
+@Suite("Refusals: hardening against hostile input")
+struct HardeningTests {
+    let dir: URL
+
+    init() throws {
+        dir = try Fixtures.temporaryDirectory()
+    }
+
+    /// Writes `text` to a file of the test's folder and runs `mezhved verify` on it with `extra`.
+    func verifyWithBinary(_ text: String, _ signer: Fixtures.Signer = Fixtures.gostSocial, extra: [String] = []) throws
+        -> ProcessResult
+    {
+        let path = dir.appendingPathComponent("suspect-\(UUID().uuidString).xml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return try Tool.run(Tool.mezhved, ["verify", path, "--trust", signer.trust] + extra)
+    }
+
+    /// The line of the first occurrence of `needle` in `text` (1-based).
+    static func line(of needle: String, in text: String) -> Int {
+        guard let range = text.range(of: needle) else { return 0 }
+        return text[..<range.lowerBound].filter { $0 == "\n" }.count + 1
+    }
+
+    // MARK: - Signed text that reads differently
+
+    @Test("an empty CDATA section splitting signed text is refused like a spliced comment, on both paths and by the binary")
+    func emptyCDATASplice() throws {
+        // The digest still matches: canonical XML drops the empty section.
+        let text = try NegativeTests.signed().replacingOccurrences(of: "Петров Пётр", with: "Петров<![CDATA[]]> Пётр")
+        let line = Self.line(of: "<![CDATA[]]>", in: text)
+        let verifier = try Fixtures.verifier(Fixtures.gostSocial)
+        #expect(verifier.verifyStreaming(Fixtures.bytes(text), sourceName: "suspect.xml") == nil)
+        let report = try NegativeTests.verify(text)
+        #expect(report.status == .invalid)
+        #expect(report.problems.map(\.check) == [.commentInjection])
+        #expect(report.problems[0].message.contains("empty CDATA section"))
+        #expect(report.problems[0].message.contains("at line \(line)"))
+        #expect(report.references.allSatisfy { $0.digestMatches }, "the splice must not change the digest, or the test proves nothing")
+
+        let result = try verifyWithBinary(text)
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.hasPrefix("INVALID"))
+        #expect(result.stdout.contains("empty CDATA section splits the signed text"))
+    }
+
+    @Test("CDATA that carries the signed text, and an empty CDATA between elements, are accepted")
+    func harmlessCDATA() throws {
+        let signed = try NegativeTests.signed()
+        let carried = signed.replacingOccurrences(of: "Петров Пётр", with: "Петров<![CDATA[ Пётр]]>")
+        #expect(try NegativeTests.verify(carried).status == .valid)
+        let between = signed.replacingOccurrences(of: "<req:Need>", with: "<![CDATA[]]><req:Need>")
+        #expect(try NegativeTests.verify(between).status == .valid)
+        // The stream canonicalizes CDATA with text exactly as the tree does.
+        let verifier = try Fixtures.verifier(Fixtures.gostSocial)
+        #expect(verifier.verifyStreaming(Fixtures.bytes(carried), sourceName: "x")?.status == .valid)
+    }
+
+    @Test("an empty CDATA section is refused also where the reference signs comments (#xpointer(id(...)))")
+    func emptyCDATAWithComments() throws {
+        let signed = try NegativeTests.signed(options: SigningOptions(referenceID: "body"))
+        let pointer = signed.replacingOccurrences(of: "URI=\"#body\"", with: "URI=\"#xpointer(id('body'))\"")
+        let text = pointer.replacingOccurrences(of: "Петров Пётр", with: "Петров<![CDATA[]]> Пётр")
+        let report = try NegativeTests.verify(text)
+        #expect(report.status == .invalid)
+        #expect(report.problems.contains { $0.check == .commentInjection && $0.message.contains("empty CDATA section") })
+    }
+
+    @Test(
+        "a namespace prefix used without a declaration is refused, on both paths and by the binary",
+        arguments: [
+            ("<req:Need>", "<req:Need><x:Note>1</x:Note>"),  // an element
+            ("<req:Need>", "<req:Need x:flag=\"1\">"),  // an attribute
+        ])
+    func undeclaredPrefix(anchor: String, replacement: String) throws {
+        // Signed that way (mezhved signs what it is given), so only the new check can refuse it.
+        let document = Fixtures.request.replacingOccurrences(of: anchor, with: replacement)
+        let text = Fixtures.string(
+            try Fixtures.xmlSigner(Fixtures.gostSocial).sign(Fixtures.bytes(document), sourceName: "request.xml", options: SigningOptions())
+        )
+        let line = Self.line(of: replacement, in: text)
+        let verifier = try Fixtures.verifier(Fixtures.gostSocial)
+        #expect(verifier.verifyStreaming(Fixtures.bytes(text), sourceName: "suspect.xml") == nil)
+        let report = try NegativeTests.verify(text)
+        #expect(report.status == .invalid)
+        #expect(report.problems.map(\.check) == [.structure])
+        #expect(report.problems[0].message.contains("namespace prefix without declaring it at line \(line)"))
+        #expect(report.problems[0].message.contains("Namespace prefix x"))
+
+        let result = try verifyWithBinary(text)
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("uses a namespace prefix without declaring it at line \(line)"))
+    }
+
+    // MARK: - Limits
+
+    static let excC14N = "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>"
+
+    /// The signed document with `count` transforms on its reference (extra exclusive C14N ones).
+    static func withTransforms(_ count: Int) throws -> String {
+        let signed = try NegativeTests.signed()
+        let current = signed.components(separatedBy: "<ds:Transform ").count - 1
+        let extra = String(repeating: excC14N, count: count - current)
+        return signed.replacingOccurrences(of: "</ds:Transforms>", with: extra + "</ds:Transforms>")
+    }
+
+    @Test("more than 5 transforms on one reference are refused with the count and the cap; 5 pass that check", arguments: [6, 50])
+    func transformCap(count: Int) throws {
+        let report = try NegativeTests.verify(try Self.withTransforms(count))
+        #expect(report.status == .invalid)
+        #expect(report.problems.map(\.check) == [.algorithm])
+        #expect(report.problems[0].message.contains("lists \(count) transforms; at most 5 are allowed"))
+        let result = try verifyWithBinary(try Self.withTransforms(count))
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("lists \(count) transforms; at most 5 are allowed"))
+    }
+
+    @Test("exactly 5 transforms are within the cap")
+    func transformsAtCap() throws {
+        let report = try NegativeTests.verify(try Self.withTransforms(5))
+        #expect(!report.problems.contains { $0.message.contains("transforms; at most") })
+        #expect(report.references.count == 1)
+    }
+
+    /// The signed document with its reference repeated to `count` references.
+    static func withReferences(_ count: Int) throws -> String {
+        let signed = try NegativeTests.signed()
+        let reference = NegativeTests.replacing(".*(<ds:Reference .*</ds:Reference>).*", in: signed, with: "$1")
+        return signed.replacingOccurrences(
+            of: "</ds:Reference>", with: "</ds:Reference>" + String(repeating: reference, count: count - 1))
+    }
+
+    @Test("more than 30 references in one signature are refused with the count and the cap, before any is read")
+    func referenceCap() throws {
+        let report = try NegativeTests.verify(try Self.withReferences(31))
+        #expect(report.status == .invalid)
+        #expect(report.problems.map(\.check) == [.reference])
+        #expect(report.problems[0].message.contains("holds 31 references; at most 30 are allowed"))
+        // 30 pass the cap and meet the policy's pinned count instead.
+        let atCap = try NegativeTests.verify(try Self.withReferences(30))
+        #expect(atCap.problems.map(\.message) == ["the signature has 30 references; the policy expects exactly 1"])
+        let result = try verifyWithBinary(try Self.withReferences(1000))
+        #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("holds 1000 references; at most 30 are allowed"))
+    }
+}
