@@ -151,4 +151,41 @@ struct HardeningTests {
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("holds 1000 references; at most 30 are allowed"))
     }
+
+    // MARK: - The command line
+
+    /// Signs the fixture request with the real binary (`extra`: more `sign` options).
+    func signWithBinary(_ signer: Fixtures.Signer, extra: [String] = []) throws -> String {
+        let input = dir.appendingPathComponent("request.xml").path
+        try Data(Fixtures.request.utf8).write(to: URL(fileURLWithPath: input))
+        let out = dir.appendingPathComponent("signed-\(UUID().uuidString).xml").path
+        var args = ["sign", input, "--key", signer.key, "--cert", signer.cert, "-o", out] + extra
+        if let chain = signer.chain { args += ["--chain", chain] }
+        let result = try Tool.run(Tool.mezhved, args)
+        #expect(result.status == 0, "\(result.stderr)")
+        return out
+    }
+
+    @Test("--expect-reference= (attached, empty) means the whole document, as --expect-reference \"\" does")
+    func expectReferenceAttachedEmpty() throws {
+        let signer = Fixtures.gostSocial
+        let whole = try signWithBinary(signer)
+        for form in [["--expect-reference="], ["--expect-reference", ""]] {
+            let result = try Tool.run(Tool.mezhved, ["verify", whole, "--trust", signer.trust] + form)
+            #expect(result.status == 0, "\(form): \(result.stdout) \(result.stderr)")
+            #expect(result.stdout.hasPrefix("VALID"), "\(form)")
+        }
+        // The empty value reaches the policy: a signature over #body is not the whole document.
+        let body = try signWithBinary(signer, extra: ["--reference-id", "body"])
+        let refused = try Tool.run(Tool.mezhved, ["verify", body, "--trust", signer.trust, "--expect-reference="])
+        #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stdout.contains("the signature references \"#body\"; the policy expects \"\""))
+        // Repeated, it counts like any value; after "--" it is a file name, not an option.
+        let twice = try Tool.run(Tool.mezhved, ["verify", whole, "--trust", signer.trust, "--expect-reference=", "--expect-reference="])
+        #expect(twice.status == 64)
+        #expect(twice.stderr.contains("--expect-reference is given 2 times but --references is 1"))
+        let asFile = try Tool.run(Tool.mezhved, ["verify", "--trust", signer.trust, "--", "--expect-reference="])
+        #expect(asFile.status == 3, "\(asFile.stdout) \(asFile.stderr)")
+        #expect(asFile.stderr.contains("--expect-reference="))
+    }
 }
