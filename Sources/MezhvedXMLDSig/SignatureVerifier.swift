@@ -268,7 +268,10 @@ private struct Run {
                 }
                 continue
             } else {
-                fail(.structure, "ds:Signature at line \(signature.line) holds an unexpected <\(extra.localName)> at line \(extra.line)")
+                fail(
+                    .structure,
+                    "ds:Signature at line \(signature.line) holds an unexpected <\(DocumentText.cut(extra.localName))> at line \(extra.line)"
+                )
                 return
             }
         }
@@ -298,7 +301,7 @@ private struct Run {
         var parsed: [ParsedReference] = []
         for node in info.dropFirst(2) {
             guard isDS(node, "Reference") else {
-                fail(.structure, "ds:SignedInfo holds an unexpected <\(node.localName)> at line \(node.line)")
+                fail(.structure, "ds:SignedInfo holds an unexpected <\(DocumentText.cut(node.localName))> at line \(node.line)")
                 return
             }
             guard let reference = parseReference(node) else { return }
@@ -323,7 +326,7 @@ private struct Run {
         } else if !propertiesReferences.isEmpty {
             fail(
                 .reference,
-                "a reference of Type SignedProperties (\"\(propertiesReferences[0].uri)\") but no XAdES QualifyingProperties in the signature"
+                "a reference of Type SignedProperties (\"\(DocumentText.cut(propertiesReferences[0].uri))\") but no XAdES QualifyingProperties in the signature"
             )
             return
         }
@@ -333,8 +336,8 @@ private struct Run {
             return
         }
         if let expected = policy.expectedReferenceURIs, expected != parsed.map(\.uri) {
-            let got = parsed.map { "\"\($0.uri)\"" }.joined(separator: ", ")
-            let want = expected.map { "\"\($0)\"" }.joined(separator: ", ")
+            let got = parsed.map { "\"\(DocumentText.cut($0.uri))\"" }.joined(separator: ", ")
+            let want = expected.map { "\"\(DocumentText.cut($0))\"" }.joined(separator: ", ")
             fail(.reference, "the signature references \(got); the policy expects \(want)")
             return
         }
@@ -361,9 +364,9 @@ private struct Run {
                     digest: reference.digest, limits: policy.limits, keepOctets: policy.retainSignedContent)
                 recordDigest(of: reference, target: target, output: output)
             } catch let error as XMLDSigError {
-                fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error.message)")
+                fail(.reference, "reference \"\(DocumentText.cut(reference.uri))\" could not be processed: \(error.message)")
             } catch {
-                fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error)")
+                fail(.reference, "reference \"\(DocumentText.cut(reference.uri))\" could not be processed: \(error)")
             }
         }
         var signedPropertiesIntact = false
@@ -417,11 +420,13 @@ private struct Run {
     mutating func recordDigest(of reference: ParsedReference, target: ReferenceTarget, output: ReferenceProcessor.Output) {
         let matches = constantTimeEqual(output.digest, reference.digestValue)
         if !matches {
-            fail(.digest, "the content covered by reference \"\(reference.uri)\" was changed after signing (digest mismatch)")
+            fail(
+                .digest,
+                "the content covered by reference \"\(DocumentText.cut(reference.uri))\" was changed after signing (digest mismatch)")
         }
         references.append(
             SignedReference(
-                uri: reference.uri, covers: target.element.map { $0.path } ?? "whole document",
+                uri: DocumentText.cut(reference.uri), covers: target.element.map { $0.path } ?? "whole document",
                 line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
                 digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
                 signedContent: matches ? output.octets : nil))
@@ -436,7 +441,7 @@ private struct Run {
     mutating func canonicalizationMethod(_ node: XMLNodePointer) -> (method: CanonicalizationAlgorithm, prefixes: [String])? {
         let uri = node.attribute("Algorithm") ?? ""
         guard let method = CanonicalizationAlgorithm(rawValue: uri) else {
-            fail(.algorithm, "canonicalization method \"\(uri)\" is not allowed")
+            fail(.algorithm, "canonicalization method \"\(DocumentText.cut(uri))\" is not allowed")
             return nil
         }
         guard let prefixes = inclusivePrefixes(node, exclusive: method.isExclusive) else { return nil }
@@ -447,7 +452,7 @@ private struct Run {
         let inner = node.elementChildren
         if inner.isEmpty { return [] }
         guard exclusive, inner.count == 1, inner[0].isElement("InclusiveNamespaces", namespace: XMLDSigNamespace.excC14N) else {
-            fail(.algorithm, "<\(node.localName)> at line \(node.line) has parameters that are not allowed")
+            fail(.algorithm, "<\(DocumentText.cut(node.localName))> at line \(node.line) has parameters that are not allowed")
             return nil
         }
         let list = inner[0].attribute("PrefixList") ?? ""
@@ -459,9 +464,9 @@ private struct Run {
         // No supported method names HMAC, so the substring test is only for the message.
         guard let algorithm = SignatureAlgorithm(rawValue: uri) else {
             if uri.utf8.firstRange(of: "hmac".utf8) != nil {
-                fail(.algorithm, "HMAC signatures (\(uri)) are refused: they prove nothing about the signer")
+                fail(.algorithm, "HMAC signatures (\(DocumentText.cut(uri))) are refused: they prove nothing about the signer")
             } else {
-                fail(.algorithm, "signature method \"\(uri)\" is not supported")
+                fail(.algorithm, "signature method \"\(DocumentText.cut(uri))\" is not supported")
             }
             return nil
         }
@@ -502,13 +507,17 @@ private struct Run {
             }
             for transformNode in list {
                 guard isDS(transformNode, "Transform") else {
-                    fail(.structure, "ds:Transforms holds an unexpected <\(transformNode.localName)> at line \(transformNode.line)")
+                    fail(
+                        .structure,
+                        "ds:Transforms holds an unexpected <\(DocumentText.cut(transformNode.localName))> at line \(transformNode.line)")
                     return nil
                 }
                 let algorithm = transformNode.attribute("Algorithm") ?? ""
                 if algorithm == TransformAlgorithm.envelopedURI || algorithm == TransformAlgorithm.smevURI {
                     guard transformNode.elementChildren.isEmpty else {
-                        fail(.algorithm, "transform \(algorithm) at line \(transformNode.line) has parameters that are not allowed")
+                        fail(
+                            .algorithm,
+                            "transform \(DocumentText.cut(algorithm)) at line \(transformNode.line) has parameters that are not allowed")
                         return nil
                     }
                     transforms.append(algorithm == TransformAlgorithm.envelopedURI ? .envelopedSignature : .smev)
@@ -518,7 +527,7 @@ private struct Run {
                 } else {
                     fail(
                         .algorithm,
-                        "transform \"\(algorithm)\" at line \(transformNode.line) is not allowed (allowed: enveloped-signature, C14N, exclusive C14N, SMEV)"
+                        "transform \"\(DocumentText.cut(algorithm))\" at line \(transformNode.line) is not allowed (allowed: enveloped-signature, C14N, exclusive C14N, SMEV)"
                     )
                     return nil
                 }
@@ -533,7 +542,7 @@ private struct Run {
         }
         let digestURI = parts[index].attribute("Algorithm") ?? ""
         guard let digest = DigestAlgorithm(rawValue: digestURI) else {
-            fail(.algorithm, "digest method \"\(digestURI)\" is not supported")
+            fail(.algorithm, "digest method \"\(DocumentText.cut(digestURI))\" is not supported")
             return nil
         }
         if digest.isLegacy {
@@ -570,21 +579,24 @@ private struct Run {
         } else {
             fail(
                 .reference,
-                "reference URI \"\(uri)\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed")
+                "reference URI \"\(DocumentText.cut(uri))\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed"
+            )
             return nil
         }
         guard !id.isEmpty, !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " }) else {
-            fail(.reference, "reference URI \"\(uri)\" is not a plain Id")
+            fail(.reference, "reference URI \"\(DocumentText.cut(uri))\" is not a plain Id")
             return nil
         }
         guard
             let element = uniqueElement(
-                withID: id, missing: "reference \"\(uri)\" points at no element: no element has Id \"\(id)\"")
+                withID: id,
+                missing: "reference \"\(DocumentText.cut(uri))\" points at no element: no element has Id \"\(DocumentText.cut(id))\"")
         else { return nil }
         if element.isInside(signature) {
             fail(
                 .wrapping,
-                "reference \"\(uri)\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)")
+                "reference \"\(DocumentText.cut(uri))\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)"
+            )
             return nil
         }
         let enveloped = reference.transforms.contains(.envelopedSignature)
@@ -672,7 +684,8 @@ private struct Run {
                 let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
                 fail(
                     .duplicateID,
-                    "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
+                    "Id \"\(DocumentText.cut(id))\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)"
+                )
             }
             return nil
         }
@@ -737,24 +750,28 @@ extension Run {
         guard uri.hasPrefix("#"), !uri.hasPrefix("#xpointer"), !id.isEmpty,
             !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " })
         else {
-            fail(.reference, "the reference of Type SignedProperties has URI \"\(uri)\"; it must be \"#Id\" of the SignedProperties")
+            fail(
+                .reference,
+                "the reference of Type SignedProperties has URI \"\(DocumentText.cut(uri))\"; it must be \"#Id\" of the SignedProperties")
             return nil
         }
-        guard let element = uniqueElement(withID: id, missing: "the reference of Type SignedProperties \"\(uri)\" points at no element")
+        guard
+            let element = uniqueElement(
+                withID: id, missing: "the reference of Type SignedProperties \"\(DocumentText.cut(uri))\" points at no element")
         else { return nil }
         guard isXAdES(element, "SignedProperties"), element.pointee.parent == qualifying, let object = qualifying.pointee.parent,
             object.pointee.parent == signature
         else {
             fail(
                 .wrapping,
-                "the reference of Type SignedProperties \"\(uri)\" points at \(element.path) (line \(element.line)), not at the xades:SignedProperties of this signature's QualifyingProperties (signature wrapping)"
+                "the reference of Type SignedProperties \"\(DocumentText.cut(uri))\" points at \(element.path) (line \(element.line)), not at the xades:SignedProperties of this signature's QualifyingProperties (signature wrapping)"
             )
             return nil
         }
         guard let signatureID = signature.attribute("Id"), qualifying.attribute("Target") == "#" + signatureID else {
             fail(
                 .signedProperties,
-                "xades:QualifyingProperties (line \(qualifying.line)) has Target \"\(qualifying.attribute("Target") ?? "")\", which does not name this signature (Id \"\(signature.attribute("Id") ?? "none")\")"
+                "xades:QualifyingProperties (line \(qualifying.line)) has Target \"\(DocumentText.cut(qualifying.attribute("Target") ?? ""))\", which does not name this signature (Id \"\(DocumentText.cut(signature.attribute("Id") ?? "none"))\")"
             )
             return nil
         }
@@ -773,12 +790,13 @@ extension Run {
             if !constantTimeEqual(output.digest, reference.digestValue) {
                 fail(
                     .signedProperties,
-                    "the XAdES SignedProperties \"\(id)\" (signing time, signing certificate) were changed after signing (digest mismatch)")
+                    "the XAdES SignedProperties \"\(DocumentText.cut(id))\" (signing time, signing certificate) were changed after signing (digest mismatch)"
+                )
                 return false
             }
             return true
         } catch {
-            fail(.reference, "the SignedProperties reference \"\(uri)\" could not be processed: \(error)")
+            fail(.reference, "the SignedProperties reference \"\(DocumentText.cut(uri))\" could not be processed: \(error)")
             return nil
         }
     }
@@ -795,7 +813,9 @@ extension Run {
         if let node = firstChild(signatureProperties, "SigningTime") {
             signingTime = XAdES.parseDateTime(node.textContent)
             if signingTime == nil {
-                undetermined(.signedProperties, "xades:SigningTime \"\(node.textContent)\" at line \(node.line) is not an xsd:dateTime")
+                undetermined(
+                    .signedProperties,
+                    "xades:SigningTime \"\(DocumentText.cut(node.textContent))\" at line \(node.line) is not an xsd:dateTime")
             }
         }
         var bound = false
@@ -829,7 +849,7 @@ extension Run {
         }
         xades = XAdESInfo(
             level: stamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
-            signedPropertiesID: signedProperties?.attribute("Id"), timestamps: timestamps)
+            signedPropertiesID: signedProperties?.attribute("Id").map(DocumentText.cut), timestamps: timestamps)
     }
 
     /// Whether a `SigningCertificateV2` (or v1 `SigningCertificate`) names `signer`: one `Cert` whose
@@ -884,7 +904,7 @@ extension Run {
         -> TimestampInfo?
     {
         let id = stamp.attribute("Id")
-        let name = id.map { "signature timestamp \"\($0)\"" } ?? "the signature timestamp at line \(stamp.line)"
+        let name = id.map { "signature timestamp \"\(DocumentText.cut($0))\"" } ?? "the signature timestamp at line \(stamp.line)"
         func refuse(_ problem: String) -> TimestampInfo? {
             undetermined(.timestamp, "\(name): \(problem)")
             return nil
@@ -894,14 +914,15 @@ extension Run {
         for part in stamp.elementChildren {
             if isDS(part, "CanonicalizationMethod") {
                 guard let named = CanonicalizationAlgorithm(rawValue: part.attribute("Algorithm") ?? "") else {
-                    return refuse("canonicalization method \"\(part.attribute("Algorithm") ?? "")\" is not allowed")
+                    return refuse("canonicalization method \"\(DocumentText.cut(part.attribute("Algorithm") ?? ""))\" is not allowed")
                 }
                 method = named
             } else if isXAdES(part, "EncapsulatedTimeStamp"), encapsulated == nil {
                 encapsulated = part
             } else {
                 return refuse(
-                    "holds <\(part.localName)> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)")
+                    "holds <\(DocumentText.cut(part.localName))> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)"
+                )
             }
         }
         guard let encapsulated, let der = Base64.decode(encapsulated.textContent), !der.isEmpty else {
@@ -922,7 +943,8 @@ extension Run {
         } catch {
             return refuse("ds:SignatureValue could not be canonicalized")
         }
-        let info = token.verify(covering: octets, trustStore: trustStore, intermediates: intermediates, at: time, id: id)
+        let info = token.verify(
+            covering: octets, trustStore: trustStore, intermediates: intermediates, at: time, id: id.map(DocumentText.cut))
         if !info.isValid {
             undetermined(.timestamp, "\(name): " + info.problems.joined(separator: "; "))
         }

@@ -1,6 +1,7 @@
 package import CLibXML2
 package import CMezhvedShims
 import Foundation
+import MezhvedCore
 
 package typealias XMLNodePointer = UnsafeMutablePointer<xmlNode>
 
@@ -127,7 +128,7 @@ package final class XMLTree {
             if attributes > limits.maxAttributesPerElement {
                 throw XMLDSigError(
                     .limitExceeded,
-                    "element <\(node.localName)> at line \(xmlGetLineNo(node)) of \(sourceName) has \(attributes) attributes; the limit is \(limits.maxAttributesPerElement)",
+                    "element <\(DocumentText.cut(node.localName))> at line \(xmlGetLineNo(node)) of \(sourceName) has \(attributes) attributes; the limit is \(limits.maxAttributesPerElement)",
                     hint: "such documents are refused as a denial-of-service guard")
             }
             var child = node.pointee.children
@@ -255,7 +256,8 @@ extension UnsafeMutablePointer where Pointee == xmlNode {
                 }
             }
             let prefix = c.pointee.ns?.pointee.prefix.map { String(cString: $0) + ":" } ?? ""
-            parts.append(total > 1 ? "\(prefix)\(c.localName)[\(index)]" : "\(prefix)\(c.localName)")
+            let name = DocumentText.cut(prefix + c.localName)
+            parts.append(total > 1 ? "\(name)[\(index)]" : name)
             current = c.pointee.parent
         }
         return "/" + parts.reversed().joined(separator: "/")

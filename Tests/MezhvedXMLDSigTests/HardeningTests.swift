@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import Testing
 
 @testable import MezhvedXMLDSig
@@ -150,6 +151,83 @@ struct HardeningTests {
         let result = try verifyWithBinary(try Self.withReferences(1000))
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("holds 1000 references; at most 30 are allowed"))
+    }
+
+    // MARK: - Attacker-supplied strings are cut
+
+    @Test("DocumentText.cut keeps short strings whole and cuts long ones to 200 characters with the whole length")
+    func cutHelper() {
+        let exact = String(repeating: "я", count: 200)
+        #expect(DocumentText.cut(exact) == exact)  // 400 UTF-8 bytes, 200 characters: whole
+        let long = String(repeating: "я", count: 201)
+        #expect(DocumentText.cut(long) == String(repeating: "я", count: 200) + "… (201 characters)")
+        #expect(DocumentText.cut("") == "")
+    }
+
+    static let huge = "urn:x:" + String(repeating: "a", count: 1 << 20)
+    static let hugeCut = "… (\((1 << 20) + 6) characters)"
+
+    /// Signed documents with one document-supplied string made 1 MB long, and where it shows.
+    static func hostileStrings() throws -> [(String, String)] {
+        let signed = try NegativeTests.signed()
+        return [
+            (
+                "SignatureMethod Algorithm",
+                NegativeTests.replacing(
+                    "<ds:SignatureMethod Algorithm=\"[^\"]+\"", in: signed, with: "<ds:SignatureMethod Algorithm=\"\(huge)\"")
+            ),
+            (
+                "CanonicalizationMethod Algorithm",
+                NegativeTests.replacing(
+                    "<ds:CanonicalizationMethod Algorithm=\"[^\"]+\"", in: signed, with: "<ds:CanonicalizationMethod Algorithm=\"\(huge)\"")
+            ),
+            (
+                "Transform Algorithm",
+                signed.replacingOccurrences(of: "http://www.w3.org/2000/09/xmldsig#enveloped-signature", with: huge)
+            ),
+            (
+                "DigestMethod Algorithm",
+                NegativeTests.replacing("<ds:DigestMethod Algorithm=\"[^\"]+\"", in: signed, with: "<ds:DigestMethod Algorithm=\"\(huge)\"")
+            ),
+            ("Reference URI", signed.replacingOccurrences(of: "URI=\"\"", with: "URI=\"#\(huge)\"")),
+            (
+                "element name",
+                signed.replacingOccurrences(
+                    of: "</ds:SignedInfo>", with: "<ds:\(String(repeating: "n", count: 20_000))/></ds:SignedInfo>")
+            ),
+        ]
+    }
+
+    @Test("a 1 MB Algorithm URI, reference URI or a 20,000-character element name is cut in problems and reports")
+    func longStringsAreCut() throws {
+        for (name, text) in try Self.hostileStrings() {
+            let report = try NegativeTests.verify(text)
+            #expect(report.status == .invalid, "\(name)")
+            #expect(!report.problems.isEmpty, "\(name)")
+            for problem in report.problems {
+                #expect(problem.message.count < 1000, "\(name): \(problem.message.count) characters")
+                #expect(problem.message.contains("characters)"), "\(name): \(problem.message.prefix(300))")
+            }
+            let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+            #expect(json.utf8.count < 10_000, "\(name): the JSON report is \(json.utf8.count) bytes")
+        }
+        let uri = try #require(Self.hostileStrings().first { $0.0 == "SignatureMethod Algorithm" }?.1)
+        let message = try NegativeTests.verify(uri).problems[0].message
+        #expect(message.contains("signature method \"urn:x:aaaa"))
+        #expect(message.contains(Self.hugeCut))
+    }
+
+    @Test("the binary's text, JSON and qualified reports echo no hostile string whole")
+    func longStringsCutByBinary() throws {
+        for (name, text) in try Self.hostileStrings() {
+            for extra in [[], ["--json"], ["--report", "json", "--offline"]] {
+                let result = try verifyWithBinary(text, extra: extra)
+                #expect(result.status != 0, "\(name) \(extra)")
+                #expect(result.stdout.utf8.count + result.stderr.utf8.count < 20_000, "\(name) \(extra): \(result.stdout.utf8.count) bytes")
+                #expect(
+                    result.stdout.contains("characters)"), "\(name) \(extra): \(result.stdout.prefix(500)) \(result.stderr.prefix(500))")
+            }
+        }
     }
 
     // MARK: - The command line
