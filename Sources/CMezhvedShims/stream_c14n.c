@@ -23,7 +23,7 @@
  * the parser's offset, checked against the start tag's name) and handed back inside a wrapper
  * element declaring the namespaces in scope, for the caller to parse alone. What only the tree
  * path can judge - several signatures, a repeated Id, a comment inside the document element (the
- * comment-injection check), xml:* attributes above the signature, a namespace URI that would need
+ * comment-injection check), an empty CDATA section there (the same check), xml:* attributes above the signature, a namespace URI that would need
  * escaping in the wrapper - stops it too.
  */
 #include "c14n_shared.h"
@@ -517,6 +517,19 @@ static void on_characters(void *context, const xmlChar *text, int length) {
     out_escaped_length(&stream->out, text, (size_t)length, ESCAPE_TEXT);
 }
 
+/* An empty CDATA section adds no text, but splits the text around it for readers that keep CDATA
+ * sections apart: like a comment, the tree path judges it (empty-CDATA injection). */
+static void on_cdata(void *context, const xmlChar *text, int length) {
+    xmlParserCtxtPtr ctxt = (xmlParserCtxtPtr)context;
+    mz_stream *stream = (mz_stream *)ctxt->_private;
+    if (stream->stopped) return;
+    if (length <= 0 && stream->options->enveloped_signature && stream->depth > 0 && stream->signature_depth == 0) {
+        stop(ctxt, stream, MZ_STREAM_EMPTY_CDATA);
+        return;
+    }
+    on_characters(context, text, length);
+}
+
 /* Comments and PIs around the document element get the newlines of exc_c14n.c's walk_nodes. */
 static int document_level(const mz_stream *stream) { return stream->depth == 0 && stream->options->target_id == NULL; }
 
@@ -608,7 +621,7 @@ int mz_stream_exclusive_c14n(const char *buffer, int size, const mz_stream_c14n_
     ctxt->sax->endElementNs = on_end_element;
     ctxt->sax->characters = on_characters;
     ctxt->sax->ignorableWhitespace = on_characters;
-    ctxt->sax->cdataBlock = on_characters;
+    ctxt->sax->cdataBlock = on_cdata;
     ctxt->sax->comment = on_comment;
     ctxt->sax->processingInstruction = on_processing_instruction;
     ctxt->sax->internalSubset = on_doctype;

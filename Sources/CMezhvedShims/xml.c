@@ -96,6 +96,19 @@ xmlDocPtr mz_xml_parse_memory(const char *buffer, int size, const char *url, int
             snprintf(failure->message, sizeof(failure->message), "the document is not well-formed");
         }
         if (doc != NULL) { xmlFreeDoc(doc); doc = NULL; }
+    } else if (!ctxt->nsWellFormed) {
+        failure->namespace_error = 1;
+        xmlErrorPtr err = xmlCtxtGetLastError(ctxt);
+        if (err != NULL && err->domain == XML_FROM_NAMESPACE) {
+            failure->namespace_line = err->line;
+            if (err->message != NULL) {
+                snprintf(failure->namespace_message, sizeof(failure->namespace_message), "%s", err->message);
+                size_t n = strlen(failure->namespace_message);
+                while (n > 0 && (failure->namespace_message[n - 1] == '\n' || failure->namespace_message[n - 1] == ' ')) {
+                    failure->namespace_message[--n] = 0;
+                }
+            }
+        }
     }
     xmlFreeParserCtxt(ctxt);
     return doc;

@@ -1,5 +1,6 @@
 internal import CLibXML2
 import Foundation
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedXMLDSig
 
@@ -26,7 +27,7 @@ public struct DocumentFacts: Sendable, Equatable {
         guard root.namespaceURI == interagencyNamespace, let kind = DocumentKind.allCases.first(where: { $0.rootElement == root.localName })
         else {
             throw ArchiveError(
-                .documentRefused, "\(sourceName) is not an interagency document (root \(root.localName))",
+                .documentRefused, "\(sourceName) is not an interagency document (root \(DocumentText.cut(root.localName)))",
                 hint: "archive requests, answers and receipts in \(interagencyNamespace)")
         }
         func child(_ node: XMLNodePointer, _ name: String) -> XMLNodePointer? {

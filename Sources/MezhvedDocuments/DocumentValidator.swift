@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 
 /// The result of validating one document: every schema violation and every broken rule.
@@ -36,14 +37,14 @@ public struct DocumentValidator: Sendable {
         let root = tree.root
         let signed = root.elementChildren.contains { $0.isElement("Signature", namespace: XMLDSigNamespace.dsig) }
         guard root.namespaceURI == interagencyNamespace, let kind = DocumentKind(rootElement: root.localName) else {
-            let got = root.namespaceURI.map { "{\($0)}" } ?? ""
+            let got = root.namespaceURI.map { "{\(DocumentText.cut($0))}" } ?? ""
             return DocumentValidationReport(
                 document: sourceName, kind: nil,
                 problems: [
                     DocumentProblem(
                         path: root.path,
                         message:
-                            "not an interagency document: the root element is \(got)\(root.localName), expected Request, Answer or Receipt in \(interagencyNamespace)",
+                            "not an interagency document: the root element is \(got)\(DocumentText.cut(root.localName)), expected Request, Answer or Receipt in \(interagencyNamespace)",
                         line: root.line)
                 ], parsed: nil, isSigned: signed)
         }

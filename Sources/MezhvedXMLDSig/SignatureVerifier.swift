@@ -19,6 +19,13 @@ public struct SignatureVerifier: Sendable {
     /// they help find a path, they are not anchors).
     public let intermediates: [Certificate]
 
+    /// The most transforms one `ds:Reference` may list: Apache Santuario's secure validation allows
+    /// 5, and a reference mezhved accepts needs at most 3 (enveloped-signature, SMEV, C14N).
+    public static let maxTransformsPerReference = 5
+    /// The most `ds:Reference` elements one `ds:SignedInfo` may hold, the SignedProperties reference
+    /// of XAdES included: Apache Santuario's secure validation default (`maxReferences`, 30).
+    public static let maxReferencesPerSignature = 30
+
     public init(trustStore: TrustStore, policy: VerificationPolicy = VerificationPolicy(), intermediates: [Certificate] = []) {
         self.trustStore = trustStore
         self.policy = policy
@@ -36,7 +43,7 @@ public struct SignatureVerifier: Sendable {
     /// whose document reference is the whole document (`URI=""`, enveloped-signature and exclusive
     /// C14N). The document is canonicalized while it is parsed, less its one `ds:Signature`, whose
     /// bytes alone are parsed into a tree (inside an element declaring the namespaces in scope) and
-    /// checked by the same `Run` as the tree path, with the streamed octets as the reference's
+    /// checked by the same `VerificationRun` as the tree path, with the streamed octets as the reference's
     /// content. Returns a report only when the signature is valid; anything else (another shape, a
     /// failed check, a document the stream leaves to the tree: several signatures, a repeated Id,
     /// a comment in the content) returns nil, and the tree path then judges and explains.
@@ -66,7 +73,8 @@ public struct SignatureVerifier: Sendable {
         else { return nil }
         let wrapped = tree.root.elementChildren
         guard wrapped.count == 1, wrapped[0].isElement("Signature", namespace: XMLDSigNamespace.dsig) else { return nil }
-        var run = Run(tree: tree, policy: policy, trustStore: trustStore, intermediates: intermediates, streamedContent: content)
+        var run = VerificationRun(
+            tree: tree, policy: policy, trustStore: trustStore, intermediates: intermediates, streamedContent: content)
         run.check(wrapped[0])
         guard !run.needsDocumentTree else { return nil }
         let report = run.report()
@@ -81,7 +89,15 @@ public struct SignatureVerifier: Sendable {
         guard let signature = signatures.first else {
             throw XMLDSigError(.noSignature, "\(sourceName) holds no XML signature (ds:Signature)", hint: "was the document signed?")
         }
-        var run = Run(tree: tree, policy: policy, trustStore: trustStore, intermediates: intermediates)
+        var run = VerificationRun(tree: tree, policy: policy, trustStore: trustStore, intermediates: intermediates)
+        if let error = tree.namespaceError {
+            let place = error.line > 0 ? " at line \(error.line)" : ""
+            run.fail(
+                .structure,
+                "\(sourceName) uses a namespace prefix without declaring it\(place) (\(error.message)); such a name belongs to no namespace, so readers may take it for another element or attribute than the one signed"
+            )
+            return run.report()
+        }
         if signatures.count > 1 {
             let places = signatures.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
             run.fail(.structure, "the document holds \(signatures.count) signatures (\(places)); exactly one is expected")
@@ -100,7 +116,7 @@ public struct SignatureVerifier: Sendable {
 /// The canonical octets of a document less its signature, from the streaming path: hashed on the
 /// way with the digest method named in the signature's bytes, and kept when asked for or when no
 /// method was found there.
-private struct StreamedContent {
+struct StreamedContent {
     var octets: [UInt8]?
     var digestAlgorithm: DigestAlgorithm?
     var digest: [UInt8]?
@@ -144,7 +160,7 @@ private func scanForWholeDocumentReference(_ document: [UInt8]) -> (found: Bool,
     }
 }
 
-private struct ParsedReference {
+struct ParsedReference {
     var node: XMLNodePointer
     var uri: String
     var transforms: [TransformAlgorithm]
@@ -163,8 +179,9 @@ private struct ParsedReference {
     }
 }
 
-/// The state of one verification.
-private struct Run {
+/// The state of one verification: what the checks found so far, for the report. The XAdES checks
+/// are in SignatureVerifier+XAdES.swift.
+struct VerificationRun {
     let tree: XMLTree
     let policy: VerificationPolicy
     let trustStore: TrustStore
@@ -253,7 +270,10 @@ private struct Run {
                 }
                 continue
             } else {
-                fail(.structure, "ds:Signature at line \(signature.line) holds an unexpected <\(extra.localName)> at line \(extra.line)")
+                fail(
+                    .structure,
+                    "ds:Signature at line \(signature.line) holds an unexpected <\(DocumentText.cut(extra.localName))> at line \(extra.line)"
+                )
                 return
             }
         }
@@ -271,11 +291,19 @@ private struct Run {
         // Signature algorithm.
         guard let algorithm = signatureMethod(info[1]) else { return }
         signatureAlgorithm = algorithm.uri
-        // References.
+        // References, counted before any is read.
+        let referenceCount = info.count - 2
+        guard referenceCount <= SignatureVerifier.maxReferencesPerSignature else {
+            fail(
+                .reference,
+                "ds:SignedInfo at line \(signedInfo.line) holds \(referenceCount) references; at most \(SignatureVerifier.maxReferencesPerSignature) are allowed (a denial-of-service guard)"
+            )
+            return
+        }
         var parsed: [ParsedReference] = []
         for node in info.dropFirst(2) {
             guard isDS(node, "Reference") else {
-                fail(.structure, "ds:SignedInfo holds an unexpected <\(node.localName)> at line \(node.line)")
+                fail(.structure, "ds:SignedInfo holds an unexpected <\(DocumentText.cut(node.localName))> at line \(node.line)")
                 return
             }
             guard let reference = parseReference(node) else { return }
@@ -300,7 +328,7 @@ private struct Run {
         } else if !propertiesReferences.isEmpty {
             fail(
                 .reference,
-                "a reference of Type SignedProperties (\"\(propertiesReferences[0].uri)\") but no XAdES QualifyingProperties in the signature"
+                "a reference of Type SignedProperties (\"\(DocumentText.cut(propertiesReferences[0].uri))\") but no XAdES QualifyingProperties in the signature"
             )
             return
         }
@@ -310,8 +338,8 @@ private struct Run {
             return
         }
         if let expected = policy.expectedReferenceURIs, expected != parsed.map(\.uri) {
-            let got = parsed.map { "\"\($0.uri)\"" }.joined(separator: ", ")
-            let want = expected.map { "\"\($0)\"" }.joined(separator: ", ")
+            let got = parsed.map { "\"\(DocumentText.cut($0.uri))\"" }.joined(separator: ", ")
+            let want = expected.map { "\"\(DocumentText.cut($0))\"" }.joined(separator: ", ")
             fail(.reference, "the signature references \(got); the policy expects \(want)")
             return
         }
@@ -331,16 +359,16 @@ private struct Run {
                 unresolved = true
                 continue
             }
-            checkComments(in: target, reference: reference, signature: signature)
+            checkSplicedText(in: target, signature: signature)
             do {
                 let output = try ReferenceProcessor.digest(
                     tree: tree, target: target, signature: signature, transforms: reference.transforms,
                     digest: reference.digest, limits: policy.limits, keepOctets: policy.retainSignedContent)
                 recordDigest(of: reference, target: target, output: output)
             } catch let error as XMLDSigError {
-                fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error.message)")
+                fail(.reference, "reference \"\(DocumentText.cut(reference.uri))\" could not be processed: \(error.message)")
             } catch {
-                fail(.reference, "reference \"\(reference.uri)\" could not be processed: \(error)")
+                fail(.reference, "reference \"\(DocumentText.cut(reference.uri))\" could not be processed: \(error)")
             }
         }
         var signedPropertiesIntact = false
@@ -394,11 +422,13 @@ private struct Run {
     mutating func recordDigest(of reference: ParsedReference, target: ReferenceTarget, output: ReferenceProcessor.Output) {
         let matches = constantTimeEqual(output.digest, reference.digestValue)
         if !matches {
-            fail(.digest, "the content covered by reference \"\(reference.uri)\" was changed after signing (digest mismatch)")
+            fail(
+                .digest,
+                "the content covered by reference \"\(DocumentText.cut(reference.uri))\" was changed after signing (digest mismatch)")
         }
         references.append(
             SignedReference(
-                uri: reference.uri, covers: target.element.map { $0.path } ?? "whole document",
+                uri: DocumentText.cut(reference.uri), covers: target.element.map { $0.path } ?? "whole document",
                 line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
                 digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
                 signedContent: matches ? output.octets : nil))
@@ -413,7 +443,7 @@ private struct Run {
     mutating func canonicalizationMethod(_ node: XMLNodePointer) -> (method: CanonicalizationAlgorithm, prefixes: [String])? {
         let uri = node.attribute("Algorithm") ?? ""
         guard let method = CanonicalizationAlgorithm(rawValue: uri) else {
-            fail(.algorithm, "canonicalization method \"\(uri)\" is not allowed")
+            fail(.algorithm, "canonicalization method \"\(DocumentText.cut(uri))\" is not allowed")
             return nil
         }
         guard let prefixes = inclusivePrefixes(node, exclusive: method.isExclusive) else { return nil }
@@ -424,7 +454,7 @@ private struct Run {
         let inner = node.elementChildren
         if inner.isEmpty { return [] }
         guard exclusive, inner.count == 1, inner[0].isElement("InclusiveNamespaces", namespace: XMLDSigNamespace.excC14N) else {
-            fail(.algorithm, "<\(node.localName)> at line \(node.line) has parameters that are not allowed")
+            fail(.algorithm, "<\(DocumentText.cut(node.localName))> at line \(node.line) has parameters that are not allowed")
             return nil
         }
         let list = inner[0].attribute("PrefixList") ?? ""
@@ -436,9 +466,9 @@ private struct Run {
         // No supported method names HMAC, so the substring test is only for the message.
         guard let algorithm = SignatureAlgorithm(rawValue: uri) else {
             if uri.utf8.firstRange(of: "hmac".utf8) != nil {
-                fail(.algorithm, "HMAC signatures (\(uri)) are refused: they prove nothing about the signer")
+                fail(.algorithm, "HMAC signatures (\(DocumentText.cut(uri))) are refused: they prove nothing about the signer")
             } else {
-                fail(.algorithm, "signature method \"\(uri)\" is not supported")
+                fail(.algorithm, "signature method \"\(DocumentText.cut(uri))\" is not supported")
             }
             return nil
         }
@@ -470,15 +500,26 @@ private struct Run {
                 fail(.structure, "ds:Transforms at line \(parts[index].line) is empty")
                 return nil
             }
+            guard list.count <= SignatureVerifier.maxTransformsPerReference else {
+                fail(
+                    .algorithm,
+                    "ds:Reference at line \(node.line) lists \(list.count) transforms; at most \(SignatureVerifier.maxTransformsPerReference) are allowed (a denial-of-service guard)"
+                )
+                return nil
+            }
             for transformNode in list {
                 guard isDS(transformNode, "Transform") else {
-                    fail(.structure, "ds:Transforms holds an unexpected <\(transformNode.localName)> at line \(transformNode.line)")
+                    fail(
+                        .structure,
+                        "ds:Transforms holds an unexpected <\(DocumentText.cut(transformNode.localName))> at line \(transformNode.line)")
                     return nil
                 }
                 let algorithm = transformNode.attribute("Algorithm") ?? ""
                 if algorithm == TransformAlgorithm.envelopedURI || algorithm == TransformAlgorithm.smevURI {
                     guard transformNode.elementChildren.isEmpty else {
-                        fail(.algorithm, "transform \(algorithm) at line \(transformNode.line) has parameters that are not allowed")
+                        fail(
+                            .algorithm,
+                            "transform \(DocumentText.cut(algorithm)) at line \(transformNode.line) has parameters that are not allowed")
                         return nil
                     }
                     transforms.append(algorithm == TransformAlgorithm.envelopedURI ? .envelopedSignature : .smev)
@@ -488,7 +529,7 @@ private struct Run {
                 } else {
                     fail(
                         .algorithm,
-                        "transform \"\(algorithm)\" at line \(transformNode.line) is not allowed (allowed: enveloped-signature, C14N, exclusive C14N, SMEV)"
+                        "transform \"\(DocumentText.cut(algorithm))\" at line \(transformNode.line) is not allowed (allowed: enveloped-signature, C14N, exclusive C14N, SMEV)"
                     )
                     return nil
                 }
@@ -503,7 +544,7 @@ private struct Run {
         }
         let digestURI = parts[index].attribute("Algorithm") ?? ""
         guard let digest = DigestAlgorithm(rawValue: digestURI) else {
-            fail(.algorithm, "digest method \"\(digestURI)\" is not supported")
+            fail(.algorithm, "digest method \"\(DocumentText.cut(digestURI))\" is not supported")
             return nil
         }
         if digest.isLegacy {
@@ -540,21 +581,24 @@ private struct Run {
         } else {
             fail(
                 .reference,
-                "reference URI \"\(uri)\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed")
+                "reference URI \"\(DocumentText.cut(uri))\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed"
+            )
             return nil
         }
         guard !id.isEmpty, !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " }) else {
-            fail(.reference, "reference URI \"\(uri)\" is not a plain Id")
+            fail(.reference, "reference URI \"\(DocumentText.cut(uri))\" is not a plain Id")
             return nil
         }
         guard
             let element = uniqueElement(
-                withID: id, missing: "reference \"\(uri)\" points at no element: no element has Id \"\(id)\"")
+                withID: id,
+                missing: "reference \"\(DocumentText.cut(uri))\" points at no element: no element has Id \"\(DocumentText.cut(id))\"")
         else { return nil }
         if element.isInside(signature) {
             fail(
                 .wrapping,
-                "reference \"\(uri)\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)")
+                "reference \"\(DocumentText.cut(uri))\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)"
+            )
             return nil
         }
         let enveloped = reference.transforms.contains(.envelopedSignature)
@@ -565,24 +609,29 @@ private struct Run {
         return ReferenceTarget(element: element, keepsComments: keepsComments)
     }
 
-    /// Refuses comments placed next to text inside signed content when comments are not signed:
-    /// `<Name>Ivan<!---->ov</Name>` signs "Ivanov" but naive readers see "Ivan".
-    mutating func checkComments(in target: ReferenceTarget, reference: ParsedReference, signature: XMLNodePointer) {
-        if target.keepsComments { return }
+    /// Refuses what splits text inside signed content without being signed: a comment when comments
+    /// are not signed (`<Name>Ivan<!---->ov</Name>` signs "Ivanov" but naive readers see "Ivan"),
+    /// and an empty CDATA section (`Ivan<![CDATA[]]>ov`), whose boundaries canonical XML never signs.
+    mutating func checkSplicedText(in target: ReferenceTarget, signature: XMLNodePointer) {
         var stack: [XMLNodePointer] = [target.element ?? tree.root]
         while let node = stack.popLast() {
             var child = node.pointee.children
             while let c = child {
+                let nextToText = isText(c.pointee.prev) || isText(c.pointee.next)
                 if c.pointee.type == XML_ELEMENT_NODE {
                     if c != signature { stack.append(c) }
-                } else if c.pointee.type == XML_COMMENT_NODE {
-                    if isText(c.pointee.prev) || isText(c.pointee.next) {
-                        fail(
-                            .commentInjection,
-                            "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed"
-                        )
-                        return
-                    }
+                } else if c.pointee.type == XML_COMMENT_NODE, !target.keepsComments, nextToText {
+                    fail(
+                        .commentInjection,
+                        "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed"
+                    )
+                    return
+                } else if c.pointee.type == XML_CDATA_SECTION_NODE, c.pointee.content?.pointee ?? 0 == 0, nextToText {
+                    fail(
+                        .commentInjection,
+                        "an empty CDATA section splits the signed text of \(node.path) at line \(c.line); CDATA boundaries are not signed, so the text a reader sees may differ from what was signed"
+                    )
+                    return
                 }
                 child = c.pointee.next
             }
@@ -637,7 +686,8 @@ private struct Run {
                 let places = matches.map { "\($0.path) (line \($0.line))" }.joined(separator: ", ")
                 fail(
                     .duplicateID,
-                    "Id \"\(id)\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)")
+                    "Id \"\(DocumentText.cut(id))\" is carried by \(matches.count) elements (\(places)); a signed Id must be unique (signature wrapping)"
+                )
             }
             return nil
         }
@@ -674,219 +724,5 @@ private struct Run {
         default:
             undetermined(.chain, "\(subject) failed path validation: \(failure.message)")
         }
-    }
-}
-
-// MARK: - XAdES
-
-extension Run {
-    func isXAdES(_ node: XMLNodePointer, _ name: String) -> Bool { node.isElement(name, namespace: XAdESNamespace.v132) }
-
-    func firstChild(_ node: XMLNodePointer?, _ name: String, dsig: Bool = false) -> XMLNodePointer? {
-        node?.elementChildren.first { dsig ? isDS($0, name) : isXAdES($0, name) }
-    }
-
-    /// Checks the one reference of Type SignedProperties: it must point at the `xades:SignedProperties`
-    /// of this signature's own `QualifyingProperties` (whose Target names this signature), with
-    /// canonicalization as its only transform. Returns whether its digest matches, or nil when the
-    /// reference is refused (the verification then stops, as for any refused reference).
-    mutating func checkSignedPropertiesReference(_ reference: ParsedReference, qualifying: XMLNodePointer, signature: XMLNodePointer)
-        -> Bool?
-    {
-        let uri = reference.uri
-        let id = String(uri.dropFirst())
-        guard uri.hasPrefix("#"), !uri.hasPrefix("#xpointer"), !id.isEmpty,
-            !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " })
-        else {
-            fail(.reference, "the reference of Type SignedProperties has URI \"\(uri)\"; it must be \"#Id\" of the SignedProperties")
-            return nil
-        }
-        guard let element = uniqueElement(withID: id, missing: "the reference of Type SignedProperties \"\(uri)\" points at no element")
-        else { return nil }
-        guard isXAdES(element, "SignedProperties"), element.pointee.parent == qualifying, let object = qualifying.pointee.parent,
-            object.pointee.parent == signature
-        else {
-            fail(
-                .wrapping,
-                "the reference of Type SignedProperties \"\(uri)\" points at \(element.path) (line \(element.line)), not at the xades:SignedProperties of this signature's QualifyingProperties (signature wrapping)"
-            )
-            return nil
-        }
-        guard let signatureID = signature.attribute("Id"), qualifying.attribute("Target") == "#" + signatureID else {
-            fail(
-                .signedProperties,
-                "xades:QualifyingProperties (line \(qualifying.line)) has Target \"\(qualifying.attribute("Target") ?? "")\", which does not name this signature (Id \"\(signature.attribute("Id") ?? "none")\")"
-            )
-            return nil
-        }
-        let onlyCanonicalization = reference.transforms.allSatisfy {
-            if case .canonicalization = $0 { return true }
-            return false
-        }
-        guard onlyCanonicalization, reference.transforms.count <= 1 else {
-            fail(.algorithm, "the reference of Type SignedProperties may have one canonicalization transform and nothing else")
-            return nil
-        }
-        do {
-            let output = try ReferenceProcessor.digest(
-                tree: tree, target: ReferenceTarget(element: element, keepsComments: false), signature: nil,
-                transforms: reference.transforms, digest: reference.digest, limits: policy.limits, keepOctets: false)
-            if !constantTimeEqual(output.digest, reference.digestValue) {
-                fail(
-                    .signedProperties,
-                    "the XAdES SignedProperties \"\(id)\" (signing time, signing certificate) were changed after signing (digest mismatch)")
-                return false
-            }
-            return true
-        } catch {
-            fail(.reference, "the SignedProperties reference \"\(uri)\" could not be processed: \(error)")
-            return nil
-        }
-    }
-
-    /// Reads the signing time, checks the signing-certificate binding against `signer` and every
-    /// signature timestamp, and records the result in `xades`.
-    mutating func checkQualifyingProperties(
-        _ qualifying: XMLNodePointer, signedPropertiesIntact: Bool, signer: Certificate, signatureValue: XMLNodePointer,
-        intermediates: [Certificate]
-    ) {
-        let signedProperties = firstChild(qualifying, "SignedProperties")
-        let signatureProperties = firstChild(signedProperties, "SignedSignatureProperties")
-        var signingTime: Date? = nil
-        if let node = firstChild(signatureProperties, "SigningTime") {
-            signingTime = XAdES.parseDateTime(node.textContent)
-            if signingTime == nil {
-                undetermined(.signedProperties, "xades:SigningTime \"\(node.textContent)\" at line \(node.line) is not an xsd:dateTime")
-            }
-        }
-        var bound = false
-        if let property = firstChild(signatureProperties, "SigningCertificateV2") {
-            bound = certificateBound(property, signer: signer, version2: true)
-        } else if let property = firstChild(signatureProperties, "SigningCertificate") {
-            bound = certificateBound(property, signer: signer, version2: false)
-        } else {
-            undetermined(
-                .signingCertificate,
-                "the XAdES properties hold no SigningCertificateV2: the signer's certificate is not bound to the signature")
-        }
-        var timestamps: [TimestampInfo] = []
-        let unsigned = firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties")
-        let stamps = (unsigned?.elementChildren ?? []).filter { isXAdES($0, "SignatureTimeStamp") }
-        for stamp in stamps {
-            if let info = checkSignatureTimestamp(stamp, signatureValue: signatureValue, intermediates: intermediates) {
-                timestamps.append(info)
-            }
-        }
-        // The claimed signing time must not come after the time a TSA saw the signature (with five
-        // minutes for clocks): such a signing time is not credible. The qualified validator decides.
-        if let signingTime {
-            for stamp in timestamps {
-                if signingTime > stamp.genTime.addingTimeInterval(300) {
-                    warnings.append(
-                        "the claimed signing time \(ISOTime.string(signingTime)) is later than the signature timestamp's \(ISOTime.string(stamp.genTime))"
-                    )
-                }
-            }
-        }
-        xades = XAdESInfo(
-            level: stamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
-            signedPropertiesID: signedProperties?.attribute("Id"), timestamps: timestamps)
-    }
-
-    /// Whether a `SigningCertificateV2` (or v1 `SigningCertificate`) names `signer`: one `Cert` whose
-    /// `CertDigest` is the digest of the signer's certificate and, for V2, whose `IssuerSerialV2`
-    /// (when present) is the signer's issuer and serial. A mismatch is INVALID.
-    mutating func certificateBound(_ property: XMLNodePointer, signer: Certificate, version2: Bool) -> Bool {
-        let name = version2 ? "xades:SigningCertificateV2" : "xades:SigningCertificate"
-        let certs = property.elementChildren.filter { isXAdES($0, "Cert") }
-        guard !certs.isEmpty else {
-            fail(.signingCertificate, "\(name) at line \(property.line) lists no certificate")
-            return false
-        }
-        for cert in certs {
-            let certDigest = firstChild(cert, "CertDigest")
-            guard let method = firstChild(certDigest, "DigestMethod", dsig: true),
-                let value = firstChild(certDigest, "DigestValue", dsig: true),
-                let algorithm = DigestAlgorithm(rawValue: method.attribute("Algorithm") ?? ""),
-                let expected = Base64.decode(value.textContent)
-            else {
-                fail(.signingCertificate, "\(name)/Cert at line \(cert.line) has no readable CertDigest with a supported digest method")
-                return false
-            }
-            if algorithm.isLegacy && !policy.allowLegacyAlgorithms {
-                fail(
-                    .signingCertificate,
-                    "\(name) identifies the certificate with the weak digest \(algorithm.displayName), which is refused")
-                return false
-            }
-            guard let actual = try? DigestContext.digest(signer.der, algorithm), constantTimeEqual(actual, expected) else { continue }
-            if version2, let issuerSerial = firstChild(cert, "IssuerSerialV2") {
-                guard let der = Base64.decode(issuerSerial.textContent), signer.matchesIssuerSerial(der) else {
-                    fail(
-                        .signingCertificate,
-                        "xades:IssuerSerialV2 at line \(issuerSerial.line) does not name the issuer and serial number of the signer's certificate (\(signer.serialNumber))"
-                    )
-                    return false
-                }
-            }
-            return true
-        }
-        fail(
-            .signingCertificate,
-            "\(name) names a certificate other than the one the signature verifies with (\(signer.commonName ?? signer.subject), serial \(signer.serialNumber)): the signed properties belong to another signer"
-        )
-        return false
-    }
-
-    /// Checks one `xades:SignatureTimeStamp`: an RFC 3161 token over the canonical `ds:SignatureValue`.
-    /// Its problems are INDETERMINATE: a bad timestamp does not make a valid signature invalid. Returns
-    /// nil for a timestamp that cannot even be read (then it is only a problem of the report).
-    mutating func checkSignatureTimestamp(_ stamp: XMLNodePointer, signatureValue: XMLNodePointer, intermediates: [Certificate])
-        -> TimestampInfo?
-    {
-        let id = stamp.attribute("Id")
-        let name = id.map { "signature timestamp \"\($0)\"" } ?? "the signature timestamp at line \(stamp.line)"
-        func refuse(_ problem: String) -> TimestampInfo? {
-            undetermined(.timestamp, "\(name): \(problem)")
-            return nil
-        }
-        var method = CanonicalizationAlgorithm.c14n10  // XAdES: inclusive C14N 1.0 when none is named
-        var encapsulated: XMLNodePointer? = nil
-        for part in stamp.elementChildren {
-            if isDS(part, "CanonicalizationMethod") {
-                guard let named = CanonicalizationAlgorithm(rawValue: part.attribute("Algorithm") ?? "") else {
-                    return refuse("canonicalization method \"\(part.attribute("Algorithm") ?? "")\" is not allowed")
-                }
-                method = named
-            } else if isXAdES(part, "EncapsulatedTimeStamp"), encapsulated == nil {
-                encapsulated = part
-            } else {
-                return refuse(
-                    "holds <\(part.localName)> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)")
-            }
-        }
-        guard let encapsulated, let der = Base64.decode(encapsulated.textContent), !der.isEmpty else {
-            return refuse("holds no base64 EncapsulatedTimeStamp")
-        }
-        let token: TimestampToken
-        do {
-            token = try TimestampToken(der: der, source: name)
-        } catch let error as XMLDSigError {
-            return refuse(error.message)
-        } catch {
-            return refuse("\(error)")
-        }
-        let octets: [UInt8]
-        do {
-            octets = try Canonicalizer.canonicalBytes(
-                tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: method)
-        } catch {
-            return refuse("ds:SignatureValue could not be canonicalized")
-        }
-        let info = token.verify(covering: octets, trustStore: trustStore, intermediates: intermediates, at: time, id: id)
-        if !info.isValid {
-            undetermined(.timestamp, "\(name): " + info.problems.joined(separator: "; "))
-        }
-        return info
     }
 }

@@ -93,7 +93,7 @@ public struct SignedInfoChecker: Sendable {
         }
         let c14nURI = info[0].attribute("Algorithm") ?? ""
         guard let c14n = CanonicalizationAlgorithm(rawValue: c14nURI) else {
-            fail(.algorithm, "canonicalization method \"\(c14nURI)\" is not allowed")
+            fail(.algorithm, "canonicalization method \"\(DocumentText.cut(c14nURI))\" is not allowed")
             return result()
         }
         var prefixes: [String] = []
@@ -105,7 +105,7 @@ public struct SignedInfoChecker: Sendable {
         let methodURI = info[1].attribute("Algorithm") ?? ""
         algorithmURI = methodURI
         guard let algorithm = SignatureAlgorithm(rawValue: methodURI) else {  // none of them is an HMAC
-            fail(.algorithm, "signature method \"\(methodURI)\" is not supported")
+            fail(.algorithm, "signature method \"\(DocumentText.cut(methodURI))\" is not supported")
             return result()
         }
         if algorithm.isLegacy {

@@ -1,6 +1,7 @@
 package import CLibXML2
 package import CMezhvedShims
 import Foundation
+import MezhvedCore
 
 package typealias XMLNodePointer = UnsafeMutablePointer<xmlNode>
 
@@ -29,18 +30,29 @@ package final class XMLTree {
     package let sourceName: String
     /// The size of the parsed input in bytes (0 for a document made here).
     package let sourceByteCount: Int
+    /// Where the parsed document is not namespace-well-formed (a prefix used without a
+    /// declaration), as libxml2 reports its last namespace error; nil when it is.
+    package let namespaceError: NamespaceError?
+
+    /// A namespace error of a parsed document: its line (0 when unknown) and libxml2's message.
+    package struct NamespaceError: Sendable {
+        package let line: Int
+        package let message: String
+    }
 
     /// Takes ownership of a document made here (not parsed), such as a scratch document.
     package init(adopting doc: xmlDocPtr, sourceName: String) {
         self.doc = doc
         self.sourceName = sourceName
         self.sourceByteCount = 0
+        self.namespaceError = nil
     }
 
-    private init(doc: xmlDocPtr, sourceName: String, sourceByteCount: Int) {
+    private init(doc: xmlDocPtr, sourceName: String, sourceByteCount: Int, namespaceError: NamespaceError?) {
         self.doc = doc
         self.sourceName = sourceName
         self.sourceByteCount = sourceByteCount
+        self.namespaceError = namespaceError
     }
 
     deinit { xmlFreeDoc(doc) }
@@ -83,7 +95,14 @@ package final class XMLTree {
                 .malformedXML, "\(sourceName) is not well-formed XML\(place): \(message)",
                 hint: "check that the file is a complete XML document")
         }
-        let tree = XMLTree(doc: doc, sourceName: sourceName, sourceByteCount: bytes.count)
+        var namespaceError: NamespaceError? = nil
+        if failure.namespace_error != 0 {
+            let message = withUnsafeBytes(of: &failure.namespace_message) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            namespaceError = NamespaceError(line: Int(failure.namespace_line), message: message)
+        }
+        let tree = XMLTree(doc: doc, sourceName: sourceName, sourceByteCount: bytes.count, namespaceError: namespaceError)
         try tree.checkLimits(limits)
         return tree
     }
@@ -109,7 +128,7 @@ package final class XMLTree {
             if attributes > limits.maxAttributesPerElement {
                 throw XMLDSigError(
                     .limitExceeded,
-                    "element <\(node.localName)> at line \(xmlGetLineNo(node)) of \(sourceName) has \(attributes) attributes; the limit is \(limits.maxAttributesPerElement)",
+                    "element <\(DocumentText.cut(node.localName))> at line \(xmlGetLineNo(node)) of \(sourceName) has \(attributes) attributes; the limit is \(limits.maxAttributesPerElement)",
                     hint: "such documents are refused as a denial-of-service guard")
             }
             var child = node.pointee.children
@@ -237,7 +256,8 @@ extension UnsafeMutablePointer where Pointee == xmlNode {
                 }
             }
             let prefix = c.pointee.ns?.pointee.prefix.map { String(cString: $0) + ":" } ?? ""
-            parts.append(total > 1 ? "\(prefix)\(c.localName)[\(index)]" : "\(prefix)\(c.localName)")
+            let name = DocumentText.cut(prefix + c.localName)
+            parts.append(total > 1 ? "\(name)[\(index)]" : name)
             current = c.pointee.parent
         }
         return "/" + parts.reversed().joined(separator: "/")

@@ -27,7 +27,7 @@ struct Mezhved: AsyncParsableCommand {
         mz_tune_allocator()
         mz_openssl_skip_atexit_cleanup()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(Verify.splittingEmptyAttachedValues(Array(CommandLine.arguments.dropFirst())))
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()
             } else {

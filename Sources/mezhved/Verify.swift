@@ -85,6 +85,27 @@ struct Verify: AsyncParsableCommand {
         }
     }
 
+    /// The options whose empty value means something: `--expect-reference ""` is the whole document.
+    static let optionsWithEmptyValues: Set<String> = ["--expect-reference"]
+
+    /// `arguments` with each `--option=` of `optionsWithEmptyValues` (the attached form, empty)
+    /// given as `--option ""`: ArgumentParser reads an empty attached value as a missing one.
+    /// Nothing after a `--` terminator is touched: it is a file name.
+    static func splittingEmptyAttachedValues(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        result.reserveCapacity(arguments.count)
+        var terminated = false
+        for argument in arguments {
+            if !terminated, argument.hasSuffix("="), optionsWithEmptyValues.contains(String(argument.dropLast())) {
+                result += [String(argument.dropLast()), ""]
+                continue
+            }
+            if argument == "--" { terminated = true }
+            result.append(argument)
+        }
+        return result
+    }
+
     var time: Date? {
         guard let at else { return nil }
         return ISOTime.dateOrDay(at)

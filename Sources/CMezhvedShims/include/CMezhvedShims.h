@@ -13,6 +13,11 @@ typedef struct mz_parse_failure {
     int column;
     int refused_dtd;    /* 1 when the document declared a DOCTYPE (refused before any entity is read) */
     char message[512];
+    /* A well-formed document that is not namespace-well-formed (a prefix used without a declaration):
+     * the tree is returned, and this says where the last namespace error is. */
+    int namespace_error;
+    int namespace_line;
+    char namespace_message[256];
 } mz_parse_failure;
 
 /// One-time process set-up of libxml2: initialise the parser and install an external-entity loader
@@ -77,8 +82,10 @@ enum {
     MZ_STREAM_SIGNATURE_COUNT,   /* no ds:Signature, more than one, or the document element is one */
     MZ_STREAM_DUPLICATE_ID,      /* two elements carry the same Id/ID/id */
     MZ_STREAM_COMMENT,           /* a comment inside the document element, outside the signature */
-    MZ_STREAM_SIGNATURE_CONTEXT  /* the signature's ancestors carry xml:* attributes, or a namespace
+    MZ_STREAM_SIGNATURE_CONTEXT, /* the signature's ancestors carry xml:* attributes, or a namespace
                                     URI in scope needs escaping: its context is not re-created exactly */
+    MZ_STREAM_EMPTY_CDATA        /* an empty CDATA section inside the document element, outside the
+                                    signature (the tree path judges whether it splits signed text) */
 };
 
 typedef struct mz_stream_c14n_result {

@@ -1,0 +1,227 @@
+internal import CLibXML2
+import Foundation
+import MezhvedCore
+
+// The XAdES checks of a verification: the SignedProperties reference, the signing time, the
+// signing-certificate binding and the signature timestamps.
+
+extension VerificationRun {
+    func isXAdES(_ node: XMLNodePointer, _ name: String) -> Bool { node.isElement(name, namespace: XAdESNamespace.v132) }
+
+    func firstChild(_ node: XMLNodePointer?, _ name: String, dsig: Bool = false) -> XMLNodePointer? {
+        node?.elementChildren.first { dsig ? isDS($0, name) : isXAdES($0, name) }
+    }
+
+    /// Checks the one reference of Type SignedProperties: it must point at the `xades:SignedProperties`
+    /// of this signature's own `QualifyingProperties` (whose Target names this signature), with
+    /// canonicalization as its only transform. Returns whether its digest matches, or nil when the
+    /// reference is refused (the verification then stops, as for any refused reference).
+    mutating func checkSignedPropertiesReference(_ reference: ParsedReference, qualifying: XMLNodePointer, signature: XMLNodePointer)
+        -> Bool?
+    {
+        let uri = reference.uri
+        let id = String(uri.dropFirst())
+        guard uri.hasPrefix("#"), !uri.hasPrefix("#xpointer"), !id.isEmpty,
+            !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " })
+        else {
+            fail(
+                .reference,
+                "the reference of Type SignedProperties has URI \"\(DocumentText.cut(uri))\"; it must be \"#Id\" of the SignedProperties")
+            return nil
+        }
+        guard
+            let element = uniqueElement(
+                withID: id, missing: "the reference of Type SignedProperties \"\(DocumentText.cut(uri))\" points at no element")
+        else { return nil }
+        guard isXAdES(element, "SignedProperties"), element.pointee.parent == qualifying, let object = qualifying.pointee.parent,
+            object.pointee.parent == signature
+        else {
+            fail(
+                .wrapping,
+                "the reference of Type SignedProperties \"\(DocumentText.cut(uri))\" points at \(element.path) (line \(element.line)), not at the xades:SignedProperties of this signature's QualifyingProperties (signature wrapping)"
+            )
+            return nil
+        }
+        guard let signatureID = signature.attribute("Id"), qualifying.attribute("Target") == "#" + signatureID else {
+            fail(
+                .signedProperties,
+                "xades:QualifyingProperties (line \(qualifying.line)) has Target \"\(DocumentText.cut(qualifying.attribute("Target") ?? ""))\", which does not name this signature (Id \"\(DocumentText.cut(signature.attribute("Id") ?? "none"))\")"
+            )
+            return nil
+        }
+        let onlyCanonicalization = reference.transforms.allSatisfy {
+            if case .canonicalization = $0 { return true }
+            return false
+        }
+        guard onlyCanonicalization, reference.transforms.count <= 1 else {
+            fail(.algorithm, "the reference of Type SignedProperties may have one canonicalization transform and nothing else")
+            return nil
+        }
+        do {
+            let output = try ReferenceProcessor.digest(
+                tree: tree, target: ReferenceTarget(element: element, keepsComments: false), signature: nil,
+                transforms: reference.transforms, digest: reference.digest, limits: policy.limits, keepOctets: false)
+            if !constantTimeEqual(output.digest, reference.digestValue) {
+                fail(
+                    .signedProperties,
+                    "the XAdES SignedProperties \"\(DocumentText.cut(id))\" (signing time, signing certificate) were changed after signing (digest mismatch)"
+                )
+                return false
+            }
+            return true
+        } catch {
+            fail(.reference, "the SignedProperties reference \"\(DocumentText.cut(uri))\" could not be processed: \(error)")
+            return nil
+        }
+    }
+
+    /// Reads the signing time, checks the signing-certificate binding against `signer` and every
+    /// signature timestamp, and records the result in `xades`.
+    mutating func checkQualifyingProperties(
+        _ qualifying: XMLNodePointer, signedPropertiesIntact: Bool, signer: Certificate, signatureValue: XMLNodePointer,
+        intermediates: [Certificate]
+    ) {
+        let signedProperties = firstChild(qualifying, "SignedProperties")
+        let signatureProperties = firstChild(signedProperties, "SignedSignatureProperties")
+        var signingTime: Date? = nil
+        if let node = firstChild(signatureProperties, "SigningTime") {
+            signingTime = XAdES.parseDateTime(node.textContent)
+            if signingTime == nil {
+                undetermined(
+                    .signedProperties,
+                    "xades:SigningTime \"\(DocumentText.cut(node.textContent))\" at line \(node.line) is not an xsd:dateTime")
+            }
+        }
+        var bound = false
+        if let property = firstChild(signatureProperties, "SigningCertificateV2") {
+            bound = certificateBound(property, signer: signer, version2: true)
+        } else if let property = firstChild(signatureProperties, "SigningCertificate") {
+            bound = certificateBound(property, signer: signer, version2: false)
+        } else {
+            undetermined(
+                .signingCertificate,
+                "the XAdES properties hold no SigningCertificateV2: the signer's certificate is not bound to the signature")
+        }
+        var timestamps: [TimestampInfo] = []
+        let unsigned = firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties")
+        let stamps = (unsigned?.elementChildren ?? []).filter { isXAdES($0, "SignatureTimeStamp") }
+        for stamp in stamps {
+            if let info = checkSignatureTimestamp(stamp, signatureValue: signatureValue, intermediates: intermediates) {
+                timestamps.append(info)
+            }
+        }
+        // The claimed signing time must not come after the time a TSA saw the signature (with five
+        // minutes for clocks): such a signing time is not credible. The qualified validator decides.
+        if let signingTime {
+            for stamp in timestamps {
+                if signingTime > stamp.genTime.addingTimeInterval(300) {
+                    warnings.append(
+                        "the claimed signing time \(ISOTime.string(signingTime)) is later than the signature timestamp's \(ISOTime.string(stamp.genTime))"
+                    )
+                }
+            }
+        }
+        xades = XAdESInfo(
+            level: stamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
+            signedPropertiesID: signedProperties?.attribute("Id").map(DocumentText.cut), timestamps: timestamps)
+    }
+
+    /// Whether a `SigningCertificateV2` (or v1 `SigningCertificate`) names `signer`: one `Cert` whose
+    /// `CertDigest` is the digest of the signer's certificate and, for V2, whose `IssuerSerialV2`
+    /// (when present) is the signer's issuer and serial. A mismatch is INVALID.
+    mutating func certificateBound(_ property: XMLNodePointer, signer: Certificate, version2: Bool) -> Bool {
+        let name = version2 ? "xades:SigningCertificateV2" : "xades:SigningCertificate"
+        let certs = property.elementChildren.filter { isXAdES($0, "Cert") }
+        guard !certs.isEmpty else {
+            fail(.signingCertificate, "\(name) at line \(property.line) lists no certificate")
+            return false
+        }
+        for cert in certs {
+            let certDigest = firstChild(cert, "CertDigest")
+            guard let method = firstChild(certDigest, "DigestMethod", dsig: true),
+                let value = firstChild(certDigest, "DigestValue", dsig: true),
+                let algorithm = DigestAlgorithm(rawValue: method.attribute("Algorithm") ?? ""),
+                let expected = Base64.decode(value.textContent)
+            else {
+                fail(.signingCertificate, "\(name)/Cert at line \(cert.line) has no readable CertDigest with a supported digest method")
+                return false
+            }
+            if algorithm.isLegacy && !policy.allowLegacyAlgorithms {
+                fail(
+                    .signingCertificate,
+                    "\(name) identifies the certificate with the weak digest \(algorithm.displayName), which is refused")
+                return false
+            }
+            guard let actual = try? DigestContext.digest(signer.der, algorithm), constantTimeEqual(actual, expected) else { continue }
+            if version2, let issuerSerial = firstChild(cert, "IssuerSerialV2") {
+                guard let der = Base64.decode(issuerSerial.textContent), signer.matchesIssuerSerial(der) else {
+                    fail(
+                        .signingCertificate,
+                        "xades:IssuerSerialV2 at line \(issuerSerial.line) does not name the issuer and serial number of the signer's certificate (\(signer.serialNumber))"
+                    )
+                    return false
+                }
+            }
+            return true
+        }
+        fail(
+            .signingCertificate,
+            "\(name) names a certificate other than the one the signature verifies with (\(signer.commonName ?? signer.subject), serial \(signer.serialNumber)): the signed properties belong to another signer"
+        )
+        return false
+    }
+
+    /// Checks one `xades:SignatureTimeStamp`: an RFC 3161 token over the canonical `ds:SignatureValue`.
+    /// Its problems are INDETERMINATE: a bad timestamp does not make a valid signature invalid. Returns
+    /// nil for a timestamp that cannot even be read (then it is only a problem of the report).
+    mutating func checkSignatureTimestamp(_ stamp: XMLNodePointer, signatureValue: XMLNodePointer, intermediates: [Certificate])
+        -> TimestampInfo?
+    {
+        let id = stamp.attribute("Id")
+        let name = id.map { "signature timestamp \"\(DocumentText.cut($0))\"" } ?? "the signature timestamp at line \(stamp.line)"
+        func refuse(_ problem: String) -> TimestampInfo? {
+            undetermined(.timestamp, "\(name): \(problem)")
+            return nil
+        }
+        var method = CanonicalizationAlgorithm.c14n10  // XAdES: inclusive C14N 1.0 when none is named
+        var encapsulated: XMLNodePointer? = nil
+        for part in stamp.elementChildren {
+            if isDS(part, "CanonicalizationMethod") {
+                guard let named = CanonicalizationAlgorithm(rawValue: part.attribute("Algorithm") ?? "") else {
+                    return refuse("canonicalization method \"\(DocumentText.cut(part.attribute("Algorithm") ?? ""))\" is not allowed")
+                }
+                method = named
+            } else if isXAdES(part, "EncapsulatedTimeStamp"), encapsulated == nil {
+                encapsulated = part
+            } else {
+                return refuse(
+                    "holds <\(DocumentText.cut(part.localName))> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)"
+                )
+            }
+        }
+        guard let encapsulated, let der = Base64.decode(encapsulated.textContent), !der.isEmpty else {
+            return refuse("holds no base64 EncapsulatedTimeStamp")
+        }
+        let token: TimestampToken
+        do {
+            token = try TimestampToken(der: der, source: name)
+        } catch let error as XMLDSigError {
+            return refuse(error.message)
+        } catch {
+            return refuse("\(error)")
+        }
+        let octets: [UInt8]
+        do {
+            octets = try Canonicalizer.canonicalBytes(
+                tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: method)
+        } catch {
+            return refuse("ds:SignatureValue could not be canonicalized")
+        }
+        let info = token.verify(
+            covering: octets, trustStore: trustStore, intermediates: intermediates, at: time, id: id.map(DocumentText.cut))
+        if !info.isValid {
+            undetermined(.timestamp, "\(name): " + info.problems.joined(separator: "; "))
+        }
+        return info
+    }
+}
