@@ -84,11 +84,11 @@ struct ArchiveAudit: AsyncParsableCommand {
         return QualifiedArchiveAuditor(validator: validator, fallback: plain)
     }
 
-    /// The pinned gateway certificate: --gateway-cert, else $MEZHVED_GATEWAY_CERT_FILE, else the
-    /// --gateway configuration's archive.gatewayCertificate.
+    /// The pinned gateway certificate: --gateway-cert, else the --gateway configuration's
+    /// archive.gatewayCertificate, else $MEZHVED_GATEWAY_CERT_FILE.
     func pinnedCertificate(_ configuration: GatewayConfiguration?) throws -> Certificate {
         let environment = ProcessInfo.processInfo.environment["MEZHVED_GATEWAY_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let path = gatewayCert ?? environment ?? configuration?.archive.gatewayCertificate else {
+        guard let path = gatewayCert ?? configuration?.archive.gatewayCertificate ?? environment else {
             throw ValidationError(
                 "give the gateway certificate the checkpoints must be signed with: --gateway-cert CERT, MEZHVED_GATEWAY_CERT_FILE, or archive.gatewayCertificate in the --gateway configuration (the one in archive.json proves nothing: whoever can write the archive can replace it)"
             )
@@ -108,7 +108,10 @@ struct ArchiveAudit: AsyncParsableCommand {
             crls: crl.isEmpty ? configuration?.trust.crls ?? [] : crl)
         let store = try TrustStore(directories: trustSettings.anchors, crlFiles: trustSettings.crls)
         let intermediates = try trustSettings.intermediates.flatMap { try Certificate.load(contentsOf: $0) }
-        let dataKey = try key.load(required: false) ?? configuration.map { try ArchiveDataKey.load(contentsOf: $0.archive.dataKey) }
+        // An option given wins, then the --gateway configuration, then the environment.
+        let dataKey =
+            try key.dataKey.map { try ArchiveDataKey.load(contentsOf: $0) }
+            ?? configuration.map { try ArchiveDataKey.load(contentsOf: $0.archive.dataKey) } ?? key.load(required: false)
         let auditor = ArchiveAuditor(
             source: try FileSystemAuditSource(path: folder), gatewayCertificate: try pinnedCertificate(configuration),
             checkpointTrust: store,

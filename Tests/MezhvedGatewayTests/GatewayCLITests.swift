@@ -65,6 +65,16 @@ struct GatewayCLITests {
         let export = try TestProcess.mezhved(["incoming", "quarantine", "--gateway", employment, "--export", seq, "-o", exported])
         #expect(export.status == 0, "\(export.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: exported)) == Data(contentsOf: URL(fileURLWithPath: altered)))
+        // The auditor: the configuration's archive, key and pinned certificate win over the environment's.
+        let audit = try TestProcess.mezhved(
+            ["archive", "audit", "--gateway", employment],
+            environment: [
+                "MEZHVED_ARCHIVE": root + "/social-protection/archive",
+                "MEZHVED_ARCHIVE_DATA_KEY_FILE": root + "/social-protection/data.key",
+                "MEZHVED_GATEWAY_CERT_FILE": GatewayFixtures.path("Certificates/agencies/health/cert.pem"),
+            ])
+        #expect(audit.status == 0, "\(audit.stdout) \(audit.stderr)")
+        #expect(audit.stdout.hasPrefix("AUDIT PASSED: \(root)/employment/archive"))
         // The log holds no personal data, the quarantine's included.
         let log = String(decoding: try Data(contentsOf: URL(fileURLWithPath: root + "/employment/archive/log/events.log")), as: UTF8.self)
         #expect(!log.contains("Васильев") && !log.contains("Васильёв"))

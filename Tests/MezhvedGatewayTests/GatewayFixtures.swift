@@ -23,7 +23,11 @@ enum GatewayFixtures {
         let key = signatoryKey ?? "\(root)/Certificates/agencies/\(agency)/key.pem"
         return """
             agency: \(agency)
-            archive: {path: \(folder)/archive, dataKey: \(folder)/data.key, gatewayKey: \(root)/Certificates/agencies/\(agency)/key.pem}
+            archive:
+              path: \(folder)/archive
+              dataKey: \(folder)/data.key
+              gatewayKey: \(root)/Certificates/agencies/\(agency)/key.pem
+              gatewayCertificate: \(root)/Certificates/agencies/\(agency)/cert.pem
             signatories:
               - {id: head, key: \(key), certificate: \(root)/Certificates/agencies/\(agency)/cert.pem, chain: \(root)/Certificates/gost/ca.pem}
             trust: {anchors: [\(root)/\(trust)], intermediates: [\(root)/Certificates/gost/ca.pem], crls: [\(root)/Certificates/gost/ca.crl.pem]}
