@@ -48,17 +48,7 @@ enum DocumentFixtures {
 
     /// The problems of composing `form`, or a recorded issue when it composes.
     static func problems(_ form: String) -> [DocumentProblem] {
-        do {
-            _ = try compose(form)
-            Issue.record("the form composed without problems")
-            return []
-        } catch let error as DocumentError {
-            #expect(error.code == .invalidDocument)
-            return error.problems
-        } catch {
-            Issue.record("unexpected error \(error)")
-            return []
-        }
+        DraftFixtures.problems { _ = try compose(form) }
     }
 
     /// Removes the line(s) of `key` (and, for a block, its indented children) from the form.
