@@ -11,10 +11,19 @@ let package = Package(
         .library(name: "MezhvedValidation", targets: ["MezhvedValidation"]),
         .library(name: "MezhvedArchive", targets: ["MezhvedArchive"]),
         .library(name: "MezhvedGateway", targets: ["MezhvedGateway"]),
+        .library(name: "MezhvedServer", targets: ["MezhvedServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C enters through these small targets only; the Swift modules import them `internal`.
@@ -73,6 +82,24 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The exchange server (`mezhved serve`): the peer protocol between agencies' gateways (push
+        // and pull, signed receipts, checkpoints), the outbox's delivery over HTTP, and the clerks'
+        // and auditors' JSON API. Handlers call the gateway's async workflows.
+        .target(
+            name: "MezhvedServer",
+            dependencies: [
+                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "MezhvedGateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The thin command line over the libraries.
         .executableTarget(
             name: "mezhved",
@@ -82,6 +109,7 @@ let package = Package(
                 "MezhvedValidation",
                 "MezhvedArchive",
                 "MezhvedGateway",
+                "MezhvedServer",
                 "MezhvedCore",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -107,6 +135,14 @@ let package = Package(
             dependencies: [
                 "MezhvedGateway", "MezhvedCore", "MezhvedArchive", "MezhvedValidation", "MezhvedXMLDSig", "MezhvedDocuments",
                 "MezhvedTestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "MezhvedServerTests",
+            dependencies: [
+                "MezhvedServer", "MezhvedGateway", "MezhvedCore", "MezhvedArchive", "MezhvedValidation", "MezhvedXMLDSig",
+                "MezhvedDocuments", "MezhvedTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,9 @@
+import Testing
+
+@testable import MezhvedServer
+
+@Suite struct ExchangeProtocolTests {
+    @Test func versionIsInEveryPath() {
+        #expect(ExchangeProtocol.version == "v1")
+    }
+}
