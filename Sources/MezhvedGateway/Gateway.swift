@@ -97,6 +97,9 @@ public final class Gateway: Sendable {
         let validator = attempt("the trust settings") {
             try ValidatorSetup(trust: configuration.trust, policy: configuration.policy).make(documents: documents)
         }
+        if let exchange = configuration.exchange {
+            problems += exchange.fileProblems(knownAgencies: documents.map { Set($0.directory.agencies.map(\.id)) })
+        }
         guard problems.isEmpty, let documents, let agency, let validator else {
             throw GatewayError(
                 .configurationInvalid, "the gateway configuration \(configuration.source) cannot be used: \(problems.count) problem(s)",

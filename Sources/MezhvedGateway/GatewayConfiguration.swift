@@ -20,14 +20,17 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var policy: PolicySettings
     /// Alternative directory, regulations and calendar files (the bundled ones by default).
     public var documents: DocumentSettings
+    /// The exchange with peer gateways (`mezhved serve`); nil when the gateway does not exchange.
+    public var exchange: ExchangeSettings?
     /// The file the configuration was read from.
     public var source: String
 
     public init(
         agency: String, archive: ArchiveSettings, signatories: [SignatorySettings], receiptSignatory: String? = nil,
         trust: TrustSettings, policy: PolicySettings = PolicySettings(), documents: DocumentSettings = DocumentSettings(),
-        source: String
+        exchange: ExchangeSettings? = nil, source: String
     ) {
+        self.exchange = exchange
         self.agency = agency
         self.archive = archive
         self.signatories = signatories

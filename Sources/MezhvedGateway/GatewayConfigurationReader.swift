@@ -51,7 +51,7 @@ extension GatewayConfiguration {
 }
 
 /// Walks the configuration's YAML tree, collecting every problem instead of stopping at the first.
-private struct ConfigurationReader {
+struct ConfigurationReader {
     let baseFolder: String
     var problems: [String] = []
 
@@ -62,7 +62,7 @@ private struct ConfigurationReader {
             problems.append("the file is not a mapping of keys (agency:, archive:, signatories:, trust:, …)")
             return nil
         }
-        checkKeys(root, at: "", known: ["agency", "archive", "signatories", "receiptSignatory", "trust", "policy", "documents"])
+        checkKeys(root, at: "", known: ["agency", "archive", "signatories", "receiptSignatory", "trust", "policy", "documents", "exchange"])
         let agency = text(root, "agency", at: "", required: true) ?? ""
         let archive = archiveSettings(root["archive"])
         var signatories: [GatewayConfiguration.SignatorySettings] = []
@@ -93,10 +93,11 @@ private struct ConfigurationReader {
         let trust = trustSettings(root["trust"])
         let policy = policySettings(root["policy"])
         let documents = documentSettings(root["documents"])
+        let exchange = exchangeSettings(root["exchange"], agency: agency)
         guard let archive, let trust else { return nil }
         return GatewayConfiguration(
             agency: agency, archive: archive, signatories: signatories, receiptSignatory: receiptSignatory, trust: trust,
-            policy: policy, documents: documents, source: source)
+            policy: policy, documents: documents, exchange: exchange, source: source)
     }
 
     mutating func archiveSettings(_ node: Node?) -> GatewayConfiguration.ArchiveSettings? {
