@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "MezhvedGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -113,6 +114,9 @@ let package = Package(
                 "MezhvedCore",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // Running real programs (mezhved, openssl, xmlsec1, the interop Python) from the tests.

@@ -99,4 +99,6 @@ enum ArchiveCrypto {
 public enum ArchiveDigest {
     /// SHA-256 of `bytes`, lowercase hex.
     public static func sha256Hex(_ bytes: [UInt8]) -> String { ArchiveCrypto.sha256Hex(bytes) }
+    /// SHA-256 of `bytes`.
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBytes { ArchiveCrypto.sha256($0) } }
 }

@@ -105,7 +105,9 @@ extension GatewayConfiguration {
         /// The certificate the peer signs its checkpoints with (to keep them as its witness).
         public var gatewayCertificate: String?
 
-        public init(agency: String, url: String? = nil, pull: Bool = false, tlsCertificate: String? = nil, gatewayCertificate: String? = nil) {
+        public init(
+            agency: String, url: String? = nil, pull: Bool = false, tlsCertificate: String? = nil, gatewayCertificate: String? = nil
+        ) {
             self.agency = agency
             self.url = url
             self.pull = pull

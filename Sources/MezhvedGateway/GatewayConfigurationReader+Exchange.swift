@@ -7,7 +7,8 @@ extension ConfigurationReader {
     mutating func exchangeSettings(_ node: Node?, agency: String) -> GatewayConfiguration.ExchangeSettings? {
         guard let map = section(node, "exchange", required: false) else { return nil }
         let place = "exchange."
-        checkKeys(map, at: place, known: ["listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "peers", "delivery"])
+        checkKeys(
+            map, at: place, known: ["listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "peers", "delivery"])
         var listen: GatewayConfiguration.ListenAddress?
         if let text = text(map, "listen", at: place, required: true) {
             listen = GatewayConfiguration.ListenAddress(text)
@@ -32,7 +33,9 @@ extension ConfigurationReader {
         if let list = map["peers"] {
             if let sequence = list.sequence {
                 for (index, item) in sequence.enumerated() {
-                    if let peer = peerSettings(item, at: "exchange.peers[\(index)]", agency: agency, plain: tls == nil) { peers.append(peer) }
+                    if let peer = peerSettings(item, at: "exchange.peers[\(index)]", agency: agency, plain: tls == nil) {
+                        peers.append(peer)
+                    }
                 }
             } else {
                 problems.append("exchange.peers: must be a list of {agency, url?, pull?, tlsCertificate, gatewayCertificate?}")
@@ -65,7 +68,8 @@ extension ConfigurationReader {
             if parsed?.host == nil || (scheme != "https" && scheme != "http") {
                 problems.append("\(at)url: \(value) is not an https:// URL")
             } else if scheme == "http", let host = parsed?.host, !GatewayConfiguration.ListenAddress(host: host, port: 0).isLoopback {
-                problems.append("\(at)url: \(value) is plain http:// to another machine; peers talk https:// (mutual TLS), http:// on loopback only")
+                problems.append(
+                    "\(at)url: \(value) is plain http:// to another machine; peers talk https:// (mutual TLS), http:// on loopback only")
             } else {
                 url = value.hasSuffix("/") ? String(value.dropLast()) : value
             }
@@ -77,7 +81,8 @@ extension ConfigurationReader {
             problems.append("\(at)tlsCertificate: is required — the peer's TLS certificate is pinned (the only one accepted from it)")
         }
         return GatewayConfiguration.PeerSettings(
-            agency: peerAgency, url: url, pull: pull, tlsCertificate: tlsCertificate, gatewayCertificate: path(map, "gatewayCertificate", at: at))
+            agency: peerAgency, url: url, pull: pull, tlsCertificate: tlsCertificate,
+            gatewayCertificate: path(map, "gatewayCertificate", at: at))
     }
 
     mutating func deliverySettings(_ node: Node?) -> GatewayConfiguration.DeliverySettings {
@@ -141,7 +146,9 @@ extension ConfigurationReader {
         }
         let total = number.multipliedReportingOverflow(by: unit)
         guard !total.overflow, range.contains(total.partialValue) else {
-            problems.append("\(place)\(key): \(value) is not between \(ByteCountText.text(range.lowerBound)) and \(ByteCountText.text(range.upperBound))")
+            problems.append(
+                "\(place)\(key): \(value) is not between \(ByteCountText.text(range.lowerBound)) and \(ByteCountText.text(range.upperBound))"
+            )
             return nil
         }
         return total.partialValue

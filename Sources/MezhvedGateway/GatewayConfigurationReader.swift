@@ -62,7 +62,8 @@ struct ConfigurationReader {
             problems.append("the file is not a mapping of keys (agency:, archive:, signatories:, trust:, …)")
             return nil
         }
-        checkKeys(root, at: "", known: ["agency", "archive", "signatories", "receiptSignatory", "trust", "policy", "documents", "exchange"])
+        checkKeys(
+            root, at: "", known: ["agency", "archive", "signatories", "receiptSignatory", "trust", "policy", "documents", "exchange"])
         let agency = text(root, "agency", at: "", required: true) ?? ""
         let archive = archiveSettings(root["archive"])
         var signatories: [GatewayConfiguration.SignatorySettings] = []

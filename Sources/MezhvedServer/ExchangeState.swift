@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import Logging
+import MezhvedArchive
+import MezhvedCore
+import MezhvedGateway
+
+/// What every handler of one running server shares: the gateway, its open archive and workflows,
+/// the spool, the peers' pins, metrics and the operators' log.
+struct ExchangeState: Sendable {
+    let gateway: Gateway
+    let archive: ArchiveFolder
+    let settings: GatewayConfiguration.ExchangeSettings
+    let incoming: IncomingWorkflow
+    let spool: BodySpool
+    let pins: PeerPins
+    let metrics: ExchangeMetrics
+    let logger: Logger
+
+    init(gateway: Gateway, archive: ArchiveFolder, settings: GatewayConfiguration.ExchangeSettings, logger: Logger) throws {
+        self.gateway = gateway
+        self.archive = archive
+        self.settings = settings
+        self.incoming = IncomingWorkflow(gateway: gateway, registrar: archive.registrar)
+        self.spool = try BodySpool.prepare(folder: settings.spool, limit: settings.maxDocumentSize)
+        self.pins = try PeerPins(settings)
+        self.metrics = ExchangeMetrics()
+        self.logger = logger
+    }
+
+    /// The peer this request comes from: the agency whose pinned certificate the TLS client
+    /// presented; on plain HTTP (loopback only), the configured peer `Mezhved-From` names.
+    func authenticate(_ request: Request, context: ExchangeRequestContext) async throws -> String {
+        if let certificate = try await context.peerCertificate() {
+            guard let agency = pins.agency(presenting: certificate) else {
+                // The handshake's callback accepts pinned certificates only; this is defence in depth.
+                throw Problem(.forbidden, "peer-not-pinned", "the TLS client certificate is not one of the pinned peers'")
+            }
+            return agency
+        }
+        guard settings.tls == nil else {
+            throw Problem(.unauthorized, "peer-not-authenticated", "peers authenticate with their pinned TLS client certificate")
+        }
+        guard let named = request.headers[.mezhvedFrom], !named.isEmpty else {
+            throw Problem(.unauthorized, "peer-not-authenticated", "on plain HTTP (loopback) the peer names itself in Mezhved-From")
+        }
+        guard settings.peer(named) != nil else {
+            throw Problem(.forbidden, "peer-unknown", "\(DocumentText.cut(named)) is not a peer of this gateway (exchange.peers)")
+        }
+        return named
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MezhvedArchive
+import MezhvedCore
+import MezhvedDocuments
+import MezhvedGateway
+import NIOCore
+
+/// The peer protocol's routes (docs/exchange-protocol.md): push, pull, checkpoints.
+struct PeerRoutes: Sendable {
+    let exchange: ExchangeState
+
+    func register(on router: Router<ExchangeRequestContext>) {
+        let group = router.group("exchange/v1")
+        group.post("messages") { request, context in try await receive(request, context: context) }
+    }
+
+    /// Push: a peer delivers one message; the answer is the signed receipt (docs, section 1).
+    func receive(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
+        let peer = try await exchange.authenticate(request, context: context)
+        let headers = try MessageHeaders(request.headers)
+        guard headers.from == peer else {
+            throw Problem(
+                .forbidden, "sender-not-peer",
+                "Mezhved-From says \(headers.from), but the connection is authenticated as \(peer); nothing was recorded")
+        }
+        guard headers.to == exchange.gateway.agency.id else {
+            throw Problem(
+                .forbidden, "wrong-recipient",
+                "Mezhved-To says \(headers.to); this is the gateway of \(exchange.gateway.agency.id). Nothing was recorded")
+        }
+        let now = Date()
+        guard headers.expires > now else {
+            throw Problem(
+                .gone, "message-expired",
+                "the message expired at \(ISOTime.string(headers.expires)) (Mezhved-Expires); it is not delivered and nothing was recorded")
+        }
+        try Self.requireXML(request)
+        let bytes = try await exchange.spool.receive(request.body, declaredLength: request.headers[.contentLength].flatMap { Int($0) })
+        if let claimed = headers.contentSHA256, claimed != ArchiveDigest.sha256(bytes) {
+            throw Problem(
+                .badRequest, "content-digest-mismatch",
+                "the body's SHA-256 is not the one Content-Digest names: the message was damaged on the way; send it again")
+        }
+        let outcome = try await exchange.incoming.receive(
+            bytes, sourceName: "message \(headers.messageID) from \(peer)", at: now,
+            message: IncomingMessage(messageID: headers.messageID, peer: peer, expires: headers.expires))
+        exchange.metrics.received(outcome)
+        return try Self.response(to: outcome, messageID: headers.messageID)
+    }
+
+    static func requireXML(_ request: Request) throws {
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/xml" || type == "text/xml" else {
+            throw Problem(
+                .unsupportedMediaType, "not-xml",
+                "the body must be an XML document (Content-Type: application/xml), not \(type ?? "untyped")")
+        }
+    }
+
+    /// The HTTP answer to what the incoming workflow did.
+    static func response(to outcome: IncomingOutcome, messageID: String) throws -> Response {
+        var fields: HTTPFields = [.mezhvedMessageID: messageID]
+        switch outcome.disposition {
+        case .registered(let entry):
+            fields[.mezhvedIncomingNumber] = MessageHeaders.percentEncoded(entry.number)
+            fields[.mezhvedDuplicate] = "false"
+        case .duplicate(let entry):
+            if entry.direction == .incoming { fields[.mezhvedIncomingNumber] = MessageHeaders.percentEncoded(entry.number) }
+            fields[.mezhvedDuplicate] = "true"
+        case .quarantined(_, let reason):
+            fields[.mezhvedDuplicate] = "false"
+            if outcome.receipt == nil && outcome.receiptProblem == nil {
+                let detail = outcome.reasons.prefix(3).joined(separator: "; ")
+                throw Problem(
+                    .unprocessableContent, reason.name,
+                    "the body is not an interagency document this gateway can answer (\(detail)); it is kept in quarantine")
+            }
+        }
+        guard let receipt = outcome.receipt else {
+            if let problem = outcome.receiptProblem {
+                _ = problem  // the operators' log has it; the sender needs only to come back
+                throw Problem(
+                    .accepted, "receipt-pending",
+                    "the document is recorded, but its receipt could not be signed yet; send the same message again later to get it",
+                    headers: [.retryAfter: "30"])
+            }
+            // A receipt pushed as a message: registered, and a receipt is not acknowledged.
+            return Response(status: .noContent, headers: fields)
+        }
+        fields[.mezhvedReceipt] = receipt.outcome.isAccepted ? "accepted" : "rejected"
+        fields[.contentType] = "application/xml"
+        fields[.contentDigest] = MessageHeaders.contentDigest(receipt.document)
+        return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: receipt.document)))
+    }
+}
+
+extension MezhvedDocuments.ReceiptOutcome {
+    var isAccepted: Bool {
+        if case .accepted = self { return true }
+        return false
+    }
+}
