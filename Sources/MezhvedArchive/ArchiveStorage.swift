@@ -46,9 +46,15 @@ public protocol ArchiveObjectStore: Sendable {
 public protocol CheckpointStore: Sendable {
     /// Every checkpoint document as stored, oldest first.
     func all() async throws -> [StoredCheckpoint]
+    /// The latest checkpoint, nil when there is none yet.
+    func latest() async throws -> StoredCheckpoint?
     /// Atomically: takes the log's head and the latest checkpoint, has `sign` sign the new
     /// checkpoint, and stores it. Returns the latest checkpoint unchanged when it already covers the head.
     func write(sign: @escaping @Sendable (Checkpoint) throws -> [UInt8]) async throws -> StoredCheckpoint
+}
+
+extension CheckpointStore {
+    public func latest() async throws -> StoredCheckpoint? { try await all().last }
 }
 
 /// A checkpoint document as stored.

@@ -24,11 +24,15 @@ extension GatewayConfiguration {
         public var peers: [PeerSettings]
         /// Retries, horizon and end of life for outgoing messages.
         public var delivery: DeliverySettings
+        /// Seconds between two looks for a new checkpoint to send to the peers (default 30).
+        public var gossipInterval: Int
 
         public init(
             listen: ListenAddress, tls: TLSIdentity? = nil, maxDocumentSize: Int = 64 << 20, requestTimeout: Int = 120, spool: String,
-            accessTokens: String? = nil, peers: [PeerSettings] = [], delivery: DeliverySettings = DeliverySettings()
+            accessTokens: String? = nil, peers: [PeerSettings] = [], delivery: DeliverySettings = DeliverySettings(),
+            gossipInterval: Int = 30
         ) {
+            self.gossipInterval = gossipInterval
             self.listen = listen
             self.tls = tls
             self.maxDocumentSize = maxDocumentSize

@@ -84,9 +84,21 @@ public struct ExchangeServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let application = try makeApplication(onListening: onListening)
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: application),
+            .init(
+                service: CheckpointGossip(state: state, interval: .seconds(state.settings.gossipInterval)),
+                successTerminationBehavior: .ignore),
+        ]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
-        try await group.run()
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
+        do {
+            try await group.run()
+        } catch {
+            await state.client.shutdown()
+            throw error
+        }
+        await state.client.shutdown()
     }
 }
