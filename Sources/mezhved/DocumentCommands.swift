@@ -110,7 +110,16 @@ struct OutgoingOptions: ParsableArguments {
         let entry = sent.entry
         var line = "REGISTERED \(entry.number) \(entry.year) \(entry.kind?.rawValue ?? "document") to \(entry.counterpart ?? "?")"
         line += ", signed by \(sent.signatoryID)"
-        if let deadline = entry.deadline { line += ", answer due \(deadline)" }
+        if let deadline = entry.deadline {
+            line += ", answer due \(deadline)"
+            if entry.deadlineProvisional == true, let registered = entry.documentDate.flatMap(CalendarDay.init(iso:)),
+                let due = CalendarDay(iso: deadline)
+            {
+                let note = ProductionCalendar.provisionalNote(years: gateway.documents.calendar.uncoveredYears(from: registered, to: due))
+                line += " (provisional)"
+                Output.warning("the deadline \(deadline) is \(note); it is recomputed when the year's calendar is imported")
+            }
+        }
         if let output { line += " — \(output)" }
         let text = line + "\n"
         // The document itself may be on standard output: the line then goes to standard error.
