@@ -1,11 +1,13 @@
 import Foundation
 
 /// The Russian production calendar: which days are working days, year by year, from data
-/// (the bundled `ru-production-calendar.json`, or a user's file of the same format; see docs/calendar.md),
-/// and working-day arithmetic over it, such as the 10-working-day response deadline of regulation 562, clause 3.4.
+/// (the bundled `ru-production-calendar.json`, a file of the same format, or years imported from the
+/// government's open data with ``ProductionCalendarCSV``; see docs/calendar.md), and working-day arithmetic
+/// over it, such as the 10-working-day response deadline of regulation 562, clause 3.4.
 ///
 /// A year the data does not cover is an error (``DocumentError/Code/calendarNotCovered``), never a silent
-/// guess — unless the caller allows the Labour Code fallback (``Fallback/labourCode``).
+/// guess — unless the caller allows the Labour Code fallback (``Fallback/labourCode``), whose answers are
+/// provisional (``Deadline/isProvisional``).
 public struct ProductionCalendar: Sendable {
     /// What to do about a year the calendar's data does not cover.
     public enum Fallback: String, Sendable, CaseIterable {
@@ -14,8 +16,8 @@ public struct ProductionCalendar: Sendable {
         /// Compute the year from Labour Code art. 112 alone: its public holidays, with a holiday on a Saturday
         /// or Sunday moving the day off to the next working day (except the January holidays, whose moves a
         /// decree sets and the fallback cannot know); no working Saturdays. The yearly decree's moves are
-        /// missing, so the result is an approximation: callers should say that it was used
-        /// (``ProductionCalendar/usesFallback(from:to:)``).
+        /// missing, so the result is an approximation, *provisional*: callers say that it was used
+        /// (``ProductionCalendar/deadline(workingDays:after:fallback:)`` returns which years it counted).
         case labourCode = "labour-code"
     }
 

@@ -177,6 +177,10 @@ struct NewRequest: AsyncParsableCommand {
         let composer = DocumentComposer(context: try context.context())
         let request = try composer.request(form: bytes, source: name)
         try writeDocument(try signing.signIfAsked(.request(request), composer: composer, name: name), to: output)
+        if request.responseDeadlineProvisional == true {
+            let years = composer.context.calendar.uncoveredYears(from: request.registration.date, to: request.responseDeadline)
+            Output.warning("the deadline \(request.responseDeadline.iso) is \(ProductionCalendar.provisionalNote(years: years))")
+        }
     }
 }
 
