@@ -30,12 +30,13 @@ public enum ProductionCalendarCSV {
     static let movedDayOff = "перенесённый выходной день"
     static let movedWorkingDay = "перенесённый рабочий день"
 
-    /// The years of the CSV file at `path`; `source` of each year says it was imported from that file.
+    /// The years of the CSV file at `path` (only `years`, when given: the other rows are skipped unread
+    /// beyond their year); `source` of each year says it was imported from that file.
     ///
     /// Throws ``DocumentError/Code/unreadableInput`` when the file cannot be read and
     /// ``DocumentError/Code/malformedData`` (naming the file, the row and the column) when it is not the
     /// open-data format.
-    public static func load(contentsOf path: String) throws -> ProductionCalendar {
+    public static func load(contentsOf path: String, years: Set<Int>? = nil) throws -> ProductionCalendar {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > sizeLimit {
             throw DocumentError(
@@ -51,12 +52,15 @@ public enum ProductionCalendarCSV {
                 .unreadableInput, "cannot read the open-data production calendar \(path): \(reason)", hint: "check the path")
         }
         let name = (path as NSString).lastPathComponent
-        return try parse(data: data, source: path, yearSource: "open data: production calendar (data.gov.ru CSV), imported from \(name)")
+        return try parse(
+            data: data, source: path, yearSource: "open data: production calendar (data.gov.ru CSV), imported from \(name)", years: years)
     }
 
-    /// The years of a CSV file's bytes. `source` names the file in error messages; `yearSource` is the
-    /// `source` every imported year records.
-    public static func parse(data: Data, source: String, yearSource: String) throws -> ProductionCalendar {
+    /// The years of a CSV file's bytes (only `years`, when given). `source` names the file in error
+    /// messages; `yearSource` is the `source` every imported year records.
+    public static func parse(data: Data, source: String, yearSource: String, years wanted: Set<Int>? = nil) throws
+        -> ProductionCalendar
+    {
         func malformed(
             _ what: String, hint: String = "give the CSV file of the data.gov.ru dataset \"Производственный календарь\" as downloaded"
         )
@@ -94,6 +98,7 @@ public enum ProductionCalendarCSV {
         let nonWorkingTotal = column(nonWorkingTotalColumn)
 
         var years: [Int: ProductionCalendar.Year] = [:]
+        var seenYears: Set<Int> = []
         for (offset, record) in records.enumerated().dropFirst() {
             let row = offset + 1
             if record.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
@@ -104,7 +109,8 @@ public enum ProductionCalendarCSV {
             guard yearText.utf8.count == 4, yearText.allSatisfy(\.isASCII), let year = Int(yearText), (1...9999).contains(year) else {
                 throw malformed("row \(row), column \"\(yearColumn)\": \"\(DocumentText.cut(yearText))\" is not a four-digit year")
             }
-            guard years[year] == nil else { throw malformed("row \(row): the year \(year) is given twice") }
+            guard seenYears.insert(year).inserted else { throw malformed("row \(row): the year \(year) is given twice") }
+            if let wanted, !wanted.contains(year) { continue }
             var daysOff: Set<CalendarDay> = []
             for (month, index) in monthIndices.enumerated() {
                 let where_ = "row \(row) (\(year)), column \"\(monthColumns[month])\""
@@ -131,7 +137,14 @@ public enum ProductionCalendarCSV {
             }
             years[year] = data
         }
-        guard !years.isEmpty else { throw malformed("it has a header but no year's row") }
+        guard !years.isEmpty else {
+            if let wanted {
+                throw DocumentError(
+                    .calendarNotCovered, "\(source) has no row for \(wanted.sorted().map(String.init).joined(separator: ", "))",
+                    hint: "give a file with the year's row, or leave out --year")
+            }
+            throw malformed("it has a header but no year's row")
+        }
         return ProductionCalendar(years: years)
     }
 

@@ -131,7 +131,7 @@ struct CalendarImport: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var imported = try ProductionCalendarCSV.load(contentsOf: file)
+        var imported = try ProductionCalendarCSV.load(contentsOf: file, years: year.isEmpty ? nil : Set(year))
         if !year.isEmpty { imported = try imported.keeping(years: year, source: file) }
         let target: String
         if gateway.path != nil {

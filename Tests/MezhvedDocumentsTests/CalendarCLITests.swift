@@ -109,6 +109,6 @@ struct CalendarCLITests {
         #expect(noTarget.stderr.contains("--into FILE"))
         let missingYear = try TestProcess.mezhved(["calendar", "import", Self.illustrative2027, "--year", "2028", "--into", calendar])
         #expect(missingYear.status == 6)
-        #expect(missingYear.stderr.contains("has no data for 2028"))
+        #expect(missingYear.stderr.contains("has no row for 2028"), "\(missingYear.stderr)")
     }
 }

@@ -131,6 +131,14 @@ private func temporaryPath(_ name: String) -> String {
             for part in expected { #expect(error.message.contains(part), "\(error.message) — expected \(part)") }
             #expect(error.hint != nil)
         }
+        // A damaged row of another year does not stop the import of the year asked for.
+        let damaged = "\(header)\n2020,\"1,2,99\"\n\(good)\n"
+        #expect(documentError { _ = try parse(damaged) }?.message.contains("row 2 (2020)") == true)
+        let only2027 = try ProductionCalendarCSV.parse(data: Data(damaged.utf8), source: "test.csv", yearSource: "test", years: [2027])
+        #expect(only2027.coveredYears == [2027])
+        let none = try #require(
+            documentError { _ = try ProductionCalendarCSV.parse(data: Data(damaged.utf8), source: "t.csv", yearSource: "", years: [2028]) })
+        #expect(none.code == .calendarNotCovered && none.message.contains("t.csv has no row for 2028"))
         let latin1 = Data([0xC7, 0xEE, 0xE4, 0x0A])
         let notUTF8 = try #require(
             documentError { _ = try ProductionCalendarCSV.parse(data: latin1, source: "cp1251.csv", yearSource: "") })
