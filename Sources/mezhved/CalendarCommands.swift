@@ -140,7 +140,8 @@ struct CalendarImport: AsyncParsableCommand {
             guard let into else { throw ValidationError("give the calendar file to write with --into FILE") }
             target = into
         }
-        let written = try ProductionCalendar.importing(imported, into: target)
+        let toImport = imported
+        let written = try await offThePool { try ProductionCalendar.importing(toImport, into: target) }
         var changes: [DeadlineChange] = []
         if gateway.path != nil {
             // Opened on the calendar as imported: the recomputation takes the imported years out itself.
