@@ -209,5 +209,18 @@ struct ProvisionalDeadlineTests {
         let noCalendar = try TestProcess.mezhved(["calendar", "import", illustrative2027, "--gateway", without])
         #expect(noCalendar.status == 11)
         #expect(noCalendar.stderr.contains("names no documents.calendar file"), "\(noCalendar.stderr)")
+
+        // A configuration naming a calendar file not yet written: the first import creates it, then the
+        // gateway opens on it (nothing left to recompute here).
+        let fresh = sender.folder + "/fresh.yaml"
+        try Array(
+            GatewayFixtures.configurationText(agency: "social-protection", folder: sender.folder, documents: "{calendar: fresh.json}").utf8
+        ).write(to: fresh)
+        #expect(try TestProcess.mezhved(["gateway", "check", "--gateway", fresh]).status == 11, "the file is missing")
+        let first = try TestProcess.mezhved(["calendar", "import", illustrative2027, "--gateway", fresh])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("no open request had a provisional deadline to recompute"), "\(first.stdout)")
+        #expect(try ProductionCalendar.load(contentsOf: sender.folder + "/fresh.json").coveredYears == [2027])
+        #expect(try TestProcess.mezhved(["gateway", "check", "--gateway", fresh]).status == 0)
     }
 }
