@@ -24,6 +24,9 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case recovered
     /// The archive was created.
     case created
+    /// A provisional response deadline was computed again, from the year's official calendar (payload:
+    /// `deadline`, `deadlineProvisional`, `previousDeadline`, `reason`). The signed document keeps its date.
+    case deadlineRecomputed
 }
 
 /// What an event says. Fields that do not apply to the event's type are nil.
@@ -70,6 +73,11 @@ public struct EventPayload: Sendable, Codable, Equatable {
     public var agency: String?
     /// SHA-256 (hex) of `archive.json` as created (created event), so that a changed configuration is detected.
     public var configurationDigest: String?
+    /// `true` when `deadline` is provisional: computed for a year the production calendar did not cover
+    /// (registered and deadlineRecomputed events; absent: final, and in logs written before it was recorded).
+    public var deadlineProvisional: Bool?
+    /// The deadline a deadlineRecomputed event replaces.
+    public var previousDeadline: String?
 
     public init() {}
 }

@@ -103,12 +103,16 @@ public struct RegistrationRecord: Sendable, Equatable {
     /// For a receipt: the entry it acknowledges and whether it accepts it.
     public var acknowledges: JournalKey?
     public var receiptOutcome: ReceiptOutcome?
+    /// Whether the document marks `deadline` provisional.
+    public var deadlineProvisional: Bool
 
     public init(
         kind: DocumentKind, counterpart: String?, documentNumber: String?, documentDate: String?, inReplyTo: String?, deadline: String?,
         documentDigest: String, object: String, encryptedWith: String?, signingTime: Date, signingTimeSource: SigningTimeSource,
-        signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil
+        signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil,
+        deadlineProvisional: Bool = false
     ) {
+        self.deadlineProvisional = deadlineProvisional
         self.kind = kind
         self.counterpart = counterpart
         self.documentNumber = documentNumber
@@ -168,6 +172,32 @@ public enum JournalAppend: Sendable, Equatable {
     case quarantine(QuarantineRecord)
     /// Notes what recovery did (filesystem store).
     case recovered(String)
+    /// Replaces the provisional deadline of an open request with one computed again.
+    case recomputeDeadline(DeadlineRevision)
+}
+
+/// A provisional response deadline computed again (``JournalAppend/recomputeDeadline(_:)``): for a
+/// registered request, not answered, whose journal deadline is provisional.
+public struct DeadlineRevision: Sendable, Equatable {
+    public var number: String
+    public var year: Int
+    /// The deadline the journal had, which the revision must find there (so that two imports cannot
+    /// both move a deadline from the same old value).
+    public var previousDeadline: String
+    /// The new deadline (ISO date), and whether it is still provisional (a later year still uncovered).
+    public var deadline: String
+    public var provisional: Bool
+    /// Why: "the official production calendar for 2027 was imported from …".
+    public var reason: String
+
+    public init(number: String, year: Int, previousDeadline: String, deadline: String, provisional: Bool, reason: String) {
+        self.number = number
+        self.year = year
+        self.previousDeadline = previousDeadline
+        self.deadline = deadline
+        self.provisional = provisional
+        self.reason = reason
+    }
 }
 
 /// An appended event and the journal entry it made or changed (nil for quarantine and recovery).

@@ -46,6 +46,9 @@ public struct JournalEntry: Sendable, Codable, Equatable {
     public var acknowledges: JournalKey?
     /// The log sequence numbers of every event about this number, oldest first.
     public var history: [Int]
+    /// `true` when `deadline` is provisional (computed for a year without an official production
+    /// calendar); nil when it is final.
+    public var deadlineProvisional: Bool? = nil
 
     /// The status on `day` (ISO date): `overdue` when a deadline has passed and no answer came.
     public func status(on day: String) -> EntryStatus {
@@ -81,6 +84,7 @@ extension JournalEntry {
         signingTimeSource = p.signingTimeSource
         signatureStatus = p.signatureStatus
         voidReason = event.type == .voided ? p.reason : nil
+        deadlineProvisional = p.deadlineProvisional
     }
 }
 
@@ -262,6 +266,18 @@ public struct Journal: Sendable {
             entries[position].recordedStatus = .voided
             entries[position].voidReason = p.reason
             entries[position].history.append(event.seq)
+        case .deadlineRecomputed:
+            guard let position = index[key], entries[position].registeredAt != nil else {
+                anomaly("deadlineRecomputed for \(key), which was never registered")
+                return
+            }
+            guard let deadline = p.deadline else {
+                anomaly("deadlineRecomputed for \(key) without the new deadline")
+                return
+            }
+            entries[position].deadline = deadline
+            entries[position].deadlineProvisional = p.deadlineProvisional
+            entries[position].history.append(event.seq)
         case .recovered, .created, .quarantined:
             return
         }
@@ -283,6 +299,7 @@ public struct Journal: Sendable {
         entry.signingTime = p.signingTime
         entry.signingTimeSource = p.signingTimeSource
         entry.signatureStatus = p.signatureStatus
+        entry.deadlineProvisional = p.deadlineProvisional
         if let acknowledged = p.acknowledges, let year = p.acknowledgesYear {
             entry.acknowledges = JournalKey(year: year, number: acknowledged)
         }

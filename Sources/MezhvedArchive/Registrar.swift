@@ -67,7 +67,8 @@ public final class Registrar: Sendable {
             inReplyTo: facts.inReplyTo, deadline: facts.deadline, documentDigest: ArchiveCrypto.sha256Hex(submission.document),
             object: object, encryptedWith: encrypted ? dataKey.keyID : nil, signingTime: submission.signingTime,
             signingTimeSource: submission.signingTimeSource, signatureStatus: submission.signatureStatus, acknowledges: acknowledges,
-            receiptOutcome: facts.kind == .receipt ? (facts.receiptRejects ? .rejected : .accepted) : nil)
+            receiptOutcome: facts.kind == .receipt ? (facts.receiptRejects ? .rejected : .accepted) : nil,
+            deadlineProvisional: facts.deadlineProvisional && facts.deadline != nil)
         do {
             return try await appendEntry(.register(record, number: claim))
         } catch let error as ArchiveError {
@@ -107,6 +108,14 @@ public final class Registrar: Sendable {
     /// Records that a document was sent, delivered or answered.
     public func record(_ status: EventType, number: String, year: Int? = nil, note: String? = nil) async throws -> JournalEntry {
         try await appendEntry(.status(status, number: number, year: year, note: note))
+    }
+
+    /// Records a provisional deadline computed again (the official calendar of its year imported). The
+    /// document keeps the date it was signed with; the journal's deadline is what the registers show.
+    /// Refused (`numberUnusable`) unless the entry is a registered, unanswered request whose deadline is
+    /// provisional and still `revision.previousDeadline`.
+    public func recomputeDeadline(_ revision: DeadlineRevision) async throws -> JournalEntry {
+        try await appendEntry(.recomputeDeadline(revision))
     }
 
     /// Signs a checkpoint of the log's head now.

@@ -110,7 +110,16 @@ struct OutgoingOptions: ParsableArguments {
         let entry = sent.entry
         var line = "REGISTERED \(entry.number) \(entry.year) \(entry.kind?.rawValue ?? "document") to \(entry.counterpart ?? "?")"
         line += ", signed by \(sent.signatoryID)"
-        if let deadline = entry.deadline { line += ", answer due \(deadline)" }
+        if let deadline = entry.deadline {
+            line += ", answer due \(deadline)"
+            if entry.deadlineProvisional == true, let registered = entry.documentDate.flatMap(CalendarDay.init(iso:)),
+                let due = CalendarDay(iso: deadline)
+            {
+                let note = ProductionCalendar.provisionalNote(years: gateway.documents.calendar.uncoveredYears(from: registered, to: due))
+                line += " (provisional)"
+                Output.warning("the deadline \(deadline) is \(note); it is recomputed when the year's calendar is imported")
+            }
+        }
         if let output { line += " — \(output)" }
         let text = line + "\n"
         // The document itself may be on standard output: the line then goes to standard error.
@@ -168,6 +177,10 @@ struct NewRequest: AsyncParsableCommand {
         let composer = DocumentComposer(context: try context.context())
         let request = try composer.request(form: bytes, source: name)
         try writeDocument(try signing.signIfAsked(.request(request), composer: composer, name: name), to: output)
+        if request.responseDeadlineProvisional == true {
+            let years = composer.context.calendar.uncoveredYears(from: request.registration.date, to: request.responseDeadline)
+            Output.warning("the deadline \(request.responseDeadline.iso) is \(ProductionCalendar.provisionalNote(years: years))")
+        }
     }
 }
 
