@@ -29,6 +29,8 @@ public protocol ArchiveStorage: Sendable {
     func events(_ range: ClosedRange<Int>) async throws -> [ArchiveEvent]
     /// The last event's seq and hash.
     func head() async throws -> LogHead
+    /// The outgoing messages a query selects, each as its `message` events leave it.
+    func messages(_ query: MessageQuery) async throws -> [MessageStatus]
 }
 
 /// The immutable documents, named by the SHA-256 (hex) of their bytes.
@@ -97,11 +99,16 @@ public struct RegistrationRecord: Sendable, Equatable {
     /// For a receipt: the entry it acknowledges and whether it accepts it.
     public var acknowledges: JournalKey?
     public var receiptOutcome: ReceiptOutcome?
+    /// The exchange message that delivered an incoming document, or that an outgoing receipt answers.
+    public var messageID: String?
+    /// The authenticated peer agency the message came from (or, for a receipt, goes back to).
+    public var peer: String?
 
     public init(
         kind: DocumentKind, counterpart: String?, documentNumber: String?, documentDate: String?, inReplyTo: String?, deadline: String?,
         documentDigest: String, object: String, encryptedWith: String?, signingTime: Date, signingTimeSource: SigningTimeSource,
-        signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil
+        signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil,
+        messageID: String? = nil, peer: String? = nil
     ) {
         self.kind = kind
         self.counterpart = counterpart
@@ -117,6 +124,8 @@ public struct RegistrationRecord: Sendable, Equatable {
         self.signatureStatus = signatureStatus
         self.acknowledges = acknowledges
         self.receiptOutcome = receiptOutcome
+        self.messageID = messageID
+        self.peer = peer
     }
 }
 
@@ -131,10 +140,14 @@ public struct QuarantineRecord: Sendable, Equatable {
     public var documentNumber: String?
     public var documentDate: String?
     public var signatureStatus: SignatureStatus?
+    /// The exchange message that delivered it, and the authenticated peer it came from.
+    public var messageID: String?
+    public var peer: String?
 
     public init(
         reason: String, documentDigest: String, object: String, encryptedWith: String?, kind: DocumentKind? = nil,
-        counterpart: String? = nil, documentNumber: String? = nil, documentDate: String? = nil, signatureStatus: SignatureStatus? = nil
+        counterpart: String? = nil, documentNumber: String? = nil, documentDate: String? = nil, signatureStatus: SignatureStatus? = nil,
+        messageID: String? = nil, peer: String? = nil
     ) {
         self.reason = reason
         self.documentDigest = documentDigest
@@ -145,6 +158,8 @@ public struct QuarantineRecord: Sendable, Equatable {
         self.documentNumber = documentNumber
         self.documentDate = documentDate
         self.signatureStatus = signatureStatus
+        self.messageID = messageID
+        self.peer = peer
     }
 }
 
@@ -162,6 +177,8 @@ public enum JournalAppend: Sendable, Equatable {
     case quarantine(QuarantineRecord)
     /// Notes what recovery did (filesystem store).
     case recovered(String)
+    /// Records a durable state change of an outgoing message.
+    case message(MessageTransition)
 }
 
 /// An appended event and the journal entry it made or changed (nil for quarantine and recovery).
@@ -169,4 +186,6 @@ public struct AppendResult: Sendable, Equatable {
     public let event: ArchiveEvent
     public let entry: JournalEntry?
     public let quarantined: QuarantinedDocument?
+    /// The message a message event changed, as it now stands.
+    public var message: MessageStatus? = nil
 }

@@ -49,6 +49,7 @@ extension Journal {
             payload.reason = reason
             return (.voided, payload)
         case .quarantine(let record):
+            try checkIncomingMessageUnused(record.messageID, peer: record.peer)
             var payload = EventPayload()
             payload.direction = .incoming
             payload.reason = record.reason
@@ -60,17 +61,25 @@ extension Journal {
             payload.documentNumber = record.documentNumber
             payload.documentDate = record.documentDate
             payload.signatureStatus = record.signatureStatus
+            payload.messageID = record.messageID
+            payload.peer = record.peer
             return (.quarantined, payload)
         case .recovered(let reason):
             var payload = EventPayload()
             payload.reason = reason
             return (.recovered, payload)
+        case .message(let transition):
+            return (.message, try prepareMessage(transition))
         }
     }
 
     /// The entry an applied event made or changed.
     public func result(of event: ArchiveEvent) -> AppendResult {
         if event.type == .quarantined { return AppendResult(event: event, entry: nil, quarantined: quarantined.last) }
+        if event.type == .message {
+            return AppendResult(
+                event: event, entry: nil, quarantined: nil, message: event.payload.messageID.flatMap { message(id: $0) })
+        }
         guard let number = event.payload.number, let year = event.payload.year else {
             return AppendResult(event: event, entry: nil, quarantined: nil)
         }
@@ -152,6 +161,7 @@ extension Journal {
                     hint: "an outgoing document is signed with its registration number: reserve one first and compose the document with it")
             }
         }
+        if direction == .incoming { try checkIncomingMessageUnused(record.messageID, peer: record.peer) }
         if let letter = entry(
             letter: direction, counterpart: record.counterpart, documentNumber: record.documentNumber, documentDate: record.documentDate)
         {
@@ -175,6 +185,8 @@ extension Journal {
         payload.acknowledges = record.acknowledges?.number
         payload.acknowledgesYear = record.acknowledges?.year
         payload.receiptOutcome = record.receiptOutcome
+        payload.messageID = record.messageID
+        payload.peer = record.peer
         return payload
     }
 }
