@@ -10,7 +10,9 @@ import MezhvedDocuments
 ///   constraints (``Journal/prepare(_:time:configuration:)`` is the reference), writes the event
 ///   line (``EventLine``, the same hash chain in every store) and makes it durable before it
 ///   returns. A refused append writes nothing.
-/// - Reads (``entries(_:)``, ``events(_:)``) see every append acknowledged before they started.
+/// - Reads (``entries(_:)``, ``events(_:)``, ``messages(_:)``) see every append acknowledged before they started.
+/// - ``messages(_:)`` answers from the `message` events replayed (``Journal/messages(matching:)`` is
+///   the reference; a SQL store keeps a row per message) with ``MessageQuery/matches(_:)``'s semantics.
 public protocol ArchiveStorage: Sendable {
     /// What the archive is.
     var configuration: ArchiveConfiguration { get }

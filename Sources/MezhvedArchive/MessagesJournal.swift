@@ -112,7 +112,7 @@ extension Journal {
             guard transition.expires != nil else { throw ArchiveError(.messageUnusable, "message \(id) is queued without its end of life") }
         case .receipted, .rejected:
             guard let receiptNumber = transition.receiptNumber,
-                let receipt = entries.first(where: { $0.number == receiptNumber && $0.acknowledges == key })
+                let receipt = entries(number: receiptNumber).first(where: { $0.acknowledges == key })
             else {
                 throw ArchiveError(
                     .messageUnusable,
