@@ -10,7 +10,9 @@ import MezhvedDocuments
 ///   constraints (``Journal/prepare(_:time:configuration:)`` is the reference), writes the event
 ///   line (``EventLine``, the same hash chain in every store) and makes it durable before it
 ///   returns. A refused append writes nothing.
-/// - Reads (``entries(_:)``, ``events(_:)``) see every append acknowledged before they started.
+/// - Reads (``entries(_:)``, ``events(_:)``, ``messages(_:)``) see every append acknowledged before they started.
+/// - ``messages(_:)`` answers from the `message` events replayed (``Journal/messages(matching:)`` is
+///   the reference; a SQL store keeps a row per message) with ``MessageQuery/matches(_:)``'s semantics.
 public protocol ArchiveStorage: Sendable {
     /// What the archive is.
     var configuration: ArchiveConfiguration { get }
@@ -29,6 +31,8 @@ public protocol ArchiveStorage: Sendable {
     func events(_ range: ClosedRange<Int>) async throws -> [ArchiveEvent]
     /// The last event's seq and hash.
     func head() async throws -> LogHead
+    /// The outgoing messages a query selects, each as its `message` events leave it.
+    func messages(_ query: MessageQuery) async throws -> [MessageStatus]
 }
 
 /// The immutable documents, named by the SHA-256 (hex) of their bytes.
@@ -105,12 +109,16 @@ public struct RegistrationRecord: Sendable, Equatable {
     public var receiptOutcome: ReceiptOutcome?
     /// Whether the document marks `deadline` provisional.
     public var deadlineProvisional: Bool
+    /// The exchange message that delivered an incoming document, or that an outgoing receipt answers.
+    public var messageID: String?
+    /// The authenticated peer agency the message came from (or, for a receipt, goes back to).
+    public var peer: String?
 
     public init(
         kind: DocumentKind, counterpart: String?, documentNumber: String?, documentDate: String?, inReplyTo: String?, deadline: String?,
         documentDigest: String, object: String, encryptedWith: String?, signingTime: Date, signingTimeSource: SigningTimeSource,
         signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil,
-        deadlineProvisional: Bool = false
+        deadlineProvisional: Bool = false, messageID: String? = nil, peer: String? = nil
     ) {
         self.deadlineProvisional = deadlineProvisional
         self.kind = kind
@@ -127,6 +135,8 @@ public struct RegistrationRecord: Sendable, Equatable {
         self.signatureStatus = signatureStatus
         self.acknowledges = acknowledges
         self.receiptOutcome = receiptOutcome
+        self.messageID = messageID
+        self.peer = peer
     }
 }
 
@@ -141,10 +151,14 @@ public struct QuarantineRecord: Sendable, Equatable {
     public var documentNumber: String?
     public var documentDate: String?
     public var signatureStatus: SignatureStatus?
+    /// The exchange message that delivered it, and the authenticated peer it came from.
+    public var messageID: String?
+    public var peer: String?
 
     public init(
         reason: String, documentDigest: String, object: String, encryptedWith: String?, kind: DocumentKind? = nil,
-        counterpart: String? = nil, documentNumber: String? = nil, documentDate: String? = nil, signatureStatus: SignatureStatus? = nil
+        counterpart: String? = nil, documentNumber: String? = nil, documentDate: String? = nil, signatureStatus: SignatureStatus? = nil,
+        messageID: String? = nil, peer: String? = nil
     ) {
         self.reason = reason
         self.documentDigest = documentDigest
@@ -155,6 +169,8 @@ public struct QuarantineRecord: Sendable, Equatable {
         self.documentNumber = documentNumber
         self.documentDate = documentDate
         self.signatureStatus = signatureStatus
+        self.messageID = messageID
+        self.peer = peer
     }
 }
 
@@ -172,6 +188,8 @@ public enum JournalAppend: Sendable, Equatable {
     case quarantine(QuarantineRecord)
     /// Notes what recovery did (filesystem store).
     case recovered(String)
+    /// Records a durable state change of an outgoing message.
+    case message(MessageTransition)
     /// Replaces the provisional deadline of an open request with one computed again.
     case recomputeDeadline(DeadlineRevision)
 }
@@ -205,4 +223,6 @@ public struct AppendResult: Sendable, Equatable {
     public let event: ArchiveEvent
     public let entry: JournalEntry?
     public let quarantined: QuarantinedDocument?
+    /// The message a message event changed, as it now stands.
+    public var message: MessageStatus? = nil
 }

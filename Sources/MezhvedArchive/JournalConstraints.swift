@@ -50,6 +50,7 @@ extension Journal {
             payload.reason = reason
             return (.voided, payload)
         case .quarantine(let record):
+            try checkIncomingMessageUnused(record.messageID, peer: record.peer)
             var payload = EventPayload()
             payload.direction = .incoming
             payload.reason = record.reason
@@ -61,6 +62,8 @@ extension Journal {
             payload.documentNumber = record.documentNumber
             payload.documentDate = record.documentDate
             payload.signatureStatus = record.signatureStatus
+            payload.messageID = record.messageID
+            payload.peer = record.peer
             return (.quarantined, payload)
         case .recovered(let reason):
             var payload = EventPayload()
@@ -68,6 +71,8 @@ extension Journal {
             return (.recovered, payload)
         case .recomputeDeadline(let revision):
             return (.deadlineRecomputed, try deadlineRevision(revision))
+        case .message(let transition):
+            return (.message, try prepareMessage(transition))
         }
     }
 
@@ -115,6 +120,10 @@ extension Journal {
     /// The entry an applied event made or changed.
     public func result(of event: ArchiveEvent) -> AppendResult {
         if event.type == .quarantined { return AppendResult(event: event, entry: nil, quarantined: quarantined.last) }
+        if event.type == .message {
+            return AppendResult(
+                event: event, entry: nil, quarantined: nil, message: event.payload.messageID.flatMap { message(id: $0) })
+        }
         guard let number = event.payload.number, let year = event.payload.year else {
             return AppendResult(event: event, entry: nil, quarantined: nil)
         }
@@ -196,6 +205,7 @@ extension Journal {
                     hint: "an outgoing document is signed with its registration number: reserve one first and compose the document with it")
             }
         }
+        if direction == .incoming { try checkIncomingMessageUnused(record.messageID, peer: record.peer) }
         if let letter = entry(
             letter: direction, counterpart: record.counterpart, documentNumber: record.documentNumber, documentDate: record.documentDate)
         {
@@ -220,6 +230,8 @@ extension Journal {
         payload.acknowledgesYear = record.acknowledges?.year
         payload.receiptOutcome = record.receiptOutcome
         payload.deadlineProvisional = record.deadlineProvisional ? true : nil
+        payload.messageID = record.messageID
+        payload.peer = record.peer
         return payload
     }
 }

@@ -68,7 +68,7 @@ public final class Registrar: Sendable {
             object: object, encryptedWith: encrypted ? dataKey.keyID : nil, signingTime: submission.signingTime,
             signingTimeSource: submission.signingTimeSource, signatureStatus: submission.signatureStatus, acknowledges: acknowledges,
             receiptOutcome: facts.kind == .receipt ? (facts.receiptRejects ? .rejected : .accepted) : nil,
-            deadlineProvisional: facts.deadlineProvisional && facts.deadline != nil)
+            deadlineProvisional: facts.deadlineProvisional && facts.deadline != nil, messageID: submission.messageID, peer: submission.peer)
         do {
             return try await appendEntry(.register(record, number: claim))
         } catch let error as ArchiveError {
@@ -89,7 +89,7 @@ public final class Registrar: Sendable {
         let record = QuarantineRecord(
             reason: rejection.reason, documentDigest: ArchiveCrypto.sha256Hex(rejection.document), object: object,
             encryptedWith: dataKey.keyID, kind: facts?.kind, counterpart: facts?.sender, documentNumber: facts?.number,
-            documentDate: facts?.date, signatureStatus: rejection.signatureStatus)
+            documentDate: facts?.date, signatureStatus: rejection.signatureStatus, messageID: rejection.messageID, peer: rejection.peer)
         let result = try await storage.append(.quarantine(record))
         checkpointWriter?.appended(seq: result.event.seq)
         // Durable from here on: nothing below may fail the operation.
@@ -97,7 +97,8 @@ public final class Registrar: Sendable {
             ?? QuarantinedDocument(
                 seq: result.event.seq, time: result.event.time, reason: record.reason, documentDigest: record.documentDigest,
                 object: record.object, encryptedWith: record.encryptedWith, kind: record.kind, counterpart: record.counterpart,
-                documentNumber: record.documentNumber, documentDate: record.documentDate, signatureStatus: record.signatureStatus)
+                documentNumber: record.documentNumber, documentDate: record.documentDate, signatureStatus: record.signatureStatus,
+                messageID: record.messageID, peer: record.peer)
     }
 
     /// Voids a reserved, unused number, with a reason.
@@ -116,6 +117,21 @@ public final class Registrar: Sendable {
     /// provisional and still `revision.previousDeadline`.
     public func recomputeDeadline(_ revision: DeadlineRevision) async throws -> JournalEntry {
         try await appendEntry(.recomputeDeadline(revision))
+    }
+
+    /// Records a durable state change of an outgoing message (the journal checks the transition);
+    /// returns the message as it now stands.
+    public func record(_ transition: MessageTransition) async throws -> MessageStatus {
+        let result = try await storage.append(.message(transition))
+        // Durable from here on: nothing below may fail the operation.
+        checkpointWriter?.appended(seq: result.event.seq)
+        if let message = result.message { return message }
+        return try await storage.messages(MessageQuery(messageID: transition.messageID)).first
+            ?? MessageStatus(
+                messageID: transition.messageID, number: transition.number, year: transition.year, peer: transition.peer ?? "",
+                state: transition.state, attempts: transition.attempt ?? 0, nextAttempt: transition.nextAttempt,
+                expires: transition.expires, lastError: transition.reason, queuedAt: Date(), updatedAt: Date(),
+                receiptNumber: transition.receiptNumber, history: [result.event.seq])
     }
 
     /// Signs a checkpoint of the log's head now.
@@ -143,6 +159,12 @@ public final class Registrar: Sendable {
 
     /// The quarantined documents a query selects.
     public func quarantined(_ query: JournalQuery) async throws -> [QuarantinedDocument] { try await storage.quarantined(query) }
+
+    /// The outgoing messages a query selects.
+    public func messages(_ query: MessageQuery) async throws -> [MessageStatus] { try await storage.messages(query) }
+
+    /// The outgoing message with this id, if any.
+    public func message(id: String) async throws -> MessageStatus? { try await storage.messages(MessageQuery(messageID: id)).first }
 
     /// The events about an entry, oldest first.
     public func history(of entry: JournalEntry) async throws -> [ArchiveEvent] {
