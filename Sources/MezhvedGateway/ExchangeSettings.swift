@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedArchive
 import MezhvedCore
 
 extension GatewayConfiguration {
@@ -174,5 +175,21 @@ extension GatewayConfiguration.ExchangeSettings {
             }
         }
         return problems
+    }
+}
+
+extension OutboxPolicy {
+    /// The policy the configuration's `exchange.delivery` section sets.
+    public init(_ delivery: GatewayConfiguration.DeliverySettings) {
+        self.init(
+            firstRetry: .seconds(delivery.firstRetry), maximumRetry: .seconds(delivery.maximumRetry),
+            retryHorizon: .seconds(delivery.retryHorizon), messageLifetime: .seconds(delivery.messageLifetime))
+    }
+}
+
+extension Gateway {
+    /// The outbox over `registrar` with the configuration's delivery policy (the defaults without an exchange section).
+    public func outbox(registrar: Registrar) -> Outbox {
+        Outbox(gateway: self, registrar: registrar, policy: configuration.exchange.map { OutboxPolicy($0.delivery) } ?? OutboxPolicy())
     }
 }

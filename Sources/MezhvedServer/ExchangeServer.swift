@@ -23,6 +23,7 @@ public enum ExchangeProtocol {
 /// then finishes the requests under way and closes the archive's writers.
 public struct ExchangeServer: Sendable {
     let state: ExchangeState
+    let outbox: Outbox
     let metricsRegistry: PrometheusCollectorRegistry?
 
     /// Prepares the server: the spool, the peers' pins; the TLS identity is read when it starts.
@@ -33,6 +34,7 @@ public struct ExchangeServer: Sendable {
             )
         }
         self.state = try ExchangeState(gateway: gateway, archive: archive, settings: settings, logger: logger)
+        self.outbox = gateway.outbox(registrar: archive.registrar)
         self.metricsRegistry = metrics
     }
 
@@ -52,6 +54,7 @@ public struct ExchangeServer: Sendable {
             }
         }
         PeerRoutes(exchange: state).register(on: router)
+        PullRoutes(exchange: state, outbox: outbox).register(on: router)
         return router
     }
 

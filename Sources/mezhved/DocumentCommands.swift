@@ -113,7 +113,7 @@ struct OutgoingOptions: ParsableArguments {
         if queue {
             do {
                 queued = try await queueLine(
-                    Outbox(gateway: gateway, registrar: archive.registrar), number: sent.entry.number, year: sent.entry.year, expires: nil)
+                    gateway.outbox(registrar: archive.registrar), number: sent.entry.number, year: sent.entry.year, expires: nil)
             } catch {
                 Output.error(
                     "\(sent.entry.number) is registered but not queued; queue it with `mezhved send --gateway … \(sent.entry.number)`")

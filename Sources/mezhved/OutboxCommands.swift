@@ -38,7 +38,7 @@ struct SendCommand: AsyncParsableCommand {
     func run() async throws {
         let opened = try gateway.open()
         let archive = try await opened.openArchiveForCommand()
-        let outbox = Outbox(gateway: opened, registrar: archive.registrar)
+        let outbox = opened.outbox(registrar: archive.registrar)
         print(try await queueLine(outbox, number: number, year: year, expires: expires.flatMap(ISOTime.date)))
         await archive.registrar.finishBackgroundWork()
     }
@@ -82,7 +82,7 @@ struct OutboxList: AsyncParsableCommand {
     func run() async throws {
         let opened = try gateway.open()
         let archive = try await opened.openArchiveForCommand()
-        let messages = try await Outbox(gateway: opened, registrar: archive.registrar).list(MessageQuery(state: state, peer: peer))
+        let messages = try await opened.outbox(registrar: archive.registrar).list(MessageQuery(state: state, peer: peer))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -140,7 +140,7 @@ struct OutboxResend: AsyncParsableCommand {
     func run() async throws {
         let opened = try gateway.open()
         let archive = try await opened.openArchiveForCommand()
-        let status = try await Outbox(gateway: opened, registrar: archive.registrar).resend(
+        let status = try await opened.outbox(registrar: archive.registrar).resend(
             messageID, expires: expires.flatMap(ISOTime.date))
         print(
             "QUEUED AGAIN \(status.number) to \(status.peer) as message \(status.messageID), until \(status.expires.map { ISOTime.string($0) } ?? "?")"
