@@ -357,4 +357,76 @@ struct OutboxTests {
         #expect(try await receiver.archive.registrar.messages(MessageQuery()).isEmpty)
         #expect(try await senderOutbox.list().isEmpty)
     }
+
+    @Test("pull: the oldest pending message for the peer, fetched once into waiting-for-receipt, returned until its receipt is taken")
+    func pullExchange() async throws {
+        let (sender, receiver) = try await GatewayWorkflowTests.exchange()
+        let outbox = Outbox(gateway: sender.gateway, registrar: sender.archive.registrar)
+        let first = try await Self.sendRequest(sender)
+        let second = try await Self.sendRequest(sender)
+        let toHealth = try await Self.sendRequest(sender, recipient: "health")
+        let a = try await outbox.enqueue(number: first.entry.number)
+        let b = try await outbox.enqueue(number: second.entry.number)
+        _ = try await outbox.enqueue(number: toHealth.entry.number)
+        #expect(try await outbox.nextForPull(peer: "employment")?.messageID == a.messageID, "the oldest first")
+        #expect(try await outbox.nextForPull(peer: "culture-tourism") == nil)
+        let fetched = try await outbox.recordFetched(a.messageID)
+        #expect(fetched.state == .waitingForReceipt)
+        #expect(fetched.attempts == 1)
+        #expect(try await outbox.recordFetched(a.messageID) == fetched, "fetching again records nothing")
+        #expect(try await outbox.nextForPull(peer: "employment")?.messageID == a.messageID, "returned again until acknowledged")
+        #expect(outbox.beginSending(a.messageID))
+        #expect(try await outbox.nextForPull(peer: "employment")?.messageID == b.messageID, "not the one being handed out")
+        outbox.endSending(a.messageID)
+        // The puller handles it as a pushed message and posts its receipt.
+        let payload = try await outbox.payload(of: a.messageID)
+        let outcome = try await Self.incoming(receiver).receive(
+            payload.document, sourceName: "pulled", message: IncomingMessage(messageID: a.messageID, peer: "social-protection"))
+        let receipt = try #require(outcome.receipt)
+        #expect(try await outbox.acceptReceipt(receipt.document, for: a.messageID).state == .receipted)
+        #expect(try await outbox.nextForPull(peer: "employment")?.messageID == b.messageID)
+        // An expired message is not handed out.
+        #expect(try await outbox.nextForPull(peer: "employment", at: Date().addingTimeInterval(15 * 86_400)) == nil)
+        await Self.expectGatewayError(.messageAcknowledged) { try await outbox.recordFetched(a.messageID) }
+    }
+
+    @Test("202: registered while the TSA is down, no receipt; the same message again after it is back gets the receipt, made once")
+    func receiptAfterTimestampAuthorityReturns() async throws {
+        let port = try LocalService.freePort()
+        let policy = ", signatureForm: t, tsa: \"http://127.0.0.1:\(port)/tsa\", networkTimeout: 3"
+        let root = try GatewayFixtures.temporaryFolder()
+        let sender = try await GatewayFixtures.gateway("social-protection", in: root + "/sp")
+        let receiver = try await GatewayFixtures.gateway("employment", in: root + "/emp", extraPolicy: policy)
+        let sent = try await Self.sendRequest(sender)
+        let outbox = Outbox(gateway: sender.gateway, registrar: sender.archive.registrar)
+        let id = try await outbox.enqueue(number: sent.entry.number).messageID
+        let message = IncomingMessage(messageID: id, peer: "social-protection")
+        let first = try await Self.incoming(receiver).receive(sent.signed, sourceName: "push", message: message)
+        guard case .registered(let registered) = first.disposition else {
+            Issue.record("not registered: \(first.disposition) \(first.reasons)")
+            return
+        }
+        #expect(first.receipt == nil)
+        #expect(first.receiptProblem != nil, "the receipt could not be timestamped")
+        #expect(try await outbox.recordNoReceiptYet(id, retryAfter: .seconds(30)).state == .waitingForReceipt)
+        let tsa = try LocalService(
+            "TSA", executable: "/usr/bin/env", arguments: ["python3", GatewayFixtures.path("Tests/Interop/tsa_server.py"), String(port)],
+            port: port)
+        defer { tsa.stop() }
+        let second = try await Self.incoming(receiver).receive(sent.signed, sourceName: "push again", message: message)
+        #expect(second.isDuplicate)
+        guard case .duplicate(let same) = second.disposition else {
+            Issue.record("not a duplicate: \(second.disposition)")
+            return
+        }
+        #expect(same.number == registered.number)
+        let receipt = try #require(second.receipt, "\(second.receiptProblem ?? "")")
+        #expect(receipt.entry.messageID == id)
+        #expect(String(decoding: receipt.document, as: UTF8.self).contains("SignatureTimeStamp"))
+        let head = try await receiver.archive.storage.head()
+        let third = try await Self.incoming(receiver).receive(sent.signed, sourceName: "push a third time", message: message)
+        #expect(third.receipt?.document == receipt.document, "the receipt made late is the one given from then on")
+        #expect(try await receiver.archive.storage.head() == head)
+        #expect(try await outbox.acceptReceipt(receipt.document, for: id).state == .receipted)
+    }
 }
