@@ -77,7 +77,10 @@ struct DeliveryWorker: Service, CustomStringConvertible {
                 let status = try await outbox.acceptReceipt(receipt, for: id)
                 state.metrics.delivery(status.state.rawValue)
                 state.logger.info(
-                    "delivered", metadata: ["message": "\(id)", "number": "\(message.number)", "peer": "\(message.peer)", "state": "\(status.state.rawValue)"])
+                    "delivered",
+                    metadata: [
+                        "message": "\(id)", "number": "\(message.number)", "peer": "\(message.peer)", "state": "\(status.state.rawValue)",
+                    ])
             } catch let error as GatewayError where error.code == .receiptNotValid {
                 state.metrics.delivery("receipt-not-valid")
                 _ = try await outbox.recordFailure(id, error: "the receipt does not verify: \(error.message)", permanent: false)

@@ -92,6 +92,8 @@ public struct ExchangeServer: Sendable {
             .init(
                 service: CheckpointGossip(state: state, interval: .seconds(state.settings.gossipInterval)),
                 successTerminationBehavior: .ignore),
+            .init(service: DeliveryWorker(state: state, outbox: outbox, pollInterval: .seconds(1)), successTerminationBehavior: .ignore),
+            .init(service: PullWorker(state: state, wait: 20), successTerminationBehavior: .ignore),
         ]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -20,7 +20,8 @@ public enum PeerCheckpointCollection {
     /// (as `000000000100.xml`, the witness layout). The audit checks its signature.
     public static func collect(gateway: Gateway, into folder: String) async throws -> [PeerAnswer] {
         guard let settings = gateway.configuration.exchange else {
-            throw ServerSetupError("the gateway configuration \(gateway.configuration.source) has no exchange section: it has no peers to ask")
+            throw ServerSetupError(
+                "the gateway configuration \(gateway.configuration.source) has no exchange section: it has no peers to ask")
         }
         let client = try PeerClient(agency: gateway.agency.id, settings: settings, pins: try PeerPins(settings))
         var answers: [PeerAnswer] = []
@@ -42,7 +43,8 @@ public enum PeerCheckpointCollection {
         }
         await client.shutdown()
         if let best {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             do {
                 try DurableFile.replace(folder + "/" + CheckpointSignature.fileName(seq: best.seq), with: best.bytes)
             } catch {

@@ -72,7 +72,7 @@ struct PeerRoutes: Sendable {
             if entry.direction == .incoming { fields[.mezhvedIncomingNumber] = MessageHeaders.percentEncoded(entry.number) }
             fields[.mezhvedDuplicate] = "true"
         case .quarantined(_, let reason):
-            fields[.mezhvedDuplicate] = "false"
+            fields[.mezhvedDuplicate] = outcome.isDuplicate ? "true" : "false"
             if outcome.receipt == nil && outcome.receiptProblem == nil {
                 let detail = outcome.reasons.prefix(3).joined(separator: "; ")
                 throw Problem(

@@ -21,7 +21,9 @@ struct PullRoutes: Sendable {
     /// GET: the oldest message queued for the peer, waiting up to `wait` seconds (≤ 30) for one.
     func next(_ request: Request, context: ExchangeRequestContext) async throws -> Response {
         let peer = try await exchange.authenticate(request, context: context)
-        guard exchange.settings.peer(peer) != nil else { throw Problem(.forbidden, "peer-unknown", "\(peer) is not a peer of this gateway") }
+        guard exchange.settings.peer(peer) != nil else {
+            throw Problem(.forbidden, "peer-unknown", "\(peer) is not a peer of this gateway")
+        }
         let wait = min(30, max(0, request.uri.queryParameters.get("wait", as: Int.self) ?? 0))
         let deadline = ContinuousClock.now + .seconds(wait)
         while true {
@@ -30,7 +32,8 @@ struct PullRoutes: Sendable {
                 let payload = try await outbox.payload(of: message.messageID)
                 _ = try await outbox.recordFetched(message.messageID)
                 var fields: HTTPFields = [
-                    .contentType: "application/xml", .mezhvedMessageID: payload.messageID, .mezhvedFrom: payload.from, .mezhvedTo: payload.to,
+                    .contentType: "application/xml", .mezhvedMessageID: payload.messageID, .mezhvedFrom: payload.from,
+                    .mezhvedTo: payload.to,
                     .contentDigest: MessageHeaders.contentDigest(payload.document),
                 ]
                 if let expires = payload.expires { fields[.mezhvedExpires] = ISOTime.string(expires) }
@@ -51,7 +54,9 @@ struct PullRoutes: Sendable {
         } catch let error as GatewayError where error.code == .messageUnknown {
             throw Problem(.notFound, "message-unknown", "no message \(DocumentText.cut(id)) is queued for \(peer)")
         }
-        guard message.peer == peer else { throw Problem(.notFound, "message-unknown", "no message \(DocumentText.cut(id)) is queued for \(peer)") }
+        guard message.peer == peer else {
+            throw Problem(.notFound, "message-unknown", "no message \(DocumentText.cut(id)) is queued for \(peer)")
+        }
         try PeerRoutes.requireXML(request)
         let body = [UInt8](buffer: try await request.body.collect(upTo: 1 << 20))
         do {

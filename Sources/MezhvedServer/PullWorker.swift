@@ -55,7 +55,8 @@ struct PullWorker: Service, CustomStringConvertible {
             case .done, .receipt: break
             case .refused(let status, let code, let detail):
                 state.logger.error(
-                    "the peer refused our receipt", metadata: ["peer": "\(peer)", "status": "\(status)", "code": "\(code)", "detail": "\(detail)"])
+                    "the peer refused our receipt",
+                    metadata: ["peer": "\(peer)", "status": "\(status)", "code": "\(code)", "detail": "\(detail)"])
             case .pending, .unavailable:
                 break  // fetched again next round; the same receipt is posted then
             }

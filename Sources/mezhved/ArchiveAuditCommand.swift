@@ -76,7 +76,9 @@ struct ArchiveAudit: AsyncParsableCommand {
             throw ValidationError("give at least one --trust folder (the signers' and the gateway's CAs), or --gateway CONFIG")
         }
         if !qualified && (offline || requireRevocation) { throw ValidationError("--offline and --require-revocation need --qualified") }
-        if peers && gatewayConfiguration.path == nil { throw ValidationError("--peers needs --gateway CONFIG (the peers are in its exchange section)") }
+        if peers && gatewayConfiguration.path == nil {
+            throw ValidationError("--peers needs --gateway CONFIG (the peers are in its exchange section)")
+        }
         if peers && witness != nil { throw ValidationError("give --peers or --witness, not both") }
     }
 
