@@ -71,6 +71,10 @@ struct GatewayFolder: Sendable {
         var maxDocumentSize: String?
         /// A peer's URL (`https://127.0.0.1:PORT`), for the ones this gateway delivers to.
         var peerURLs: [String: String] = [:]
+        /// The port to listen on (0: any free one).
+        var port = 0
+        /// More lines of the exchange section, indented two spaces (`  delivery: {firstRetry: 1s}`).
+        var extra = ""
     }
 
     let agency: String
@@ -109,7 +113,8 @@ struct GatewayFolder: Sendable {
 
             """
         guard let exchange else { return text }
-        text += "exchange:\n  listen: 127.0.0.1:0\n  spool: \(folder)/spool\n  requestTimeout: 30s\n"
+        text += "exchange:\n  listen: 127.0.0.1:\(exchange.port)\n  spool: \(folder)/spool\n  requestTimeout: 30s\n"
+        if !exchange.extra.isEmpty { text += exchange.extra + "\n" }
         if exchange.tls {
             text += "  tls: {certificate: \(certificates)/tls/\(agency).crt, key: \(certificates)/tls/\(agency).key}\n"
         }
