@@ -49,7 +49,18 @@ struct PeerRoutes: Sendable {
             bytes, sourceName: "message \(headers.messageID) from \(peer)", at: now,
             message: IncomingMessage(messageID: headers.messageID, peer: peer, expires: headers.expires))
         exchange.metrics.received(outcome)
+        exchange.logger.info(
+            "received", metadata: ["message": "\(headers.messageID)", "peer": "\(peer)", "disposition": "\(Self.disposition(outcome))"])
         return try Self.response(to: outcome, messageID: headers.messageID)
+    }
+
+    /// A word for the operators' log: registered, duplicate, quarantined (with the reason's name).
+    static func disposition(_ outcome: IncomingOutcome) -> String {
+        switch outcome.disposition {
+        case .registered: return "registered"
+        case .duplicate: return "duplicate"
+        case .quarantined(_, let reason): return outcome.isDuplicate ? "duplicate" : "quarantined \(reason.name)"
+        }
     }
 
     static func requireXML(_ request: Request) throws {
