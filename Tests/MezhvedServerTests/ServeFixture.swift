@@ -275,7 +275,6 @@ final class ServedProcess {
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        kill(-pid, SIGKILL)  // anything it started
         ended.withLock { $0 = status }
         return Self.termination(status)
     }
@@ -314,9 +313,10 @@ final class ServedProcess {
 }
 
 /// One HTTP exchange made with curl: the status (0 when no HTTP answer came: a refused
-/// handshake), the response headers, the body, and curl's exit code and message.
+/// handshake), the response headers, the body, the bytes curl sent, and its exit code and message.
 struct CurlResult {
     let status: Int
+    let uploaded: Int
     let headers: [String: String]
     let body: [UInt8]
     let exitCode: Int32
@@ -350,7 +350,8 @@ enum Curl {
     }
 
     /// POSTs the file at `body` to `url` + /exchange/v1/messages as the TLS client `client`
-    /// (nil: no client certificate), trusting only `pin`'s certificate; bounded to 20 s.
+    /// (nil: no client certificate), trusting only `pin`'s certificate; bounded to 20 s. `extra`
+    /// options go before the body's (`-T /dev/zero -X POST` streams an endless one).
     static func push(
         _ url: String, body: String, headers: [(String, String)], client: String?, pin: String?, in folder: String,
         extra: [String] = []
@@ -358,11 +359,13 @@ enum Curl {
         let tag = UUID().uuidString.prefix(8)
         let headerFile = "\(folder)/curl-\(tag).headers"
         let bodyFile = "\(folder)/curl-\(tag).body"
-        var arguments = ["-sS", "--max-time", "20", "--connect-timeout", "5", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"]
+        var arguments = [
+            "-sS", "--max-time", "20", "--connect-timeout", "5", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code} %{size_upload}",
+        ]
         if let client { arguments += ["--cert", ServeFixture.tlsCertificate(client), "--key", ServeFixture.tlsKey(client)] }
         if let pin { arguments += ["--cacert", ServeFixture.tlsCertificate(pin)] }
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
-        arguments += extra + ["--data-binary", "@" + body, url + "/exchange/v1/messages"]
+        arguments += extra + (body.isEmpty ? [] : ["--data-binary", "@" + body]) + [url + "/exchange/v1/messages"]
         let result = try TestProcess.run("curl", arguments)
         var fields: [String: String] = [:]
         let head = String(decoding: (try? ServeFixture.read(headerFile)) ?? [], as: UTF8.self)
@@ -374,8 +377,9 @@ enum Curl {
                 fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
         }
+        let written = result.stdout.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
         return CurlResult(
-            status: Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, headers: fields,
+            status: written.first ?? 0, uploaded: written.count > 1 ? written[1] : 0, headers: fields,
             body: (try? ServeFixture.read(bodyFile)) ?? [], exitCode: result.status, stderr: result.stderr)
     }
 }
