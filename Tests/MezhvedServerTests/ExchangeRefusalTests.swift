@@ -323,9 +323,7 @@ struct ExchangeRefusalTests {
         #expect(after.quarantine == before.quarantine)
     }
 
-    @Test(
-        "the same message id with other bytes: 409, nothing recorded",
-        .disabled("until the outbox work lands: the server's IncomingMessage is a stub, duplicates are found by the document's digest"))
+    @Test("the same message id with other bytes: 409, nothing recorded")
     func messageIDReusedWithOtherBytes() async throws {
         let scene = try Scene.make()
         let second = scene.root + "/request-2.xml"
@@ -345,8 +343,8 @@ struct ExchangeRefusalTests {
     }
 
     @Test(
-        "a validly signed document of social-protection pushed by the authenticated peer health: a rejection receipt, quarantined as sender-not-peer",
-        .disabled("until the outbox work lands: IncomingWorkflow with message: quarantines senderNotPeer"))
+        "a validly signed document of social-protection pushed by the authenticated peer health: a rejection receipt, quarantined as sender-not-peer"
+    )
     func letterheadNotTheAuthenticatedPeer() async throws {
         let scene = try Scene.make(alsoPinned: ["health"])
         let before = try scene.receiver.recorded()
