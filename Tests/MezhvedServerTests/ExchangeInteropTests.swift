@@ -125,6 +125,96 @@ struct ExchangeInteropTests {
         #expect(try receiver.recorded() == before)
     }
 
+    /// The Python peer serving as employment (`exchange_peer.py serve`), with `pins` as its clients.
+    static func pythonPeer(_ python: String, in root: String, pins: [String]) async throws -> ServedProcess {
+        try await ServedProcess.start(
+            "exchange_peer.py serve", TestProcess.locate(python) ?? python,
+            [
+                peer, "serve", "--listen", "127.0.0.1:0", "--cert", ServeFixture.tlsCertificate("employment"), "--key",
+                ServeFixture.tlsKey("employment"), "--agency", "employment", "--signer-key", ServeFixture.gostKey("employment"),
+                "--signer-cert", ServeFixture.gostCertificate("employment"), "--store", root + "/peer-store",
+            ] + pins.flatMap { ["--pin", $0] }, logs: root)
+    }
+
+    /// social-protection's gateway delivering to `url`, and a request queued for employment with `request new --send`.
+    static func queuedRequest(in root: String, deliveringTo url: String) throws -> (GatewayFolder, String) {
+        let sender = try GatewayFolder.create(
+            "social-protection", in: root, exchange: GatewayFolder.Exchange(peers: ["employment"], peerURLs: ["employment": url]))
+        let request = root + "/request.xml"
+        let queued = try TestProcess.mezhved([
+            "request", "new", "--gateway", sender.configuration, "--form",
+            ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "--send", "-o", request,
+        ])
+        guard queued.status == 0, queued.stdout.contains("QUEUED") else {
+            throw FixtureFailure("request new --send: \(queued.stdout) \(queued.stderr)")
+        }
+        return (sender, request)
+    }
+
+    /// The outbox's messages (`mezhved outbox list --json`), polled until `done` says so (at most 30 s).
+    static func outbox(_ gateway: GatewayFolder, until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let listed = try TestProcess.mezhved(["outbox", "list", "--gateway", gateway.configuration, "--json"])
+            let messages = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            if done(messages) || ContinuousClock.now > deadline { return messages }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    @Test(
+        "mezhved serve's outbox delivers to the Python peer: it verifies the request, answers with its own receipt (valid for mezhved), and mezhved counts it receipted",
+        .enabled(if: ServeFixture.interopPython != nil, Comment(rawValue: noPython)))
+    func deliveryToThePythonPeer() async throws {
+        let python = try #require(ServeFixture.interopPython)
+        let root = try ServeFixture.temporaryFolder()
+        let peerServer = try await Self.pythonPeer(python, in: root, pins: [ServeFixture.tlsCertificate("social-protection")])
+        do {
+            let (sender, request) = try Self.queuedRequest(in: root, deliveringTo: peerServer.url)
+            let messages = try await ServedProcess.run(sender) { _ in
+                try await Self.outbox(sender) { $0.first?["state"] as? String == "receipted" }
+            }
+            let message = try #require(messages.first, "no message in the outbox")
+            #expect(message["state"] as? String == "receipted", "\(message) \(peerServer.log())")
+            let id = try #require(message["messageID"] as? String)
+            // The peer got exactly the registered bytes, and its receipt is a valid mezhved receipt.
+            let kept = root + "/peer-store/messages/m-" + id.replacingOccurrences(of: ":", with: "%3A")
+            #expect(try ServeFixture.read(kept + "/body.xml") == ServeFixture.read(request))
+            let valid = try TestProcess.mezhved(["validate", kept + "/receipt.xml"])
+            #expect(valid.status == 0 && valid.stdout.hasPrefix("VALID"), "\(valid.stdout) \(valid.stderr)")
+            #expect(String(decoding: try ServeFixture.read(kept + "/outcome"), as: UTF8.self).hasPrefix("accepted ВХ-PY-"))
+            // mezhved archived the peer's receipt: the journal has it as an incoming receipt.
+            let journal = try sender.recorded().journal
+            #expect(journal.contains { $0.contains("\tincoming\t") && $0.contains("\treceipt\t") }, "\(journal)")
+        } catch {
+            await peerServer.stop(graceful: false)
+            throw error
+        }
+        #expect(await peerServer.stop() == .exited(0), "\(peerServer.log())")
+    }
+
+    @Test(
+        "a refusal from the Python peer that retrying cannot cure (403: it authenticates the client as another agency) fails the message, with the peer's problem kept",
+        .enabled(if: ServeFixture.interopPython != nil, Comment(rawValue: noPython)))
+    func refusalFromThePythonPeer() async throws {
+        let python = try #require(ServeFixture.interopPython)
+        let root = try ServeFixture.temporaryFolder()
+        let peerServer = try await Self.pythonPeer(python, in: root, pins: ["health=" + ServeFixture.tlsCertificate("social-protection")])
+        do {
+            let (sender, _) = try Self.queuedRequest(in: root, deliveringTo: peerServer.url)
+            let messages = try await ServedProcess.run(sender) { _ in
+                try await Self.outbox(sender) { $0.first?["state"] as? String == "failed" }
+            }
+            let message = try #require(messages.first, "no message in the outbox")
+            #expect(message["state"] as? String == "failed", "\(message)")
+            #expect((message["lastError"] as? String)?.contains("sender-not-peer") == true, "\(message)")
+        } catch {
+            await peerServer.stop(graceful: false)
+            throw error
+        }
+        await peerServer.stop()
+    }
+
     @Test("plain HTTP on loopback: the peer names itself in Mezhved-From; the push is registered and answered with the receipt")
     func plainLoopbackPush() async throws {
         let (root, _, receiver, request) = try Self.twoGateways(tls: false)
