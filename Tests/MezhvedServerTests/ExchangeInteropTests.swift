@@ -183,6 +183,19 @@ struct ExchangeInteropTests {
             let valid = try TestProcess.mezhved(["validate", kept + "/receipt.xml"])
             #expect(valid.status == 0 && valid.stdout.hasPrefix("VALID"), "\(valid.stdout) \(valid.stderr)")
             #expect(String(decoding: try ServeFixture.read(kept + "/outcome"), as: UTF8.self).hasPrefix("accepted ВХ-PY-"))
+            // The peer's own duplicate elimination and pinning (curl as the client).
+            let headers = Curl.messageHeaders(id: id, from: "social-protection", to: "employment")
+            let again = try Curl.push(
+                peerServer.url, body: kept + "/body.xml", headers: headers, client: "social-protection", pin: "employment", in: root)
+            #expect(again.status == 200 && again.header("Mezhved-Duplicate") == "true", "\(again.text.prefix(300))")
+            #expect(again.body == (try ServeFixture.read(kept + "/receipt.xml")), "the same receipt, byte for byte")
+            let other = root + "/request-longer.xml"
+            try ServeFixture.write(try ServeFixture.read(request) + [0x0A], to: other)
+            let reused = try Curl.push(
+                peerServer.url, body: other, headers: headers, client: "social-protection", pin: "employment", in: root)
+            #expect(reused.status == 409 && reused.problemCode == "message-id-reused", "\(reused.text)")
+            let stranger = try Curl.push(peerServer.url, body: other, headers: headers, client: "stranger", pin: "employment", in: root)
+            #expect(stranger.status == 0 && stranger.exitCode != 0, "the handshake fails: \(stranger.stderr)")
             // mezhved archived the peer's receipt: the journal has it as an incoming receipt.
             let journal = try sender.recorded().journal
             #expect(journal.contains { $0.contains("\tincoming\t") && $0.contains("\treceipt\t") }, "\(journal)")
