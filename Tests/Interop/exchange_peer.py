@@ -205,6 +205,8 @@ def client_context(cert: str, key: str, pin: str) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = False  # pinned: the exact certificate is compared below
     context.verify_mode = ssl.CERT_REQUIRED
+    # The pin is a trust anchor even when it is not self-signed (a CA-issued certificate pinned).
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     context.load_verify_locations(cafile=pin)
     context.load_cert_chain(cert, key)
     return context
@@ -713,6 +715,7 @@ def serve(args: argparse.Namespace) -> int:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(args.cert, args.key)
         context.verify_mode = ssl.CERT_REQUIRED  # a client certificate, and only a pinned one
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a pin is an anchor, self-signed or not
         for pin in receiver.pins:
             context.load_verify_locations(cafile=pin.path)
     except (OSError, ValueError, ssl.SSLError, gost_xmldsig.SignError) as exc:

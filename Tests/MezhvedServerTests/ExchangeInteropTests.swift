@@ -228,6 +228,73 @@ struct ExchangeInteropTests {
         await peerServer.stop()
     }
 
+    /// employment serving (with `identity`, by default its Certificates/tls one), social-protection
+    /// delivering a queued request to it with `pin` pinned; the message once it is receipted or
+    /// has an error.
+    static func deliverBetweenGateways(identity: (certificate: String, key: String)? = nil, pin: String? = nil) async throws
+        -> [String: Any]
+    {
+        let root = try ServeFixture.temporaryFolder()
+        let receiver = try GatewayFolder.create(
+            "employment", in: root, exchange: GatewayFolder.Exchange(peers: ["social-protection"], identity: identity))
+        return try await ServedProcess.run(receiver) { receiving in
+            let sender = try GatewayFolder.create(
+                "social-protection", in: root,
+                exchange: GatewayFolder.Exchange(
+                    peers: ["employment"], peerURLs: ["employment": receiving.url], pinned: pin.map { ["employment": $0] } ?? [:]))
+            let queued = try TestProcess.mezhved([
+                "request", "new", "--gateway", sender.configuration, "--form",
+                ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "--send", "-o", root + "/request.xml",
+            ])
+            try #require(queued.status == 0, "\(queued.stderr)")
+            let messages = try await ServedProcess.run(sender) { _ in
+                try await Self.outbox(sender) { $0.first.map { $0["state"] as? String == "receipted" || $0["lastError"] != nil } ?? false }
+            }
+            return try #require(messages.first, "no message in the outbox")
+        }
+    }
+
+    @Test("two mezhved gateways: the outbox delivers over mutual TLS with the pinned test identities, and the receipt is counted")
+    func deliveryBetweenGateways() async throws {
+        let message = try await Self.deliverBetweenGateways()
+        #expect(message["state"] as? String == "receipted", "\(message)")
+    }
+
+    @Test(
+        "a peer whose pinned TLS certificate is issued by a CA (not self-signed) is reached: the pin, not a chain, decides",
+        .disabled(
+            """
+            bug: PeerPins.clientConfiguration makes the pinned certificate the only trust root, and BoringSSL (no partial-chain \
+            flag) refuses a leaf that is not self-signed: CERTIFICATE_VERIFY_FAILED; the server side accepts it (customVerificationCallback)
+            """))
+    func caIssuedPinnedPeer() async throws {
+        let root = try ServeFixture.temporaryFolder()
+        func openssl(_ arguments: [String]) throws {
+            let result = try TestProcess.run("openssl", arguments)
+            try #require(result.status == 0, "openssl \(arguments.first ?? ""): \(result.stderr)")
+        }
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-days", "2", "-subj",
+            "/O=TEST/CN=TEST TLS CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+            "-keyout", root + "/ca.key", "-out", root + "/ca.crt",
+        ])
+        try openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-subj", "/O=TEST/CN=employment",
+            "-keyout", root + "/employment.key", "-out", root + "/employment.csr",
+        ])
+        try ServeFixture.write(
+            Array(
+                "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"
+                    .utf8), to: root + "/leaf.ext")
+        try openssl([
+            "x509", "-req", "-in", root + "/employment.csr", "-CA", root + "/ca.crt", "-CAkey", root + "/ca.key", "-CAcreateserial",
+            "-days", "2", "-sha256", "-extfile", root + "/leaf.ext", "-out", root + "/employment.crt",
+        ])
+        let message = try await Self.deliverBetweenGateways(
+            identity: (root + "/employment.crt", root + "/employment.key"), pin: root + "/employment.crt")
+        #expect(message["state"] as? String == "receipted", "\(message)")
+    }
+
     @Test("plain HTTP on loopback: the peer names itself in Mezhved-From; the push is registered and answered with the receipt")
     func plainLoopbackPush() async throws {
         let (root, _, receiver, request) = try Self.twoGateways(tls: false)

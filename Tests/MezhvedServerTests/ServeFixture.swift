@@ -71,6 +71,10 @@ struct GatewayFolder: Sendable {
         var maxDocumentSize: String?
         /// A peer's URL (`https://127.0.0.1:PORT`), for the ones this gateway delivers to.
         var peerURLs: [String: String] = [:]
+        /// Another TLS identity than Certificates/tls/AGENCY.crt/.key (certificate, key).
+        var identity: (certificate: String, key: String)?
+        /// Another pinned certificate than Certificates/tls/PEER.crt, by peer.
+        var pinned: [String: String] = [:]
     }
 
     let agency: String
@@ -111,13 +115,14 @@ struct GatewayFolder: Sendable {
         guard let exchange else { return text }
         text += "exchange:\n  listen: 127.0.0.1:0\n  spool: \(folder)/spool\n  requestTimeout: 30s\n"
         if exchange.tls {
-            text += "  tls: {certificate: \(certificates)/tls/\(agency).crt, key: \(certificates)/tls/\(agency).key}\n"
+            let identity = exchange.identity ?? ("\(certificates)/tls/\(agency).crt", "\(certificates)/tls/\(agency).key")
+            text += "  tls: {certificate: \(identity.certificate), key: \(identity.key)}\n"
         }
         if let size = exchange.maxDocumentSize { text += "  maxDocumentSize: \(size)\n" }
         text += "  peers:\n"
         for peer in exchange.peers {
             var entry = "agency: \(peer), gatewayCertificate: \(certificates)/agencies/\(peer)/cert.pem"
-            if exchange.tls { entry += ", tlsCertificate: \(certificates)/tls/\(peer).crt" }
+            if exchange.tls { entry += ", tlsCertificate: \(exchange.pinned[peer] ?? "\(certificates)/tls/\(peer).crt")" }
             if let url = exchange.peerURLs[peer] { entry += ", url: \"\(url)\"" }
             text += "    - {\(entry)}\n"
         }
@@ -297,13 +302,18 @@ final class ServedProcess {
         }
     }
 
-    /// Runs `body` with `mezhved serve` of `gateway`, and stops it gracefully afterwards, whether
-    /// the body returned or threw.
-    static func run<T>(_ gateway: GatewayFolder, body: (ServedProcess) async throws -> T) async throws -> T {
+    /// Runs `body` with `mezhved serve` of `gateway`, then stops it with SIGTERM and expects a
+    /// graceful end (exit 0 within 10 s); when the body throws, it is killed.
+    static func run<T>(
+        _ gateway: GatewayFolder, sourceLocation: SourceLocation = #_sourceLocation, body: (ServedProcess) async throws -> T
+    ) async throws -> T {
         let server = try await serve(gateway)
         do {
             let result = try await body(server)
-            await server.stop()
+            let ended = await server.stop()
+            #expect(
+                ended == .exited(0), "\(server.name) did not end gracefully on SIGTERM: \(server.log().suffix(1500))",
+                sourceLocation: sourceLocation)
             return result
         } catch {
             await server.stop(graceful: false)
