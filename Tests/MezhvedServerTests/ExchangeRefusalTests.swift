@@ -16,12 +16,13 @@ struct ExchangeRefusalTests {
         let request: String
 
         /// employment receives from social-protection (and from `alsoPinned`).
-        static func make(alsoPinned: [String] = [], maxDocumentSize: String? = nil) throws -> Scene {
+        static func make(alsoPinned: [String] = [], maxDocumentSize: String? = nil, requestTimeout: String = "30s") throws -> Scene {
             let root = try ServeFixture.temporaryFolder()
             let sender = try GatewayFolder.create("social-protection", in: root)
             let receiver = try GatewayFolder.create(
                 "employment", in: root,
-                exchange: GatewayFolder.Exchange(peers: ["social-protection"] + alsoPinned, maxDocumentSize: maxDocumentSize))
+                exchange: GatewayFolder.Exchange(
+                    peers: ["social-protection"] + alsoPinned, maxDocumentSize: maxDocumentSize, requestTimeout: requestTimeout))
             let request = root + "/request.xml"
             let composed = try TestProcess.mezhved([
                 "request", "new", "--gateway", sender.configuration, "--form",
@@ -205,6 +206,73 @@ struct ExchangeRefusalTests {
             #expect(answer.text.contains("64 KiB"), "the limit is in the detail: \(answer.text)")
         }
         #expect(endless.uploaded < 32 << 20, "refused while arriving: curl had sent \(endless.uploaded) bytes")
+        #expect(try scene.receiver.recorded() == before)
+    }
+
+    /// A TLS client (Python's standard library only) that sends the headers and `sent` bytes of a
+    /// `declared`-byte body, then `trickle` more bytes one every 0.5 s, and reports after how many
+    /// seconds the server closed the connection (`CLOSED 2.0`) or that it was still open after 15 s.
+    static let slowClient = """
+        import socket, ssl, sys, time
+        port, cert, key, pin, sent, trickle = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); context.check_hostname = False
+        context.load_verify_locations(pin); context.load_cert_chain(cert, key)
+        s = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=15))
+        s.sendall(b"POST /exchange/v1/messages HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nContent-Type: application/xml\\r\\nContent-Length: 4096\\r\\n"
+                  b"Mezhved-Message-Id: slow-1\\r\\nMezhved-From: social-protection\\r\\nMezhved-To: employment\\r\\n"
+                  b"Mezhved-Expires: 2099-01-01T00:00:00Z\\r\\n\\r\\n" + b"<" * sent)
+        start = time.monotonic()
+        try:
+            for _ in range(trickle):
+                time.sleep(0.5)
+                s.sendall(b" ")
+            s.settimeout(max(0.1, 15 - (time.monotonic() - start)))
+            s.recv(1)
+            print(f"CLOSED {time.monotonic() - start:.1f}")
+        except (TimeoutError, socket.timeout):
+            print("OPEN after 15 s")
+        except (OSError, ssl.SSLError):
+            print(f"CLOSED {time.monotonic() - start:.1f}")
+        """
+
+    static func slowPush(to server: ServedProcess, in root: String, sent: Int, trickle: Int) throws -> String {
+        let script = root + "/slow-client.py"
+        try ServeFixture.write(Array(slowClient.utf8), to: script)
+        let result = try TestProcess.run(
+            "python3",
+            [
+                script, String(server.port), ServeFixture.tlsCertificate("social-protection"), ServeFixture.tlsKey("social-protection"),
+                ServeFixture.tlsCertificate("employment"), String(sent), String(trickle),
+            ])
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + result.stderr
+    }
+
+    @Test("a body that stops arriving is dropped after exchange.requestTimeout (2 s); nothing is recorded")
+    func stalledBody() async throws {
+        let scene = try Scene.make(requestTimeout: "2s")
+        let before = try scene.receiver.recorded()
+        let outcome = try await ServedProcess.run(scene.receiver) { server in
+            try Self.slowPush(to: server, in: scene.root, sent: 100, trickle: 0)
+        }
+        #expect(outcome.hasPrefix("CLOSED"), "the server kept the connection: \(outcome)")
+        #expect(try scene.receiver.recorded() == before)
+    }
+
+    @Test(
+        "a body trickling in (a byte every 0.5 s) is dropped once exchange.requestTimeout (2 s) has passed, as the protocol's Limits say",
+        .disabled(
+            """
+            bug: exchange.requestTimeout is Hummingbird's idle timeout (HTTPServerBuilder.http1 idleTimeout): a body that keeps \
+            trickling is read for as long as it trickles, not dropped after requestTimeout (docs/exchange-protocol.md, Limits)
+            """))
+    func tricklingBody() async throws {
+        let scene = try Scene.make(requestTimeout: "2s")
+        let before = try scene.receiver.recorded()
+        let outcome = try await ServedProcess.run(scene.receiver) { server in
+            try Self.slowPush(to: server, in: scene.root, sent: 100, trickle: 20)
+        }
+        let seconds = Double(outcome.split(separator: " ").last ?? "") ?? 99
+        #expect(outcome.hasPrefix("CLOSED") && seconds < 8, "the server kept reading a trickle for 10 s: \(outcome)")
         #expect(try scene.receiver.recorded() == before)
     }
 

@@ -69,6 +69,8 @@ struct GatewayFolder: Sendable {
         var peers: [String]
         /// `exchange.maxDocumentSize` (`64KiB`), when not the default.
         var maxDocumentSize: String?
+        /// `exchange.requestTimeout`.
+        var requestTimeout = "30s"
         /// A peer's URL (`https://127.0.0.1:PORT`), for the ones this gateway delivers to.
         var peerURLs: [String: String] = [:]
         /// Another TLS identity than Certificates/tls/AGENCY.crt/.key (certificate, key).
@@ -113,7 +115,7 @@ struct GatewayFolder: Sendable {
 
             """
         guard let exchange else { return text }
-        text += "exchange:\n  listen: 127.0.0.1:0\n  spool: \(folder)/spool\n  requestTimeout: 30s\n"
+        text += "exchange:\n  listen: 127.0.0.1:0\n  spool: \(folder)/spool\n  requestTimeout: \(exchange.requestTimeout)\n"
         if exchange.tls {
             let identity = exchange.identity ?? ("\(certificates)/tls/\(agency).crt", "\(certificates)/tls/\(agency).key")
             text += "  tls: {certificate: \(identity.certificate), key: \(identity.key)}\n"
