@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedTestSupport
+import Synchronization
 import Testing
 
 /// What `mezhved serve` refuses (docs/exchange-protocol.md, section 1), pushed with curl over
@@ -38,10 +39,17 @@ struct ExchangeRefusalTests {
             _ body: String, to server: ServedProcess, id: String, client: String? = "social-protection", from: String = "social-protection",
             change: (inout [(String, String)]) -> Void = { _ in }, extra: [String] = []
         ) throws -> CurlResult {
+            try push(body, to: server.url, id: id, client: client, from: from, change: change, extra: extra)
+        }
+
+        func push(
+            _ body: String, to url: String, id: String, client: String? = "social-protection", from: String = "social-protection",
+            change: (inout [(String, String)]) -> Void = { _ in }, extra: [String] = []
+        ) throws -> CurlResult {
             var headers = Curl.messageHeaders(id: id, from: from, to: "employment")
             if !body.isEmpty { headers.append(("Content-Digest", try Curl.contentDigest(of: body))) }
             change(&headers)
-            return try Curl.push(server.url, body: body, headers: headers, client: client, pin: "employment", in: root, extra: extra)
+            return try Curl.push(url, body: body, headers: headers, client: client, pin: "employment", in: root, extra: extra)
         }
     }
 
@@ -366,6 +374,50 @@ struct ExchangeRefusalTests {
         }
         Self.expectProblem(answer, 400, "content-digest-mismatch")
         #expect(try scene.receiver.recorded() == before)
+    }
+
+    // MARK: - Crashes
+
+    @Test(
+        "SIGKILL while a push is handled (5 rounds, at random moments), then the same message again: registered once, answered with its receipt"
+    )
+    func killedWhileReceiving() async throws {
+        let scene = try Scene.make()
+        for round in 0..<5 {
+            let document = scene.root + "/request-\(round).xml"
+            let composed = try TestProcess.mezhved([
+                "request", "new", "--gateway", scene.sender.configuration, "--form",
+                ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "-o", document,
+            ])
+            try #require(composed.status == 0, "\(composed.stderr)")
+            let id = "crash-\(round)"
+            let server = try await ServedProcess.serve(scene.receiver)
+            let url = server.url
+            // curl on a thread of its own (not the cooperative pool), killed at a random moment.
+            let pushed = Mutex<Result<CurlResult, any Error>?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                pushed.withLock { $0 = Result { try scene.push(document, to: url, id: id) } }
+                done.signal()
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...150)))
+            #expect(await server.stop(graceful: false) == .signalled(SIGKILL))
+            while done.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(20)) }
+            let interrupted = try #require(pushed.withLock { $0 }).get()
+            // Whatever the sender saw, it sends the same message again to the restarted gateway.
+            let again = try await ServedProcess.run(scene.receiver) { restarted in try scene.push(document, to: restarted.url, id: id) }
+            #expect(again.status == 200, "round \(round): \(again.status) \(again.text.prefix(400)) \(again.stderr)")
+            #expect(again.header("Mezhved-Receipt") == "accepted", "round \(round)")
+            if interrupted.status == 200 {
+                #expect(again.header("Mezhved-Duplicate") == "true", "acknowledged before the kill: round \(round)")
+                #expect(again.body == interrupted.body, "the same receipt: round \(round)")
+            }
+            let state = try scene.receiver.recorded()
+            #expect(state.journal.filter { $0.contains("\tincoming\t") }.count == round + 1, "round \(round): \(state.journal)")
+            #expect(state.quarantine.isEmpty, "round \(round): \(state.quarantine)")
+        }
+        let audit = try TestProcess.mezhved(["archive", "audit", "--gateway", scene.receiver.configuration])
+        #expect(audit.status == 0, "\(audit.stdout.suffix(1500)) \(audit.stderr.suffix(1500))")
     }
 
     // MARK: - Duplicates
