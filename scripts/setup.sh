@@ -20,6 +20,7 @@ APT_PACKAGES=(
     pkg-config             # finds libxml-2.0 and openssl for SwiftPM
     python3                # the independent GOST XMLDSig peer (Tests/Interop)
     python3-venv
+    curl                   # the HTTP client of the exchange server's tests (Tests/MezhvedServerTests)
 )
 readonly VENV=.venv-interop
 readonly REQUIREMENTS=Tests/Interop/requirements.txt

@@ -114,30 +114,25 @@ extension ConfigurationReader {
 
     /// A duration: whole seconds, or a number with s, m, h or d (`90s`, `15m`, `24h`, `14d`).
     mutating func seconds(_ map: Node.Mapping, _ key: String, at place: String, range: ClosedRange<Int>) -> Int? {
-        guard let value = text(map, key, at: place, required: false) else { return nil }
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        var digits = Substring(value)
-        var unit = 1
-        if let last = value.last, let factor = units[last] {
-            digits = value.dropLast()
-            unit = factor
-        }
-        guard let number = Int(digits), number >= 0 else {
-            problems.append("\(place)\(key): \(value) is not a duration (seconds, or a number with s, m, h or d: 90s, 15m, 24h, 14d)")
-            return nil
-        }
-        let total = number.multipliedReportingOverflow(by: unit)
-        guard !total.overflow, range.contains(total.partialValue) else {
-            problems.append("\(place)\(key): \(value) is not between \(range.lowerBound) and \(range.upperBound) seconds")
-            return nil
-        }
-        return total.partialValue
+        quantity(
+            map, key, at: place, units: [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)], range: range,
+            kind: "a duration (seconds, or a number with s, m, h or d: 90s, 15m, 24h, 14d)",
+            limits: "\(range.lowerBound) and \(range.upperBound) seconds")
     }
 
     /// A size: bytes, or a number with KiB, MiB or GiB (`64MiB`).
     mutating func size(_ map: Node.Mapping, _ key: String, at place: String, range: ClosedRange<Int>) -> Int? {
+        quantity(
+            map, key, at: place, units: [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)], range: range,
+            kind: "a size (bytes, or a number with KiB, MiB or GiB: 64MiB)",
+            limits: "\(ByteCountText.text(range.lowerBound)) and \(ByteCountText.text(range.upperBound))")
+    }
+
+    /// A whole number, optionally followed by one of `units` (suffix, factor), within `range` once multiplied.
+    private mutating func quantity(
+        _ map: Node.Mapping, _ key: String, at place: String, units: [(String, Int)], range: ClosedRange<Int>, kind: String, limits: String
+    ) -> Int? {
         guard let value = text(map, key, at: place, required: false) else { return nil }
-        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
         var digits = value.trimmingCharacters(in: .whitespaces)
         var unit = 1
         if let (suffix, factor) = units.first(where: { digits.hasSuffix($0.0) }) {
@@ -145,14 +140,12 @@ extension ConfigurationReader {
             unit = factor
         }
         guard let number = Int(digits), number >= 0 else {
-            problems.append("\(place)\(key): \(value) is not a size (bytes, or a number with KiB, MiB or GiB: 64MiB)")
+            problems.append("\(place)\(key): \(value) is not \(kind)")
             return nil
         }
         let total = number.multipliedReportingOverflow(by: unit)
         guard !total.overflow, range.contains(total.partialValue) else {
-            problems.append(
-                "\(place)\(key): \(value) is not between \(ByteCountText.text(range.lowerBound)) and \(ByteCountText.text(range.upperBound))"
-            )
+            problems.append("\(place)\(key): \(value) is not between \(limits)")
             return nil
         }
         return total.partialValue

@@ -17,7 +17,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             return response
         } catch {
             log(request, context: context, status: Problem(error).status.code, start: start)
-            throw error
+            throw Problem(error)  // the one mapping of failures to RFC 9457 answers (a GatewayError would be a bare 500)
         }
     }
 

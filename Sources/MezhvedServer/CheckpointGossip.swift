@@ -40,7 +40,7 @@ struct CheckpointGossip: Service, CustomStringConvertible {
                     }
                 }
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }  // SIGTERM ends the wait, not 30 s later
         }
     }
 }

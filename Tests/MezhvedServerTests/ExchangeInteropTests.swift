@@ -125,6 +125,176 @@ struct ExchangeInteropTests {
         #expect(try receiver.recorded() == before)
     }
 
+    /// The Python peer serving as employment (`exchange_peer.py serve`), with `pins` as its clients.
+    static func pythonPeer(_ python: String, in root: String, pins: [String]) async throws -> ServedProcess {
+        try await ServedProcess.start(
+            "exchange_peer.py serve", TestProcess.locate(python) ?? python,
+            [
+                peer, "serve", "--listen", "127.0.0.1:0", "--cert", ServeFixture.tlsCertificate("employment"), "--key",
+                ServeFixture.tlsKey("employment"), "--agency", "employment", "--signer-key", ServeFixture.gostKey("employment"),
+                "--signer-cert", ServeFixture.gostCertificate("employment"), "--store", root + "/peer-store",
+            ] + pins.flatMap { ["--pin", $0] }, logs: root)
+    }
+
+    /// social-protection's gateway delivering to `url`, and a request queued for employment with `request new --send`.
+    static func queuedRequest(in root: String, deliveringTo url: String) throws -> (GatewayFolder, String) {
+        let sender = try GatewayFolder.create(
+            "social-protection", in: root, exchange: GatewayFolder.Exchange(peers: ["employment"], peerURLs: ["employment": url]))
+        let request = root + "/request.xml"
+        let queued = try TestProcess.mezhved([
+            "request", "new", "--gateway", sender.configuration, "--form",
+            ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "--send", "-o", request,
+        ])
+        guard queued.status == 0, queued.stdout.contains("QUEUED") else {
+            throw FixtureFailure("request new --send: \(queued.stdout) \(queued.stderr)")
+        }
+        return (sender, request)
+    }
+
+    /// The outbox's messages (`mezhved outbox list --json`), polled until `done` says so (at most 30 s).
+    static func outbox(_ gateway: GatewayFolder, until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let listed = try TestProcess.mezhved(["outbox", "list", "--gateway", gateway.configuration, "--json"])
+            let messages = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+            if done(messages) || ContinuousClock.now > deadline { return messages }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    @Test(
+        "mezhved serve's outbox delivers to the Python peer: it verifies the request, answers with its own receipt (valid for mezhved), and mezhved counts it receipted",
+        .enabled(if: ServeFixture.interopPython != nil, Comment(rawValue: noPython)))
+    func deliveryToThePythonPeer() async throws {
+        let python = try #require(ServeFixture.interopPython)
+        let root = try ServeFixture.temporaryFolder()
+        let peerServer = try await Self.pythonPeer(python, in: root, pins: [ServeFixture.tlsCertificate("social-protection")])
+        do {
+            let (sender, request) = try Self.queuedRequest(in: root, deliveringTo: peerServer.url)
+            let messages = try await ServedProcess.run(sender) { _ in
+                try await Self.outbox(sender) { $0.first?["state"] as? String == "receipted" }
+            }
+            let message = try #require(messages.first, "no message in the outbox")
+            #expect(message["state"] as? String == "receipted", "\(message) \(peerServer.log())")
+            let id = try #require(message["messageID"] as? String)
+            // The peer got exactly the registered bytes, and its receipt is a valid mezhved receipt.
+            let kept = root + "/peer-store/messages/m-" + id.replacingOccurrences(of: ":", with: "%3A")
+            #expect(try ServeFixture.read(kept + "/body.xml") == ServeFixture.read(request))
+            let valid = try TestProcess.mezhved(["validate", kept + "/receipt.xml"])
+            #expect(valid.status == 0 && valid.stdout.hasPrefix("VALID"), "\(valid.stdout) \(valid.stderr)")
+            #expect(String(decoding: try ServeFixture.read(kept + "/outcome"), as: UTF8.self).hasPrefix("accepted ВХ-PY-"))
+            // The peer's own duplicate elimination and pinning (curl as the client).
+            let headers = Curl.messageHeaders(id: id, from: "social-protection", to: "employment")
+            let again = try Curl.push(
+                peerServer.url, body: kept + "/body.xml", headers: headers, client: "social-protection", pin: "employment", in: root)
+            #expect(again.status == 200 && again.header("Mezhved-Duplicate") == "true", "\(again.text.prefix(300))")
+            #expect(again.body == (try ServeFixture.read(kept + "/receipt.xml")), "the same receipt, byte for byte")
+            let other = root + "/request-longer.xml"
+            try ServeFixture.write(try ServeFixture.read(request) + [0x0A], to: other)
+            let reused = try Curl.push(
+                peerServer.url, body: other, headers: headers, client: "social-protection", pin: "employment", in: root)
+            #expect(reused.status == 409 && reused.problemCode == "message-id-reused", "\(reused.text)")
+            let stranger = try Curl.push(peerServer.url, body: other, headers: headers, client: "stranger", pin: "employment", in: root)
+            #expect(stranger.status == 0 && stranger.exitCode != 0, "the handshake fails: \(stranger.stderr)")
+            // mezhved archived the peer's receipt: the journal has it as an incoming receipt.
+            let journal = try sender.recorded().journal
+            #expect(journal.contains { $0.contains("\tincoming\t") && $0.contains("\treceipt\t") }, "\(journal)")
+        } catch {
+            await peerServer.stop(graceful: false)
+            throw error
+        }
+        #expect(await peerServer.stop() == .exited(0), "\(peerServer.log())")
+    }
+
+    @Test(
+        "a refusal from the Python peer that retrying cannot cure (403: it authenticates the client as another agency) fails the message, with the peer's problem kept",
+        .enabled(if: ServeFixture.interopPython != nil, Comment(rawValue: noPython)))
+    func refusalFromThePythonPeer() async throws {
+        let python = try #require(ServeFixture.interopPython)
+        let root = try ServeFixture.temporaryFolder()
+        let peerServer = try await Self.pythonPeer(python, in: root, pins: ["health=" + ServeFixture.tlsCertificate("social-protection")])
+        do {
+            let (sender, _) = try Self.queuedRequest(in: root, deliveringTo: peerServer.url)
+            let messages = try await ServedProcess.run(sender) { _ in
+                try await Self.outbox(sender) { $0.first?["state"] as? String == "failed" }
+            }
+            let message = try #require(messages.first, "no message in the outbox")
+            #expect(message["state"] as? String == "failed", "\(message)")
+            #expect((message["lastError"] as? String)?.contains("sender-not-peer") == true, "\(message)")
+        } catch {
+            await peerServer.stop(graceful: false)
+            throw error
+        }
+        await peerServer.stop()
+    }
+
+    /// employment serving (with `identity`, by default its Certificates/tls one), social-protection
+    /// delivering a queued request to it with `pin` pinned; the message once it is receipted or
+    /// has an error.
+    static func deliverBetweenGateways(identity: (certificate: String, key: String)? = nil, pin: String? = nil) async throws
+        -> [String: Any]
+    {
+        let root = try ServeFixture.temporaryFolder()
+        let receiver = try GatewayFolder.create(
+            "employment", in: root, exchange: GatewayFolder.Exchange(peers: ["social-protection"], identity: identity))
+        return try await ServedProcess.run(receiver) { receiving in
+            let sender = try GatewayFolder.create(
+                "social-protection", in: root,
+                exchange: GatewayFolder.Exchange(
+                    peers: ["employment"], peerURLs: ["employment": receiving.url], pinned: pin.map { ["employment": $0] } ?? [:]))
+            let queued = try TestProcess.mezhved([
+                "request", "new", "--gateway", sender.configuration, "--form",
+                ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "--send", "-o", root + "/request.xml",
+            ])
+            try #require(queued.status == 0, "\(queued.stderr)")
+            let messages = try await ServedProcess.run(sender) { _ in
+                try await Self.outbox(sender) { $0.first.map { $0["state"] as? String == "receipted" || $0["lastError"] != nil } ?? false }
+            }
+            return try #require(messages.first, "no message in the outbox")
+        }
+    }
+
+    @Test("two mezhved gateways: the outbox delivers over mutual TLS with the pinned test identities, and the receipt is counted")
+    func deliveryBetweenGateways() async throws {
+        let message = try await Self.deliverBetweenGateways()
+        #expect(message["state"] as? String == "receipted", "\(message)")
+    }
+
+    @Test(
+        "a peer whose pinned TLS certificate is issued by a CA (not self-signed) is reached: the pin, not a chain, decides",
+        .disabled(
+            """
+            bug: PeerPins.clientConfiguration makes the pinned certificate the only trust root, and BoringSSL (no partial-chain \
+            flag) refuses a leaf that is not self-signed: CERTIFICATE_VERIFY_FAILED; the server side accepts it (customVerificationCallback)
+            """))
+    func caIssuedPinnedPeer() async throws {
+        let root = try ServeFixture.temporaryFolder()
+        func openssl(_ arguments: [String]) throws {
+            let result = try TestProcess.run("openssl", arguments)
+            try #require(result.status == 0, "openssl \(arguments.first ?? ""): \(result.stderr)")
+        }
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-days", "2", "-subj",
+            "/O=TEST/CN=TEST TLS CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+            "-keyout", root + "/ca.key", "-out", root + "/ca.crt",
+        ])
+        try openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-subj", "/O=TEST/CN=employment",
+            "-keyout", root + "/employment.key", "-out", root + "/employment.csr",
+        ])
+        try ServeFixture.write(
+            Array(
+                "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"
+                    .utf8), to: root + "/leaf.ext")
+        try openssl([
+            "x509", "-req", "-in", root + "/employment.csr", "-CA", root + "/ca.crt", "-CAkey", root + "/ca.key", "-CAcreateserial",
+            "-days", "2", "-sha256", "-extfile", root + "/leaf.ext", "-out", root + "/employment.crt",
+        ])
+        let message = try await Self.deliverBetweenGateways(
+            identity: (root + "/employment.crt", root + "/employment.key"), pin: root + "/employment.crt")
+        #expect(message["state"] as? String == "receipted", "\(message)")
+    }
+
     @Test("plain HTTP on loopback: the peer names itself in Mezhved-From; the push is registered and answered with the receipt")
     func plainLoopbackPush() async throws {
         let (root, _, receiver, request) = try Self.twoGateways(tls: false)

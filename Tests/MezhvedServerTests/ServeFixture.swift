@@ -69,6 +69,8 @@ struct GatewayFolder: Sendable {
         var peers: [String]
         /// `exchange.maxDocumentSize` (`64KiB`), when not the default.
         var maxDocumentSize: String?
+        /// `exchange.requestTimeout`.
+        var requestTimeout = "30s"
         /// A peer's URL (`https://127.0.0.1:PORT`), for the ones this gateway delivers to.
         var peerURLs: [String: String] = [:]
         /// The port to listen on (0: any free one).
@@ -77,6 +79,10 @@ struct GatewayFolder: Sendable {
         var extra = ""
         /// The peers this gateway fetches its messages from (`pull: true`; it cannot accept connections).
         var pullFrom: Set<String> = []
+        /// Another TLS identity than Certificates/tls/AGENCY.crt/.key (certificate, key).
+        var identity: (certificate: String, key: String)?
+        /// Another pinned certificate than Certificates/tls/PEER.crt, by peer.
+        var pinned: [String: String] = [:]
     }
 
     let agency: String
@@ -115,16 +121,17 @@ struct GatewayFolder: Sendable {
 
             """
         guard let exchange else { return text }
-        text += "exchange:\n  listen: 127.0.0.1:\(exchange.port)\n  spool: \(folder)/spool\n  requestTimeout: 30s\n"
+        text += "exchange:\n  listen: 127.0.0.1:\(exchange.port)\n  spool: \(folder)/spool\n  requestTimeout: \(exchange.requestTimeout)\n"
         if !exchange.extra.isEmpty { text += exchange.extra + "\n" }
         if exchange.tls {
-            text += "  tls: {certificate: \(certificates)/tls/\(agency).crt, key: \(certificates)/tls/\(agency).key}\n"
+            let identity = exchange.identity ?? ("\(certificates)/tls/\(agency).crt", "\(certificates)/tls/\(agency).key")
+            text += "  tls: {certificate: \(identity.certificate), key: \(identity.key)}\n"
         }
         if let size = exchange.maxDocumentSize { text += "  maxDocumentSize: \(size)\n" }
         text += "  peers:\n"
         for peer in exchange.peers {
             var entry = "agency: \(peer), gatewayCertificate: \(certificates)/agencies/\(peer)/cert.pem"
-            if exchange.tls { entry += ", tlsCertificate: \(certificates)/tls/\(peer).crt" }
+            if exchange.tls { entry += ", tlsCertificate: \(exchange.pinned[peer] ?? "\(certificates)/tls/\(peer).crt")" }
             if let url = exchange.peerURLs[peer] { entry += ", url: \"\(url)\"" }
             if exchange.pullFrom.contains(peer) { entry += ", pull: true" }
             text += "    - {\(entry)}\n"
@@ -283,7 +290,6 @@ final class ServedProcess {
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        kill(-pid, SIGKILL)  // anything it started
         ended.withLock { $0 = status }
         return Self.termination(status)
     }
@@ -306,13 +312,18 @@ final class ServedProcess {
         }
     }
 
-    /// Runs `body` with `mezhved serve` of `gateway`, and stops it gracefully afterwards, whether
-    /// the body returned or threw.
-    static func run<T>(_ gateway: GatewayFolder, body: (ServedProcess) async throws -> T) async throws -> T {
+    /// Runs `body` with `mezhved serve` of `gateway`, then stops it with SIGTERM and expects a
+    /// graceful end (exit 0 within 10 s); when the body throws, it is killed.
+    static func run<T>(
+        _ gateway: GatewayFolder, sourceLocation: SourceLocation = #_sourceLocation, body: (ServedProcess) async throws -> T
+    ) async throws -> T {
         let server = try await serve(gateway)
         do {
             let result = try await body(server)
-            await server.stop()
+            let ended = await server.stop()
+            #expect(
+                ended == .exited(0), "\(server.name) did not end gracefully on SIGTERM: \(server.log().suffix(1500))",
+                sourceLocation: sourceLocation)
             return result
         } catch {
             await server.stop(graceful: false)
@@ -322,9 +333,10 @@ final class ServedProcess {
 }
 
 /// One HTTP exchange made with curl: the status (0 when no HTTP answer came: a refused
-/// handshake), the response headers, the body, and curl's exit code and message.
+/// handshake), the response headers, the body, the bytes curl sent, and its exit code and message.
 struct CurlResult {
     let status: Int
+    let uploaded: Int
     let headers: [String: String]
     let body: [UInt8]
     let exitCode: Int32
@@ -358,7 +370,8 @@ enum Curl {
     }
 
     /// POSTs the file at `body` to `url` + /exchange/v1/messages as the TLS client `client`
-    /// (nil: no client certificate), trusting only `pin`'s certificate; bounded to 20 s.
+    /// (nil: no client certificate), trusting only `pin`'s certificate; bounded to 20 s. `extra`
+    /// options go before the body's (`-T /dev/zero -X POST` streams an endless one).
     static func push(
         _ url: String, body: String, headers: [(String, String)], client: String?, pin: String?, in folder: String,
         extra: [String] = []
@@ -366,11 +379,13 @@ enum Curl {
         let tag = UUID().uuidString.prefix(8)
         let headerFile = "\(folder)/curl-\(tag).headers"
         let bodyFile = "\(folder)/curl-\(tag).body"
-        var arguments = ["-sS", "--max-time", "20", "--connect-timeout", "5", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"]
+        var arguments = [
+            "-sS", "--max-time", "20", "--connect-timeout", "5", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code} %{size_upload}",
+        ]
         if let client { arguments += ["--cert", ServeFixture.tlsCertificate(client), "--key", ServeFixture.tlsKey(client)] }
         if let pin { arguments += ["--cacert", ServeFixture.tlsCertificate(pin)] }
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
-        arguments += extra + ["--data-binary", "@" + body, url + "/exchange/v1/messages"]
+        arguments += extra + (body.isEmpty ? [] : ["--data-binary", "@" + body]) + [url + "/exchange/v1/messages"]
         let result = try TestProcess.run("curl", arguments)
         var fields: [String: String] = [:]
         let head = String(decoding: (try? ServeFixture.read(headerFile)) ?? [], as: UTF8.self)
@@ -382,8 +397,9 @@ enum Curl {
                 fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
         }
+        let written = result.stdout.split(separator: " ").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
         return CurlResult(
-            status: Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, headers: fields,
+            status: written.first ?? 0, uploaded: written.count > 1 ? written[1] : 0, headers: fields,
             body: (try? ServeFixture.read(bodyFile)) ?? [], exitCode: result.status, stderr: result.stderr)
     }
 }
