@@ -1,6 +1,7 @@
 import Foundation
 import MezhvedArchive
 import MezhvedCore
+import MezhvedXMLDSig
 
 extension GatewayConfiguration {
     /// How the gateway talks to its peers (`mezhved serve`, docs/exchange-protocol.md): where it
@@ -167,6 +168,15 @@ extension GatewayConfiguration.ExchangeSettings {
         file(tls?.key, "exchange.tls.key")
         for (index, peer) in peers.enumerated() {
             file(peer.tlsCertificate, "exchange.peers[\(index)].tlsCertificate")
+            // As a client the gateway makes the pinned certificate its only trust root, which TLS
+            // accepts for a self-signed certificate only.
+            if peer.url?.lowercased().hasPrefix("https://") == true, let path = peer.tlsCertificate,
+                let certificate = try? Certificate.load(contentsOf: path).first, certificate.subject != certificate.issuer
+            {
+                problems.append(
+                    "exchange.peers[\(index)].tlsCertificate: \(path) is issued by \(certificate.issuer), not self-signed; a peer this gateway connects to is pinned by its own self-signed TLS certificate (the only trust root; Certificates/make-tls-pki.sh shows how to make one)"
+                )
+            }
             file(peer.gatewayCertificate, "exchange.peers[\(index)].gatewayCertificate")
             if let knownAgencies, !knownAgencies.contains(peer.agency) {
                 problems.append(

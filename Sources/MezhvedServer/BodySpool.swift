@@ -13,10 +13,12 @@ import _NIOFileSystem
 struct BodySpool: Sendable {
     let folder: String
     let limit: Int
+    /// The whole body must have arrived within this (a body that trickles in is dropped).
+    let timeout: Duration
 
     /// Creates the spool folder (0700) if needed and removes what an earlier run left behind
     /// (bodies never acknowledged: their senders retry).
-    static func prepare(folder: String, limit: Int) throws -> BodySpool {
+    static func prepare(folder: String, limit: Int, timeout: Duration) throws -> BodySpool {
         let incoming = folder + "/incoming"
         do {
             try FileManager.default.createDirectory(
@@ -28,7 +30,7 @@ struct BodySpool: Sendable {
         } catch {
             throw ServerSetupError("exchange.spool: the folder \(folder) cannot be prepared: \(error.localizedDescription)")
         }
-        return BodySpool(folder: incoming, limit: limit)
+        return BodySpool(folder: incoming, limit: limit, timeout: timeout)
     }
 
     /// Streams `body` to a spool file and returns its bytes; the file is removed either way.
@@ -37,6 +39,8 @@ struct BodySpool: Sendable {
         let path = folder + "/" + UUID().uuidString + ".part"
         defer { try? FileManager.default.removeItem(atPath: path) }
         var total = 0
+        let deadline = ContinuousClock.now + timeout
+        let timeout = self.timeout
         try await FileSystem.shared.withFileHandle(
             forWritingAt: FilePath(path), options: .newFile(replaceExisting: true, permissions: [.ownerReadWrite])
         ) { handle in
@@ -44,6 +48,7 @@ struct BodySpool: Sendable {
             for try await chunk in body {
                 total += chunk.readableBytes
                 if total > limit { throw Self.tooLarge(limit) }
+                if ContinuousClock.now > deadline { throw Self.tooSlow(timeout) }
                 try await writer.write(contentsOf: chunk)
             }
             try await writer.flush()
@@ -57,6 +62,13 @@ struct BodySpool: Sendable {
         case .failure(let failure):
             throw Problem(.serviceUnavailable, "spool-unreadable", "the body could not be read back from the spool: \(failure)")
         }
+    }
+
+    static func tooSlow(_ timeout: Duration) -> Problem {
+        Problem(
+            .requestTimeout, "body-too-slow",
+            "the document did not arrive whole within \(timeout.components.seconds) s (exchange.requestTimeout); nothing was recorded — send it again",
+            headers: [.connection: "close"])
     }
 
     static func tooLarge(_ limit: Int) -> Problem {

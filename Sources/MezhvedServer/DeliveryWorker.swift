@@ -41,14 +41,16 @@ struct DeliveryWorker: Service, CustomStringConvertible {
                         running += 1
                         group.addTask {
                             defer { outbox.endSending(message.messageID) }
-                            await deliver(message)
+                            // Shutdown cuts an attempt short: the durable state stands, and the
+                            // receiver's duplicate elimination makes the next attempt safe.
+                            try? await cancelWhenGracefulShutdown { await deliver(message) }
                         }
                     }
                 }
             } catch {
                 state.logger.error("the outbox could not be read; trying again", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: pollInterval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pollInterval) }
         }
     }
 

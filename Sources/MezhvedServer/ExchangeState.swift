@@ -24,7 +24,8 @@ struct ExchangeState: Sendable {
         self.archive = archive
         self.settings = settings
         self.incoming = IncomingWorkflow(gateway: gateway, registrar: archive.registrar)
-        self.spool = try BodySpool.prepare(folder: settings.spool, limit: settings.maxDocumentSize)
+        self.spool = try BodySpool.prepare(
+            folder: settings.spool, limit: settings.maxDocumentSize, timeout: .seconds(settings.requestTimeout))
         self.pins = try PeerPins(settings)
         self.metrics = ExchangeMetrics()
         self.witness = try PeerWitness(spool: settings.spool, settings: settings, trust: gateway.configuration.trust)

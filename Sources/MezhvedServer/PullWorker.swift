@@ -37,7 +37,7 @@ struct PullWorker: Service, CustomStringConvertible {
                 await take(message, from: peer)
             case .failure(let failure):
                 state.logger.warning("fetching from a peer failed; trying again", metadata: ["peer": "\(peer)", "why": "\(failure)"])
-                try? await Task.sleep(for: pause)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
                 pause = min(pause * 2, .seconds(60))
             }
         }
