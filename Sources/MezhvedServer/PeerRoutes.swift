@@ -39,7 +39,16 @@ struct PeerRoutes: Sendable {
                 "the message expired at \(ISOTime.string(headers.expires)) (Mezhved-Expires); it is not delivered and nothing was recorded")
         }
         try Self.requireXML(request)
-        let bytes = try await exchange.spool.receive(request.body, declaredLength: request.headers[.contentLength].flatMap { Int($0) })
+        let bytes: [UInt8]
+        do {
+            bytes = try await exchange.spool.receive(request.body, declaredLength: request.headers[.contentLength].flatMap { Int($0) })
+        } catch let problem as Problem where problem.code == "body-too-slow" || problem.code == "body-too-large" {
+            // Hummingbird would read the rest of the body before the next request; a body too slow
+            // or too large is not read on: the connection closes once the answer is out.
+            let channel = context.channel
+            channel.eventLoop.scheduleTask(in: .milliseconds(200)) { channel.close(promise: nil) }
+            throw problem
+        }
         if let claimed = headers.contentSHA256, claimed != ArchiveDigest.sha256(bytes) {
             throw Problem(
                 .badRequest, "content-digest-mismatch",

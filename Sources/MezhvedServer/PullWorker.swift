@@ -27,8 +27,8 @@ struct PullWorker: Service, CustomStringConvertible {
         var pause: Duration = .seconds(1)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // A long poll in flight ends at once on shutdown (the message, if any, is fetched again next time).
-            let fetched = try? await cancelWhenGracefulShutdown { await state.client.fetch(from: peer, wait: wait) }
-            guard let fetched else { return }
+            let fetched = await cancelWhenGracefulShutdown { await state.client.fetch(from: peer, wait: wait) }
+            if Task.isShuttingDownGracefully { return }
             switch fetched {
             case .success(nil):
                 pause = .seconds(1)
@@ -37,7 +37,8 @@ struct PullWorker: Service, CustomStringConvertible {
                 await take(message, from: peer)
             case .failure(let failure):
                 state.logger.warning("fetching from a peer failed; trying again", metadata: ["peer": "\(peer)", "why": "\(failure)"])
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+                let wait = pause
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 pause = min(pause * 2, .seconds(60))
             }
         }

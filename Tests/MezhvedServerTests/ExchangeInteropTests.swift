@@ -261,12 +261,8 @@ struct ExchangeInteropTests {
     }
 
     @Test(
-        "a peer whose pinned TLS certificate is issued by a CA (not self-signed) is reached: the pin, not a chain, decides",
-        .disabled(
-            """
-            bug: PeerPins.clientConfiguration makes the pinned certificate the only trust root, and BoringSSL (no partial-chain \
-            flag) refuses a leaf that is not self-signed: CERTIFICATE_VERIFY_FAILED; the server side accepts it (customVerificationCallback)
-            """))
+        "a peer to connect to pinned by a CA-issued TLS certificate is refused by the configuration check, naming why (the pin is the client's only root)"
+    )
     func caIssuedPinnedPeer() async throws {
         let root = try ServeFixture.temporaryFolder()
         func openssl(_ arguments: [String]) throws {
@@ -290,9 +286,13 @@ struct ExchangeInteropTests {
             "x509", "-req", "-in", root + "/employment.csr", "-CA", root + "/ca.crt", "-CAkey", root + "/ca.key", "-CAcreateserial",
             "-days", "2", "-sha256", "-extfile", root + "/leaf.ext", "-out", root + "/employment.crt",
         ])
-        let message = try await Self.deliverBetweenGateways(
-            identity: (root + "/employment.crt", root + "/employment.key"), pin: root + "/employment.crt")
-        #expect(message["state"] as? String == "receipted", "\(message)")
+        let sender = try GatewayFolder.create(
+            "social-protection", in: root,
+            exchange: GatewayFolder.Exchange(
+                peers: ["employment"], peerURLs: ["employment": "https://127.0.0.1:9"], pinned: ["employment": root + "/employment.crt"]))
+        let check = try TestProcess.mezhved(["gateway", "check", "--gateway", sender.configuration])
+        #expect(check.status == 11, "\(check.stdout) \(check.stderr)")
+        #expect(check.stderr.contains("not self-signed"), "\(check.stderr)")
     }
 
     @Test("plain HTTP on loopback: the peer names itself in Mezhved-From; the push is registered and answered with the receipt")

@@ -266,13 +266,7 @@ struct ExchangeRefusalTests {
         #expect(try scene.receiver.recorded() == before)
     }
 
-    @Test(
-        "a body trickling in (a byte every 0.5 s) is dropped once exchange.requestTimeout (2 s) has passed, as the protocol's Limits say",
-        .disabled(
-            """
-            bug: exchange.requestTimeout is Hummingbird's idle timeout (HTTPServerBuilder.http1 idleTimeout): a body that keeps \
-            trickling is read for as long as it trickles, not dropped after requestTimeout (docs/exchange-protocol.md, Limits)
-            """))
+    @Test("a body trickling in (a byte every 0.5 s) is dropped once exchange.requestTimeout (2 s) has passed, as the protocol's Limits say")
     func tricklingBody() async throws {
         let scene = try Scene.make(requestTimeout: "2s")
         let before = try scene.receiver.recorded()
