@@ -36,11 +36,23 @@ extension FileSystemStorage {
     /// in the middle: that is tampering, for the audit), temporary files and objects without a
     /// registration, and records what it did as a `recovered` event. Run it while no other process
     /// writes to the archive.
-    public static func recover(at path: String) async throws -> RecoveryReport {
-        try await BlockingIOQueue(label: "mezhved.archive.recover").run { try recoverNow(at: path) }
+    ///
+    /// With `settledFor`, temporary files and unregistered objects younger than that many seconds
+    /// are left alone: another process may be writing them now (a server recovering at start while
+    /// a command registers), and a registration never takes that long between its object and its line.
+    public static func recover(at path: String, settledFor: TimeInterval = 0) async throws -> RecoveryReport {
+        try await BlockingIOQueue(label: "mezhved.archive.recover").run { try recoverNow(at: path, settledFor: settledFor) }
     }
 
-    private static func recoverNow(at path: String) throws -> RecoveryReport {
+    /// Whether the file at `path` was last modified at least `seconds` ago.
+    private static func settled(_ path: String, _ seconds: TimeInterval) -> Bool {
+        guard seconds > 0 else { return true }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return Date().timeIntervalSince1970 - Double(info.st_mtim.tv_sec) >= seconds
+    }
+
+    private static func recoverNow(at path: String, settledFor: TimeInterval) throws -> RecoveryReport {
         let layout = ArchiveLayout(root: path)
         guard FileManager.default.fileExists(atPath: layout.configuration) else {
             throw ArchiveError(
@@ -70,14 +82,15 @@ extension FileSystemStorage {
             _ = try ArchiveLogReader.read(layout.events, keepEvents: false) { journal.apply($0) }
             let referenced = journal.referencedObjects
             for folder in [layout.root, layout.log, layout.checkpoints, layout.objects] {
-                for name in DurableFiles.list(folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                for name in DurableFiles.list(folder)
+                where name.hasPrefix(".") && name.hasSuffix(".tmp") && settled(folder + "/" + name, settledFor) {
                     unlink(folder + "/" + name)
                     report.removedTemporaryFiles.append(folder + "/" + name)
                 }
             }
             for fan in DurableFiles.list(layout.objects) {
                 let folder = layout.objects + "/" + fan
-                for name in DurableFiles.list(folder) {
+                for name in DurableFiles.list(folder) where settled(folder + "/" + name, settledFor) {
                     if name.hasPrefix(".") && name.hasSuffix(".tmp") {
                         unlink(folder + "/" + name)
                         report.removedTemporaryFiles.append(folder + "/" + name)

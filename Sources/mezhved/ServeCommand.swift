@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import MezhvedArchive
 import MezhvedCore
 import MezhvedGateway
 import MezhvedServer
@@ -45,6 +46,14 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "mezhved.serve.\(gateway.agency.id)")
+        // What a crash of the previous run left (a torn log tail, files of interrupted writes older
+        // than a minute) is cleared first, as `mezhved archive recover` would, and said.
+        let recovery = try await FileSystemStorage.recover(at: gateway.configuration.archive.path, settledFor: 60)
+        if recovery.changed {
+            logger.warning(
+                "the archive was recovered from an interrupted run",
+                metadata: ["torn-bytes": "\(recovery.tornBytes)", "objects-set-aside": "\(recovery.quarantinedObjects.count)"])
+        }
         let archive = try await gateway.openArchive { error in
             logger.warning("a background checkpoint was not written (the registrations are on disk)", metadata: ["error": "\(error)"])
         }
