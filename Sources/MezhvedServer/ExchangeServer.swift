@@ -36,10 +36,12 @@ public struct ExchangeServer: Sendable {
         self.metricsRegistry = metrics
     }
 
-    /// The router: the peer protocol, health and metrics.
+    /// The router: the peer protocol, the clerks' and auditors' API, health and metrics.
     func makeRouter() -> Router<ExchangeRequestContext> {
         let router = Router(context: ExchangeRequestContext.self)
+        let api = APIRoutes(exchange: state)
         router.addMiddleware {
+            api.callerMiddleware
             AccessLogMiddleware()
             MetricsMiddleware()
         }
@@ -52,6 +54,7 @@ public struct ExchangeServer: Sendable {
             }
         }
         PeerRoutes(exchange: state).register(on: router)
+        api.register(on: router)
         return router
     }
 
