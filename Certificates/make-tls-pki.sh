@@ -4,6 +4,9 @@
 # addresses and `localhost`, pinned by the peers' configurations. Plus `stranger`, an identity no
 # configuration pins (the tests show it is refused). TLS protects the transport only; the documents'
 # legal signature is the GOST one (Certificates/agencies/).
+# Each certificate is its own trust root (CA:TRUE, keyCertSign, as `openssl req -x509` makes them):
+# the client pins a peer by making its certificate the only root it trusts, and BoringSSL accepts a
+# self-signed root only if it may sign certificates.
 #
 #   Certificates/make-tls-pki.sh            # writes Certificates/tls/
 #   Certificates/make-tls-pki.sh /tmp/tls   # or another folder
@@ -19,8 +22,7 @@ for id in $agencies stranger; do
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 3650 \
         -subj "/O=TEST mezhved gateways/OU=TEST TLS only/CN=mezhved gateway $id" \
         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3,IP:::1" \
-        -addext "basicConstraints=critical,CA:FALSE" \
-        -addext "keyUsage=critical,digitalSignature" \
+        -addext "keyUsage=critical,digitalSignature,keyCertSign" \
         -addext "extendedKeyUsage=serverAuth,clientAuth" \
         -keyout "$out/$id.key" -out "$out/$id.crt" 2>/dev/null
     chmod 600 "$out/$id.key"

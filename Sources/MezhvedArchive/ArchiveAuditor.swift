@@ -394,23 +394,7 @@ public struct ArchiveAuditor: Sendable {
 
     /// Why a checkpoint's signature does not hold, or nil when it does.
     private func signatureProblem(_ bytes: [UInt8], item: String, time: String?, pinned: String, intermediates: [Certificate]) -> String? {
-        var policy = VerificationPolicy()
-        policy.validationTime = time.flatMap(ISOTime.dateOrDay)
-        policy.retainSignedContent = false
-        policy.expectedReferenceURIs = [""]
-        do {
-            let report = try SignatureVerifier(trustStore: checkpointTrust, policy: policy, intermediates: intermediates).verify(
-                bytes, sourceName: item)
-            guard report.status == .valid else {
-                return "its signature is \(report.status.rawValue): " + report.problems.map(\.message).joined(separator: "; ")
-            }
-            if report.signer?.sha256Fingerprint != pinned {
-                return
-                    "it is signed by \(report.signer?.commonName ?? "someone") (\(report.signer?.sha256Fingerprint ?? "?")), not by the gateway's certificate \(pinned)"
-            }
-            return nil
-        } catch {
-            return "its signature cannot be checked: \(error)"
-        }
+        CheckpointSignature.problem(
+            bytes, item: item, at: time.flatMap(ISOTime.dateOrDay), pinned: pinned, trust: checkpointTrust, intermediates: intermediates)
     }
 }

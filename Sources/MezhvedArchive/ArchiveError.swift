@@ -50,4 +50,7 @@ extension ErrorCode where Domain == ArchiveError {
     public static let formatInvalid = ErrorCode("format-invalid", .refused)
     /// OpenSSL or the file system failed where it should not have.
     public static let internalFailure = ErrorCode("internal-failure", .internalFailure)
+    /// An exchange message change the journal refuses: an unknown or reused message id, a
+    /// transition its state does not allow, a document that cannot travel in a message.
+    public static let messageUnusable = ErrorCode("message-unusable", .refused)
 }

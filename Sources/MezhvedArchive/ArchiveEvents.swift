@@ -24,6 +24,11 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case recovered
     /// The archive was created.
     case created
+    /// A provisional response deadline was computed again, from the year's official calendar (payload:
+    /// `deadline`, `deadlineProvisional`, `previousDeadline`, `reason`). The signed document keeps its date.
+    case deadlineRecomputed
+    /// An outgoing message changed state (queued, waiting, receipted, failed, …).
+    case message
 }
 
 /// What an event says. Fields that do not apply to the event's type are nil.
@@ -70,6 +75,26 @@ public struct EventPayload: Sendable, Codable, Equatable {
     public var agency: String?
     /// SHA-256 (hex) of `archive.json` as created (created event), so that a changed configuration is detected.
     public var configurationDigest: String?
+    /// `true` when `deadline` is provisional: computed for a year the production calendar did not cover
+    /// (registered and deadlineRecomputed events; absent: final, and in logs written before it was recorded).
+    public var deadlineProvisional: Bool?
+    /// The deadline a deadlineRecomputed event replaces.
+    public var previousDeadline: String?
+    /// The exchange message id: of the message that carries an outgoing document (message event),
+    /// that delivered an incoming one (registration, quarantine), or that an outgoing receipt answers.
+    public var messageID: String?
+    /// A message event's new state.
+    public var messageState: MessageState?
+    /// The authenticated peer agency of a received message, or the receiving agency of an outgoing one.
+    public var peer: String?
+    /// A message event's delivery attempt (1 for the first).
+    public var attempt: Int?
+    /// When a message's next delivery is due (ISO 8601 UTC).
+    public var nextAttempt: String?
+    /// A message's end of life (ISO 8601 UTC).
+    public var expires: String?
+    /// For a receipted or rejected message: the journal number of its receipt.
+    public var receiptNumber: String?
 
     public init() {}
 }

@@ -10,7 +10,9 @@ import MezhvedDocuments
 ///   constraints (``Journal/prepare(_:time:configuration:)`` is the reference), writes the event
 ///   line (``EventLine``, the same hash chain in every store) and makes it durable before it
 ///   returns. A refused append writes nothing.
-/// - Reads (``entries(_:)``, ``events(_:)``) see every append acknowledged before they started.
+/// - Reads (``entries(_:)``, ``events(_:)``, ``messages(_:)``) see every append acknowledged before they started.
+/// - ``messages(_:)`` answers from the `message` events replayed (``Journal/messages(matching:)`` is
+///   the reference; a SQL store keeps a row per message) with ``MessageQuery/matches(_:)``'s semantics.
 public protocol ArchiveStorage: Sendable {
     /// What the archive is.
     var configuration: ArchiveConfiguration { get }
@@ -29,6 +31,8 @@ public protocol ArchiveStorage: Sendable {
     func events(_ range: ClosedRange<Int>) async throws -> [ArchiveEvent]
     /// The last event's seq and hash.
     func head() async throws -> LogHead
+    /// The outgoing messages a query selects, each as its `message` events leave it.
+    func messages(_ query: MessageQuery) async throws -> [MessageStatus]
 }
 
 /// The immutable documents, named by the SHA-256 (hex) of their bytes.
@@ -46,9 +50,15 @@ public protocol ArchiveObjectStore: Sendable {
 public protocol CheckpointStore: Sendable {
     /// Every checkpoint document as stored, oldest first.
     func all() async throws -> [StoredCheckpoint]
+    /// The latest checkpoint, nil when there is none yet.
+    func latest() async throws -> StoredCheckpoint?
     /// Atomically: takes the log's head and the latest checkpoint, has `sign` sign the new
     /// checkpoint, and stores it. Returns the latest checkpoint unchanged when it already covers the head.
     func write(sign: @escaping @Sendable (Checkpoint) throws -> [UInt8]) async throws -> StoredCheckpoint
+}
+
+extension CheckpointStore {
+    public func latest() async throws -> StoredCheckpoint? { try await all().last }
 }
 
 /// A checkpoint document as stored.
@@ -97,12 +107,20 @@ public struct RegistrationRecord: Sendable, Equatable {
     /// For a receipt: the entry it acknowledges and whether it accepts it.
     public var acknowledges: JournalKey?
     public var receiptOutcome: ReceiptOutcome?
+    /// Whether the document marks `deadline` provisional.
+    public var deadlineProvisional: Bool
+    /// The exchange message that delivered an incoming document, or that an outgoing receipt answers.
+    public var messageID: String?
+    /// The authenticated peer agency the message came from (or, for a receipt, goes back to).
+    public var peer: String?
 
     public init(
         kind: DocumentKind, counterpart: String?, documentNumber: String?, documentDate: String?, inReplyTo: String?, deadline: String?,
         documentDigest: String, object: String, encryptedWith: String?, signingTime: Date, signingTimeSource: SigningTimeSource,
-        signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil
+        signatureStatus: SignatureStatus, acknowledges: JournalKey? = nil, receiptOutcome: ReceiptOutcome? = nil,
+        deadlineProvisional: Bool = false, messageID: String? = nil, peer: String? = nil
     ) {
+        self.deadlineProvisional = deadlineProvisional
         self.kind = kind
         self.counterpart = counterpart
         self.documentNumber = documentNumber
@@ -117,6 +135,8 @@ public struct RegistrationRecord: Sendable, Equatable {
         self.signatureStatus = signatureStatus
         self.acknowledges = acknowledges
         self.receiptOutcome = receiptOutcome
+        self.messageID = messageID
+        self.peer = peer
     }
 }
 
@@ -131,10 +151,14 @@ public struct QuarantineRecord: Sendable, Equatable {
     public var documentNumber: String?
     public var documentDate: String?
     public var signatureStatus: SignatureStatus?
+    /// The exchange message that delivered it, and the authenticated peer it came from.
+    public var messageID: String?
+    public var peer: String?
 
     public init(
         reason: String, documentDigest: String, object: String, encryptedWith: String?, kind: DocumentKind? = nil,
-        counterpart: String? = nil, documentNumber: String? = nil, documentDate: String? = nil, signatureStatus: SignatureStatus? = nil
+        counterpart: String? = nil, documentNumber: String? = nil, documentDate: String? = nil, signatureStatus: SignatureStatus? = nil,
+        messageID: String? = nil, peer: String? = nil
     ) {
         self.reason = reason
         self.documentDigest = documentDigest
@@ -145,6 +169,8 @@ public struct QuarantineRecord: Sendable, Equatable {
         self.documentNumber = documentNumber
         self.documentDate = documentDate
         self.signatureStatus = signatureStatus
+        self.messageID = messageID
+        self.peer = peer
     }
 }
 
@@ -162,6 +188,34 @@ public enum JournalAppend: Sendable, Equatable {
     case quarantine(QuarantineRecord)
     /// Notes what recovery did (filesystem store).
     case recovered(String)
+    /// Records a durable state change of an outgoing message.
+    case message(MessageTransition)
+    /// Replaces the provisional deadline of an open request with one computed again.
+    case recomputeDeadline(DeadlineRevision)
+}
+
+/// A provisional response deadline computed again (``JournalAppend/recomputeDeadline(_:)``): for a
+/// registered request, not answered, whose journal deadline is provisional.
+public struct DeadlineRevision: Sendable, Equatable {
+    public var number: String
+    public var year: Int
+    /// The deadline the journal had, which the revision must find there (so that two imports cannot
+    /// both move a deadline from the same old value).
+    public var previousDeadline: String
+    /// The new deadline (ISO date), and whether it is still provisional (a later year still uncovered).
+    public var deadline: String
+    public var provisional: Bool
+    /// Why: "the official production calendar for 2027 was imported from …".
+    public var reason: String
+
+    public init(number: String, year: Int, previousDeadline: String, deadline: String, provisional: Bool, reason: String) {
+        self.number = number
+        self.year = year
+        self.previousDeadline = previousDeadline
+        self.deadline = deadline
+        self.provisional = provisional
+        self.reason = reason
+    }
 }
 
 /// An appended event and the journal entry it made or changed (nil for quarantine and recovery).
@@ -169,4 +223,6 @@ public struct AppendResult: Sendable, Equatable {
     public let event: ArchiveEvent
     public let entry: JournalEntry?
     public let quarantined: QuarantinedDocument?
+    /// The message a message event changed, as it now stands.
+    public var message: MessageStatus? = nil
 }

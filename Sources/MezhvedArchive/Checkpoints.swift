@@ -40,7 +40,7 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     }
 
     /// Reads a checkpoint document's attributes (the signature is checked separately).
-    static func read(_ bytes: [UInt8], sourceName: String) throws -> Checkpoint {
+    public static func read(_ bytes: [UInt8], sourceName: String) throws -> Checkpoint {
         let tree = try XMLTree.parse(bytes, sourceName: sourceName, limits: XMLParsingLimits(maxBytes: 1 << 20))
         let root = tree.root
         guard root.isElement("Checkpoint", namespace: namespace), let seq = Int(root.attribute("seq") ?? ""),

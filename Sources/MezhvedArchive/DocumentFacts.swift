@@ -13,6 +13,8 @@ public struct DocumentFacts: Sendable, Equatable {
     public var date: String?
     public var inReplyTo: String?
     public var deadline: String?
+    /// Whether the document marks its deadline provisional (`ResponseDeadline/@provisional`).
+    public var deadlineProvisional = false
     public var isSigned: Bool
     /// For a receipt: whether it rejects the document it acknowledges (a `Rejected` element).
     public var receiptRejects = false
@@ -47,7 +49,10 @@ public struct DocumentFacts: Sendable, Equatable {
         tree.forEachElement { element in
             if element.isElement("PersonalData", namespace: interagencyNamespace) { facts.personalDataElements += 1 }
         }
-        facts.deadline = child(root, "ResponseDeadline")?.textContent.trimmingCharacters(in: .whitespacesAndNewlines)
+        let deadline = child(root, "ResponseDeadline")
+        facts.deadline = deadline?.textContent.trimmingCharacters(in: .whitespacesAndNewlines)
+        let provisional = deadline?.attribute("provisional")?.trimmingCharacters(in: .whitespaces)
+        facts.deadlineProvisional = provisional == "true" || provisional == "1"
         return facts
     }
 }

@@ -59,6 +59,15 @@ struct FileSystemCheckpointStore: CheckpointStore {
         try await log.io.run { [log] in try Self.stored(log.layout) }
     }
 
+    func latest() async throws -> StoredCheckpoint? {
+        try await log.io.run { [log] () throws -> StoredCheckpoint? in
+            let layout = log.layout
+            let names = DurableFiles.list(layout.checkpoints).filter { $0.hasSuffix(".xml") && !$0.hasPrefix(".") }.sorted()
+            guard let name = names.last, let bytes = try DurableFiles.read(layout.checkpoints + "/" + name) else { return nil }
+            return StoredCheckpoint(name: name, bytes: bytes, checkpoint: try Checkpoint.read(bytes, sourceName: "log/checkpoints/\(name)"))
+        }
+    }
+
     static func stored(_ layout: ArchiveLayout) throws -> [StoredCheckpoint] {
         try DurableFiles.list(layout.checkpoints).filter { $0.hasSuffix(".xml") && !$0.hasPrefix(".") }.sorted().compactMap { name in
             guard let bytes = try DurableFiles.read(layout.checkpoints + "/" + name) else { return nil }

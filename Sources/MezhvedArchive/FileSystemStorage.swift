@@ -129,6 +129,10 @@ public final class FileSystemStorage: ArchiveStorage {
         try await log.read { LogHead(seq: $0.journal.lastSeq, hash: $0.journal.lastHash) }
     }
 
+    public func messages(_ query: MessageQuery) async throws -> [MessageStatus] {
+        try await log.read { $0.journal.messages(matching: query) }
+    }
+
     /// The whole journal as replayed (every process's events included): the anomalies, counters and
     /// every entry. For tools over the filesystem store; callers that search use ``entries(_:)``.
     public func journal() async throws -> Journal { try await log.read { $0.journal } }

@@ -46,6 +46,15 @@ public struct JournalEntry: Sendable, Codable, Equatable {
     public var acknowledges: JournalKey?
     /// The log sequence numbers of every event about this number, oldest first.
     public var history: [Int]
+    /// `true` when `deadline` is provisional (computed for a year without an official production
+    /// calendar); nil when it is final.
+    public var deadlineProvisional: Bool? = nil
+    /// The exchange message: that carries this outgoing document, that delivered this incoming
+    /// one, or (an outgoing receipt) that the receipt answers.
+    public var messageID: String? = nil
+    /// The authenticated peer agency of the message that delivered an incoming document (or that
+    /// an outgoing receipt answers).
+    public var peer: String? = nil
 
     /// The status on `day` (ISO date): `overdue` when a deadline has passed and no answer came.
     public func status(on day: String) -> EntryStatus {
@@ -81,6 +90,9 @@ extension JournalEntry {
         signingTimeSource = p.signingTimeSource
         signatureStatus = p.signatureStatus
         voidReason = event.type == .voided ? p.reason : nil
+        deadlineProvisional = p.deadlineProvisional
+        messageID = p.messageID
+        peer = p.peer
     }
 }
 
@@ -113,6 +125,9 @@ public struct QuarantinedDocument: Sendable, Codable, Equatable {
     public let documentNumber: String?
     public let documentDate: String?
     public let signatureStatus: SignatureStatus?
+    /// The exchange message that delivered it, and the authenticated peer it came from.
+    public var messageID: String? = nil
+    public var peer: String? = nil
 }
 
 /// What replaying the log found that should not be there (the audit names each).
@@ -125,9 +140,9 @@ public struct JournalAnomaly: Sendable, Codable, Equatable, CustomStringConverti
 /// The journal: the state of every number, derived by replaying the event log. Every store
 /// replays with ``apply(_:)`` and checks appends with ``prepare(_:time:configuration:)``.
 public struct Journal: Sendable {
-    public private(set) var entries: [JournalEntry] = []
+    public internal(set) var entries: [JournalEntry] = []
     public private(set) var quarantined: [QuarantinedDocument] = []
-    private var index: [JournalKey: Int] = [:]
+    var index: [JournalKey: Int] = [:]
     private var byDigest: [String: Int] = [:]
     private var byDocumentNumber: [String: [Int]] = [:]
     private var byLetter: [String: Int] = [:]
@@ -136,12 +151,20 @@ public struct Journal: Sendable {
     public private(set) var referencedObjects: Set<String> = []
     /// The highest counter per (year, direction).
     public private(set) var counters: [String: Int] = [:]
-    public private(set) var anomalies: [JournalAnomaly] = []
+    public internal(set) var anomalies: [JournalAnomaly] = []
     public private(set) var lastSeq = 0
     public private(set) var lastHash = EventLine.genesis
     public private(set) var agency: String?
     /// The SHA-256 of archive.json recorded when the archive was created.
     public private(set) var configurationDigest: String?
+    /// Every outgoing message, in the order first queued, as its events leave it.
+    public internal(set) var messages: [MessageStatus] = []
+    /// Positions in `messages` by message id, and by the outgoing entry a message carries.
+    var messageIndex: [String: Int] = [:]
+    var messageByEntry: [JournalKey: Int] = [:]
+    /// Positions of the entries and quarantined documents that name a message id.
+    var entriesByMessage: [String: [Int]] = [:]
+    var quarantinedByMessage: [String: [Int]] = [:]
 
     public init() {}
 
@@ -175,6 +198,8 @@ public struct Journal: Sendable {
         let candidates: [JournalEntry]
         if let number = query.number {
             candidates = entries(number: number, year: query.year)
+        } else if let messageID = query.messageID {
+            candidates = (entriesByMessage[messageID] ?? []).map { entries[$0] }
         } else if let digest = query.documentDigest {
             candidates = entry(documentDigest: digest).map { [$0] } ?? []
         } else {
@@ -185,7 +210,10 @@ public struct Journal: Sendable {
 
     /// The quarantined documents a query selects (period, counterpart, kind; paged).
     public func quarantined(matching query: JournalQuery) -> [QuarantinedDocument] {
-        query.page(quarantined.lazy.filter { query.matches($0) })
+        if let messageID = query.messageID {
+            return query.page((quarantinedByMessage[messageID] ?? []).lazy.map { quarantined[$0] }.filter { query.matches($0) })
+        }
+        return query.page(quarantined.lazy.filter { query.matches($0) })
     }
 
     /// Applies one event (already checked for chain and hash).
@@ -201,6 +229,9 @@ public struct Journal: Sendable {
             return
         case .recovered:
             return
+        case .message:
+            applyMessage(event)
+            return
         case .quarantined:
             guard let digest = p.documentDigest, let object = p.object else {
                 anomaly("a quarantined event without its document")
@@ -211,7 +242,13 @@ public struct Journal: Sendable {
                 QuarantinedDocument(
                     seq: event.seq, time: event.time, reason: p.reason ?? "", documentDigest: digest, object: object,
                     encryptedWith: p.encryptedWith, kind: p.kind, counterpart: p.counterpart, documentNumber: p.documentNumber,
-                    documentDate: p.documentDate, signatureStatus: p.signatureStatus))
+                    documentDate: p.documentDate, signatureStatus: p.signatureStatus, messageID: p.messageID, peer: p.peer))
+            if let messageID = p.messageID {
+                if incomingMessage(messageID, peer: p.peer) != nil {
+                    anomaly("a second document received in message \(messageID) from \(p.peer ?? "?")")
+                }
+                quarantinedByMessage[messageID, default: []].append(quarantined.count - 1)
+            }
             return
         default:
             break
@@ -262,13 +299,36 @@ public struct Journal: Sendable {
             entries[position].recordedStatus = .voided
             entries[position].voidReason = p.reason
             entries[position].history.append(event.seq)
-        case .recovered, .created, .quarantined:
+        case .deadlineRecomputed:
+            guard let position = index[key], entries[position].registeredAt != nil else {
+                anomaly("deadlineRecomputed for \(key), which was never registered")
+                return
+            }
+            guard let deadline = p.deadline else {
+                anomaly("deadlineRecomputed for \(key) without the new deadline")
+                return
+            }
+            entries[position].deadline = deadline
+            entries[position].deadlineProvisional = p.deadlineProvisional
+            entries[position].history.append(event.seq)
+        case .recovered, .created, .quarantined, .message:
             return
         }
     }
 
     private mutating func fill(_ position: Int, from p: EventPayload, time: String) {
+        if let messageID = p.messageID {
+            if entries[position].direction == .incoming, incomingMessage(messageID, peer: p.peer) != nil {
+                anomalies.append(
+                    JournalAnomaly(
+                        seq: entries[position].history.last ?? 0,
+                        message: "a second document received in message \(messageID) from \(p.peer ?? "?")"))
+            }
+            entriesByMessage[messageID, default: []].append(position)
+        }
         var entry = entries[position]
+        entry.messageID = p.messageID
+        entry.peer = p.peer
         entry.registeredAt = time
         entry.recordedStatus = .registered
         entry.kind = p.kind
@@ -283,6 +343,7 @@ public struct Journal: Sendable {
         entry.signingTime = p.signingTime
         entry.signingTimeSource = p.signingTimeSource
         entry.signatureStatus = p.signatureStatus
+        entry.deadlineProvisional = p.deadlineProvisional
         if let acknowledged = p.acknowledges, let year = p.acknowledgesYear {
             entry.acknowledges = JournalKey(year: year, number: acknowledged)
         }

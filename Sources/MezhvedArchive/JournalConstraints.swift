@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedCore
+import MezhvedDocuments
 
 /// The constraints of an append, checked against the journal inside the store's transaction, and
 /// the number it allocates: the reference every store follows (a SQL store may enforce the same
@@ -49,6 +50,7 @@ extension Journal {
             payload.reason = reason
             return (.voided, payload)
         case .quarantine(let record):
+            try checkIncomingMessageUnused(record.messageID, peer: record.peer)
             var payload = EventPayload()
             payload.direction = .incoming
             payload.reason = record.reason
@@ -60,17 +62,68 @@ extension Journal {
             payload.documentNumber = record.documentNumber
             payload.documentDate = record.documentDate
             payload.signatureStatus = record.signatureStatus
+            payload.messageID = record.messageID
+            payload.peer = record.peer
             return (.quarantined, payload)
         case .recovered(let reason):
             var payload = EventPayload()
             payload.reason = reason
             return (.recovered, payload)
+        case .recomputeDeadline(let revision):
+            return (.deadlineRecomputed, try deadlineRevision(revision))
+        case .message(let transition):
+            return (.message, try prepareMessage(transition))
         }
+    }
+
+    /// A provisional deadline replaced: only an open request's, only while it is provisional.
+    private func deadlineRevision(_ revision: DeadlineRevision) throws -> EventPayload {
+        let current = try single(revision.number, year: revision.year)
+        let item = "\(current.number) (\(current.year))"
+        guard current.registeredAt != nil, current.kind == .request else {
+            throw ArchiveError(.numberUnusable, "\(item) is not a registered request: it has no response deadline to recompute")
+        }
+        guard current.recordedStatus != .answered, current.recordedStatus != .voided, current.recordedStatus != .rejected else {
+            throw ArchiveError(
+                .numberUnusable, "\(item) is \(current.recordedStatus.rawValue): its deadline is no longer open to recompute")
+        }
+        guard current.deadlineProvisional == true else {
+            throw ArchiveError(
+                .numberUnusable, "the deadline of \(item) (\(current.deadline ?? "none")) is not provisional: it is not recomputed",
+                hint: "only deadlines computed by the Labour Code for a year without an official calendar are recomputed")
+        }
+        guard current.deadline == revision.previousDeadline else {
+            throw ArchiveError(
+                .numberUnusable,
+                "the deadline of \(item) is \(current.deadline ?? "none"), not \(revision.previousDeadline) as the recomputation assumed",
+                hint: "recompute again from the journal as it is now")
+        }
+        guard CalendarDay(iso: revision.deadline) != nil else {
+            throw ArchiveError(
+                .numberUnusable, "the new deadline \(DocumentText.cut(revision.deadline)) of \(item) is not a date YYYY-MM-DD")
+        }
+        guard !revision.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ArchiveError(
+                .numberUnusable, "recomputing the deadline of \(item) needs a reason", hint: "say which calendar was imported")
+        }
+        var payload = EventPayload()
+        payload.number = current.number
+        payload.year = current.year
+        payload.direction = current.direction
+        payload.previousDeadline = current.deadline
+        payload.deadline = revision.deadline
+        payload.deadlineProvisional = revision.provisional ? true : nil
+        payload.reason = revision.reason
+        return payload
     }
 
     /// The entry an applied event made or changed.
     public func result(of event: ArchiveEvent) -> AppendResult {
         if event.type == .quarantined { return AppendResult(event: event, entry: nil, quarantined: quarantined.last) }
+        if event.type == .message {
+            return AppendResult(
+                event: event, entry: nil, quarantined: nil, message: event.payload.messageID.flatMap { message(id: $0) })
+        }
         guard let number = event.payload.number, let year = event.payload.year else {
             return AppendResult(event: event, entry: nil, quarantined: nil)
         }
@@ -152,6 +205,7 @@ extension Journal {
                     hint: "an outgoing document is signed with its registration number: reserve one first and compose the document with it")
             }
         }
+        if direction == .incoming { try checkIncomingMessageUnused(record.messageID, peer: record.peer) }
         if let letter = entry(
             letter: direction, counterpart: record.counterpart, documentNumber: record.documentNumber, documentDate: record.documentDate)
         {
@@ -175,6 +229,9 @@ extension Journal {
         payload.acknowledges = record.acknowledges?.number
         payload.acknowledgesYear = record.acknowledges?.year
         payload.receiptOutcome = record.receiptOutcome
+        payload.deadlineProvisional = record.deadlineProvisional ? true : nil
+        payload.messageID = record.messageID
+        payload.peer = record.peer
         return payload
     }
 }

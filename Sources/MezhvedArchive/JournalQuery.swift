@@ -30,11 +30,16 @@ public struct JournalQuery: Sendable, Equatable {
     public var day: String?
     public var limit: Int?
     public var offset: Int
+    /// The exchange message id an entry or quarantined document records.
+    public var messageID: String?
+    /// The authenticated peer agency of the message.
+    public var peer: String?
 
     public init(
         number: String? = nil, year: Int? = nil, direction: Direction? = nil, counterpart: String? = nil, kind: DocumentKind? = nil,
         status: EntryStatus? = nil, from: Date? = nil, to: Date? = nil, deadlineBefore: String? = nil, overdueOn: String? = nil,
-        documentDigest: String? = nil, documentNumber: String? = nil, day: String? = nil, limit: Int? = nil, offset: Int = 0
+        documentDigest: String? = nil, documentNumber: String? = nil, day: String? = nil, limit: Int? = nil, offset: Int = 0,
+        messageID: String? = nil, peer: String? = nil
     ) {
         self.number = number
         self.year = year
@@ -51,6 +56,8 @@ public struct JournalQuery: Sendable, Equatable {
         self.day = day
         self.limit = limit
         self.offset = offset
+        self.messageID = messageID
+        self.peer = peer
     }
 
     /// Everything (no criterion, no limit).
@@ -65,6 +72,8 @@ public struct JournalQuery: Sendable, Equatable {
         if let kind, entry.kind != kind { return false }
         if let documentDigest, entry.documentDigest != documentDigest { return false }
         if let documentNumber, entry.documentNumber != documentNumber { return false }
+        if let messageID, entry.messageID != messageID { return false }
+        if let peer, entry.peer != peer { return false }
         if let status, entry.status(on: day ?? ISOTime.agencyDayString(Date())) != status { return false }
         if let deadlineBefore, !(entry.deadline.map { $0 < deadlineBefore } ?? false) { return false }
         if let overdueOn, entry.status(on: overdueOn) != .overdue { return false }
@@ -82,6 +91,8 @@ public struct JournalQuery: Sendable, Equatable {
         if let kind, document.kind != kind { return false }
         if let documentDigest, document.documentDigest != documentDigest { return false }
         if let documentNumber, document.documentNumber != documentNumber { return false }
+        if let messageID, document.messageID != messageID { return false }
+        if let peer, document.peer != peer { return false }
         if from != nil || to != nil {
             let time = ISOTime.dateOrDay(document.time) ?? .distantPast
             if let from, time < from { return false }

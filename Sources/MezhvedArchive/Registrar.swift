@@ -67,7 +67,8 @@ public final class Registrar: Sendable {
             inReplyTo: facts.inReplyTo, deadline: facts.deadline, documentDigest: ArchiveCrypto.sha256Hex(submission.document),
             object: object, encryptedWith: encrypted ? dataKey.keyID : nil, signingTime: submission.signingTime,
             signingTimeSource: submission.signingTimeSource, signatureStatus: submission.signatureStatus, acknowledges: acknowledges,
-            receiptOutcome: facts.kind == .receipt ? (facts.receiptRejects ? .rejected : .accepted) : nil)
+            receiptOutcome: facts.kind == .receipt ? (facts.receiptRejects ? .rejected : .accepted) : nil,
+            deadlineProvisional: facts.deadlineProvisional && facts.deadline != nil, messageID: submission.messageID, peer: submission.peer)
         do {
             return try await appendEntry(.register(record, number: claim))
         } catch let error as ArchiveError {
@@ -88,7 +89,7 @@ public final class Registrar: Sendable {
         let record = QuarantineRecord(
             reason: rejection.reason, documentDigest: ArchiveCrypto.sha256Hex(rejection.document), object: object,
             encryptedWith: dataKey.keyID, kind: facts?.kind, counterpart: facts?.sender, documentNumber: facts?.number,
-            documentDate: facts?.date, signatureStatus: rejection.signatureStatus)
+            documentDate: facts?.date, signatureStatus: rejection.signatureStatus, messageID: rejection.messageID, peer: rejection.peer)
         let result = try await storage.append(.quarantine(record))
         checkpointWriter?.appended(seq: result.event.seq)
         // Durable from here on: nothing below may fail the operation.
@@ -96,7 +97,8 @@ public final class Registrar: Sendable {
             ?? QuarantinedDocument(
                 seq: result.event.seq, time: result.event.time, reason: record.reason, documentDigest: record.documentDigest,
                 object: record.object, encryptedWith: record.encryptedWith, kind: record.kind, counterpart: record.counterpart,
-                documentNumber: record.documentNumber, documentDate: record.documentDate, signatureStatus: record.signatureStatus)
+                documentNumber: record.documentNumber, documentDate: record.documentDate, signatureStatus: record.signatureStatus,
+                messageID: record.messageID, peer: record.peer)
     }
 
     /// Voids a reserved, unused number, with a reason.
@@ -107,6 +109,29 @@ public final class Registrar: Sendable {
     /// Records that a document was sent, delivered or answered.
     public func record(_ status: EventType, number: String, year: Int? = nil, note: String? = nil) async throws -> JournalEntry {
         try await appendEntry(.status(status, number: number, year: year, note: note))
+    }
+
+    /// Records a provisional deadline computed again (the official calendar of its year imported). The
+    /// document keeps the date it was signed with; the journal's deadline is what the registers show.
+    /// Refused (`numberUnusable`) unless the entry is a registered, unanswered request whose deadline is
+    /// provisional and still `revision.previousDeadline`.
+    public func recomputeDeadline(_ revision: DeadlineRevision) async throws -> JournalEntry {
+        try await appendEntry(.recomputeDeadline(revision))
+    }
+
+    /// Records a durable state change of an outgoing message (the journal checks the transition);
+    /// returns the message as it now stands.
+    public func record(_ transition: MessageTransition) async throws -> MessageStatus {
+        let result = try await storage.append(.message(transition))
+        // Durable from here on: nothing below may fail the operation.
+        checkpointWriter?.appended(seq: result.event.seq)
+        if let message = result.message { return message }
+        return try await storage.messages(MessageQuery(messageID: transition.messageID)).first
+            ?? MessageStatus(
+                messageID: transition.messageID, number: transition.number, year: transition.year, peer: transition.peer ?? "",
+                state: transition.state, attempts: transition.attempt ?? 0, nextAttempt: transition.nextAttempt,
+                expires: transition.expires, lastError: transition.reason, queuedAt: Date(), updatedAt: Date(),
+                receiptNumber: transition.receiptNumber, history: [result.event.seq])
     }
 
     /// Signs a checkpoint of the log's head now.
@@ -134,6 +159,12 @@ public final class Registrar: Sendable {
 
     /// The quarantined documents a query selects.
     public func quarantined(_ query: JournalQuery) async throws -> [QuarantinedDocument] { try await storage.quarantined(query) }
+
+    /// The outgoing messages a query selects.
+    public func messages(_ query: MessageQuery) async throws -> [MessageStatus] { try await storage.messages(query) }
+
+    /// The outgoing message with this id, if any.
+    public func message(id: String) async throws -> MessageStatus? { try await storage.messages(MessageQuery(messageID: id)).first }
 
     /// The events about an entry, oldest first.
     public func history(of entry: JournalEntry) async throws -> [ArchiveEvent] {

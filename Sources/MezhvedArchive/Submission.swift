@@ -58,10 +58,15 @@ public struct Submission: Sendable {
     public var signingTimeSource: SigningTimeSource
     /// The result of verifying its signature at registration.
     public var signatureStatus: SignatureStatus
+    /// The exchange message that delivered it (incoming) or that it answers (an outgoing receipt).
+    public var messageID: String?
+    /// The authenticated peer agency of that message.
+    public var peer: String?
 
     public init(
         direction: Direction, document: [UInt8], sourceName: String, reservedNumber: String? = nil, signingTime: Date = Date(),
-        signingTimeSource: SigningTimeSource = .registration, signatureStatus: SignatureStatus
+        signingTimeSource: SigningTimeSource = .registration, signatureStatus: SignatureStatus, messageID: String? = nil,
+        peer: String? = nil
     ) {
         self.direction = direction
         self.document = document
@@ -70,6 +75,8 @@ public struct Submission: Sendable {
         self.signingTime = signingTime
         self.signingTimeSource = signingTimeSource
         self.signatureStatus = signatureStatus
+        self.messageID = messageID
+        self.peer = peer
     }
 }
 
@@ -84,11 +91,19 @@ public struct Rejection: Sendable {
     public var reason: String
     /// The result of verifying its signature, when it got that far.
     public var signatureStatus: SignatureStatus?
+    /// The exchange message that delivered it, and the authenticated peer it came from.
+    public var messageID: String?
+    public var peer: String?
 
-    public init(document: [UInt8], sourceName: String, reason: String, signatureStatus: SignatureStatus? = nil) {
+    public init(
+        document: [UInt8], sourceName: String, reason: String, signatureStatus: SignatureStatus? = nil, messageID: String? = nil,
+        peer: String? = nil
+    ) {
         self.document = document
         self.sourceName = sourceName
         self.reason = reason
         self.signatureStatus = signatureStatus
+        self.messageID = messageID
+        self.peer = peer
     }
 }

@@ -12,15 +12,16 @@ public enum DurableFile {
         public let reason: String
     }
 
-    /// Replaces `target` with `bytes`, atomically and durably, mode 0600.
-    public static func replace(_ target: String, with bytes: [UInt8]) throws(Failure) {
+    /// Replaces `target` with `bytes`, atomically and durably, with `mode` (0600 unless a caller
+    /// writes something meant to be shared, such as a production calendar).
+    public static func replace(_ target: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(Failure) {
         let directory = (target as NSString).deletingLastPathComponent
         let folder = directory.isEmpty ? "." : directory
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let temporary = (folder as NSString).appendingPathComponent(".\((target as NSString).lastPathComponent).\(suffix).tmp")
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw Failure(couldNotCreate: true, reason: String(cString: strerror(errno))) }
-        let ok = writeAll(fd, bytes) && fsync(fd) == 0
+        let ok = (mode == 0o600 || fchmod(fd, mode) == 0) && writeAll(fd, bytes) && fsync(fd) == 0
         close(fd)
         guard ok, rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))

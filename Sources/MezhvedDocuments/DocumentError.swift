@@ -66,4 +66,6 @@ extension ErrorCode where Domain == DocumentError {
     public static let unknownAgency = ErrorCode("unknown-agency", .documentInvalid)
     /// A schema shipped with mezhved could not be loaded (an installation problem).
     public static let schemaUnavailable = ErrorCode("schema-unavailable", .environment)
+    /// A data file (a production calendar being imported) could not be written.
+    public static let unwritableOutput = ErrorCode("unwritable-output", .unusableInput)
 }

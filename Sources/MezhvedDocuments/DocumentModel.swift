@@ -176,6 +176,10 @@ public struct InteragencyRequest: Sendable, Codable, Equatable {
     public var compiler: OfficialPerson
     public var signatory: OfficialPerson
     public var personalData: [PersonRecord]
+    /// `true` when the response deadline is *provisional*: computed for a year the production calendar
+    /// did not cover, by Labour Code art. 112 alone (written `provisional="true"` on `ResponseDeadline`).
+    /// `nil` or `false`: the deadline is final.
+    public var responseDeadlineProvisional: Bool? = nil
 }
 
 /// A document or piece of information provided in an answer.

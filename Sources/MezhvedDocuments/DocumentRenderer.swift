@@ -149,7 +149,12 @@ public enum DocumentRenderer {
             body +=
                 "<dt>Государственная услуга (функция)</dt><dd>\(Self.e(r.service.name))\(r.service.registryId.map { " (реестровый № \(Self.e($0)))" } ?? "")</dd>"
             body += "<dt>Правовое основание</dt><dd>\(r.legalBasis.map { Self.e($0.title) }.joined(separator: "<br>"))</dd>"
-            body += "<dt>Срок направления ответа</dt><dd><strong>до \(r.responseDeadline.russian)</strong></dd>"
+            var deadline = "<strong>до \(r.responseDeadline.russian)</strong>"
+            if r.responseDeadlineProvisional == true {
+                let note = ProductionCalendar.provisionalNoteRussian(years: [r.responseDeadline.year])
+                deadline += " <span class=\"provisional\">(\(Self.e(note)))</span>"
+            }
+            body += "<dt>Срок направления ответа</dt><dd>\(deadline)</dd>"
             let contact = [r.contactForAnswer.postalAddress, r.contactForAnswer.phone.map { "тел. \($0)" }, r.contactForAnswer.email]
                 .compactMap { $0 }.map(Self.e).joined(separator: "; ")
             body += "<dt>Контактные данные для направления ответа</dt><dd>\(contact)</dd>"

@@ -129,7 +129,7 @@ enum DocumentXMLWriter {
             text("Subject", r.subject)
             text("InformationNeeded", r.informationNeeded)
             text("RequestedDocument", r.requestedDocument)
-            text("ResponseDeadline", r.responseDeadline.iso)
+            text("ResponseDeadline", r.responseDeadline.iso, [("provisional", r.responseDeadlineProvisional == true ? "true" : nil)])
             open("ContactForAnswer")
             text("PostalAddress", r.contactForAnswer.postalAddress)
             text("Phone", r.contactForAnswer.phone)
@@ -235,7 +235,8 @@ enum DocumentXMLReader {
                     responseDeadline: try day(r.text("ResponseDeadline"), r.child("ResponseDeadline"), "ResponseDeadline"),
                     contactForAnswer: contact(r.child("ContactForAnswer")),
                     consent: r.optionalChild("Consent").map(consent), compiler: official(r.child("Compiler")),
-                    signatory: official(r.child("Signatory")), personalData: try persons(r.optionalChild("PersonalData"))))
+                    signatory: official(r.child("Signatory")), personalData: try persons(r.optionalChild("PersonalData")),
+                    responseDeadlineProvisional: Self.provisional(r.child("ResponseDeadline"))))
         case .answer:
             let result: AnswerResult
             if let provided = r.optionalChild("Provided") {
@@ -306,6 +307,12 @@ enum DocumentXMLReader {
 
     /// The day an `xs:date` names. The schema also admits forms a registration cannot carry (a time
     /// zone, a year before 1 or after 9999): such a date is a problem of the document, at its element.
+    /// The `provisional` mark of a deadline: `true` for `provisional="true"` (or `"1"`), else nil.
+    static func provisional(_ node: Node) -> Bool? {
+        let value = node.optionalAttr("provisional")?.trimmingCharacters(in: .whitespaces)
+        return value == "true" || value == "1" ? true : nil
+    }
+
     static func day(_ s: String, _ node: Node, _ path: String) throws -> CalendarDay {
         if let day = CalendarDay(iso: s) { return day }
         throw DocumentError(

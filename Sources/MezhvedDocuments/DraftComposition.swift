@@ -59,10 +59,13 @@ extension DocumentComposer {
         let informationNeeded = p.required(draft.informationNeeded, "informationNeeded")
         let requestedDocument = p.required(draft.requestedDocument, "requestedDocument")
         var deadline = draft.responseDeadline
+        var deadlineProvisional: Bool?
         if deadline == nil, let registered = registration?.date {
             let days = bases.first.flatMap { context.directory.regulation(id: $0.regulation)?.responseDeadlineWorkingDays } ?? 10
             do {
-                deadline = try context.calendar.addingWorkingDays(days, to: registered, fallback: context.fallback)
+                let computed = try context.calendar.deadline(workingDays: days, after: registered, fallback: context.fallback)
+                deadline = computed.day
+                deadlineProvisional = computed.isProvisional ? true : nil
             } catch let error as DocumentError {
                 p.add("responseDeadline", "cannot be computed: \(error.message)" + (error.hint.map { " — \($0)" } ?? ""))
             }
@@ -94,7 +97,7 @@ extension DocumentComposer {
             sender: senderReference, recipient: recipientReference, service: service, legalBasis: bases, subject: subject,
             informationNeeded: informationNeeded, requestedDocument: requestedDocument, responseDeadline: deadline,
             contactForAnswer: contact, consent: draft.consent, compiler: compiler, signatory: signatory,
-            personalData: try Self.records(persons, source))
+            personalData: try Self.records(persons, source), responseDeadlineProvisional: deadlineProvisional)
     }
 
     func composeAnswer(

@@ -18,8 +18,7 @@ extension GatewayConfiguration.DocumentSettings {
                     hint: "correct the entries named below", problems: problems)
             }
         }
-        var calendar = try ProductionCalendar.bundled()
-        if let path = self.calendar { calendar = calendar.merging(try ProductionCalendar.load(contentsOf: path)) }
+        let calendar = try ProductionCalendar.bundled(adding: self.calendar)
         return DocumentContext(directory: directory, calendar: calendar, fallback: fallback)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedArchive
 import MezhvedCore
 
 extension GatewayConfiguration {
@@ -24,11 +25,15 @@ extension GatewayConfiguration {
         public var peers: [PeerSettings]
         /// Retries, horizon and end of life for outgoing messages.
         public var delivery: DeliverySettings
+        /// Seconds between two looks for a new checkpoint to send to the peers (default 30).
+        public var gossipInterval: Int
 
         public init(
             listen: ListenAddress, tls: TLSIdentity? = nil, maxDocumentSize: Int = 64 << 20, requestTimeout: Int = 120, spool: String,
-            accessTokens: String? = nil, peers: [PeerSettings] = [], delivery: DeliverySettings = DeliverySettings()
+            accessTokens: String? = nil, peers: [PeerSettings] = [], delivery: DeliverySettings = DeliverySettings(),
+            gossipInterval: Int = 30
         ) {
+            self.gossipInterval = gossipInterval
             self.listen = listen
             self.tls = tls
             self.maxDocumentSize = maxDocumentSize
@@ -170,5 +175,21 @@ extension GatewayConfiguration.ExchangeSettings {
             }
         }
         return problems
+    }
+}
+
+extension OutboxPolicy {
+    /// The policy the configuration's `exchange.delivery` section sets.
+    public init(_ delivery: GatewayConfiguration.DeliverySettings) {
+        self.init(
+            firstRetry: .seconds(delivery.firstRetry), maximumRetry: .seconds(delivery.maximumRetry),
+            retryHorizon: .seconds(delivery.retryHorizon), messageLifetime: .seconds(delivery.messageLifetime))
+    }
+}
+
+extension Gateway {
+    /// The outbox over `registrar` with the configuration's delivery policy (the defaults without an exchange section).
+    public func outbox(registrar: Registrar) -> Outbox {
+        Outbox(gateway: self, registrar: registrar, policy: configuration.exchange.map { OutboxPolicy($0.delivery) } ?? OutboxPolicy())
     }
 }

@@ -161,10 +161,14 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var regulations: String?
         /// A calendar file adding or replacing years of the bundled one.
         public var calendar: String?
-        /// For a year the calendar does not cover: `none` (an error) or `labour-code`.
+        /// For a year the calendar does not cover: `labour-code` (the default: deadlines are computed by
+        /// Labour Code art. 112 and marked provisional) or `none` (strict: such a deadline is an error).
         public var calendarFallback: String
 
-        public init(directory: String? = nil, regulations: String? = nil, calendar: String? = nil, calendarFallback: String = "none") {
+        public init(
+            directory: String? = nil, regulations: String? = nil, calendar: String? = nil,
+            calendarFallback: String = "labour-code"
+        ) {
             self.directory = directory
             self.regulations = regulations
             self.calendar = calendar

@@ -8,7 +8,10 @@ extension ConfigurationReader {
         guard let map = section(node, "exchange", required: false) else { return nil }
         let place = "exchange."
         checkKeys(
-            map, at: place, known: ["listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "peers", "delivery"])
+            map, at: place,
+            known: [
+                "listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "peers", "delivery", "gossipInterval",
+            ])
         var listen: GatewayConfiguration.ListenAddress?
         if let text = text(map, "listen", at: place, required: true) {
             listen = GatewayConfiguration.ListenAddress(text)
@@ -46,10 +49,11 @@ extension ConfigurationReader {
             problems.append("exchange.peers: the agency \(id) is listed twice")
         }
         let delivery = deliverySettings(map["delivery"])
+        let gossipInterval = seconds(map, "gossipInterval", at: place, range: 1...86400) ?? 30
         guard let listen, let spool else { return nil }
         return GatewayConfiguration.ExchangeSettings(
             listen: listen, tls: tls, maxDocumentSize: maxDocumentSize, requestTimeout: requestTimeout, spool: spool,
-            accessTokens: accessTokens, peers: peers, delivery: delivery)
+            accessTokens: accessTokens, peers: peers, delivery: delivery, gossipInterval: gossipInterval)
     }
 
     mutating func peerSettings(_ node: Node, at place: String, agency: String, plain: Bool) -> GatewayConfiguration.PeerSettings? {

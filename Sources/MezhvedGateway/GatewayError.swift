@@ -42,4 +42,22 @@ extension ErrorCode where Domain == GatewayError {
     public static let signerNotEligible = ErrorCode("signer-not-eligible", .refused)
     /// The document is not one this workflow takes (a receipt given to compose, an answer without its request).
     public static let wrongDocument = ErrorCode("wrong-document", .unusableInput)
+    /// A receipt does not acknowledge the message it was given for: its signature, its letterhead,
+    /// the document it names or the digest of the bytes received (every reason in `problems`).
+    /// The message's state is unchanged and the receipt is kept in quarantine.
+    public static let receiptNotValid = ErrorCode("receipt-not-valid", .refused)
+    /// A message id received before from the same peer with other bytes (a message id names one document for ever).
+    public static let messageIDReused = ErrorCode("message-id-reused", .refused)
+    /// A received message past its end of life (`Mezhved-Expires`): nothing was recorded.
+    public static let messageExpired = ErrorCode("message-expired", .refused)
+    /// A message id that is not 1–128 characters of `A–Z a–z 0–9 . _ : @ -`, or a message without its peer.
+    public static let messageInvalid = ErrorCode("message-invalid", .unusableInput)
+    /// No outgoing message has this id.
+    public static let messageUnknown = ErrorCode("message-unknown", .unusableInput)
+    /// The document cannot be queued: not an outgoing request or answer registered in the journal, or a receipt.
+    public static let notSendable = ErrorCode("not-sendable", .refused)
+    /// The message is already acknowledged by another receipt.
+    public static let messageAcknowledged = ErrorCode("message-acknowledged", .refused)
+    /// The change asked for does not fit the message's state (resending one that neither failed nor expired).
+    public static let messageStateConflict = ErrorCode("message-state-conflict", .refused)
 }

@@ -23,6 +23,7 @@ public enum ExchangeProtocol {
 /// then finishes the requests under way and closes the archive's writers.
 public struct ExchangeServer: Sendable {
     let state: ExchangeState
+    let outbox: Outbox
     let metricsRegistry: PrometheusCollectorRegistry?
 
     /// Prepares the server: the spool, the peers' pins; the TLS identity is read when it starts.
@@ -33,6 +34,7 @@ public struct ExchangeServer: Sendable {
             )
         }
         self.state = try ExchangeState(gateway: gateway, archive: archive, settings: settings, logger: logger)
+        self.outbox = gateway.outbox(registrar: archive.registrar)
         self.metricsRegistry = metrics
     }
 
@@ -54,6 +56,7 @@ public struct ExchangeServer: Sendable {
             }
         }
         PeerRoutes(exchange: state).register(on: router)
+        PullRoutes(exchange: state, outbox: outbox).register(on: router)
         api.register(on: router)
         return router
     }
@@ -87,9 +90,23 @@ public struct ExchangeServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let application = try makeApplication(onListening: onListening)
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: application),
+            .init(
+                service: CheckpointGossip(state: state, interval: .seconds(state.settings.gossipInterval)),
+                successTerminationBehavior: .ignore),
+            .init(service: DeliveryWorker(state: state, outbox: outbox, pollInterval: .seconds(1)), successTerminationBehavior: .ignore),
+            .init(service: PullWorker(state: state, wait: 20), successTerminationBehavior: .ignore),
+        ]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
-        try await group.run()
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger))
+        do {
+            try await group.run()
+        } catch {
+            await state.client.shutdown()
+            throw error
+        }
+        await state.client.shutdown()
     }
 }

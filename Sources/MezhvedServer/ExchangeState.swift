@@ -15,6 +15,8 @@ struct ExchangeState: Sendable {
     let spool: BodySpool
     let pins: PeerPins
     let metrics: ExchangeMetrics
+    let witness: PeerWitness
+    let client: PeerClient
     let logger: Logger
 
     init(gateway: Gateway, archive: ArchiveFolder, settings: GatewayConfiguration.ExchangeSettings, logger: Logger) throws {
@@ -25,6 +27,8 @@ struct ExchangeState: Sendable {
         self.spool = try BodySpool.prepare(folder: settings.spool, limit: settings.maxDocumentSize)
         self.pins = try PeerPins(settings)
         self.metrics = ExchangeMetrics()
+        self.witness = try PeerWitness(spool: settings.spool, settings: settings, trust: gateway.configuration.trust)
+        self.client = try PeerClient(agency: gateway.agency.id, settings: settings, pins: pins)
         self.logger = logger
     }
 

@@ -15,6 +15,7 @@ struct PeerRoutes: Sendable {
     func register(on router: Router<ExchangeRequestContext>) {
         let group = router.group("exchange/v1")
         group.post("messages") { request, context in try await receive(request, context: context) }
+        registerCheckpoints(on: group)
     }
 
     /// Push: a peer delivers one message; the answer is the signed receipt (docs, section 1).
@@ -48,7 +49,18 @@ struct PeerRoutes: Sendable {
             bytes, sourceName: "message \(headers.messageID) from \(peer)", at: now,
             message: IncomingMessage(messageID: headers.messageID, peer: peer, expires: headers.expires))
         exchange.metrics.received(outcome)
+        exchange.logger.info(
+            "received", metadata: ["message": "\(headers.messageID)", "peer": "\(peer)", "disposition": "\(Self.disposition(outcome))"])
         return try Self.response(to: outcome, messageID: headers.messageID)
+    }
+
+    /// A word for the operators' log: registered, duplicate, quarantined (with the reason's name).
+    static func disposition(_ outcome: IncomingOutcome) -> String {
+        switch outcome.disposition {
+        case .registered: return "registered"
+        case .duplicate: return "duplicate"
+        case .quarantined(_, let reason): return outcome.isDuplicate ? "duplicate" : "quarantined \(reason.name)"
+        }
     }
 
     static func requireXML(_ request: Request) throws {
@@ -71,7 +83,7 @@ struct PeerRoutes: Sendable {
             if entry.direction == .incoming { fields[.mezhvedIncomingNumber] = MessageHeaders.percentEncoded(entry.number) }
             fields[.mezhvedDuplicate] = "true"
         case .quarantined(_, let reason):
-            fields[.mezhvedDuplicate] = "false"
+            fields[.mezhvedDuplicate] = outcome.isDuplicate ? "true" : "false"
             if outcome.receipt == nil && outcome.receiptProblem == nil {
                 let detail = outcome.reasons.prefix(3).joined(separator: "; ")
                 throw Problem(
@@ -101,5 +113,46 @@ extension MezhvedDocuments.ReceiptOutcome {
     var isAccepted: Bool {
         if case .accepted = self { return true }
         return false
+    }
+}
+
+/// Section 3: peers witness each other's archives.
+extension PeerRoutes {
+    func registerCheckpoints(on group: RouterGroup<ExchangeRequestContext>) {
+        group.post("checkpoints") { request, context -> Response in
+            let peer = try await exchange.authenticate(request, context: context)
+            try Self.requireXML(request)
+            let body = try await request.body.collect(upTo: 1 << 20)
+            switch try await exchange.witness.keep([UInt8](buffer: body), from: peer) {
+            case .kept(let seq), .alreadyHeld(let seq):
+                return Self.json(.ok, ["agency": peer, "seq": "\(seq)", "state": "kept"])
+            case .conflict(let reason):
+                exchange.logger.error(
+                    "a peer's checkpoint conflicts with the one held", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                throw Problem(.conflict, "checkpoint-conflict", reason)
+            }
+        }
+        group.get("checkpoints/{agency}") { request, context -> Response in
+            let peer = try await exchange.authenticate(request, context: context)
+            let agency = try context.parameters.require("agency")
+            guard agency == peer else {
+                throw Problem(
+                    .forbidden, "not-your-checkpoints",
+                    "a gateway gives the checkpoints it holds of an agency to that agency's gateway only")
+            }
+            guard let bytes = try await exchange.witness.latest(of: agency) else {
+                throw Problem(.notFound, "no-checkpoint", "this gateway holds no checkpoint of \(agency) yet")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/xml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(fields)) ?? Data())))
     }
 }

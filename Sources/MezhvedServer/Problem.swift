@@ -36,6 +36,9 @@ public struct Problem: HTTPResponseError, Sendable {
             case .messageIDReused: self.init(.conflict, error.code.rawValue, error.message)
             case .messageExpired: self.init(.gone, error.code.rawValue, error.message)
             case .receiptNotValid: self.init(.unprocessableContent, error.code.rawValue, error.message + Self.list(error.problems))
+            case .messageInvalid: self.init(.badRequest, error.code.rawValue, error.message)
+            case .messageUnknown: self.init(.notFound, error.code.rawValue, error.message)
+            case .messageAcknowledged, .messageStateConflict, .notSendable: self.init(.conflict, error.code.rawValue, error.message)
             default: self.init(Self.status(error.category), error.code.rawValue, error.message + Self.list(error.problems))
             }
             return

@@ -93,7 +93,7 @@ func journalLine(_ entry: JournalEntry, today: String) -> String {
     parts.append(entry.registeredAt ?? entry.allocatedAt)
     parts.append(entry.kind?.rawValue ?? "-")
     parts.append(entry.counterpart ?? "-")
-    if let deadline = entry.deadline { parts.append("deadline \(deadline)") }
+    if let deadline = entry.deadline { parts.append("deadline \(deadline)\(entry.deadlineProvisional == true ? " (provisional)" : "")") }
     if let acknowledged = entry.acknowledges {
         parts.append("acknowledges \(acknowledged.number)")
     } else if let inReplyTo = entry.inReplyTo {

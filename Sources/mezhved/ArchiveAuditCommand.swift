@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MezhvedArchive
 import MezhvedGateway
+import MezhvedServer
 import MezhvedValidation
 import MezhvedXMLDSig
 import Synchronization
@@ -42,6 +43,12 @@ struct ArchiveAudit: AsyncParsableCommand {
     @Option(help: "A folder outside the archive holding copies of its checkpoints.")
     var witness: String?
 
+    @Flag(
+        help: """
+            With --gateway: ask every peer gateway for the latest checkpoint of this archive it holds and audit             the archive against it as a witness (a rolled-back archive is caught).
+            """)
+    var peers = false
+
     @Option(help: "Re-verify documents registered on or after this date (YYYY-MM-DD or ISO 8601).")
     var from: String?
 
@@ -69,6 +76,10 @@ struct ArchiveAudit: AsyncParsableCommand {
             throw ValidationError("give at least one --trust folder (the signers' and the gateway's CAs), or --gateway CONFIG")
         }
         if !qualified && (offline || requireRevocation) { throw ValidationError("--offline and --require-revocation need --qualified") }
+        if peers && gatewayConfiguration.path == nil {
+            throw ValidationError("--peers needs --gateway CONFIG (the peers are in its exchange section)")
+        }
+        if peers && witness != nil { throw ValidationError("give --peers or --witness, not both") }
     }
 
     /// The signature auditor: XMLDSig as of the signing time, or the qualified validation.
@@ -112,11 +123,24 @@ struct ArchiveAudit: AsyncParsableCommand {
         let dataKey =
             try key.dataKey.map { try ArchiveDataKey.load(contentsOf: $0) }
             ?? configuration.map { try ArchiveDataKey.load(contentsOf: $0.archive.dataKey) } ?? key.load(required: false)
+        var peerWitness: String?
+        if peers, let configuration {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mezhved-peer-witness-\(UUID().uuidString)").path
+            let answers = try await PeerCheckpointCollection.collect(gateway: try Gateway.open(configuration), into: folder)
+            for answer in answers {
+                let line =
+                    answer.problem.map { "could not be asked: \($0)" } ?? answer.seq.map { "holds the checkpoint of entry \($0)" }
+                    ?? "holds no checkpoint of this archive yet"
+                FileHandle.standardError.write(Data("peer \(answer.peer) \(line)\n".utf8))
+            }
+            peerWitness = folder
+        }
+        defer { if let peerWitness { try? FileManager.default.removeItem(atPath: peerWitness) } }
         let auditor = ArchiveAuditor(
             source: try FileSystemAuditSource(path: folder), gatewayCertificate: try pinnedCertificate(configuration),
             checkpointTrust: store,
             signatureAuditor: try signatureAuditor(store, intermediates, trustSettings: trustSettings), dataKey: dataKey,
-            witness: witness ?? configuration?.archive.witness,
+            witness: peerWitness ?? witness ?? configuration?.archive.witness,
             from: try parseTime(from, option: "--from"), to: try parseTime(to, option: "--to", endOfDay: true))
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
         var progress: (@Sendable (Int, Int) -> Void)?

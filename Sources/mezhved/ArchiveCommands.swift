@@ -349,7 +349,9 @@ struct ArchiveShow: AsyncParsableCommand {
             if !entry.answeredBy.isEmpty { print("answered by:  \(entry.answeredBy.joined(separator: ", "))") }
             if let acknowledged = entry.acknowledges { print("acknowledges: \(acknowledged)") }
             if !entry.acknowledgedBy.isEmpty { print("receipts:     \(entry.acknowledgedBy.joined(separator: ", "))") }
-            if let deadline = entry.deadline { print("deadline:     \(deadline)") }
+            if let deadline = entry.deadline {
+                print("deadline:     \(deadline)\(entry.deadlineProvisional == true ? " (provisional: by the Labour Code)" : "")")
+            }
             if let digest = entry.documentDigest { print("digest:       SHA-256 \(digest)") }
             if let object = entry.object {
                 print("object:       \(object)\(entry.encryptedWith.map { " (personal data encrypted, key \($0))" } ?? "")")
@@ -360,7 +362,12 @@ struct ArchiveShow: AsyncParsableCommand {
             }
             print("history:")
             for event in try await registrar.history(of: entry) {
-                print("  \(event.seq)\t\(event.time)\t\(event.type.rawValue)\(event.payload.reason.map { "\t\($0)" } ?? "")")
+                var line = "  \(event.seq)\t\(event.time)\t\(event.type.rawValue)"
+                if event.type == .deadlineRecomputed {
+                    line += "\t\(event.payload.previousDeadline ?? "?") → \(event.payload.deadline ?? "?")"
+                    if event.payload.deadlineProvisional == true { line += " (still provisional)" }
+                }
+                print(line + (event.payload.reason.map { "\t\($0)" } ?? ""))
             }
         }
     }

@@ -81,10 +81,14 @@ struct OutgoingOptions: ParsableArguments {
     @Option(help: "With --gateway: the signatory (configuration id) who signs; default the first one.")
     var signatory: String?
 
+    @Flag(name: .customLong("send"), help: "With --gateway: queue the registered document for its recipient (as `mezhved send`).")
+    var queue = false
+
     /// Refuses options that the gateway's configuration gives itself.
     func check(context: ContextOptions, signing: SigningOptionGroup) throws {
         guard gateway.path != nil else {
             if signatory != nil { throw ValidationError("--signatory goes with --gateway") }
+            if queue { throw ValidationError("--send goes with --gateway") }
             return
         }
         if signing.key != nil { throw ValidationError("--key is not used with --gateway: the gateway's signatories sign") }
@@ -105,13 +109,34 @@ struct OutgoingOptions: ParsableArguments {
         }
         let archive = try await gateway.openArchiveForCommand()
         let sent = try await OutgoingWorkflow(gateway: gateway, registrar: archive.registrar).send(draft, signatoryID: signatory)
+        var queued: String?
+        if queue {
+            do {
+                queued = try await queueLine(
+                    gateway.outbox(registrar: archive.registrar), number: sent.entry.number, year: sent.entry.year, expires: nil)
+            } catch {
+                Output.error(
+                    "\(sent.entry.number) is registered but not queued; queue it with `mezhved send --gateway … \(sent.entry.number)`")
+                throw error
+            }
+        }
         await archive.registrar.finishBackgroundWork()
         try writeDocument(sent.signed, to: output)
         let entry = sent.entry
         var line = "REGISTERED \(entry.number) \(entry.year) \(entry.kind?.rawValue ?? "document") to \(entry.counterpart ?? "?")"
         line += ", signed by \(sent.signatoryID)"
-        if let deadline = entry.deadline { line += ", answer due \(deadline)" }
+        if let deadline = entry.deadline {
+            line += ", answer due \(deadline)"
+            if entry.deadlineProvisional == true, let registered = entry.documentDate.flatMap(CalendarDay.init(iso:)),
+                let due = CalendarDay(iso: deadline)
+            {
+                let note = ProductionCalendar.provisionalNote(years: gateway.documents.calendar.uncoveredYears(from: registered, to: due))
+                line += " (provisional)"
+                Output.warning("the deadline \(deadline) is \(note); it is recomputed when the year's calendar is imported")
+            }
+        }
         if let output { line += " — \(output)" }
+        if let queued { line += "\n" + queued }
         let text = line + "\n"
         // The document itself may be on standard output: the line then goes to standard error.
         if output == nil { FileHandle.standardError.write(Data(text.utf8)) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
@@ -168,6 +193,10 @@ struct NewRequest: AsyncParsableCommand {
         let composer = DocumentComposer(context: try context.context())
         let request = try composer.request(form: bytes, source: name)
         try writeDocument(try signing.signIfAsked(.request(request), composer: composer, name: name), to: output)
+        if request.responseDeadlineProvisional == true {
+            let years = composer.context.calendar.uncoveredYears(from: request.registration.date, to: request.responseDeadline)
+            Output.warning("the deadline \(request.responseDeadline.iso) is \(ProductionCalendar.provisionalNote(years: years))")
+        }
     }
 }
 

@@ -105,7 +105,9 @@ extension IncomingReceive {
         } else if let inReplyTo = entry.inReplyTo {
             text += ", answers \(inReplyTo)"
         }
-        if let deadline = entry.deadline { text += ", answer due \(deadline)" }
+        if let deadline = entry.deadline {
+            text += ", answer due \(deadline)\(entry.deadlineProvisional == true ? " (provisional: by the Labour Code)" : "")"
+        }
         return text
     }
 }

@@ -16,7 +16,8 @@ struct Mezhved: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Sign.self, Verify.self, RequestCommand.self, AnswerCommand.self, ReceiptCommand.self, Validate.self, Render.self, Bench.self,
-            ArchiveCommand.self, GatewayCommand.self, IncomingCommand.self, Serve.self, TokenCommand.self, ExitCodes.self,
+            ArchiveCommand.self, GatewayCommand.self, IncomingCommand.self, CalendarCommand.self, SendCommand.self, OutboxCommand.self,
+            Serve.self, TokenCommand.self, ExitCodes.self,
         ]
     )
 

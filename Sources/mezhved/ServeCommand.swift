@@ -5,6 +5,7 @@ import Metrics
 import MezhvedCore
 import MezhvedGateway
 import MezhvedServer
+import NIOCore
 import Prometheus
 
 /// `mezhved serve`: the gateway on the network (docs/exchange-protocol.md, docs/gateway.md).
@@ -51,9 +52,17 @@ struct Serve: AsyncParsableCommand {
         let scheme = gateway.configuration.exchange?.tls == nil ? "http" : "https"
         let host = gateway.configuration.exchange?.listen.host ?? "127.0.0.1"
         let agency = gateway.agency.id
-        try await server.run { port in
-            let printable = host.contains(":") ? "[\(host)]" : host
-            FileHandle.standardOutput.write(Data("mezhved serve: \(agency) listening on \(scheme)://\(printable):\(port)\n".utf8))
+        do {
+            try await server.run { port in
+                let printable = host.contains(":") ? "[\(host)]" : host
+                FileHandle.standardOutput.write(Data("mezhved serve: \(agency) listening on \(scheme)://\(printable):\(port)\n".utf8))
+            }
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES || error.errnoCode == EADDRNOTAVAIL {
+            await archive.registrar.finishBackgroundWork()
+            let listen = gateway.configuration.exchange.map { "\($0.listen)" } ?? "?"
+            throw ServerSetupError(
+                "exchange.listen: cannot listen on \(listen): \(String(cString: strerror(error.errnoCode))) — another program (or another mezhved serve) uses it, or the address is not this machine's"
+            )
         }
         await archive.registrar.finishBackgroundWork()
     }

@@ -17,7 +17,8 @@ enum GatewayFixtures {
 
     /// The configuration text of `agency`'s gateway whose archive is in `folder`.
     static func configurationText(
-        agency: String, folder: String, signatoryKey: String? = nil, extraPolicy: String = "", trust: String = "Certificates/trust/gost"
+        agency: String, folder: String, signatoryKey: String? = nil, extraPolicy: String = "", trust: String = "Certificates/trust/gost",
+        documents: String = "{calendarFallback: labour-code}"
     ) -> String {
         let root = TestProcess.root.path
         let key = signatoryKey ?? "\(root)/Certificates/agencies/\(agency)/key.pem"
@@ -32,14 +33,15 @@ enum GatewayFixtures {
               - {id: head, key: \(key), certificate: \(root)/Certificates/agencies/\(agency)/cert.pem, chain: \(root)/Certificates/gost/ca.pem}
             trust: {anchors: [\(root)/\(trust)], intermediates: [\(root)/Certificates/gost/ca.pem], crls: [\(root)/Certificates/gost/ca.crl.pem]}
             policy: {offline: true\(extraPolicy)}
-            documents: {calendarFallback: labour-code}
+            documents: \(documents)
             """
     }
 
     /// A gateway for `agency` with a new archive (numbers 01-…/{seq:06} out, ВХ-{year}-{seq:06} in).
-    static func gateway(_ agency: String, in folder: String? = nil, extraPolicy: String = "", trust: String = "Certificates/trust/gost")
-        async throws -> (gateway: Gateway, archive: ArchiveFolder, folder: String)
-    {
+    static func gateway(
+        _ agency: String, in folder: String? = nil, extraPolicy: String = "", trust: String = "Certificates/trust/gost",
+        documents: String = "{calendarFallback: labour-code}"
+    ) async throws -> (gateway: Gateway, archive: ArchiveFolder, folder: String) {
         let folder = try folder ?? temporaryFolder()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let key = try ArchiveDataKey.generate()
@@ -51,7 +53,7 @@ enum GatewayFixtures {
             configuration: ArchiveConfiguration(
                 agency: agency, outgoingFormat: try NumberFormat("ИСХ-{seq:06}"), incomingFormat: try NumberFormat("ВХ-{year}-{seq:06}"),
                 dataKeyID: key.keyID, gatewayCertificate: certificate + chain, gatewayKeyFile: nil, checkpointInterval: 4))
-        let text = configurationText(agency: agency, folder: folder, extraPolicy: extraPolicy, trust: trust)
+        let text = configurationText(agency: agency, folder: folder, extraPolicy: extraPolicy, trust: trust, documents: documents)
         let configuration = try GatewayConfiguration.parse(Array(text.utf8), source: "\(agency).yaml", baseFolder: folder)
         let gateway = try Gateway.open(configuration)
         return (gateway, try await gateway.openArchive(), folder)

@@ -1,10 +1,12 @@
 import Foundation
+import HummingbirdTesting
 import Logging
 import MezhvedArchive
 import MezhvedDocuments
 import MezhvedGateway
-import MezhvedServer
 import MezhvedTestSupport
+
+@testable import MezhvedServer
 
 /// A test agency's gateway with a new archive in a temporary folder, an `exchange:` section on
 /// loopback (port 0) and an access token per role: what the API tests serve.
@@ -69,6 +71,19 @@ struct APIGateway: Sendable {
         var logger = Logger(label: "mezhved.api.test")
         logger.logLevel = .warning
         return try ExchangeServer(gateway: gateway, archive: archive, logger: logger)
+    }
+
+    /// Runs `body` against the server in process (HummingbirdTesting's router framework), then
+    /// shuts the server's peer client down.
+    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let server = try self.server()
+        do {
+            try await server.makeApplication().test(.router, body)
+        } catch {
+            await server.state.client.shutdown()
+            throw error
+        }
+        await server.state.client.shutdown()
     }
 
     static func write(_ bytes: [UInt8], to path: String) throws {

@@ -39,7 +39,7 @@ import Testing
 
     @Test func missingOrUnknownTokenIs401WithBearerChallenge() async throws {
         let fixture = try await APIGateway.make()
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             for token in [nil, "mzv_" + String(repeating: "A", count: 43), "not-a-token"] {
                 let response = try await Self.call(client, .get, "/api/v1/journal", token: token)
                 #expect(response.status == .unauthorized)
@@ -62,7 +62,7 @@ import Testing
             docs == resource,
             "Sources/MezhvedServer/openapi.yaml must be a copy of docs/openapi.yaml: cp docs/openapi.yaml Sources/MezhvedServer/openapi.yaml"
         )
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             let response = try await Self.call(client, .get, "/api/v1/openapi.yaml", token: nil)
             #expect(response.status == .ok)
             #expect(Data(response.body.readableBytesView) == docs)
@@ -74,7 +74,7 @@ import Testing
         let fixture = try await APIGateway.make()
         let before = try await fixture.archive.registrar.entries(.all).count
         let headBefore = try await fixture.archive.storage.head()
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             for role in [AccessRole.auditor, .clerk] {
                 let response = try await Self.call(client, .post, "/api/v1/requests", token: fixture.tokens[role], json: APIForms.request)
                 #expect(response.status == .forbidden, "\(role)")
@@ -92,7 +92,7 @@ import Testing
 
     @Test func signatoryComposesAndTheNumberIsInTheJournal() async throws {
         let fixture = try await APIGateway.make()
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             let response = try await Self.call(client, .post, "/api/v1/requests", token: fixture.tokens[.signatory], json: APIForms.request)
             #expect(response.status == .created, "\(Self.text(response))")
             let body = try Self.object(response)
@@ -120,7 +120,7 @@ import Testing
                 try DocumentComposer(context: fixture.gateway.documents).requestDraft(form: Array(APIForms.request.utf8), source: "form")))
         let deadline = try #require(sent.entry.deadline)
         let token = fixture.tokens[.auditor]
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             func numbers(_ query: String) async throws -> [String] {
                 let response = try await Self.call(client, .get, "/api/v1/journal" + query, token: token)
                 #expect(response.status == .ok, "\(query): \(Self.text(response))")
@@ -163,7 +163,7 @@ import Testing
             .request(
                 try DocumentComposer(context: fixture.gateway.documents).requestDraft(form: Array(APIForms.request.utf8), source: "form")))
         let path = Self.documentPath(sent.entry.number, year: sent.entry.year)
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             let entry = try await Self.call(client, .get, path, token: fixture.tokens[.auditor])
             #expect(entry.status == .ok)
             #expect(try Self.object(entry)["number"] as? String == sent.entry.number)
@@ -199,7 +199,7 @@ import Testing
     @Test func draftCheckListsEveryProblemAndWritesNothing() async throws {
         let fixture = try await APIGateway.make()
         let head = try await fixture.archive.storage.head()
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             let good = try await Self.call(client, .post, "/api/v1/drafts/check", token: fixture.tokens[.clerk], json: APIForms.request)
             #expect(good.status == .ok, "\(Self.text(good))")
             #expect(try Self.object(good)["valid"] as? Bool == true)
@@ -241,7 +241,7 @@ import Testing
             return
         }
         let query = "?request=\(incoming.number.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&requestYear=\(incoming.year)"
-        try await receiver.server().makeApplication().test(.router) { client in
+        try await receiver.test { client in
             let withFile = APIForms.answer.replacingOccurrences(of: "\"content\":", with: "\"file\": \"/etc/passwd\", \"content\":")
             let refused = try await Self.call(client, .post, "/api/v1/answers" + query, token: receiver.tokens[.signatory], json: withFile)
             #expect(refused.status == .unprocessableContent)
@@ -266,7 +266,7 @@ import Testing
         _ = try await OutgoingWorkflow(gateway: fixture.gateway, registrar: fixture.archive.registrar).send(
             .request(
                 try DocumentComposer(context: fixture.gateway.documents).requestDraft(form: Array(APIForms.request.utf8), source: "form")))
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             let response = try await Self.call(client, .post, "/api/v1/audit", token: fixture.tokens[.auditor])
             #expect(response.status == .ok, "\(Self.text(response))")
             let report = try Self.object(response)
@@ -279,7 +279,7 @@ import Testing
 
     @Test func revokedTokenIsRefusedWithoutRestart() async throws {
         let fixture = try await APIGateway.make()
-        try await fixture.server().makeApplication().test(.router) { client in
+        try await fixture.test { client in
             #expect(try await Self.call(client, .get, "/api/v1/journal", token: fixture.tokens[.clerk]).status == .ok)
             try AccessTokenFile.update(fixture.folder + "/tokens.json") { file in _ = try file.revoke(name: "clerk-desk") }
             try await Task.sleep(for: .milliseconds(1200))  // the registry looks at the file again after a second
