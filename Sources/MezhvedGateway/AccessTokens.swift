@@ -34,7 +34,8 @@ public enum AccessRole: String, Sendable, Codable, CaseIterable, CustomStringCon
 
 /// One thing the API lets a caller do. A route names the one permission it needs.
 public enum AccessPermission: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// The journal, a document's entry, its validation report, its rendering without personal data.
+    /// The journal, a document's entry, its validation report, its rendering without personal
+    /// data, the outbox's messages.
     case readJournal = "read-journal"
     /// A document as signed, personal data decrypted, and its full rendering (each view logged).
     case readPersonalData = "read-personal-data"
@@ -42,7 +43,7 @@ public enum AccessPermission: String, Sendable, CaseIterable, CustomStringConver
     case checkDrafts = "check-drafts"
     /// Composing, numbering, signing and registering a request or an answer.
     case compose
-    /// Queueing or re-queueing a registered document for delivery; reading the outbox.
+    /// Queueing a registered document for delivery, resending a failed or expired message.
     case send
     /// Running the archive audit.
     case audit

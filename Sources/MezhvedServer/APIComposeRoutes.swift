@@ -6,7 +6,7 @@ import MezhvedDocuments
 import MezhvedGateway
 
 /// Drafts checked and documents composed: `POST /api/v1/drafts/check`, `POST /api/v1/requests`,
-/// `POST /api/v1/answers`. The body is the form as JSON, with the keys of the YAML forms
+/// `POST /api/v1/answers` (registered, then queued in the outbox for the recipient). The body is the form as JSON, with the keys of the YAML forms
 /// (Samples/forms, docs/documents.md); the request an answer answers is named by its journal
 /// number in the query. Composing runs the gateway's ``OutgoingWorkflow``: nothing is numbered
 /// before the draft is valid and the signer eligible.
@@ -55,10 +55,19 @@ struct APIComposeRoutes: Sendable {
             warnings.append("the form's registration is not used: the gateway numbers the document from its journal")
         }
         let sent = try await routes.outgoing.send(draft, signatoryID: signatory)
+        // Registered and on disk: from here on the answer is 201, and queueing is reported in it.
+        var message: MessageStatus?
+        do {
+            message = try await routes.outbox.enqueue(number: sent.entry.number, year: sent.entry.year)
+        } catch {
+            warnings.append(
+                "registered, but not queued for sending: \(Problem(error).detail); queue it with POST \(APIDocumentRoutes.path(of: sent.entry))/send"
+            )
+        }
         let day = ISOTime.agencyDayString(Date())
         let entry = APIJournalEntry(sent.entry, day: day, standing: routes.documents.standing(of: sent.entry, on: day))
         return try APIMessage.json(
-            Composed(entry: entry, signatory: sent.signatoryID, warnings: warnings), status: .created,
+            Composed(entry: entry, signatory: sent.signatoryID, message: message, warnings: warnings), status: .created,
             headers: [.location: APIDocumentRoutes.path(of: sent.entry)])
     }
 
@@ -138,5 +147,7 @@ struct DraftProblem: Encodable {
 struct Composed: Encodable {
     let entry: APIJournalEntry
     let signatory: String
+    /// The message it is queued as for its recipient (nil when it could not be queued: see warnings).
+    let message: MessageStatus?
     let warnings: [String]
 }

@@ -7,7 +7,7 @@ import Synchronization
 
 /// The clerks' and auditors' JSON API under `/api/v1/` (docs/openapi.yaml, docs/gateway.md):
 /// the journal, the documents with their renderings and reports, drafts checked and composed,
-/// the archive audit. Every route but the spec needs a bearer token and names the permission it
+/// documents queued for delivery and the outbox, the archive audit. Every route but the spec needs a bearer token and names the permission it
 /// needs; handlers parse, call the gateway's library, and encode JSON.
 struct APIRoutes: Sendable {
     /// Where the API lives.
@@ -17,16 +17,19 @@ struct APIRoutes: Sendable {
     let authentication: APIAuthentication
     let documents: ArchivedDocuments
     let outgoing: OutgoingWorkflow
+    /// The durable outbox the delivery workers send from.
+    let outbox: Outbox
     /// One audit at a time: it re-reads and re-verifies the whole archive.
     let auditRunning: AuditGate
     /// docs/openapi.yaml, as installed with the server.
     let specification: [UInt8]?
 
-    init(exchange: ExchangeState) {
+    init(exchange: ExchangeState, outbox: Outbox) {
         self.exchange = exchange
         self.authentication = APIAuthentication(registry: exchange.settings.accessTokens.map { AccessTokenRegistry(path: $0) })
         self.documents = ArchivedDocuments(gateway: exchange.gateway, registrar: exchange.archive.registrar)
         self.outgoing = OutgoingWorkflow(gateway: exchange.gateway, registrar: exchange.archive.registrar)
+        self.outbox = outbox
         self.auditRunning = AuditGate()
         self.specification = APISpecification.load()
     }
@@ -42,6 +45,7 @@ struct APIRoutes: Sendable {
         APIDocumentRoutes(routes: self).register(on: api)
         APIComposeRoutes(routes: self).register(on: api)
         APIAuditRoute(routes: self).register(on: api)
+        APIOutboxRoutes(routes: self).register(on: api)
     }
 
     /// The caller's words for the operators' log: token name and role, never more.

@@ -41,7 +41,7 @@ public struct ExchangeServer: Sendable {
     /// The router: the peer protocol, the clerks' and auditors' API, health and metrics.
     func makeRouter() -> Router<ExchangeRequestContext> {
         let router = Router(context: ExchangeRequestContext.self)
-        let api = APIRoutes(exchange: state)
+        let api = APIRoutes(exchange: state, outbox: outbox)
         router.addMiddleware {
             api.callerMiddleware
             AccessLogMiddleware()

@@ -287,4 +287,43 @@ import Testing
             #expect(try await Self.call(client, .get, "/api/v1/journal", token: fixture.tokens[.auditor]).status == .ok)
         }
     }
+
+    @Test func composedDocumentsAreQueuedAndTheOutboxIsListedAndResent() async throws {
+        let fixture = try await APIGateway.make()
+        try await fixture.test { client in
+            let composed = try await Self.call(client, .post, "/api/v1/requests", token: fixture.tokens[.signatory], json: APIForms.request)
+            #expect(composed.status == .created, "\(Self.text(composed))")
+            let body = try Self.object(composed)
+            let message = try #require(body["message"] as? [String: Any], "\(Self.text(composed))")
+            let messageID = try #require(message["messageID"] as? String)
+            #expect(message["state"] as? String == "queued")
+            #expect(message["peer"] as? String == "employment")
+            let entry = try #require(body["entry"] as? [String: Any])
+            let path = try #require(entry["document"] as? String)
+
+            let listed = try await Self.call(client, .get, "/api/v1/outbox?state=queued&peer=employment", token: fixture.tokens[.auditor])
+            #expect(listed.status == .ok, "\(Self.text(listed))")
+            let messages = try #require(try Self.object(listed)["messages"] as? [[String: Any]])
+            #expect(messages.map { $0["messageID"] as? String } == [messageID])
+            #expect(try await Self.call(client, .get, "/api/v1/outbox?state=lost", token: fixture.tokens[.auditor]).status == .badRequest)
+
+            // Queueing again gives the same message; an auditor may not queue or resend.
+            #expect(try await Self.call(client, .post, path + "/send", token: fixture.tokens[.auditor]).status == .forbidden)
+            let again = try await Self.call(client, .post, path + "/send", token: fixture.tokens[.clerk])
+            #expect(again.status == .accepted, "\(Self.text(again))")
+            #expect(try Self.object(again)["messageID"] as? String == messageID)
+            let resendPath = "/api/v1/outbox/\(messageID)/resend"
+            #expect(try await Self.call(client, .post, resendPath, token: fixture.tokens[.auditor]).status == .forbidden)
+            #expect(try await Self.call(client, .post, resendPath, token: fixture.tokens[.clerk]).status == .conflict)  // still queued
+            #expect(
+                try await Self.call(client, .post, "/api/v1/outbox/no-such-id/resend", token: fixture.tokens[.clerk]).status == .notFound)
+
+            _ = try await fixture.gateway.outbox(registrar: fixture.archive.registrar).recordFailure(
+                messageID, error: "the peer refused the connection", permanent: true)
+            let resent = try await Self.call(client, .post, resendPath, token: fixture.tokens[.clerk])
+            #expect(resent.status == .ok, "\(Self.text(resent))")
+            #expect(try Self.object(resent)["state"] as? String == "queued")
+            #expect(try Self.object(resent)["messageID"] as? String == messageID)
+        }
+    }
 }
