@@ -212,5 +212,64 @@ echo "The auditor checks the social protection archive against the gateway certi
 expect 0 "$mezhved" archive checkpoint --archive "$GATEWAYS/social-protection/archive"
 expect 0 "$mezhved" archive audit --gateway "$SP"
 
+section "13. Two gateways on the network (mezhved serve): the health committee asks social protection, and is answered"
+# Each gateway serves on loopback with mutual TLS, pinning the other's TLS certificate; documents
+# travel through each side's durable outbox, and each receipt is checked before it counts.
+HEALTH=Samples/gateway/health.yaml
+mkdir -p "$GATEWAYS/health"
+expect 0 "$mezhved" archive init --archive "$GATEWAYS/health/archive" --agency health --outgoing-format '01-07/{seq:06}' \
+    --incoming-format 'ВХ-{year}-{seq:06}' --data-key "$GATEWAYS/health/data.key" --new-data-key \
+    --gateway-cert Certificates/agencies/health/cert.pem --gateway-chain Certificates/gost/ca.pem \
+    --gateway-key Certificates/agencies/health/key.pem >/dev/null
+SERVERS=()
+stop_servers() { for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_servers EXIT
+for config in "$SP" "$HEALTH"; do
+    name=$(basename "$config" .yaml)
+    "$mezhved" serve --config "$config" >"$GATEWAYS/$name.serve.out" 2>"$GATEWAYS/$name.serve.log" &
+    SERVERS+=($!)
+done
+for name in social-protection health; do
+    for _ in $(seq 1 100); do grep -q "listening on" "$GATEWAYS/$name.serve.out" 2>/dev/null && break; sleep 0.1; done
+    grep -q "listening on" "$GATEWAYS/$name.serve.out" || fail "mezhved serve ($name) did not start: $(tail -5 "$GATEWAYS/$name.serve.log")"
+    cat "$GATEWAYS/$name.serve.out"
+done
+# Waits until every message of a gateway's outbox has a verified receipt (at most 60 s).
+wait_receipted() {
+    for _ in $(seq 1 120); do
+        "$mezhved" outbox list --gateway "$1" --json | grep -q '"state" *: *"\(queued\|waiting-for-[a-z]*\|sending\)"' || return 0
+        sleep 0.5
+    done
+    fail "the outbox of $1 still waits for a receipt after 60 s: $("$mezhved" outbox list --gateway "$1")"
+}
+echo
+echo "The health committee's clerk composes the request about a child of the early-help target group"
+echo "(regulation 459-р) and sends it: numbered, signed, registered, and queued in the outbox:"
+grep -v '^responseDeadline' Samples/forms/request-early-help-child.yaml >"$GATEWAYS/early-help-form.yaml"
+expect 0 "$mezhved" request new --gateway "$HEALTH" --form "$GATEWAYS/early-help-form.yaml" -o "$GATEWAYS/early-help-request.xml" --send
+wait_receipted "$HEALTH"
+echo "The health committee's outbox: the request was delivered and social protection's signed receipt checked:"
+expect 0 "$mezhved" outbox list --gateway "$HEALTH"
+echo "Social protection's journal: the request registered under an incoming number, the receipt sent back:"
+expect 0 "$mezhved" archive list --archive "$GATEWAYS/social-protection/archive" --direction incoming
+echo
+echo "Social protection answers; the answer travels back the same way and closes the request:"
+expect 0 "$mezhved" answer new --gateway "$SP" --request "$GATEWAYS/early-help-request.xml" \
+    --form Samples/forms/answer-early-help-child.yaml -o "$GATEWAYS/early-help-answer.xml" --send
+wait_receipted "$SP"
+expect 0 "$mezhved" outbox list --gateway "$SP"
+echo "The health committee's journal: its request answered, the answer registered, a receipt for it:"
+expect 0 "$mezhved" archive list --archive "$GATEWAYS/health/archive"
+"$mezhved" archive list --archive "$GATEWAYS/health/archive" | grep -q 'outgoing	answered	.*request' ||
+    fail "the health committee's request is not answered"
+echo
+echo "Each gateway keeps the other's signed checkpoints as its witness; the auditor checks the health"
+echo "archive against the checkpoint social protection holds of it:"
+expect 0 "$mezhved" archive checkpoint --archive "$GATEWAYS/health/archive"
+for _ in $(seq 1 50); do ls "$GATEWAYS/social-protection/spool/witness/health/" 2>/dev/null | grep -q xml && break; sleep 0.2; done
+expect 0 "$mezhved" archive audit --gateway "$HEALTH" --peers
+stop_servers
+trap - EXIT
+
 section "Done"
 echo "every step behaved as expected; the files are in $OUT/"

@@ -5,6 +5,7 @@ import MezhvedArchive
 import MezhvedCore
 import MezhvedGateway
 import NIOCore
+import ServiceLifecycle
 
 /// Section 2 of the protocol, the sender's side: a peer that cannot accept connections fetches
 /// what is queued for it and posts its receipt for each message.
@@ -39,7 +40,7 @@ struct PullRoutes: Sendable {
                 if let expires = payload.expires { fields[.mezhvedExpires] = ISOTime.string(expires) }
                 return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: payload.document)))
             }
-            if ContinuousClock.now >= deadline || Task.isCancelled { return Response(status: .noContent) }
+            if ContinuousClock.now >= deadline || Task.isCancelled || Task.isShuttingDownGracefully { return Response(status: .noContent) }
             try await Task.sleep(for: .milliseconds(250))
         }
     }

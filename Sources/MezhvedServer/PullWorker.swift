@@ -26,7 +26,10 @@ struct PullWorker: Service, CustomStringConvertible {
     func pull(from peer: String) async {
         var pause: Duration = .seconds(1)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            switch await state.client.fetch(from: peer, wait: wait) {
+            // A long poll in flight ends at once on shutdown (the message, if any, is fetched again next time).
+            let fetched = try? await cancelWhenGracefulShutdown { await state.client.fetch(from: peer, wait: wait) }
+            guard let fetched else { return }
+            switch fetched {
             case .success(nil):
                 pause = .seconds(1)
             case .success(let message?):

@@ -75,6 +75,8 @@ struct GatewayFolder: Sendable {
         var port = 0
         /// More lines of the exchange section, indented two spaces (`  delivery: {firstRetry: 1s}`).
         var extra = ""
+        /// The peers this gateway fetches its messages from (`pull: true`; it cannot accept connections).
+        var pullFrom: Set<String> = []
     }
 
     let agency: String
@@ -124,6 +126,7 @@ struct GatewayFolder: Sendable {
             var entry = "agency: \(peer), gatewayCertificate: \(certificates)/agencies/\(peer)/cert.pem"
             if exchange.tls { entry += ", tlsCertificate: \(certificates)/tls/\(peer).crt" }
             if let url = exchange.peerURLs[peer] { entry += ", url: \"\(url)\"" }
+            if exchange.pullFrom.contains(peer) { entry += ", pull: true" }
             text += "    - {\(entry)}\n"
         }
         return text
