@@ -81,7 +81,12 @@ public struct ArchivedDocuments: Sendable {
 
     /// The incoming request registered under `number` (and `year`), to answer it.
     public func requestToAnswer(number: String, year: Int?) async throws -> InteragencyRequest {
-        let entry = try await registrar.entry(number: number, year: year)
+        let entry: JournalEntry
+        do {
+            entry = try await registrar.entry(number: number, year: year)
+        } catch let error as ArchiveError where error.code == .numberUnusable {
+            throw GatewayError(.wrongDocument, error.message, hint: "give the journal number of the incoming request being answered")
+        }
         guard entry.direction == .incoming, entry.kind == .request else {
             throw GatewayError(
                 .wrongDocument,

@@ -147,6 +147,9 @@ import Testing
             let row = try #require((late["entries"] as? [[String: Any]])?.first)
             #expect(row["overdue"] as? Bool == true)
             #expect((row["workingDaysLeft"] as? Int).map { $0 < 0 } == true)
+            let onTheDay = try Self.object(try await Self.call(client, .get, "/api/v1/journal?on=\(deadline)", token: token))
+            #expect((onTheDay["entries"] as? [[String: Any]])?.first?["workingDaysLeft"] as? Int == 0)
+            #expect((onTheDay["entries"] as? [[String: Any]])?.first?["overdue"] as? Bool == false)
             for bad in [
                 "?limit=501", "?limit=0", "?status=lost", "?direction=sideways", "?from=yesterday", "?overdue=false", "?colour=red",
                 "?on=2026-13-40x",
@@ -256,6 +259,10 @@ import Testing
             #expect(entry["counterpart"] as? String == "social-protection")
             let noRequest = try await Self.call(client, .post, "/api/v1/answers", token: receiver.tokens[.signatory], json: APIForms.answer)
             #expect(noRequest.status == .badRequest)
+            let unknownRequest = try await Self.call(
+                client, .post, "/api/v1/answers?request=%D0%92%D0%A5-1999-000009", token: receiver.tokens[.signatory], json: APIForms.answer
+            )
+            #expect(unknownRequest.status == .unprocessableContent, "\(Self.text(unknownRequest))")
         }
         let request = try await receiver.archive.registrar.entry(number: incoming.number, year: incoming.year)
         #expect(request.recordedStatus == .answered)

@@ -38,7 +38,8 @@ import Testing
                 "run", base + "/api/v1/openapi.yaml", "--url", base, "--checks", "not_a_server_error", "-H",
                 "Authorization: Bearer \(token)",
                 "--max-examples", "25", "--max-time", "45", "--request-timeout", "20", "--workers", "1", "--no-color",
-            ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"])
+            ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"],
+            currentDirectory: fixture.folder)  // its cache (.schemathesis/) goes there, not into the repository
         let log = server.finishAndReadLog()
         let summary = result.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("Tested:") }
         print("schemathesis against mezhved serve: \(summary.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; "))")
