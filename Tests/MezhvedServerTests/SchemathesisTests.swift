@@ -5,6 +5,10 @@ import MezhvedTestSupport
 import Synchronization
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// schemathesis (PyPI, in the interop venv) against the real `mezhved serve` on loopback: it
 /// reads the served OpenAPI description, generates valid and invalid requests for every
 /// operation with an admin token, and the server must answer none of them with a 5xx.
@@ -50,6 +54,42 @@ import Testing
         #expect(log.contains("caller=admin-desk (admin)"))
         #expect(!log.contains(token))
         #expect(!log.contains("?"), "a query string reached the log")
+    }
+}
+
+/// The real `mezhved serve`: what its operators' log says of API calls.
+@Suite struct ServedAPILogTests {
+    @Test func personalDataViewsAreLoggedWithoutTheData() async throws {
+        let fixture = try await APIGateway.make()
+        let sent = try await OutgoingWorkflow(gateway: fixture.gateway, registrar: fixture.archive.registrar).send(
+            .request(
+                try DocumentComposer(context: fixture.gateway.documents).requestDraft(form: Array(APIForms.request.utf8), source: "form")))
+        await fixture.archive.registrar.finishBackgroundWork()
+        let server = try ServedGateway.start(configuration: fixture.configurationPath)
+        defer { server.stop() }
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove("/")
+        let path =
+            "http://127.0.0.1:\(server.port)/api/v1/documents/\(sent.entry.year)/\(sent.entry.number.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+        for (view, token, status) in [
+            ("/document", fixture.tokens[.clerk]!, 200), ("/rendering", fixture.tokens[.clerk]!, 200),
+            ("/rendering", fixture.tokens[.auditor]!, 200), ("/document", fixture.tokens[.auditor]!, 403),
+            ("?on=2026-12-01", "mzv_wrong", 401),
+        ] {
+            var request = URLRequest(url: URL(string: path + view)!)
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            let (_, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == status, "\(view)")
+        }
+        let log = server.finishAndReadLog()
+        let views = log.split(separator: "\n").filter { $0.contains("personal data viewed") }
+        #expect(views.count == 2, "\(log)")  // the clerk's XML and full rendering; not the auditor's redacted page
+        #expect(views.allSatisfy { $0.contains("clerk-desk (clerk)") && $0.contains(sent.entry.number) })
+        #expect(log.contains("status=403") && log.contains("status=401"))
+        #expect(log.contains("caller=auditor-desk (auditor)"))
+        for secret in ["Васильев", "145-236-987 76", "1975-06-14", "on=2026", "mzv_"] {
+            #expect(!log.contains(secret), "\(secret) in the log")
+        }
     }
 }
 
