@@ -38,10 +38,12 @@ public struct ExchangeServer: Sendable {
         self.metricsRegistry = metrics
     }
 
-    /// The router: the peer protocol, health and metrics.
+    /// The router: the peer protocol, the clerks' and auditors' API, health and metrics.
     func makeRouter() -> Router<ExchangeRequestContext> {
         let router = Router(context: ExchangeRequestContext.self)
+        let api = APIRoutes(exchange: state, outbox: outbox)
         router.addMiddleware {
+            api.callerMiddleware
             AccessLogMiddleware()
             MetricsMiddleware()
         }
@@ -55,6 +57,7 @@ public struct ExchangeServer: Sendable {
         }
         PeerRoutes(exchange: state).register(on: router)
         PullRoutes(exchange: state, outbox: outbox).register(on: router)
+        api.register(on: router)
         return router
     }
 

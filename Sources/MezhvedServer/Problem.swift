@@ -44,7 +44,7 @@ public struct Problem: HTTPResponseError, Sendable {
             return
         }
         if let error = error as? any MezhvedError {
-            self.init(Self.status(error.category), error.category.name, error.message)
+            self.init(Self.status(error.category), error.category.name, error.message + Self.list(error.problemList))
             return
         }
         if let error = error as? HTTPError {

@@ -1,0 +1,28 @@
+import Foundation
+import MezhvedArchive
+import MezhvedCore
+import MezhvedXMLDSig
+
+extension Gateway {
+    /// Audits the gateway's archive as `mezhved archive audit --gateway CONFIG` does: the
+    /// checkpoints against the pinned `archive.gatewayCertificate`, the gateway's trust for the
+    /// checkpoints and the signatures (as of their signing times), the witness folder, and — with
+    /// `dataKey` — every original reconstructed and re-verified in full.
+    public func auditArchive(dataKey: ArchiveDataKey?, from: Date? = nil, to: Date? = nil) async throws -> AuditReport {
+        let settings = configuration.archive
+        guard let pinnedPath = settings.gatewayCertificate else {
+            throw GatewayError(
+                .configurationInvalid,
+                "the gateway configuration \(configuration.source) pins no gateway certificate (archive.gatewayCertificate): the audit has nothing to check the checkpoints against",
+                hint: "add archive.gatewayCertificate (the certificate the archive was created with)")
+        }
+        guard let pinned = try Certificate.load(contentsOf: pinnedPath).first else {
+            throw GatewayError(.configurationInvalid, "archive.gatewayCertificate \(pinnedPath) holds no certificate")
+        }
+        let auditor = ArchiveAuditor(
+            source: try FileSystemAuditSource(path: settings.path), gatewayCertificate: pinned, checkpointTrust: validator.trustStore,
+            signatureAuditor: XMLDSigArchiveAuditor(trustStore: validator.trustStore, intermediates: validator.intermediates),
+            dataKey: dataKey, witness: settings.witness, from: from, to: to)
+        return try await auditor.audit()
+    }
+}
