@@ -36,18 +36,32 @@ import Testing
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         let token = try #require(fixture.tokens[.admin])
-        let result = try TestProcess.run(
-            try #require(Self.schemathesis),
-            [
-                "run", base + "/api/v1/openapi.yaml", "--url", base, "--checks", "not_a_server_error", "-H",
-                "Authorization: Bearer \(token)",
-                "--max-examples", "25", "--max-time", "45", "--request-timeout", "20", "--workers", "1", "--no-color",
-            ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"],
-            currentDirectory: fixture.folder)  // its cache (.schemathesis/) goes there, not into the repository
+        func fuzz() throws -> ProcessOutput {
+            try TestProcess.run(
+                try #require(Self.schemathesis),
+                [
+                    "run", base + "/api/v1/openapi.yaml", "--url", base, "--checks", "not_a_server_error", "-H",
+                    "Authorization: Bearer \(token)",
+                    "--max-examples", "25", "--max-time", "45", "--request-timeout", "20", "--workers", "1", "--no-color",
+                ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"],
+                currentDirectory: fixture.folder)  // its cache (.schemathesis/) goes there, not into the repository
+        }
+        var result = try fuzz()
+        // CPython 3.11's parser can fail inside Hypothesis (`SystemError: AST constructor recursion
+        // depth mismatch`, a bug of the interpreter, not of the server): that run proves nothing, so
+        // it is run once more. Every other failure counts.
+        if result.status != 0 && result.stdout.contains("AST constructor recursion depth mismatch") && !result.stdout.contains("ST101") {
+            print("schemathesis stopped on CPython's AST bug:\n\(result.stdout.suffix(3000))\nrunning it once more")
+            result = try fuzz()
+        }
+        try Data((result.stdout + result.stderr).utf8).write(to: URL(fileURLWithPath: fixture.folder + "/schemathesis.txt"))
         let log = server.finishAndReadLog()
         let summary = result.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("Tested:") }
         print("schemathesis against mezhved serve: \(summary.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; "))")
-        #expect(result.status == 0, "schemathesis found failures:\n\(result.stdout.suffix(6000))\n\(result.stderr.suffix(2000))")
+        #expect(
+            result.status == 0,
+            "schemathesis found failures (all of its output: \(fixture.folder)/schemathesis.txt):\n\(result.stdout.suffix(6000))\n\(result.stderr.suffix(2000))"
+        )
         #expect(!result.stdout.contains("Server error"), "\(result.stdout.suffix(6000))")
         #expect(!log.contains("API request failed"), "the server's log:\n\(log.suffix(4000))")
         // The access log names the caller, and never a query string or a token.
