@@ -43,7 +43,7 @@ struct DeliveryWorker: Service, CustomStringConvertible {
                             defer { outbox.endSending(message.messageID) }
                             // Shutdown cuts an attempt short: the durable state stands, and the
                             // receiver's duplicate elimination makes the next attempt safe.
-                            try? await cancelWhenGracefulShutdown { await deliver(message) }
+                            await cancelWhenGracefulShutdown { await deliver(message) }
                         }
                     }
                 }
