@@ -41,7 +41,9 @@ public enum ReportPage {
             return
                 "<tr\(total ? " class=\"total\"" : "")><th>\(e(name))</th>\(cells)<td>\(rate(f.answersToOurRequests))</td><td>\(rate(f.ourAnswers))</td></tr>"
         }
-        for line in report.counterparts { body += row(line.name, line.figures, total: false) }
+        for line in report.counterparts {
+            body += row(line.agency == report.agency ? line.name + " (собственные записи)" : line.name, line.figures, total: false)
+        }
         body += row("Всего", report.totals, total: true)
         body += "</tbody></table></section>"
         body += "<section class=\"two\"><div><h2>Совместные мероприятия</h2><table><tbody>"
@@ -53,10 +55,10 @@ public enum ReportPage {
         if report.overdue.isEmpty {
             body += "<p>Нет.</p>"
         } else {
-            body += "<table class=\"overdue\"><thead><tr><th>Номер</th><th>Направление</th><th>Участник</th><th>Срок</th><th>Ответ</th>"
+            body += "<table class=\"overdue\"><thead><tr><th>Номер запроса</th><th>Чей ответ</th><th>Участник</th><th>Срок</th><th>Ответ</th>"
             body += "<th>Просрочка, дн.</th><th>раб. дн.</th></tr></thead><tbody>"
             for item in report.overdue.prefix(200) {
-                body += "<tr><td>\(e(item.number))</td><td>\(item.direction == "outgoing" ? "нам не ответили" : "мы не ответили")</td>"
+                body += "<tr><td>\(e(item.number))</td><td>\(item.direction == "outgoing" ? "ответ нам" : "наш ответ")</td>"
                 body += "<td>\(e(item.counterpart))</td><td>\(e(item.deadline))</td><td>\(e(item.answeredOn ?? "—"))</td>"
                 body += "<td>\(item.daysOverdue)</td><td>\(item.workingDaysOverdue)</td></tr>"
             }
@@ -84,7 +86,7 @@ public enum ReportPage {
         table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #e2e8f0;padding:4px 6px;text-align:right}
         th{text-align:left;font-weight:normal}thead th{background:#edf2f7;font-weight:bold;text-align:center}
         tr.total th,tr.total td{font-weight:bold;background:#f7fafc}table.overdue td{text-align:left}
-        svg text{font-family:inherit;font-size:11px;fill:#2d3748}footer{margin-top:24px;font-size:12px;color:#718096;word-break:break-all}
+        svg text{font-family:inherit;font-size:10px;fill:#2d3748}footer{margin-top:24px;font-size:12px;color:#718096;word-break:break-all}
         """
 
     static func rate(_ t: Timeliness) -> String {
@@ -121,7 +123,7 @@ public enum ReportPage {
     static func barChart(_ items: [(String, Double, String)], maximum: Double?, color: String) -> String {
         guard !items.isEmpty else { return "<p>Нет данных.</p>" }
         let width = 560.0
-        let label = 210.0
+        let label = 250.0
         let rowHeight = 22.0
         let height = rowHeight * Double(items.count) + 6
         let top = max(maximum ?? 0, items.map(\.1).max() ?? 1, 1)
@@ -129,7 +131,7 @@ public enum ReportPage {
         for (index, item) in items.enumerated() {
             let y = Double(index) * rowHeight + 3
             let length = (width - label - 60) * item.1 / top
-            svg += "<text x=\"\(f(label - 6))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(e(String(item.0.prefix(34))))</text>"
+            svg += "<text x=\"\(f(label - 6))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(e(item.0.count > 38 ? String(item.0.prefix(37)) + "…" : item.0))</text>"
             svg += "<rect x=\"\(f(label))\" y=\"\(f(y + 2))\" width=\"\(f(length))\" height=\"\(f(rowHeight - 6))\" fill=\"\(color)\"/>"
             svg += "<text x=\"\(f(label + length + 4))\" y=\"\(f(y + 14))\">\(e(item.2))</text>"
         }

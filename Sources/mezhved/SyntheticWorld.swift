@@ -134,7 +134,7 @@ final class SyntheticWorld: Sendable {
                 configuration: ArchiveConfiguration(
                     agency: agency, outgoingFormat: try NumberFormat("\(code)-{year}/{seq:06}"),
                     incomingFormat: try NumberFormat("ВХ\(code)-{year}/{seq:06}"), dataKeyID: key.keyID,
-                    gatewayCertificate: certificate + chain, gatewayKeyFile: nil, checkpointInterval: 500, created: created))
+                    gatewayCertificate: certificate + chain, gatewayKeyFile: nil, checkpointInterval: 100, created: created))
             let text = """
                 # A synthetic-year gateway (mezhved synthetic-year): TEST keys only.
                 agency: \(agency)
