@@ -55,7 +55,8 @@ public enum ReportPage {
         if report.overdue.isEmpty {
             body += "<p>Нет.</p>"
         } else {
-            body += "<table class=\"overdue\"><thead><tr><th>Номер запроса</th><th>Чей ответ</th><th>Участник</th><th>Срок</th><th>Ответ</th>"
+            body += "<table class=\"overdue\"><thead><tr><th>Номер запроса</th><th>Чей ответ</th><th>Участник</th>"
+            body += "<th>Срок</th><th>Ответ</th>"
             body += "<th>Просрочка, дн.</th><th>раб. дн.</th></tr></thead><tbody>"
             for item in report.overdue.prefix(200) {
                 body += "<tr><td>\(e(item.number))</td><td>\(item.direction == "outgoing" ? "ответ нам" : "наш ответ")</td>"
@@ -131,7 +132,8 @@ public enum ReportPage {
         for (index, item) in items.enumerated() {
             let y = Double(index) * rowHeight + 3
             let length = (width - label - 60) * item.1 / top
-            svg += "<text x=\"\(f(label - 6))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(e(item.0.count > 38 ? String(item.0.prefix(37)) + "…" : item.0))</text>"
+            let name = item.0.count > 38 ? String(item.0.prefix(37)) + "…" : item.0
+            svg += "<text x=\"\(f(label - 6))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(e(name))</text>"
             svg += "<rect x=\"\(f(label))\" y=\"\(f(y + 2))\" width=\"\(f(length))\" height=\"\(f(rowHeight - 6))\" fill=\"\(color)\"/>"
             svg += "<text x=\"\(f(label + length + 4))\" y=\"\(f(y + 14))\">\(e(item.2))</text>"
         }
