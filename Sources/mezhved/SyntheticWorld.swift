@@ -334,8 +334,11 @@ final class SyntheticWorld: Sendable {
     }
 }
 
-/// A simulation step that did not go as planned.
-struct SyntheticFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A simulation step that did not go as planned (exit 70 through ``ExitCode/forCategory(_:)``).
+struct SyntheticFailure: MezhvedError {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var category: FailureCategory { .internalFailure }
+    var hint: String? { nil }
+    var description: String { message }
 }

@@ -116,7 +116,9 @@ struct SyntheticYear: AsyncParsableCommand {
                 format: "  %.1f s, %.1f requests/s (each with its receipt, answer and the answer's receipt)", seconds,
                 Double(summary.requestsSent) / seconds))
         for failure in summary.failures.prefix(20) { Output.error(failure) }
-        if !summary.failures.isEmpty || summary.quarantined > 0 { throw ExitCode(70) }
+        if !summary.failures.isEmpty || summary.quarantined > 0 {
+            throw SyntheticFailure("\(summary.failures.count) step(s) failed, \(summary.quarantined) document(s) quarantined")
+        }
     }
 
     /// `hour`:00 Moscow time on `day`.
