@@ -155,4 +155,14 @@ struct ReportBuilderTests {
         #expect(try again.json() == report.json())
         #expect(!String(decoding: try report.json(), as: UTF8.self).contains("189-670-541"))
     }
+
+    @Test("the quarters and the year: their first and last days; a quarter outside 1–4 is refused")
+    func periods() throws {
+        let days = try (1...4).map { try ReportPeriod.quarter($0, of: 2028) }.map { "\($0.from)…\($0.to)" }
+        #expect(days == ["2028-01-01…2028-03-31", "2028-04-01…2028-06-30", "2028-07-01…2028-09-30", "2028-10-01…2028-12-31"])
+        let year = try ReportPeriod.year(2026)
+        #expect(year.from == "2026-01-01" && year.to == "2026-12-31" && year.quarter == nil)
+        #expect(throws: RecordsError.self) { _ = try ReportPeriod.quarter(0, of: 2026) }
+        #expect(throws: RecordsError.self) { _ = try ReportPeriod.quarter(5, of: 2026) }
+    }
 }
