@@ -386,6 +386,11 @@ extension Journal {
     /// report computed from it is reproducible from the log's head it stops at.
     public init(replaying events: some Sequence<ArchiveEvent>) {
         self.init()
+        replay(events)
+    }
+
+    /// Applies `events`, the next ones of the log in order (so a long log is replayed a chunk at a time).
+    public mutating func replay(_ events: some Sequence<ArchiveEvent>) {
         for event in events { apply(event) }
     }
 }

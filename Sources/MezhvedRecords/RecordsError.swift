@@ -36,4 +36,6 @@ extension ErrorCode where Domain == RecordsError {
     public static let personKeyMissing = ErrorCode("person-key-missing", .configurationInvalid)
     /// A report period that is not one (a quarter outside 1–4, a year out of range).
     public static let periodInvalid = ErrorCode("period-invalid", .unusableInput)
+    /// The events read do not end at the log's head taken first (the store gave other events).
+    public static let journalChanged = ErrorCode("journal-changed", .integrityBroken)
 }

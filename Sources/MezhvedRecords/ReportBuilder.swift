@@ -30,14 +30,19 @@ public struct ReportBuilder: Sendable {
     /// The report of `period`, unanswered requests judged on `asOf`.
     public func build(_ period: ReportPeriod, asOf: CalendarDay) async throws -> EvaluationReport {
         let head = try await storage.head()
-        var events: [ArchiveEvent] = []
+        // Replayed a chunk at a time: memory holds the journal's state, not the whole log.
+        var journal = Journal()
         var seq = 1
         while seq <= head.seq {
             let upper = min(head.seq, seq + 4095)
-            events += try await storage.events(seq...upper)
+            journal.replay(try await storage.events(seq...upper))
             seq = upper + 1
         }
-        let journal = Journal(replaying: events)
+        guard journal.lastSeq == head.seq, journal.lastHash == head.hash else {
+            throw RecordsError(
+                .journalChanged, "the journal read (up to entry \(journal.lastSeq)) is not the head taken (entry \(head.seq))",
+                hint: "run `mezhved archive audit`")
+        }
         return try compute(journal, head: head, period: period, asOf: asOf)
     }
 
