@@ -56,7 +56,7 @@ struct RecordHelp: AsyncParsableCommand {
         let fact = outcome.fact.record
         print(
             "\(outcome.alreadyRecorded ? "ALREADY RECORDED" : "RECORDED") log entry \(outcome.fact.seq): \(fact.kind) help by "
-                + "\(fact.agencies.joined(separator: ", ")) on \(fact.date) to person \(fact.people[0].dropFirst(PersonKey.hashPrefix.count).prefix(12))…"
+                + "\(fact.agencies.joined(separator: ", ")) on \(fact.date) to 1 person"
                 + (fact.reference.map { ", reference \($0)" } ?? ""))
     }
 }
