@@ -35,6 +35,9 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     /// Help provided to a person was recorded (562 cl. 6.2, 459-р cl. 4.1): `recordKind` (the kind of
     /// help), `recordDate`, `agencies` (the one that helped), `people` (one keyed hash), `personKeyID`.
     case helpProvided
+    /// An organisation was included in (`recordKind` included) or excluded from (excluded) the register of
+    /// early-help organisations (459-р cl. 1.4 item 1): `recordDate`, `agencies` (the one organisation), `reference`.
+    case earlyHelpOrganisation
 }
 
 /// What an event says. Fields that do not apply to the event's type are nil.

@@ -9,8 +9,17 @@ public enum FactType: String, Sendable, Codable, CaseIterable {
     case jointEvent
     /// Help provided to a person (rehabilitation, medical, psychological, pedagogical, legal, social).
     case helpProvided
+    /// An organisation included in or excluded from the register of early-help organisations
+    /// (459-р cl. 1.4 item 1): kind `included` or `excluded`, one agency, no people.
+    case earlyHelpOrganisation
 
-    var eventType: EventType { self == .jointEvent ? .jointEvent : .helpProvided }
+    var eventType: EventType {
+        switch self {
+        case .jointEvent: return .jointEvent
+        case .helpProvided: return .helpProvided
+        case .earlyHelpOrganisation: return .earlyHelpOrganisation
+        }
+    }
 }
 
 /// What a fact records (``JournalAppend/fact(_:)``): no names, no SNILS — people only as keyed
@@ -56,6 +65,7 @@ public struct FactRecord: Sendable, Equatable, Codable {
         switch type {
         case .jointEvent: factType = .jointEvent
         case .helpProvided: factType = .helpProvided
+        case .earlyHelpOrganisation: factType = .earlyHelpOrganisation
         default: return nil
         }
         guard let kind = p.recordKind, let date = p.recordDate, let agencies = p.agencies, let people = p.people,
@@ -136,6 +146,11 @@ extension Journal {
             problems.append("help provided concerns exactly one person, not \(record.people.count)")
         }
         if record.people.contains(where: { !$0.hasPrefix(PersonKey.hashPrefix) }) { problems.append("a person is not a keyed hash") }
+        if record.type == .earlyHelpOrganisation {
+            if record.agencies.count != 1 { problems.append("a register entry names exactly one organisation") }
+            if !record.people.isEmpty { problems.append("a register entry names no person") }
+            if record.kind != "included" && record.kind != "excluded" { problems.append("its kind is included or excluded") }
+        }
         if !problems.isEmpty {
             throw ArchiveError(
                 .documentRefused, "the \(record.type.rawValue) record cannot be kept: \(problems.joined(separator: "; "))",
@@ -175,7 +190,8 @@ extension ArchiveStorage {
         var seq = 1
         while seq <= head.seq {
             let upper = min(head.seq, seq + 4095)
-            for event in try await events(seq...upper) where event.type == .jointEvent || event.type == .helpProvided {
+            for event in try await events(seq...upper)
+            where event.type == .jointEvent || event.type == .helpProvided || event.type == .earlyHelpOrganisation {
                 journal.applyFact(event)
             }
             seq = upper + 1

@@ -236,7 +236,7 @@ public struct Journal: Sendable {
         case .message:
             applyMessage(event)
             return
-        case .jointEvent, .helpProvided:
+        case .jointEvent, .helpProvided, .earlyHelpOrganisation:
             applyFact(event)
             return
         case .quarantined:
@@ -318,7 +318,7 @@ public struct Journal: Sendable {
             entries[position].deadline = deadline
             entries[position].deadlineProvisional = p.deadlineProvisional
             entries[position].history.append(event.seq)
-        case .recovered, .created, .quarantined, .message, .jointEvent, .helpProvided:
+        case .recovered, .created, .quarantined, .message, .jointEvent, .helpProvided, .earlyHelpOrganisation:
             return
         }
     }
