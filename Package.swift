@@ -82,6 +82,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The evaluation's records (joint events, help provided; people as keyed hashes only) and the
+        // reports computed from the journal and the records (562 cl. 3.5, 6.2; 459-р cl. 4.1).
+        .target(
+            name: "MezhvedRecords",
+            dependencies: [
+                "MezhvedCore", "MezhvedDocuments", "MezhvedArchive", "MezhvedGateway", .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // The exchange server (`mezhved serve`): the peer protocol between agencies' gateways (push
         // and pull, signed receipts, checkpoints), the outbox's delivery over HTTP, and the clerks'
         // and auditors' JSON API. Handlers call the gateway's async workflows.
@@ -115,6 +123,7 @@ let package = Package(
                 "MezhvedArchive",
                 "MezhvedGateway",
                 "MezhvedServer",
+                "MezhvedRecords",
                 "MezhvedCore",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -153,6 +162,10 @@ let package = Package(
                 "MezhvedDocuments", "MezhvedTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
+        ),
+        .testTarget(
+            name: "MezhvedRecordsTests",
+            dependencies: ["MezhvedRecords", "MezhvedArchive", "MezhvedDocuments", "MezhvedCore", "MezhvedTestSupport"]
         ),
         .testTarget(
             name: "MezhvedArchiveTests",

@@ -29,6 +29,15 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case deadlineRecomputed
     /// An outgoing message changed state (queued, waiting, receipted, failed, …).
     case message
+    /// A joint event was recorded (562 cl. 3.1: a joint visit, an individual programme, a meeting of a
+    /// collegial body): `recordKind`, `recordDate`, `agencies`, `people` (keyed hashes), `personKeyID`.
+    case jointEvent
+    /// Help provided to a person was recorded (562 cl. 6.2, 459-р cl. 4.1): `recordKind` (the kind of
+    /// help), `recordDate`, `agencies` (the one that helped), `people` (one keyed hash), `personKeyID`.
+    case helpProvided
+    /// An organisation was included in (`recordKind` included) or excluded from (excluded) the register of
+    /// early-help organisations (459-р cl. 1.4 item 1): `recordDate`, `agencies` (the one organisation), `reference`.
+    case earlyHelpOrganisation
 }
 
 /// What an event says. Fields that do not apply to the event's type are nil.
@@ -95,6 +104,18 @@ public struct EventPayload: Sendable, Codable, Equatable {
     public var expires: String?
     /// For a receipted or rejected message: the journal number of its receipt.
     public var receiptNumber: String?
+    /// A recorded fact's kind (jointEvent, helpProvided events): `joint-visit`, `medical`, ….
+    public var recordKind: String?
+    /// The day the recorded fact happened (ISO date).
+    public var recordDate: String?
+    /// The agencies (directory ids) that took part in a joint event, or the one that helped.
+    public var agencies: [String]?
+    /// The people a recorded fact concerns, as keyed hashes of their SNILS (``PersonKey``), never names.
+    public var people: [String]?
+    /// The id of the key the `people` hashes were made with (``PersonKey/keyID``).
+    public var personKeyID: String?
+    /// The agency's own reference of a recorded fact (a protocol or act number), if any.
+    public var reference: String?
 
     public init() {}
 }

@@ -33,6 +33,8 @@ public protocol ArchiveStorage: Sendable {
     func head() async throws -> LogHead
     /// The outgoing messages a query selects, each as its `message` events leave it.
     func messages(_ query: MessageQuery) async throws -> [MessageStatus]
+    /// The recorded joint events and help a query selects (a default replays the log).
+    func facts(_ query: FactQuery) async throws -> [RecordedFact]
 }
 
 /// The immutable documents, named by the SHA-256 (hex) of their bytes.
@@ -192,6 +194,8 @@ public enum JournalAppend: Sendable, Equatable {
     case message(MessageTransition)
     /// Replaces the provisional deadline of an open request with one computed again.
     case recomputeDeadline(DeadlineRevision)
+    /// Records a fact the evaluation counts that is not a document: a joint event or help provided.
+    case fact(FactRecord)
 }
 
 /// A provisional response deadline computed again (``JournalAppend/recomputeDeadline(_:)``): for a
@@ -225,4 +229,6 @@ public struct AppendResult: Sendable, Equatable {
     public let quarantined: QuarantinedDocument?
     /// The message a message event changed, as it now stands.
     public var message: MessageStatus? = nil
+    /// The fact a jointEvent or helpProvided event recorded.
+    public var fact: RecordedFact? = nil
 }

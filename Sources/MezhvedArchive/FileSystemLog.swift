@@ -48,13 +48,19 @@ final class FileSystemLog: Sendable {
     let lock: ArchiveFileLock
     let groupCommit: Bool
     let durability: ObjectDurability
+    /// The time written into each event.
+    let clock: ArchiveClock
     private let logFD: Int32
     private let state = Mutex(State())
     private let queue = Mutex(Queue())
     /// Commits and lines written, for the benchmark's batch sizes.
     let counters = Mutex((commits: 0, lines: 0))
 
-    init(layout: ArchiveLayout, configuration: ArchiveConfiguration, groupCommit: Bool, durability: ObjectDurability) throws {
+    init(
+        layout: ArchiveLayout, configuration: ArchiveConfiguration, groupCommit: Bool, durability: ObjectDurability,
+        clock: ArchiveClock = .system
+    ) throws {
+        self.clock = clock
         self.layout = layout
         self.configuration = configuration
         self.groupCommit = groupCommit
@@ -203,7 +209,7 @@ final class FileSystemLog: Sendable {
         var starts: [Int] = []
         var objects: [String] = []
         var refusedObjects: [String] = []
-        let now = Date()
+        let now = clock.now()
         for append in appends {
             do {
                 let (type, payload) = try current.journal.prepare(append, time: now, configuration: configuration)

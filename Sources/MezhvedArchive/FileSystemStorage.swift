@@ -1,4 +1,5 @@
 import Foundation
+import MezhvedCore
 import MezhvedXMLDSig
 
 #if canImport(Glibc)
@@ -22,11 +23,16 @@ public final class FileSystemStorage: ArchiveStorage {
         public var objectDurability: ObjectDurability
         /// A folder outside the archive that receives a copy of every checkpoint.
         public var witness: String?
+        /// The time written into each event: the system clock, unless a simulation gives its own.
+        public var clock: ArchiveClock
 
-        public init(groupCommit: Bool = true, objectDurability: ObjectDurability = .syncfs, witness: String? = nil) {
+        public init(
+            groupCommit: Bool = true, objectDurability: ObjectDurability = .syncfs, witness: String? = nil, clock: ArchiveClock = .system
+        ) {
             self.groupCommit = groupCommit
             self.objectDurability = objectDurability
             self.witness = witness
+            self.clock = clock
         }
     }
 
@@ -56,7 +62,8 @@ public final class FileSystemStorage: ArchiveStorage {
             let layout = ArchiveLayout(root: path)
             let configuration = try readConfiguration(layout)
             return try FileSystemLog(
-                layout: layout, configuration: configuration, groupCommit: options.groupCommit, durability: options.objectDurability)
+                layout: layout, configuration: configuration, groupCommit: options.groupCommit, durability: options.objectDurability,
+                clock: options.clock)
         }
         _ = try await log.read { $0.journal.lastSeq }
         return FileSystemStorage(path: path, configuration: log.configuration, options: options, log: log)
@@ -105,7 +112,8 @@ public final class FileSystemStorage: ArchiveStorage {
         payload.agency = configuration.agency
         payload.configurationDigest = ArchiveCrypto.sha256Hex(configurationBytes)
         payload.reason = "archive created"
-        let (line, _) = try EventLine.make(seq: 1, time: Date(), type: .created, prev: EventLine.genesis, payload: payload)
+        let created = ISOTime.dateOrDay(configuration.created) ?? Date()
+        let (line, _) = try EventLine.make(seq: 1, time: created, type: .created, prev: EventLine.genesis, payload: payload)
         try DurableFiles.writeAtomically(line, to: layout.events)
     }
 
@@ -133,10 +141,34 @@ public final class FileSystemStorage: ArchiveStorage {
         try await log.read { $0.journal.messages(matching: query) }
     }
 
+    public func facts(_ query: FactQuery) async throws -> [RecordedFact] {
+        try await log.read { $0.journal.facts(matching: query) }
+    }
+
     /// The whole journal as replayed (every process's events included): the anomalies, counters and
     /// every entry. For tools over the filesystem store; callers that search use ``entries(_:)``.
     public func journal() async throws -> Journal { try await log.read { $0.journal } }
 
     /// How many commits wrote how many lines since the store was opened (group commit's batch size).
     public var commitCounts: (commits: Int, lines: Int) { log.counters.withLock { $0 } }
+}
+
+/// Where the store takes the time of each event from. ``system`` in every gateway; a simulation
+/// (`mezhved bench synthetic-year`) gives a clock of its own so that a year of traffic carries
+/// the year's days. Two clocks are equal when they have the same name.
+public struct ArchiveClock: Sendable, Equatable {
+    /// Names the clock (`system`).
+    public let name: String
+    /// The current moment.
+    public let now: @Sendable () -> Date
+
+    public init(name: String, now: @escaping @Sendable () -> Date) {
+        self.name = name
+        self.now = now
+    }
+
+    /// The machine's clock.
+    public static let system = ArchiveClock(name: "system") { Date() }
+
+    public static func == (a: ArchiveClock, b: ArchiveClock) -> Bool { a.name == b.name }
 }

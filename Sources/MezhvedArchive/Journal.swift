@@ -165,6 +165,10 @@ public struct Journal: Sendable {
     /// Positions of the entries and quarantined documents that name a message id.
     var entriesByMessage: [String: [Int]] = [:]
     var quarantinedByMessage: [String: [Int]] = [:]
+    /// Every recorded joint event and help provided, in log order.
+    public internal(set) var facts: [RecordedFact] = []
+    /// Positions in `facts` by the digest of what each records (a fact is recorded once).
+    var factsByDigest: [String: Int] = [:]
 
     public init() {}
 
@@ -231,6 +235,9 @@ public struct Journal: Sendable {
             return
         case .message:
             applyMessage(event)
+            return
+        case .jointEvent, .helpProvided, .earlyHelpOrganisation:
+            applyFact(event)
             return
         case .quarantined:
             guard let digest = p.documentDigest, let object = p.object else {
@@ -311,7 +318,7 @@ public struct Journal: Sendable {
             entries[position].deadline = deadline
             entries[position].deadlineProvisional = p.deadlineProvisional
             entries[position].history.append(event.seq)
-        case .recovered, .created, .quarantined, .message:
+        case .recovered, .created, .quarantined, .message, .jointEvent, .helpProvided, .earlyHelpOrganisation:
             return
         }
     }
@@ -371,5 +378,19 @@ public struct Journal: Sendable {
             default: break
             }
         }
+    }
+}
+
+extension Journal {
+    /// The journal as `events` leave it, replayed in order (events a store has read and checked): a
+    /// report computed from it is reproducible from the log's head it stops at.
+    public init(replaying events: some Sequence<ArchiveEvent>) {
+        self.init()
+        replay(events)
+    }
+
+    /// Applies `events`, the next ones of the log in order (so a long log is replayed a chunk at a time).
+    public mutating func replay(_ events: some Sequence<ArchiveEvent>) {
+        for event in events { apply(event) }
     }
 }

@@ -73,6 +73,8 @@ extension Journal {
             return (.deadlineRecomputed, try deadlineRevision(revision))
         case .message(let transition):
             return (.message, try prepareMessage(transition))
+        case .fact(let record):
+            return try prepareFact(record)
         }
     }
 
@@ -120,6 +122,9 @@ extension Journal {
     /// The entry an applied event made or changed.
     public func result(of event: ArchiveEvent) -> AppendResult {
         if event.type == .quarantined { return AppendResult(event: event, entry: nil, quarantined: quarantined.last) }
+        if event.type == .jointEvent || event.type == .helpProvided || event.type == .earlyHelpOrganisation {
+            return AppendResult(event: event, entry: nil, quarantined: nil, fact: facts.last)
+        }
         if event.type == .message {
             return AppendResult(
                 event: event, entry: nil, quarantined: nil, message: event.payload.messageID.flatMap { message(id: $0) })

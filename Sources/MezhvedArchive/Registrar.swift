@@ -134,6 +134,18 @@ public final class Registrar: Sendable {
                 receiptNumber: transition.receiptNumber, history: [result.event.seq])
     }
 
+    /// Records a joint event or help provided (people as keyed hashes only). Refused
+    /// (`duplicateFact`) when the same fact was recorded before; returns it once durable.
+    public func record(_ fact: FactRecord) async throws -> RecordedFact {
+        let result = try await storage.append(.fact(fact))
+        // Durable from here on: nothing below may fail the operation.
+        checkpointWriter?.appended(seq: result.event.seq)
+        return result.fact ?? RecordedFact(seq: result.event.seq, time: result.event.time, record: fact)
+    }
+
+    /// The recorded facts a query selects.
+    public func facts(_ query: FactQuery) async throws -> [RecordedFact] { try await storage.facts(query) }
+
     /// Signs a checkpoint of the log's head now.
     public func checkpoint() async throws -> Checkpoint {
         guard let checkpointWriter else {

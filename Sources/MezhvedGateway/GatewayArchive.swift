@@ -7,13 +7,16 @@ extension Gateway {
     /// Opens the gateway's archive: the personal-data key, the checkpoint signer (the configured
     /// gateway key, else archive.json's), and a check that the archive is this agency's.
     /// `onCheckpointFailure` hears of a background checkpoint that could not be written (the
-    /// registrations it covers are durable all the same).
-    public func openArchive(onCheckpointFailure: @escaping @Sendable (any Error) -> Void = { _ in }) async throws -> ArchiveFolder {
+    /// registrations it covers are durable all the same). `clock` is the time the store writes into
+    /// events: the system's, unless a simulation gives its own.
+    public func openArchive(
+        onCheckpointFailure: @escaping @Sendable (any Error) -> Void = { _ in }, clock: ArchiveClock = .system
+    ) async throws -> ArchiveFolder {
         let settings = configuration.archive
         let dataKey = try ArchiveDataKey.load(contentsOf: settings.dataKey)
         let folder = try await ArchiveFolder.open(
             settings.path, dataKey: dataKey, checkpointSigner: try checkpointSigner(),
-            options: FileSystemStorage.Options(witness: settings.witness), onCheckpointFailure: onCheckpointFailure)
+            options: FileSystemStorage.Options(witness: settings.witness, clock: clock), onCheckpointFailure: onCheckpointFailure)
         if let pinned = settings.gatewayCertificate {
             let expected = try Certificate.load(contentsOf: pinned).first?.sha256Fingerprint
             let recorded = try folder.registrar.configuration.gatewayCertificates().first?.sha256Fingerprint

@@ -53,8 +53,14 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var gatewayCertificate: String?
         /// A folder outside the archive that receives a copy of every checkpoint.
         public var witness: String?
+        /// The key of the people's keyed hashes in the records (joint events, help), never inside the archive.
+        public var personKey: String?
 
-        public init(path: String, dataKey: String, gatewayKey: String? = nil, gatewayCertificate: String? = nil, witness: String? = nil) {
+        public init(
+            path: String, dataKey: String, gatewayKey: String? = nil, gatewayCertificate: String? = nil, witness: String? = nil,
+            personKey: String? = nil
+        ) {
+            self.personKey = personKey
             self.path = path
             self.dataKey = dataKey
             self.gatewayKey = gatewayKey

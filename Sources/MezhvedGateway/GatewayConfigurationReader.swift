@@ -103,13 +103,14 @@ struct ConfigurationReader {
 
     mutating func archiveSettings(_ node: Node?) -> GatewayConfiguration.ArchiveSettings? {
         guard let map = section(node, "archive", required: true) else { return nil }
-        checkKeys(map, at: "archive.", known: ["path", "dataKey", "gatewayKey", "gatewayCertificate", "witness"])
+        checkKeys(map, at: "archive.", known: ["path", "dataKey", "gatewayKey", "gatewayCertificate", "witness", "personKey"])
         let path = self.path(map, "path", at: "archive.", required: true)
         let dataKey = self.path(map, "dataKey", at: "archive.", required: true)
         guard let path, let dataKey else { return nil }
         return GatewayConfiguration.ArchiveSettings(
             path: path, dataKey: dataKey, gatewayKey: self.path(map, "gatewayKey", at: "archive."),
-            gatewayCertificate: self.path(map, "gatewayCertificate", at: "archive."), witness: self.path(map, "witness", at: "archive."))
+            gatewayCertificate: self.path(map, "gatewayCertificate", at: "archive."), witness: self.path(map, "witness", at: "archive."),
+            personKey: self.path(map, "personKey", at: "archive."))
     }
 
     mutating func signatorySettings(_ node: Node, at place: String) -> GatewayConfiguration.SignatorySettings? {
