@@ -11,8 +11,10 @@ struct Bench: ParsableCommand {
         discussion: """
             For each key type: documents signed and verified per second on one core (bytes in, parse, \
             canonicalize, digest, sign or verify with path validation, bytes out), and the raw OpenSSL \
-            signature operation over the same SignedInfo with the same key, as the reference.
-            """)
+            signature operation over the same SignedInfo with the same key, as the reference. The \
+            subcommands make and verify the documents of the exchange load benchmark (scripts/bench-serve.sh).
+            """,
+        subcommands: [BenchExchangeCorpus.self, BenchExchangeVerify.self, BenchExchangeReceive.self])
 
     @Option(help: "The test PKI folder.")
     var certificates: String = "Certificates"
