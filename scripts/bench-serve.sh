@@ -267,7 +267,7 @@ registered=$("$bin" archive list --archive "$work/employment/archive" | awk -F'\
 echo "- registered incoming requests in the receiver's journal: $registered (acknowledged: $(( $(awk -F'"acknowledged": ' '{split($2, a, ","); s += a[1]} END {print s}' "$work/results.jsonl") + $(field "$warm" 'r["acknowledged"]') )))"
 
 # The in-process peer, same run, same documents: the receiving gateway's qualified validation.
-verify=$("$bin" bench exchange-verify --gateway "$work/employment/gateway.yaml" --files-from "$work/corpus/list.txt" --seconds 5)
+verify=$("$bin" bench exchange-verify --gateway "$work/employment/gateway.yaml" --files-from "$work/corpus/list.txt" --duration 5)
 one=$(echo "$verify" | sed -n 's/.*1 task: //p')
 all=$(echo "$verify" | sed -n 's/.*[0-9] tasks: //p')
 echo "- in process (\`mezhved bench exchange-verify\`): qualified validations/s, one task $one, $(nproc) tasks $all"
@@ -277,7 +277,7 @@ awk -v best="$best" -v all="$all" -v one="$one" 'BEGIN {
 # The whole incoming workflow in process (no HTTP, no TLS), same documents, into a gateway of its own.
 gateway employment social-protection "" employment-in-process
 received=$("$bin" bench exchange-receive --gateway "$work/employment-in-process/gateway.yaml" \
-    --files-from "$work/corpus/list.txt" --concurrency "${RECEIVE_CONCURRENCY:-16}" --seconds "$seconds")
+    --files-from "$work/corpus/list.txt" --concurrency "${RECEIVE_CONCURRENCY:-16}" --duration "$seconds")
 echo "- $received (\`mezhved bench exchange-receive\`)"
 inproc=$(echo "$received" | sed -n 's/.* \([0-9][0-9]*\)\/s at concurrency.*/\1/p')
 awk -v best="$best" -v w="$inproc" 'BEGIN { printf "- best served rate = %.0f%% of the in-process workflow'"'"'s rate\n", 100 * best / w }'

@@ -135,7 +135,7 @@ struct BenchExchangeVerify: AsyncParsableCommand {
         commandName: "exchange-verify",
         abstract: "Measures the receiving gateway's qualified validation of a corpus in process, on one core and on all.",
         discussion: """
-            Cycles through the documents of --files-from for --seconds on one task, then on as many tasks as \
+            Cycles through the documents of --files-from for --duration seconds on one task, then on as many tasks as \
             there are cores, each a full QualifiedValidator.validate under the gateway's configuration. Every \
             report must be TOTAL-PASSED; any other is counted and makes the command fail.
             """)
@@ -145,14 +145,15 @@ struct BenchExchangeVerify: AsyncParsableCommand {
     @Option(name: .customLong("files-from"), help: "A file listing the documents, one path a line (exchange-corpus's list.txt).")
     var filesFrom: String
 
-    @Option(help: "Seconds for each measurement.")
+    // Not --seconds: that is the signing benchmark's, and ArgumentParser gives it to the parent command.
+    @Option(name: .customLong("duration"), help: "Seconds for each measurement.")
     var seconds: Double = 5
 
     @Option(help: "At most this many documents are read (they are cycled through).")
     var limit: Int = 2000
 
     func validate() throws {
-        if seconds <= 0 || limit < 1 { throw ValidationError("--seconds and --limit must be positive") }
+        if seconds <= 0 || limit < 1 { throw ValidationError("--duration and --limit must be positive") }
         if gateway.path == nil { throw ValidationError("give the receiver's gateway configuration with --gateway FILE") }
     }
 
@@ -214,7 +215,7 @@ struct BenchExchangeReceive: AsyncParsableCommand {
         abstract: "Measures the receiving gateway's incoming workflow in process (no HTTP, no TLS) on a corpus.",
         discussion: """
             Receives the documents of --files-from (from the line --first on) with --concurrency tasks at once \
-            for --seconds, each as a message from --peer, into the archive of the gateway's configuration (use a \
+            for --duration seconds, each as a message from --peer, into the archive of the gateway's configuration (use a \
             gateway of its own: the documents are registered). Every outcome must be a registration with an \
             accepted receipt; any other is counted and makes the command fail.
             """)
@@ -230,14 +231,16 @@ struct BenchExchangeReceive: AsyncParsableCommand {
     @Option(help: "Tasks receiving at once.")
     var concurrency: Int = 16
 
-    @Option(help: "Seconds of receiving.")
+    @Option(name: .customLong("duration"), help: "Seconds of receiving.")
     var seconds: Double = 10
 
     @Option(help: "The sending agency (the messages' authenticated peer).")
     var peer: String = "social-protection"
 
     func validate() throws {
-        if seconds <= 0 || concurrency < 1 || first < 0 { throw ValidationError("--seconds and --concurrency must be positive") }
+        if seconds <= 0 || concurrency < 1 || first < 0 {
+            throw ValidationError("--duration and --concurrency must be positive, --first not negative")
+        }
         if gateway.path == nil { throw ValidationError("give the receiver's gateway configuration with --gateway FILE") }
     }
 
