@@ -206,6 +206,10 @@ public struct Journal: Sendable {
             candidates = (entriesByMessage[messageID] ?? []).map { entries[$0] }
         } else if let digest = query.documentDigest {
             candidates = entry(documentDigest: digest).map { [$0] } ?? []
+        } else if let documentNumber = query.documentNumber {
+            // Every receipt registered looks up the document it acknowledges by its printed number:
+            // through the index, not a scan of the whole journal (which grew with every document).
+            candidates = (byDocumentNumber[documentNumber] ?? []).sorted().map { entries[$0] }
         } else {
             candidates = entries
         }

@@ -246,7 +246,9 @@ enum DocumentXMLReader {
                             return ProvidedDocument(name: d.text("Name"), body: .text(content))
                         }
                         let a = d.child("Attachment")
-                        let data = Data(base64Encoded: a.content.filter { !$0.isWhitespace }).map { [UInt8]($0) } ?? []
+                        // XML whitespace out, byte by byte (a scanned attachment is tens of MB: no Characters).
+                        let base64 = Data(a.content.utf8.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+                        let data = Data(base64Encoded: base64).map { [UInt8]($0) } ?? []
                         return ProvidedDocument(
                             name: d.text("Name"),
                             body: .attachment(fileName: a.attr("fileName"), mediaType: a.attr("mediaType"), data: data))
