@@ -126,6 +126,9 @@ answer answer-refusal employment request-unemployment-status-2
 # 5. Order 459-р, 2.2 пп. 1-2: the health committee informs social protection about a child of
 #    the early-help target group (signed with the GOST 2012-512 key).
 request request-early-help-child health
+# 5a. ... and social protection answers: the child is in the target group's record and the family
+#     has been referred to an early-help organisation (459-р, 2.2).
+answer answer-early-help-child social-protection request-early-help-child
 # 6. Order 459-р, 2.3 пп. 3: an education institution informs social protection about a family
 #    with a child of the target group.
 request request-family-in-need ppms-center

@@ -42,7 +42,7 @@ public struct HelpDraft: Sendable, Equatable {
     }
 }
 
-/// Reads the record forms (YAML or JSON; Samples/forms/joint-event.yaml, help-provided.yaml),
+/// Reads the record forms (YAML or JSON; Samples/records/joint-event.yaml, help-provided.yaml),
 /// listing every problem at once, each with its field; a SNILS is never repeated in a message.
 public enum RecordForms {
     /// The largest form read.
@@ -103,7 +103,7 @@ struct FormNodeReader {
                 .formInvalid, "\(source) is not valid YAML or JSON: \(error)", hint: "check the indentation, colons and quotes")
         }
         guard let mapping = node?.mapping else {
-            throw RecordsError(.formInvalid, "\(source) is not a mapping of keys", hint: "see Samples/forms/joint-event.yaml")
+            throw RecordsError(.formInvalid, "\(source) is not a mapping of keys", hint: "see Samples/records/joint-event.yaml")
         }
         root = mapping
     }

@@ -20,7 +20,7 @@ struct RecordEvent: AsyncParsableCommand {
         discussion: "Prints what was recorded, without personal data. The same event recorded again is kept once (ALREADY RECORDED).")
 
     @OptionGroup var gateway: GatewayOption
-    @Argument(help: "The form (Samples/forms/joint-event.yaml), or - for standard input.") var form: String
+    @Argument(help: "The form (Samples/records/joint-event.yaml), or - for standard input.") var form: String
 
     func run() async throws {
         let (bytes, name) = try readInput(form)
@@ -44,7 +44,7 @@ struct RecordHelp: AsyncParsableCommand {
         discussion: "Prints what was recorded, without personal data. The same record again is kept once (ALREADY RECORDED).")
 
     @OptionGroup var gateway: GatewayOption
-    @Argument(help: "The form (Samples/forms/help-provided.yaml), or - for standard input.") var form: String
+    @Argument(help: "The form (Samples/records/help-provided.yaml), or - for standard input.") var form: String
 
     func run() async throws {
         let (bytes, name) = try readInput(form)

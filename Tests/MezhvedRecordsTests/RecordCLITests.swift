@@ -26,14 +26,14 @@ struct RecordCLITests {
         let folder = try await SharedYear.folder.value
         let gateway = "\(folder)/social-protection/gateway.yaml"
         let log = "\(folder)/social-protection/archive/log/events.log"
-        let event = try TestProcess.mezhved(["record", "event", TestProcess.path("Samples/forms/joint-event.yaml"), "--gateway", gateway])
+        let event = try TestProcess.mezhved(["record", "event", TestProcess.path("Samples/records/joint-event.yaml"), "--gateway", gateway])
         #expect(event.status == 0, "\(event.stderr)")
         #expect(event.stdout.hasPrefix("RECORDED log entry "), "\(event.stdout)")
         #expect(event.stdout.contains("joint-visit on 2026-04-22, agencies health, ppms-center, social-protection, 2 people"))
-        let again = try TestProcess.mezhved(["record", "event", TestProcess.path("Samples/forms/joint-event.yaml"), "--gateway", gateway])
+        let again = try TestProcess.mezhved(["record", "event", TestProcess.path("Samples/records/joint-event.yaml"), "--gateway", gateway])
         #expect(again.status == 0)
         #expect(again.stdout.hasPrefix("ALREADY RECORDED log entry "), "\(again.stdout)")
-        let help = try TestProcess.mezhved(["record", "help", TestProcess.path("Samples/forms/help-provided.yaml"), "--gateway", gateway])
+        let help = try TestProcess.mezhved(["record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", gateway])
         #expect(help.status == 0, "\(help.stderr)")
         #expect(help.stdout.contains("medical help by health on 2026-04-24"), "\(help.stdout)")
         for output in [event.stdout, again.stdout, help.stdout] {
@@ -88,7 +88,7 @@ struct RecordCLITests {
         let without = original.replacingOccurrences(of: "  personKey: ../person.key\n", with: "")
         try without.write(toFile: "\(folder)/employment/no-person-key.yaml", atomically: true, encoding: .utf8)
         let result = try TestProcess.mezhved([
-            "record", "help", TestProcess.path("Samples/forms/help-provided.yaml"), "--gateway", "\(folder)/employment/no-person-key.yaml",
+            "record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", "\(folder)/employment/no-person-key.yaml",
         ])
         #expect(result.status == 11, "\(result.stderr)")
         #expect(result.stderr.contains("archive.personKey"))
@@ -102,7 +102,7 @@ struct RecordCLITests {
         try FileManager.default.copyItem(atPath: "\(folder)/employment", toPath: "\(copy)/employment")
         try FileManager.default.copyItem(atPath: "\(folder)/person.key", toPath: "\(copy)/person.key")
         let gateway = "\(copy)/employment/gateway.yaml"
-        let help = try TestProcess.mezhved(["record", "help", TestProcess.path("Samples/forms/help-provided.yaml"), "--gateway", gateway])
+        let help = try TestProcess.mezhved(["record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", gateway])
         #expect(help.status == 0, "\(help.stderr)")
         // Signatures are not re-verified (--from after the year): the test CRL is newer than the simulated year.
         let passed = try TestProcess.mezhved(["archive", "audit", "--gateway", gateway, "--from", "2030-01-01"])
