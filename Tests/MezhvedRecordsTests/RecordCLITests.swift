@@ -88,7 +88,8 @@ struct RecordCLITests {
         let without = original.replacingOccurrences(of: "  personKey: ../person.key\n", with: "")
         try without.write(toFile: "\(folder)/employment/no-person-key.yaml", atomically: true, encoding: .utf8)
         let result = try TestProcess.mezhved([
-            "record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", "\(folder)/employment/no-person-key.yaml",
+            "record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway",
+            "\(folder)/employment/no-person-key.yaml",
         ])
         #expect(result.status == 11, "\(result.stderr)")
         #expect(result.stderr.contains("archive.personKey"))
