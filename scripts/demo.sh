@@ -222,7 +222,12 @@ expect 0 "$mezhved" archive init --archive "$GATEWAYS/health/archive" --agency h
     --gateway-cert Certificates/agencies/health/cert.pem --gateway-chain Certificates/gost/ca.pem \
     --gateway-key Certificates/agencies/health/key.pem >/dev/null
 SERVERS=()
-stop_servers() { for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# SIGTERM: each server finishes what is under way and exits 0 (only the servers are waited for).
+stop_servers() {
+    for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    SERVERS=()
+}
 trap stop_servers EXIT
 for config in "$SP" "$HEALTH"; do
     name=$(basename "$config" .yaml)
