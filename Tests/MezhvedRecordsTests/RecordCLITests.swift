@@ -24,8 +24,9 @@ struct RecordCLITests {
     @Test("a joint event and a help record from the sample forms: recorded once, printed without personal data, the hash openssl's HMAC")
     func recordsTheSampleForms() async throws {
         let folder = try await SharedYear.folder.value
-        let gateway = "\(folder)/social-protection/gateway.yaml"
-        let log = "\(folder)/social-protection/archive/log/events.log"
+        let copy = try await SharedYear.copy(of: "social-protection", as: "record-copy")
+        let gateway = "\(copy)/gateway.yaml"
+        let log = "\(copy)/archive/log/events.log"
         let event = try TestProcess.mezhved(["record", "event", TestProcess.path("Samples/records/joint-event.yaml"), "--gateway", gateway])
         #expect(event.status == 0, "\(event.stderr)")
         #expect(event.stdout.hasPrefix("RECORDED log entry "), "\(event.stdout)")
@@ -97,18 +98,14 @@ struct RecordCLITests {
 
     @Test("the facts are under the journal's hash chain: the audit passes, and fails (exit 7) once a recorded person is altered")
     func auditCoversTheFacts() async throws {
-        let folder = try await SharedYear.folder.value
-        let copy = "\(folder)/audit-copy"
-        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "\(folder)/employment", toPath: "\(copy)/employment")
-        try FileManager.default.copyItem(atPath: "\(folder)/person.key", toPath: "\(copy)/person.key")
-        let gateway = "\(copy)/employment/gateway.yaml"
+        let copy = try await SharedYear.copy(of: "employment", as: "audit-copy")
+        let gateway = "\(copy)/gateway.yaml"
         let help = try TestProcess.mezhved(["record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", gateway])
         #expect(help.status == 0, "\(help.stderr)")
         // Signatures are not re-verified (--from after the year): the test CRL is newer than the simulated year.
         let passed = try TestProcess.mezhved(["archive", "audit", "--gateway", gateway, "--from", "2030-01-01"])
         #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
-        let log = "\(copy)/employment/archive/log/events.log"
+        let log = "\(copy)/archive/log/events.log"
         var text = try String(contentsOfFile: log, encoding: .utf8)
         let marker = "\"people\":[\"hmac-sha256:"
         let range = try #require(text.range(of: marker, options: .backwards))

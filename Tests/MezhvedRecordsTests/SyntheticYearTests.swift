@@ -20,6 +20,18 @@ enum SharedYear {
         var description: String { "mezhved synthetic-year failed: \(output)" }
     }
 
+    /// A private copy of `agency`'s gateway folder (with the shared person key beside it), for a test
+    /// that writes: the shared year's own journals stay as generated while other tests recompute
+    /// their reports from them.
+    static func copy(of agency: String, as name: String) async throws -> String {
+        let folder = try await folder.value
+        let copy = "\(folder)/\(name)"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(folder)/\(agency)", toPath: "\(copy)/\(agency)")
+        try FileManager.default.copyItem(atPath: "\(folder)/person.key", toPath: "\(copy)/person.key")
+        return "\(copy)/\(agency)"
+    }
+
     static let calendar = TestProcess.path("Sources/MezhvedDocuments/Resources/calendar/ru-production-calendar.json")
     static let recompute = TestProcess.path("Tests/Reports/recompute_report.py")
 
