@@ -60,7 +60,10 @@ public struct Regulation: Sendable, Codable, Equatable {
     /// The clause a reference such as `2.2.7 п.3` or `п. 2.2.7` points to: the clause whose number is
     /// the reference's leading number, or the closest enclosing clause (`2.2.7.1` → `2.2.7`).
     public func clause(matching reference: String) -> Clause? {
-        let parsed = ClauseReference(reference)
+        clause(matching: ClauseReference(reference))
+    }
+
+    func clause(matching parsed: ClauseReference) -> Clause? {
         guard !parsed.number.isEmpty else { return nil }
         return
             clauses

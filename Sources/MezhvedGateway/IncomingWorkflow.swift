@@ -164,15 +164,22 @@ public struct IncomingWorkflow: Sendable {
     {
         // 1. The signature, as a qualified signature under the gateway's policy.
         let report: QualifiedValidationReport
+        let signedDocument: DocumentValidationReport?
         do {
-            report = try await gateway.validator.validate(bytes, sourceName: sourceName, at: receivedAt)
+            (report, signedDocument) = try await gateway.validator.validateReading(bytes, sourceName: sourceName, at: receivedAt)
         } catch let error as XMLDSigError {
             return try await quarantine(
                 bytes, sourceName: sourceName, reason: .unusableDocument, reasons: [error.message], report: nil, document: nil,
                 at: receivedAt, status: nil, message: message)
         }
+        // The document is read once: as signed, by the letterhead check of the validation (the
+        // signature covers all of it but itself). It is read here from the bytes received only when
+        // that check did not read it, or found it invalid, so that every problem is named with its
+        // line in the bytes the sender sent.
         let documentValidator = DocumentValidator(context: gateway.documents)
-        let parsed = try? documentValidator.read(bytes, sourceName: sourceName)
+        let validation =
+            signedDocument.flatMap { $0.isValid ? $0 : nil } ?? (try? documentValidator.validate(bytes, sourceName: sourceName))
+        let parsed = validation.flatMap { $0.isValid ? $0.parsed : nil }
         guard report.indication == .totalPassed else {
             let reasons =
                 ["the signature is \(report.indication.rawValue)\(report.subIndication.map { " (\($0.rawValue))" } ?? "")"]
@@ -188,11 +195,11 @@ public struct IncomingWorkflow: Sendable {
                 report: report, document: parsed, at: receivedAt, status: .totalPassed, message: message)
         }
         // 2. The document: its schema and the regulations' rules.
-        let validation = try documentValidator.validate(bytes, sourceName: sourceName)
-        guard validation.isValid, let document = validation.parsed else {
+        let checked = try validation ?? documentValidator.validate(bytes, sourceName: sourceName)
+        guard checked.isValid, let document = checked.parsed else {
             return try await quarantine(
-                bytes, sourceName: sourceName, reason: .documentInvalid, reasons: validation.problems.map(\.description),
-                report: report, document: validation.parsed, at: receivedAt, status: .totalPassed, message: message)
+                bytes, sourceName: sourceName, reason: .documentInvalid, reasons: checked.problems.map(\.description),
+                report: report, document: checked.parsed, at: receivedAt, status: .totalPassed, message: message)
         }
         // 3. Addressed to this agency, from another.
         let (sender, recipient) = Self.parties(document)

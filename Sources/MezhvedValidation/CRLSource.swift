@@ -1,6 +1,7 @@
 internal import COpenSSL
 import Foundation
 import MezhvedXMLDSig
+import Synchronization
 
 /// A certificate revocation list: the one owner of an OpenSSL `X509_CRL`, freed in `deinit`.
 /// Immutable once parsed (OpenSSL sorts the entries under its own lock on first lookup).
@@ -32,6 +33,19 @@ final class CRL: @unchecked Sendable {
     }
 
     deinit { X509_CRL_free(crl) }
+
+    /// The SHA-256 fingerprints of the issuer certificates whose key this CRL's signature verified
+    /// with: the CRL never changes, so its signature is verified once per issuer, not per check.
+    private let verifiedIssuers = Mutex<Set<String>>([])
+
+    /// Whether the CRL's signature verifies with `issuer`'s key (OpenSSL's errors drained on failure).
+    func isSigned(by issuer: Certificate) -> (Bool, [String]) {
+        if verifiedIssuers.withLock({ $0.contains(issuer.sha256Fingerprint) }) { return (true, []) }
+        _ = drainOpenSSLErrors()
+        guard let key = X509_get0_pubkey(issuer.x509), X509_CRL_verify(crl, key) == 1 else { return (false, drainOpenSSLErrors()) }
+        verifiedIssuers.withLock { _ = $0.insert(issuer.sha256Fingerprint) }
+        return (true, [])
+    }
 
     /// Parses every CRL of PEM `bytes`, or the one DER CRL they hold.
     static func parse(_ bytes: [UInt8], origin: String) throws -> [CRL] {
@@ -84,9 +98,8 @@ final class CRL: @unchecked Sendable {
         if let unsupported = unsupportedFeature() {
             throw SourceFailure(problem: "\(what) is \(unsupported), which mezhved does not use; give the CA's full CRL")
         }
-        _ = drainOpenSSLErrors()
-        guard let key = X509_get0_pubkey(issuer.x509), X509_CRL_verify(crl, key) == 1 else {
-            let errors = drainOpenSSLErrors()
+        let (signed, errors) = isSigned(by: issuer)
+        guard signed else {
             throw SourceFailure(
                 problem: "\(what) has a bad signature: it does not verify with the key of \(displayName(issuer))"
                     + (errors.isEmpty ? "" : " [OpenSSL: \(errors.joined(separator: "; "))]") + "; the CRL was altered or is not that CA's")

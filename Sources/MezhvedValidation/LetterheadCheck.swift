@@ -11,14 +11,29 @@ struct LetterheadCheck {
 
     /// Nil when the signed content is not an interagency document (the check does not apply).
     func match(_ signed: [UInt8], sourceName: String, profile: QualifiedCertificateProfile?) -> LetterheadMatch? {
+        reading(signed, sourceName: sourceName, profile: profile).match
+    }
+
+    /// The match, and the validation of the signed content it read the letterhead from (its schema,
+    /// its model and the regulations' rules; nil when it could not be read or there is no directory).
+    func reading(_ signed: [UInt8], sourceName: String, profile: QualifiedCertificateProfile?)
+        -> (match: LetterheadMatch?, document: DocumentValidationReport?)
+    {
         guard let context = documents else {
-            return LetterheadMatch(
+            let match = LetterheadMatch(
                 result: .undetermined, agency: nil, agencyName: nil, expectedOGRN: nil, expectedINN: nil, signerOGRN: profile?.ogrn,
                 signerINN: profile?.innle, detail: "the agency directory could not be loaded, so the letterhead was not checked")
+            return (match, nil)
         }
         guard let report = try? DocumentValidator(context: context).validate(signed, sourceName: sourceName), report.kind != nil else {
-            return nil
+            return (nil, nil)
         }
+        return (match(report, context: context, profile: profile), report)
+    }
+
+    private func match(_ report: DocumentValidationReport, context: DocumentContext, profile: QualifiedCertificateProfile?)
+        -> LetterheadMatch
+    {
         guard let document = report.parsed else {
             return LetterheadMatch(
                 result: .undetermined, agency: nil, agencyName: nil, expectedOGRN: nil, expectedINN: nil, signerOGRN: profile?.ogrn,

@@ -63,6 +63,17 @@ public struct QualifiedValidator: Sendable {
     public func validate(
         _ document: [UInt8], sourceName: String, at validationTime: Date? = nil, proofOfExistence: Date? = nil
     ) async throws -> QualifiedValidationReport {
+        try await validateReading(document, sourceName: sourceName, at: validationTime, proofOfExistence: proofOfExistence).report
+    }
+
+    /// As ``validate(_:sourceName:at:proofOfExistence:)``, and the interagency document exactly as
+    /// signed, validated (schema, model, the regulations' rules) by the letterhead check that read
+    /// it: nil when the letterhead was not checked (the policy, a signature not over the whole
+    /// document, content that is no interagency document). A receiving gateway takes the document
+    /// from here instead of reading it again.
+    public func validateReading(
+        _ document: [UInt8], sourceName: String, at validationTime: Date? = nil, proofOfExistence: Date? = nil
+    ) async throws -> (report: QualifiedValidationReport, signedDocument: DocumentValidationReport?) {
         let now = validationTime ?? Date()
         let current = try verifier(at: now).verify(document, sourceName: sourceName)
         var run = ValidationRun(now: now, requireRevocation: policy.requireRevocation)
@@ -92,12 +103,23 @@ public struct QualifiedValidator: Sendable {
             run.warn("timestamp", "the claimed SigningTime \(Self.text(claimed)) is after the timestamp \(Self.text(signingTime.time))")
         }
 
-        // The path and validity at the signing time (the same run when that is now).
-        let atSigning = signingTime.time == now ? current : try verifier(at: signingTime.time).verify(document, sourceName: sourceName)
+        // The path and validity at the signing time (the same run when that is now). A signature
+        // that verified now has only its certificate path judged again at the signing time; any
+        // other is verified again as of then, so that the report explains it from there.
+        let atSigning: CertificatePathCheck
+        if signingTime.time == now {
+            atSigning = CertificatePathCheck(path: current.signerPath, problems: current.problems)
+        } else if current.status == .valid, let signer = current.signerPath.first {
+            atSigning = verifier(at: signingTime.time).certificatePath(
+                of: signer, untrusted: Array(current.signerPath.dropFirst()), at: signingTime.time)
+        } else {
+            let report = try verifier(at: signingTime.time).verify(document, sourceName: sourceName)
+            atSigning = CertificatePathCheck(path: report.signerPath, problems: report.problems)
+        }
         run.core(current, atSigning: atSigning, signingTime: signingTime)
 
         // Revocation of every certificate of the path but the anchor.
-        let path = atSigning.signerPath.isEmpty ? current.signerPath : atSigning.signerPath
+        let path = atSigning.path.isEmpty ? current.signerPath : atSigning.path
         let chainFound = path.count > 1 && run.chainProblems.isEmpty
         var evidence: [RevocationEvidence] = []
         if chainFound {
@@ -117,8 +139,9 @@ public struct QualifiedValidator: Sendable {
 
         // The letterhead.
         var letterhead: LetterheadMatch?
+        var signedDocument: DocumentValidationReport?
         if policy.checkLetterhead, let signed = current.references.first(where: { $0.covers == "whole document" })?.signedContent {
-            letterhead = LetterheadCheck(documents: documents).match(signed, sourceName: sourceName, profile: profile)
+            (letterhead, signedDocument) = LetterheadCheck(documents: documents).reading(signed, sourceName: sourceName, profile: profile)
             if let letterhead, letterhead.result == .differs {
                 run.fail("letterhead", letterhead.detail, .sigConstraintsFailure)
             } else if let letterhead, letterhead.result == .undetermined {
@@ -129,7 +152,7 @@ public struct QualifiedValidator: Sendable {
         let (indication, subIndication) = run.indication()
         let chain = path.enumerated().map { index, certificate in
             ChainCertificate(
-                certificate: CertificateSummary(certificate),
+                certificate: certificate.summary,
                 role: index == 0 ? "signer" : (index == path.count - 1 ? "trust-anchor" : "ca"),
                 validAtSigningTime: certificate.notBefore <= signingTime.time && signingTime.time <= certificate.notAfter,
                 validAtValidationTime: certificate.notBefore <= now && now <= certificate.notAfter)
@@ -139,7 +162,7 @@ public struct QualifiedValidator: Sendable {
             anchor: path.last)
         let qualification = Self.qualification(indication: indication, conditions: conditions, profile: profile)
         let form = current.xades.map { $0.timestamps.isEmpty ? "XAdES-BES" : "XAdES-T" } ?? "XMLDSig"
-        return QualifiedValidationReport(
+        let report = QualifiedValidationReport(
             format: QualifiedValidationReport.formatName, document: sourceName, documentSHA256: Self.sha256(document), validationTime: now,
             indication: indication, subIndication: subIndication, qualification: qualification, conditions: conditions,
             signatureForm: form, signatureAlgorithm: current.signatureAlgorithm, canonicalizationMethod: current.canonicalizationMethod,
@@ -152,6 +175,7 @@ public struct QualifiedValidator: Sendable {
                 "expected-references": String(policy.verification.expectedReferenceCount),
             ],
             validator: "mezhved \(MezhvedVersion.string)")
+        return (report, signedDocument)
     }
 
     /// Validates the file at `path` (read on a thread of its own, not the caller's).
@@ -233,7 +257,7 @@ struct ValidationRun {
 
     /// Reads the XMLDSig core's problems: at the validation time for everything but the path, and
     /// at the signing time for the path and the certificates' validity.
-    mutating func core(_ current: VerificationReport, atSigning: VerificationReport, signingTime: SigningTimeEvidence) {
+    mutating func core(_ current: VerificationReport, atSigning: CertificatePathCheck, signingTime: SigningTimeEvidence) {
         let proven = signingTime.isProven
         for problem in current.problems {
             switch problem.check {

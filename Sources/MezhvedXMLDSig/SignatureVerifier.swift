@@ -696,33 +696,8 @@ struct VerificationRun {
 
     mutating func checkCertificate(_ signer: Certificate, intermediates: [Certificate]) {
         for finding in signer.documentSigningFitness.findings { fail(.signerCertificate, finding.message) }
-        let result = trustStore.validate(signer, untrusted: intermediates, at: time)
-        chain = result.chain
-        guard let failure = result.failure else { return }
-        let subject = failure.depth == 0 ? "the signer's certificate" : "the CA certificate at depth \(failure.depth)"
-        switch failure.code {
-        case X509_V_ERR_CERT_HAS_EXPIRED:
-            let until = failure.depth == 0 ? " (valid until \(ISOTime.string(signer.notAfter)))" : ""
-            undetermined(.validity, "\(subject) had expired at \(ISOTime.string(time))\(until)")
-        case X509_V_ERR_CERT_NOT_YET_VALID:
-            undetermined(.validity, "\(subject) was not yet valid at \(ISOTime.string(time))")
-        case X509_V_ERR_CERT_REVOKED:
-            undetermined(.revocation, "\(subject) is revoked according to the CRL given")
-        case X509_V_ERR_UNABLE_TO_GET_CRL:
-            undetermined(.revocation, "no CRL was given for \(subject)'s issuer, so its revocation status is unknown")
-        case X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID:
-            undetermined(.revocation, "the CRL for \(subject) is not current (\(failure.message))")
-        case X509_V_ERR_CERT_SIGNATURE_FAILURE, X509_V_ERR_CRL_SIGNATURE_FAILURE:
-            fail(.chain, "\(subject) carries a signature that does not verify (\(failure.message))")
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
-            X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
-            X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-            undetermined(
-                .chain,
-                "the signer's certificate (\(signer.commonName ?? "no name"), issued by \(signer.issuerCommonName ?? signer.issuer)) does not chain to a CA in the trust store (\(failure.message))"
-            )
-        default:
-            undetermined(.chain, "\(subject) failed path validation: \(failure.message)")
-        }
+        let path = CertificatePathCheck.check(signer, untrusted: intermediates, trustStore: trustStore, at: time)
+        chain = path.path
+        problems += path.problems
     }
 }

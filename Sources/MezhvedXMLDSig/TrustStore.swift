@@ -9,6 +9,9 @@ public final class TrustStore: @unchecked Sendable {
     public let anchors: [Certificate]
     /// How many CRLs were loaded.
     public let crlCount: Int
+    /// When every loaded CRL is current (after the latest thisUpdate, before the earliest
+    /// nextUpdate): the moments at which a remembered path's revocation check still holds.
+    private let crlsCurrent: ClosedRange<Date>
     /// Paths already validated, by leaf and intermediates (see ``validate(_:untrusted:at:)``).
     private let paths = ValidatedPathCache(capacity: 1024)
 
@@ -74,6 +77,7 @@ public final class TrustStore: @unchecked Sendable {
             }
         }
         var crls = 0
+        var window = Date.distantPast...Date.distantFuture
         for path in crlFiles {
             let bytes = try readFile(path, what: "CRL file", limit: InputLimits.crl)
             try withMemoryBIO(bytes) { bio in
@@ -81,6 +85,7 @@ public final class TrustStore: @unchecked Sendable {
                 while let crl = PEM_read_bio_X509_CRL(bio, nil, nil, nil) {
                     defer { X509_CRL_free(crl) }
                     X509_STORE_add_crl(store, crl)
+                    window = Self.narrowed(window, by: crl)
                     found += 1
                 }
                 _ = drainOpenSSLErrors()
@@ -95,6 +100,7 @@ public final class TrustStore: @unchecked Sendable {
                             .trustStoreUnusable, "\(path) is not a CRL (PEM or DER)", openSSLErrors: drainOpenSSLErrors())
                     }
                     X509_STORE_add_crl(store, crl)
+                    window = Self.narrowed(window, by: crl)
                     X509_CRL_free(crl)
                     found = 1
                 }
@@ -109,7 +115,18 @@ public final class TrustStore: @unchecked Sendable {
         self.store = store
         self.anchors = anchors
         self.crlCount = crls
+        self.crlsCurrent = window
         complete = true
+    }
+
+    /// `window` less the moments at which `crl` is not current (before its thisUpdate, after its
+    /// nextUpdate). An unreadable time empties the window: nothing is remembered then.
+    private static func narrowed(_ window: ClosedRange<Date>, by crl: OpaquePointer) -> ClosedRange<Date> {
+        guard let thisUpdate = asn1Date(X509_CRL_get0_lastUpdate(crl)) else { return Date.distantFuture...Date.distantFuture }
+        let nextUpdate = X509_CRL_get0_nextUpdate(crl).map { asn1Date($0) ?? .distantPast } ?? .distantFuture
+        let lower = max(window.lowerBound, thisUpdate)
+        let upper = min(window.upperBound, nextUpdate)
+        return lower <= upper ? lower...upper : Date.distantFuture...Date.distantFuture
     }
 
     /// The result of building and checking a certificate path.
@@ -122,17 +139,21 @@ public final class TrustStore: @unchecked Sendable {
     /// Builds a path from `leaf` through the `untrusted` intermediates to an anchor and checks
     /// signatures, validity at `time`, CA constraints and, when CRLs were given, revocation.
     ///
-    /// A path that validated once is remembered (without CRLs only): what OpenSSL checked of it —
-    /// signatures, CA constraints, key usage, path length — does not change with time, and the
-    /// validity periods, which do, are checked again at `time` on every use. Anything else, or a
-    /// remembered path that is not valid at `time`, goes through OpenSSL's full validation.
+    /// A path that validated once is remembered: what OpenSSL checked of it — signatures, CA
+    /// constraints, key usage, path length, and with CRLs that no certificate of it is listed —
+    /// does not change with time (OpenSSL refuses a listed certificate whatever its revocation
+    /// date, and the store's CRLs never change). What does change is checked again at `time` on
+    /// every use: the validity periods of the path's certificates and, with CRLs, that every CRL
+    /// is current then. Anything else, or a remembered path that fails those, goes through
+    /// OpenSSL's full validation.
     package func validate(_ leaf: Certificate, untrusted: [Certificate], at time: Date) -> PathResult {
-        let key = crlCount == 0 ? ([leaf.sha256Fingerprint] + untrusted.map(\.sha256Fingerprint).sorted()).joined(separator: ":") : nil
-        if let key, let chain = paths.lookup(key), chain.allSatisfy({ $0.notBefore <= time && time <= $0.notAfter }) {
+        let key = ([leaf.sha256Fingerprint] + untrusted.map(\.sha256Fingerprint).sorted()).joined(separator: ":")
+        let crlsHold = crlCount == 0 || crlsCurrent.contains(time)
+        if crlsHold, let chain = paths.lookup(key), chain.allSatisfy({ $0.notBefore <= time && time <= $0.notAfter }) {
             return PathResult(chain: chain, failure: nil)
         }
         let result = validateWithOpenSSL(leaf, untrusted: untrusted, at: time)
-        if let key, result.failure == nil, !result.chain.isEmpty { paths.store(key, result.chain) }
+        if crlsHold, result.failure == nil, !result.chain.isEmpty { paths.store(key, result.chain) }
         return result
     }
 

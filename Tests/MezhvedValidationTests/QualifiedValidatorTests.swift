@@ -133,6 +133,26 @@ struct QualifiedValidatorTests {
         #expect(report.signatureForm == "XAdES-BES")
     }
 
+    @Test(
+        "a signature valid now is judged again at its claimed SigningTime: before the certificate's validity it is TOTAL-FAILED / NOT_YET_VALID"
+    )
+    func claimedSigningTimeBeforeValidity() async throws {
+        let validator = try Self.validator(crlFiles: ["Certificates/gost/ca.crl.pem"], offline: true)
+        let inside = ISO8601DateFormatter().date(from: "2026-11-25T10:00:00Z")!
+        let good = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.social, xades: .bes, signingTime: inside)
+        let passed = try await validator.validate(good, sourceName: "claimed inside")
+        #expect(passed.indication == .totalPassed, "\(passed.findings)")
+        #expect(passed.signingTime.source == .claimedSigningTime && passed.signingTime.time == inside)
+        #expect(passed.chain.count == 3 && passed.chain.allSatisfy(\.validAtSigningTime))
+        // The certificate's validity starts on 2025-01-01: a signature claiming 2024 cannot be its.
+        let before = ISO8601DateFormatter().date(from: "2024-06-01T10:00:00Z")!
+        let early = try Self.sign(try Self.sample(Self.unsignedRequest), with: Self.social, xades: .bes, signingTime: before)
+        let failed = try await validator.validate(early, sourceName: "claimed before")
+        #expect(failed.indication == .totalFailed, "\(failed.findings)")
+        #expect(failed.subIndication == .notYetValid)
+        #expect(failed.findings.contains { $0.message.contains("at the signing time 2024-06-01") && $0.message.contains("not yet valid") })
+    }
+
     @Test("an expired signer with a proof of existence (an archive's record) from its validity: TOTAL-PASSED")
     func proofOfExistence() async throws {
         let claimed = ISO8601DateFormatter().date(from: "2020-06-01T10:00:00Z")!

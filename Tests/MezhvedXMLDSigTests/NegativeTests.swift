@@ -115,6 +115,39 @@ struct NegativeTests {
         #expect(good.status == .valid, "\(good.problems)")
     }
 
+    @Test("a path validated with CRLs is remembered only while every CRL is current: before its thisUpdate it is judged again")
+    func rememberedPathWithCRLs() throws {
+        let store = try TrustStore(directories: [Fixtures.gostSocial.trust], crlFiles: [Fixtures.crl])
+        let document = Fixtures.bytes(try Self.signed(Fixtures.gostSocial))
+        func verify(at day: String) throws -> VerificationReport {
+            let time = ISO8601DateFormatter().date(from: day)!
+            return try SignatureVerifier(trustStore: store, policy: VerificationPolicy(validationTime: time))
+                .verify(document, sourceName: "request.xml")
+        }
+        // Inside the CRL's window (thisUpdate 2026-11-22): validated, then remembered.
+        #expect(try verify(at: "2026-12-01T12:00:00Z").status == .valid)
+        #expect(try verify(at: "2027-03-01T12:00:00Z").status == .valid)
+        // Before the CRL was issued the signer's certificate was valid, but the CRL was not yet:
+        // the remembered path must not hide that.
+        let early = try verify(at: "2026-06-01T12:00:00Z")
+        #expect(early.status == .indeterminate, "\(early.problems)")
+        #expect(early.problems.map(\.check) == [.revocation])
+        // The path at another moment alone (no signature verified): the same judgement.
+        let verifier = SignatureVerifier(trustStore: store)
+        let signer = try Certificate.load(contentsOf: Fixtures.gostSocial.cert)[0]
+        let chain = try Certificate.load(contentsOf: Fixtures.gostSocial.chain!)
+        let now = verifier.certificatePath(of: signer, untrusted: chain, at: ISO8601DateFormatter().date(from: "2026-12-01T12:00:00Z")!)
+        #expect(now.problems.isEmpty && now.path.count == 3, "\(now.problems)")
+        let then = verifier.certificatePath(of: signer, untrusted: chain, at: ISO8601DateFormatter().date(from: "2026-06-01T12:00:00Z")!)
+        #expect(then.problems.map(\.check) == [.revocation], "\(then.problems)")
+        // A revoked signer is never remembered as good.
+        let revoked = Fixtures.bytes(try Self.signed(Fixtures.gostRevoked))
+        for _ in 0..<2 {
+            let report = try SignatureVerifier(trustStore: store).verify(revoked, sourceName: "revoked.xml")
+            #expect(report.status == .indeterminate && report.problems.map(\.check) == [.revocation])
+        }
+    }
+
     @Test("signature wrapping: signed element moved, unsigned twin with the same Id in its place")
     func wrappingDuplicateID() throws {
         let text = try Self.signed(options: SigningOptions(referenceID: "body"))
