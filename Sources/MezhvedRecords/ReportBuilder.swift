@@ -143,7 +143,9 @@ public struct ReportBuilder: Sendable {
         overdue.sort { ($0.deadline, $0.direction, $0.number) < ($1.deadline, $1.direction, $1.number) }
 
         // Joint events and help.
-        let facts = journal.facts.filter { $0.record.type != .earlyHelpOrganisation && inPeriod($0.record.date) }
+        let facts = journal.facts.filter {
+            ($0.record.type == .jointEvent || $0.record.type == .helpProvided) && inPeriod($0.record.date)
+        }
         var allPeople = Set<String>()
         var peopleByAgency: [String: Set<String>] = [:]
         var jointKinds = Dictionary(uniqueKeysWithValues: JointEventKind.allCases.map { ($0.rawValue, (0, Set<String>())) })
@@ -166,7 +168,7 @@ public struct ReportBuilder: Sendable {
                 months[month]?.helpRecords += 1
                 helpKinds[record.kind, default: (0, [])].0 += 1
                 helpKinds[record.kind, default: (0, [])].1.formUnion(record.people)
-            case .earlyHelpOrganisation:
+            case .earlyHelpOrganisation, .childRecorded:
                 break
             }
         }
