@@ -163,6 +163,11 @@ extension ChildrenRecord {
                 middleName: representative.middleName, birthDate: representative.birthDate, snils: representative.snils, phone: nil),
             organisation: content.to, includedOn: day,
             basis: "Передача из \(name(content.from)) по запросу № \(request.registration.number) от \(request.registration.date.iso)")
+        if day < request.registration.date {
+            throw RecordsError(
+                .formInvalid, "the child cannot be accepted on \(day.iso): the transfer request is of \(request.registration.date.iso)",
+                hint: "accept on the request's day or later")
+        }
         try await check(draft, today: today)
         let answer = AnswerDraft(
             subject: "О принятии ребенка целевой группы на учет",
