@@ -207,12 +207,16 @@ extension ChildrenRecord {
             {
                 declined = true
             }
-            recorded.append(
-                try await registrar.record(
-                    FactRecord(
-                        type: .childRecorded, kind: declined ? "transfer-declined" : "transferred",
-                        date: answer.documentDate ?? child.statusDate, agencies: [child.organisation], people: [child.person],
-                        personKeyID: personKey.keyID, reference: number, counterpart: organisation)))
+            do {
+                recorded.append(
+                    try await registrar.record(
+                        FactRecord(
+                            type: .childRecorded, kind: declined ? "transfer-declined" : "transferred",
+                            date: answer.documentDate ?? child.statusDate, agencies: [child.organisation], people: [child.person],
+                            personKeyID: personKey.keyID, reference: number, counterpart: organisation)))
+            } catch let error as ArchiveError where error.code == .duplicateFact {
+                continue  // another process settled it a moment ago
+            }
         }
         return recorded
     }

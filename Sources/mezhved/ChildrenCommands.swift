@@ -144,10 +144,12 @@ struct ChildList: AsyncParsableCommand {
         for child in children where all || child.status == .inRecord || child.status == .transferRequested {
             let record = try await opened.record.sealedRecord(of: child)
             let months = ChildrenRecord.ageInMonths(born: record.draft.child.birthDate, on: day)
-            let other = [
-                child.cameFrom.map { "from \($0) (\(child.cameWith ?? "?"))" }, child.counterpart.map { "to \($0)" }, child.reference,
-            ]
-            .compactMap { $0 }.joined(separator: " ")
+            let other =
+                [
+                    child.cameFrom.map { "from \($0) (\(child.cameWith ?? "?"))" }, child.counterpart.map { "to \($0)" }, child.reference,
+                ]
+                .compactMap { $0 }.joined(separator: " ")
+                + (months >= 36 && child.status == .inRecord ? "three years old: exclude with --reason reached-three" : "")
             print(
                 "\(ChildLine.short(child.person))  \(pad("\(months)m", 4)) \(pad(child.organisation, 21)) \(child.includedOn)  "
                     + "\(pad(child.status.rawValue, 19)) \(child.statusDate)  \(other)")
