@@ -29,12 +29,7 @@ struct OpenedChildren {
         let gateway = try option.open()
         let archive = try await gateway.openArchiveForCommand()
         let record = try gateway.childrenRecord(over: archive)
-        for fact in try await record.settleTransfers(documents: gateway.documents) {
-            let r = fact.record
-            print(
-                "\(r.kind == "transferred" ? "TRANSFERRED" : "TRANSFER DECLINED") \(ChildLine.short(r.people.first ?? "")) "
-                    + "to \(r.counterpart ?? "?") (answer to \(r.reference ?? "?") of \(r.date)), log entry \(fact.seq)")
-        }
+        for fact in try await record.settleTransfers(documents: gateway.documents) { print(ChildLine.settled(fact)) }
         return OpenedChildren(gateway: gateway, archive: archive, record: record)
     }
 
@@ -52,6 +47,13 @@ struct CompilerOptions: ParsableArguments {
 }
 
 enum ChildLine {
+    /// The line of a transfer settled by its answer.
+    static func settled(_ fact: RecordedFact) -> String {
+        let r = fact.record
+        return "\(r.kind == "transferred" ? "TRANSFERRED" : "TRANSFER DECLINED") \(short(r.people.first ?? "")) "
+            + "to \(r.counterpart ?? "?") (answer to \(r.reference ?? "?") of \(r.date)), log entry \(fact.seq)"
+    }
+
     /// The keyed hash's first 12 hex digits: enough to tell children apart in a listing, nothing more.
     static func short(_ person: String) -> String { String(person.dropFirst(PersonKey.hashPrefix.count).prefix(12)) }
 
