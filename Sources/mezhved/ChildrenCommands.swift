@@ -40,7 +40,7 @@ struct OpenedChildren {
 struct CompilerOptions: ParsableArguments {
     @Option(name: .customLong("compiler"), help: "The clerk who prepares the document: full name.") var name: String
     @Option(name: .customLong("compiler-position"), help: "The clerk's position.") var position: String
-    @Option(name: .customLong("compiler-phone"), help: "The clerk's phone.") var phone: String?
+    @Option(name: .customLong("compiler-phone"), help: "The clerk's phone.") var phone: String
     @Option(name: .customLong("compiler-email"), help: "The clerk's e-mail.") var email: String
 
     var person: OfficialPerson { OfficialPerson(fullName: name, position: position, phone: phone, email: email) }
