@@ -30,7 +30,9 @@ import Testing
         return nil
     }
 
-    @Test("a transfer request sent by one server and accepted at the other comes back as the answer that marks the child transferred")
+    @Test(
+        "a transfer request sent by one server and accepted at the other comes back as the answer, and the sender's server marks the child transferred"
+    )
     func transferOverServe() async throws {
         let root = try ServeFixture.temporaryFolder()
         let senderPort = try LocalService.freePort()
@@ -99,13 +101,16 @@ import Testing
         let accept = try mezhved(["register", "children", "accept", number, "--send"] + compiler, receiver)
         #expect(accept.status == 0, "\(accept.stderr)")
         #expect(accept.stdout.contains("at ppms-center on \(Self.day(0)) from early-help-center"), "\(accept.stdout)")
-        // The answer comes back through the sender's server; the sender's record then marks the child transferred.
-        let settled = try await Self.poll(60) { () -> String? in
-            let list = try mezhved(["register", "children", "list", "--all"], sender)
-            return list.stdout.contains(" transferred ") ? list.stdout : nil
+        // The answer comes back through the sender's server, which settles the child's record as it registers it.
+        let log = sender.archive + "/log/events.log"
+        let settled = try await Self.poll(60) { () -> Bool? in
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return text.contains("\"recordKind\":\"transferred\"") ? true : nil
         }
-        let listing = try #require(settled, "the answer did not come back: \(senderServer.log())")
-        #expect(listing.contains("to ppms-center"), "\(listing)")
+        #expect(settled == true, "the answer did not come back and settle the transfer: \(senderServer.log())")
+        let listing = try mezhved(["register", "children", "list", "--all"], sender)
+        #expect(!listing.stdout.contains("TRANSFERRED "), "already settled by the server: \(listing.stdout)")
+        #expect(listing.stdout.contains(" transferred ") && listing.stdout.contains("to ppms-center"), "\(listing.stdout)")
         let there = try mezhved(["register", "children", "list"], receiver)
         #expect(there.stdout.contains("ppms-center") && there.stdout.contains("from early-help-center"), "\(there.stdout)")
         #expect(!there.stdout.contains("Соколова") && !there.stdout.contains("214-365-870"))
