@@ -128,6 +128,21 @@ public struct ArchiveAuditor: Sendable {
                         "encrypted with key \(key), not the archive's key \(configuration.dataKeyID)"))
             }
         }
+        for fact in journal.facts {
+            guard let object = fact.record.object else { continue }
+            if !present.contains(object) {
+                findings.append(
+                    AuditFinding(
+                        .objectMissing, item: "log entry \(fact.seq) (\(fact.record.type.rawValue))",
+                        "its sealed record objects/\(object.prefix(2))/\(object) is missing"))
+            }
+            if let key = fact.record.encryptedWith, key != configuration.dataKeyID {
+                findings.append(
+                    AuditFinding(
+                        .configuration, item: "log entry \(fact.seq) (\(fact.record.type.rawValue))",
+                        "sealed with key \(key), not the archive's key \(configuration.dataKeyID)"))
+            }
+        }
         for quarantined in journal.quarantined where !present.contains(quarantined.object) {
             findings.append(
                 AuditFinding(

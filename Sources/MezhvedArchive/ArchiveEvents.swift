@@ -38,6 +38,12 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     /// An organisation was included in (`recordKind` included) or excluded from (excluded) the register of
     /// early-help organisations (459-р cl. 1.4 item 1): `recordDate`, `agencies` (the one organisation), `reference`.
     case earlyHelpOrganisation
+    /// A change in the record of target-group children (459-р cl. 1.4): `recordKind` `included` (with the
+    /// child's personal data as a sealed `object`, `encryptedWith` its key), `transfer-requested`,
+    /// `transferred`, `excluded` or `viewed`; `recordDate`, `agencies` (the organisation), `people` (the child's
+    /// keyed hash), `counterpart` (the other organisation of a transfer), `reference` (the transfer document's
+    /// number, the reason of an exclusion, the time of a view). Never a name or a SNILS.
+    case childRecorded
 }
 
 /// What an event says. Fields that do not apply to the event's type are nil.

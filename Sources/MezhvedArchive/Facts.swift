@@ -12,12 +12,20 @@ public enum FactType: String, Sendable, Codable, CaseIterable {
     /// An organisation included in or excluded from the register of early-help organisations
     /// (459-р cl. 1.4 item 1): kind `included` or `excluded`, one agency, no people.
     case earlyHelpOrganisation
+    /// A change in the record of target-group children (459-р cl. 1.4): kind `included` (the child's
+    /// personal data sealed in `object`), `transfer-requested`, `transferred`, `excluded`, `viewed`; one
+    /// organisation, one person (the child's keyed hash).
+    case childRecorded
+
+    /// The kinds a childRecorded fact may have.
+    public static let childKinds = ["included", "transfer-requested", "transferred", "transfer-declined", "excluded", "viewed"]
 
     var eventType: EventType {
         switch self {
         case .jointEvent: return .jointEvent
         case .helpProvided: return .helpProvided
         case .earlyHelpOrganisation: return .earlyHelpOrganisation
+        case .childRecorded: return .childRecorded
         }
     }
 }
@@ -39,10 +47,20 @@ public struct FactRecord: Sendable, Equatable, Codable {
     public var personKeyID: String
     /// The agency's own reference (protocol or act number), if any.
     public var reference: String?
+    /// The other organisation of a child's transfer (childRecorded): where the child goes, or came from.
+    public var counterpart: String?
+    /// SHA-256 of a sealed object the fact names (childRecorded `included`: the child's personal data),
+    /// and the id of the data key it is sealed with.
+    public var object: String?
+    public var encryptedWith: String?
 
     public init(
-        type: FactType, kind: String, date: String, agencies: [String], people: [String], personKeyID: String, reference: String? = nil
+        type: FactType, kind: String, date: String, agencies: [String], people: [String], personKeyID: String, reference: String? = nil,
+        counterpart: String? = nil, object: String? = nil, encryptedWith: String? = nil
     ) {
+        self.counterpart = counterpart
+        self.object = object
+        self.encryptedWith = encryptedWith
         self.type = type
         self.kind = kind
         self.date = date
@@ -54,9 +72,12 @@ public struct FactRecord: Sendable, Equatable, Codable {
 
     /// SHA-256 of what the fact says: one fact is recorded once.
     public var digest: String {
-        let text = [
-            type.rawValue, kind, date, agencies.joined(separator: ","), people.joined(separator: ","), personKeyID, reference ?? "",
-        ].joined(separator: "\u{1}")
+        let text =
+            [
+                type.rawValue, kind, date, agencies.joined(separator: ","), people.joined(separator: ","), personKeyID, reference ?? "",
+            ].joined(separator: "\u{1}")
+            + (counterpart == nil && object == nil && encryptedWith == nil
+                ? "" : "\u{1}" + [counterpart ?? "", object ?? "", encryptedWith ?? ""].joined(separator: "\u{1}"))
         return ArchiveCrypto.sha256Hex(Array(text.utf8))
     }
 
@@ -66,13 +87,15 @@ public struct FactRecord: Sendable, Equatable, Codable {
         case .jointEvent: factType = .jointEvent
         case .helpProvided: factType = .helpProvided
         case .earlyHelpOrganisation: factType = .earlyHelpOrganisation
+        case .childRecorded: factType = .childRecorded
         default: return nil
         }
         guard let kind = p.recordKind, let date = p.recordDate, let agencies = p.agencies, let people = p.people,
             let personKeyID = p.personKeyID
         else { return nil }
         self.init(
-            type: factType, kind: kind, date: date, agencies: agencies, people: people, personKeyID: personKeyID, reference: p.reference)
+            type: factType, kind: kind, date: date, agencies: agencies, people: people, personKeyID: personKeyID, reference: p.reference,
+            counterpart: p.counterpart, object: p.object, encryptedWith: p.encryptedWith)
     }
 
     var payload: EventPayload {
@@ -83,6 +106,9 @@ public struct FactRecord: Sendable, Equatable, Codable {
         payload.people = people
         payload.personKeyID = personKeyID
         payload.reference = reference
+        payload.counterpart = counterpart
+        payload.object = object
+        payload.encryptedWith = encryptedWith
         return payload
     }
 }
@@ -104,10 +130,16 @@ public struct FactQuery: Sendable, Equatable {
     public var to: String?
     /// An agency that took part (or helped).
     public var agency: String?
+    /// A person concerned (keyed hash).
+    public var person: String?
     public var limit: Int?
     public var offset: Int
 
-    public init(type: FactType? = nil, from: String? = nil, to: String? = nil, agency: String? = nil, limit: Int? = nil, offset: Int = 0) {
+    public init(
+        type: FactType? = nil, from: String? = nil, to: String? = nil, agency: String? = nil, person: String? = nil, limit: Int? = nil,
+        offset: Int = 0
+    ) {
+        self.person = person
         self.type = type
         self.from = from
         self.to = to
@@ -122,6 +154,7 @@ public struct FactQuery: Sendable, Equatable {
         if let from, fact.record.date < from { return false }
         if let to, fact.record.date > to { return false }
         if let agency, !fact.record.agencies.contains(agency) { return false }
+        if let person, !fact.record.people.contains(person) { return false }
         return true
     }
 }
@@ -151,6 +184,24 @@ extension Journal {
             if !record.people.isEmpty { problems.append("a register entry names no person") }
             if record.kind != "included" && record.kind != "excluded" { problems.append("its kind is included or excluded") }
         }
+        if record.type == .childRecorded {
+            if record.agencies.count != 1 { problems.append("a child's record names exactly one organisation") }
+            if record.people.count != 1 { problems.append("a child's record concerns exactly one child, not \(record.people.count)") }
+            if !FactType.childKinds.contains(record.kind) {
+                problems.append("its kind is one of \(FactType.childKinds.joined(separator: ", "))")
+            }
+            if record.kind == "included" && (record.object == nil || record.encryptedWith == nil) {
+                problems.append("an inclusion names the sealed object of the child's personal data and its key")
+            }
+            if record.kind != "included" && record.object != nil { problems.append("only an inclusion names a sealed object") }
+            if ["transfer-requested", "transferred", "transfer-declined"].contains(record.kind)
+                && (record.counterpart == nil || record.reference == nil)
+            {
+                problems.append("a transfer names the other organisation and the transfer document")
+            }
+        } else if record.counterpart != nil || record.object != nil {
+            problems.append("only a child's record names a counterpart or an object")
+        }
         if !problems.isEmpty {
             throw ArchiveError(
                 .documentRefused, "the \(record.type.rawValue) record cannot be kept: \(problems.joined(separator: "; "))",
@@ -175,6 +226,7 @@ extension Journal {
             anomalies.append(JournalAnomaly(seq: event.seq, message: "the fact of log entry \(facts[existing].seq) recorded again"))
             return
         }
+        if let object = record.object { referencedObjects.insert(object) }
         facts.append(RecordedFact(seq: event.seq, time: event.time, record: record))
         factsByDigest[digest] = facts.count - 1
     }
@@ -191,7 +243,7 @@ extension ArchiveStorage {
         while seq <= head.seq {
             let upper = min(head.seq, seq + 4095)
             for event in try await events(seq...upper)
-            where event.type == .jointEvent || event.type == .helpProvided || event.type == .earlyHelpOrganisation {
+            where FactType(rawValue: event.type.rawValue) != nil {
                 journal.applyFact(event)
             }
             seq = upper + 1

@@ -148,7 +148,7 @@ public struct Journal: Sendable {
     private var byLetter: [String: Int] = [:]
     private var byNumber: [String: [Int]] = [:]
     /// The stored objects some registration or quarantine refers to.
-    public private(set) var referencedObjects: Set<String> = []
+    public internal(set) var referencedObjects: Set<String> = []
     /// The highest counter per (year, direction).
     public private(set) var counters: [String: Int] = [:]
     public internal(set) var anomalies: [JournalAnomaly] = []
@@ -240,7 +240,7 @@ public struct Journal: Sendable {
         case .message:
             applyMessage(event)
             return
-        case .jointEvent, .helpProvided, .earlyHelpOrganisation:
+        case .jointEvent, .helpProvided, .earlyHelpOrganisation, .childRecorded:
             applyFact(event)
             return
         case .quarantined:
@@ -322,7 +322,7 @@ public struct Journal: Sendable {
             entries[position].deadline = deadline
             entries[position].deadlineProvisional = p.deadlineProvisional
             entries[position].history.append(event.seq)
-        case .recovered, .created, .quarantined, .message, .jointEvent, .helpProvided, .earlyHelpOrganisation:
+        case .recovered, .created, .quarantined, .message, .jointEvent, .helpProvided, .earlyHelpOrganisation, .childRecorded:
             return
         }
     }

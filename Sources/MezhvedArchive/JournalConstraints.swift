@@ -122,7 +122,7 @@ extension Journal {
     /// The entry an applied event made or changed.
     public func result(of event: ArchiveEvent) -> AppendResult {
         if event.type == .quarantined { return AppendResult(event: event, entry: nil, quarantined: quarantined.last) }
-        if event.type == .jointEvent || event.type == .helpProvided || event.type == .earlyHelpOrganisation {
+        if FactType(rawValue: event.type.rawValue) != nil {
             return AppendResult(event: event, entry: nil, quarantined: nil, fact: facts.last)
         }
         if event.type == .message {

@@ -15,6 +15,12 @@ extension Gateway {
         return Recorder(registrar: archive.registrar, personKey: try PersonKey.load(contentsOf: path), directory: documents.directory)
     }
 
+    /// The record of target-group children over this gateway's archive (the person key as for ``recorder(over:)``).
+    public func childrenRecord(over archive: ArchiveFolder) throws -> ChildrenRecord {
+        let recorder = try recorder(over: archive)
+        return ChildrenRecord(registrar: recorder.registrar, personKey: recorder.personKey, directory: documents.directory)
+    }
+
     /// The report builder over this gateway's archive, with its calendar and fallback.
     public func reportBuilder(over archive: ArchiveFolder) -> ReportBuilder {
         ReportBuilder(storage: archive.storage, directory: documents.directory, calendar: documents.calendar, fallback: documents.fallback)

@@ -108,20 +108,30 @@ struct FormNodeReader {
         root = mapping
     }
 
+    /// A reader of a nested mapping: its problems name their fields after `prefix` (`child.`).
+    init(mapping: Node.Mapping, source: String, prefix: String) {
+        self.source = source
+        self.root = mapping
+        self.prefix = prefix
+    }
+
+    /// Put before every field name in a problem.
+    var prefix = ""
+
     mutating func known(_ keys: [String]) {
         for key in root.keys.compactMap(\.string) where !keys.contains(key) {
             let nearest = NearestName.suggestion(for: key, among: keys).map { " — did you mean \($0)?" } ?? ""
-            problems.append("\(key): is not a key of this form (\(keys.joined(separator: ", ")))\(nearest)")
+            problems.append("\(prefix)\(key): is not a key of this form (\(keys.joined(separator: ", ")))\(nearest)")
         }
     }
 
     mutating func text(_ key: String, required: Bool) -> String? {
         guard let node = root[key] else {
-            if required { problems.append("\(key): is required") }
+            if required { problems.append("\(prefix)\(key): is required") }
             return nil
         }
         guard let value = node.scalar?.string, !value.trimmingCharacters(in: .whitespaces).isEmpty else {
-            problems.append("\(key): must be a non-empty text")
+            problems.append("\(prefix)\(key): must be a non-empty text")
             return nil
         }
         return value
@@ -129,16 +139,16 @@ struct FormNodeReader {
 
     mutating func texts(_ key: String) -> [String] {
         guard let node = root[key] else {
-            problems.append("\(key): is required (a list of directory ids)")
+            problems.append("\(prefix)\(key): is required (a list of directory ids)")
             return []
         }
         guard let list = node.sequence else {
-            problems.append("\(key): must be a list of directory ids")
+            problems.append("\(prefix)\(key): must be a list of directory ids")
             return []
         }
         return list.compactMap { item in
             guard let value = item.scalar?.string else {
-                problems.append("\(key): every item must be a directory id")
+                problems.append("\(prefix)\(key): every item must be a directory id")
                 return nil
             }
             return value
@@ -148,7 +158,7 @@ struct FormNodeReader {
     mutating func day(_ key: String) -> CalendarDay? {
         guard let value = text(key, required: true) else { return nil }
         guard let day = CalendarDay(iso: value) else {
-            problems.append("\(key): \(value) is not a date such as 2026-03-02")
+            problems.append("\(prefix)\(key): \(value) is not a date such as 2026-03-02")
             return nil
         }
         return day
@@ -159,7 +169,7 @@ struct FormNodeReader {
         guard let kind = T(rawValue: value) else {
             let names = T.allCases.map(\.rawValue)
             let nearest = NearestName.suggestion(for: value, among: names).map { " — did you mean \($0)?" } ?? ""
-            problems.append("\(key): \(value) is not one of \(names.joined(separator: ", "))\(nearest)")
+            problems.append("\(prefix)\(key): \(value) is not one of \(names.joined(separator: ", "))\(nearest)")
             return nil
         }
         return kind

@@ -173,4 +173,21 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
     public let helpByKind: [HelpKindFigures]
     public let months: [MonthFigures]
     public let overdue: [OverdueRequest]
+    /// The record of target-group children over the period (459-р cl. 1.4, 4.1).
+    public var children = ChildrenFigures()
+}
+
+/// The record of target-group children over a period (childRecorded facts, by their days).
+public struct ChildrenFigures: Sendable, Codable, Equatable {
+    /// Distinct children (keyed hashes) in the record at some time in the period: a stay from its
+    /// inclusion to its transfer or exclusion (or still open) that meets the period.
+    public var inRecord = 0
+    /// Inclusions in the period, and of them those by a transfer from another organisation.
+    public var included = 0
+    public var transferredIn = 0
+    /// Transfers accepted elsewhere and exclusions in the period.
+    public var transferredOut = 0
+    public var excluded = 0
+
+    public init() {}
 }

@@ -143,7 +143,9 @@ public struct ReportBuilder: Sendable {
         overdue.sort { ($0.deadline, $0.direction, $0.number) < ($1.deadline, $1.direction, $1.number) }
 
         // Joint events and help.
-        let facts = journal.facts.filter { $0.record.type != .earlyHelpOrganisation && inPeriod($0.record.date) }
+        let facts = journal.facts.filter {
+            ($0.record.type == .jointEvent || $0.record.type == .helpProvided) && inPeriod($0.record.date)
+        }
         var allPeople = Set<String>()
         var peopleByAgency: [String: Set<String>] = [:]
         var jointKinds = Dictionary(uniqueKeysWithValues: JointEventKind.allCases.map { ($0.rawValue, (0, Set<String>())) })
@@ -166,7 +168,7 @@ public struct ReportBuilder: Sendable {
                 months[month]?.helpRecords += 1
                 helpKinds[record.kind, default: (0, [])].0 += 1
                 helpKinds[record.kind, default: (0, [])].1.formUnion(record.people)
-            case .earlyHelpOrganisation:
+            case .earlyHelpOrganisation, .childRecorded:
                 break
             }
         }
@@ -193,7 +195,7 @@ public struct ReportBuilder: Sendable {
                 title: "Количество граждан (детей и родителей), которым оказано содействие в предоставлении помощи",
                 value: totals.peopleHelped),
         ]
-        return EvaluationReport(
+        var report = EvaluationReport(
             agency: agency, agencyName: directory.agency(id: agency)?.shortName ?? agency, period: period, asOf: asOf.iso,
             journal: JournalRange(lastSeq: head.seq, lastHash: head.hash),
             personKeyIDs: Array(Set(facts.map(\.record.personKeyID))).sorted(), criteria: criteria, totals: totals,
@@ -207,6 +209,42 @@ public struct ReportBuilder: Sendable {
                     kind: $0.rawValue, title: $0.title, records: helpKinds[$0.rawValue]!.0, people: helpKinds[$0.rawValue]!.1.count)
             },
             months: months.keys.sorted().map { months[$0]! }, overdue: overdue)
+        report.children = Self.children(journal.facts.filter { $0.record.type == .childRecorded }, from: period.from, to: period.to)
+        return report
+    }
+
+    /// The children's figures of a period from the childRecorded facts in log order.
+    static func children(_ facts: [RecordedFact], from: String, to: String) -> ChildrenFigures {
+        var figures = ChildrenFigures()
+        var open: [String: String] = [:]
+        var inRecord = Set<String>()
+        func close(_ person: String, on day: String) {
+            if let start = open.removeValue(forKey: person), start <= to, day >= from { inRecord.insert(person) }
+        }
+        for fact in facts {
+            let r = fact.record
+            guard let person = r.people.first else { continue }
+            let inside = from <= r.date && r.date <= to
+            switch r.kind {
+            case "included":
+                if let start = open[person] { close(person, on: max(start, r.date)) }
+                open[person] = r.date
+                if inside {
+                    figures.included += 1
+                    if r.counterpart != nil { figures.transferredIn += 1 }
+                }
+            case "transferred":
+                close(person, on: r.date)
+                if inside { figures.transferredOut += 1 }
+            case "excluded":
+                close(person, on: r.date)
+                if inside { figures.excluded += 1 }
+            default: break
+            }
+        }
+        for (person, start) in open where start <= to { inRecord.insert(person) }
+        figures.inRecord = inRecord.count
+        return figures
     }
 
     /// The agency (Moscow) day of a journal time.

@@ -51,6 +51,14 @@ public enum ReportPage {
         body += "</tbody></table></div><div><h2>Помощь по видам (лиц)</h2><table><tbody>"
         for kind in report.helpByKind { body += "<tr><th>\(e(kind.title))</th><td>\(kind.people)</td></tr>" }
         body += "</tbody></table></div></section>"
+        let c = report.children
+        body += "<section><h2>Учет детей целевой группы (459-р п. 1.4)</h2><table><tbody>"
+        body += "<tr><th>Детей в учете за период (без повторов)</th><td>\(c.inRecord)</td></tr>"
+        body +=
+            "<tr><th>Включено в учет</th><td>\(c.included)</td></tr><tr><th>из них переданы из других организаций</th><td>\(c.transferredIn)</td></tr>"
+        body +=
+            "<tr><th>Переданы в другие организации</th><td>\(c.transferredOut)</td></tr><tr><th>Исключены из учета</th><td>\(c.excluded)</td></tr>"
+        body += "</tbody></table></section>"
         body += "<section><h2>Просроченные запросы (\(report.overdue.count))</h2>"
         if report.overdue.isEmpty {
             body += "<p>Нет.</p>"

@@ -4,6 +4,7 @@ import Logging
 import MezhvedArchive
 import MezhvedCore
 import MezhvedGateway
+import MezhvedRecords
 
 /// What every handler of one running server shares: the gateway, its open archive and workflows,
 /// the spool, the peers' pins, metrics and the operators' log.
@@ -31,6 +32,24 @@ struct ExchangeState: Sendable {
         self.witness = try PeerWitness(spool: settings.spool, settings: settings, trust: gateway.configuration.trust)
         self.client = try PeerClient(agency: gateway.agency.id, settings: settings, pins: pins)
         self.logger = logger
+    }
+
+    /// After a document is taken in: an answer registered may accept (or refuse) a child's transfer
+    /// (459-р cl. 1.4), so the children's record is settled when the gateway keeps one (a person key
+    /// is configured). A failure is logged; the answer stays registered and the next settlement
+    /// (`mezhved register children …`) catches up.
+    func settleChildren(after outcome: IncomingOutcome) async {
+        guard case .registered(let entry) = outcome.disposition, entry.kind == .answer, gateway.configuration.archive.personKey != nil
+        else { return }
+        do {
+            for fact in try await gateway.childrenRecord(over: archive).settleTransfers(documents: gateway.documents) {
+                logger.info(
+                    "child transfer settled",
+                    metadata: ["kind": "\(fact.record.kind)", "request": "\(fact.record.reference ?? "")", "seq": "\(fact.seq)"])
+            }
+        } catch {
+            logger.warning("the children's record was not settled after an answer", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The peer this request comes from: the agency whose pinned certificate the TLS client

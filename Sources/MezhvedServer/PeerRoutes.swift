@@ -58,6 +58,7 @@ struct PeerRoutes: Sendable {
             bytes, sourceName: "message \(headers.messageID) from \(peer)", at: now,
             message: IncomingMessage(messageID: headers.messageID, peer: peer, expires: headers.expires))
         exchange.metrics.received(outcome)
+        await exchange.settleChildren(after: outcome)
         exchange.logger.info(
             "received", metadata: ["message": "\(headers.messageID)", "peer": "\(peer)", "disposition": "\(Self.disposition(outcome))"])
         return try Self.response(to: outcome, messageID: headers.messageID)

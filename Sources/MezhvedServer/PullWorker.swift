@@ -54,6 +54,7 @@ struct PullWorker: Service, CustomStringConvertible {
                 message.document, sourceName: "message \(message.messageID) fetched from \(peer)", at: Date(),
                 message: IncomingMessage(messageID: message.messageID, peer: peer, expires: message.expires))
             state.metrics.received(outcome)
+            await state.settleChildren(after: outcome)
             guard let receipt = outcome.receipt else { return }
             switch await state.client.postReceipt(receipt.document, messageID: message.messageID, to: peer) {
             case .done, .receipt: break

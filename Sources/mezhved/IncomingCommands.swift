@@ -55,12 +55,14 @@ func receiveThroughGateway(_ files: [String], gateway opened: Gateway, receiptDi
     let archive = try await opened.openArchiveForCommand()
     let workflow = IncomingWorkflow(gateway: opened, registrar: archive.registrar)
     var refused = false
+    var answered = false
     for file in files {
         let (bytes, name) = try readInput(file)
         let outcome = try await workflow.receive(bytes, sourceName: name)
         var line: String
         switch outcome.disposition {
         case .registered(let entry):
+            answered = answered || entry.kind == .answer
             line = "REGISTERED \(entry.number) \(entry.year) \(IncomingReceive.describe(entry)) — \(name)"
             if let report = outcome.validation {
                 line += "; signature \(report.indication.rawValue), \(report.qualification.status.rawValue), "
@@ -91,6 +93,17 @@ func receiveThroughGateway(_ files: [String], gateway opened: Gateway, receiptDi
         }
         print(line)
         fflush(nil)
+    }
+    if answered && opened.configuration.archive.personKey != nil {
+        // An answer may accept (or refuse) a child's transfer: the children's record is settled now.
+        do {
+            for fact in try await opened.childrenRecord(over: archive).settleTransfers(documents: opened.documents) {
+                print(ChildLine.settled(fact))
+            }
+        } catch {
+            Output.warning(
+                "the answers are registered; the children's record was not settled (run `mezhved register children list`): \(error)")
+        }
     }
     await archive.registrar.finishBackgroundWork()
     return refused

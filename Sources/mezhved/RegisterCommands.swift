@@ -10,7 +10,7 @@ import MezhvedRecords
 struct RegisterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "register", abstract: "The registers of the regulations (docs/reports.md).",
-        subcommands: [EarlyHelpRegisterCommand.self])
+        subcommands: [EarlyHelpRegisterCommand.self, ChildrenRegisterCommand.self])
 }
 
 struct EarlyHelpRegisterCommand: ParsableCommand {

@@ -73,6 +73,10 @@ enum SyntheticWork: Sendable {
     case answer(index: Int)
     case jointEvent(JointEventDraft)
     case help(HelpDraft)
+    /// A child of the generated people included in the hub's record, and a child transferred.
+    case childIncluded(person: Int, representative: Int)
+    case childTransferred(person: Int)
+    case childExcluded(person: Int)
 
     var label: String {
         switch self {
@@ -80,6 +84,9 @@ enum SyntheticWork: Sendable {
         case .answer(let index): return "answer to request \(index)"
         case .jointEvent(let draft): return "joint event \(draft.kind.rawValue)"
         case .help(let draft): return "help \(draft.kind.rawValue) by \(draft.agency)"
+        case .childIncluded(let person, _): return "child \(person) included"
+        case .childTransferred(let person): return "child \(person) transferred"
+        case .childExcluded(let person): return "child \(person) excluded"
         }
     }
 }
@@ -205,7 +212,7 @@ final class SyntheticWorld: Sendable {
     func plan(
         requests: Int, jointEvents: Int, helpRecords: Int, people: SyntheticPeople, workingDays: [CalendarDay],
         calendar: ProductionCalendar,
-        lateShare: Double, unansweredShare: Double, random: inout SplitMix64
+        lateShare: Double, unansweredShare: Double, children: Int = 0, transferShare: Double = 0, random: inout SplitMix64
     ) throws -> SyntheticPlan {
         self.people.withLock { $0 = people.people }
         let routes = allowedRoutes(people: people)
@@ -258,6 +265,8 @@ final class SyntheticWorld: Sendable {
                         snils: people.people.randomElement(using: &random)!.snils)))
             days.insert(day)
         }
+        planChildren(count: children, transferShare: transferShare, people: people, workingDays: workingDays, random: &random, into: &plan)
+        days.formUnion(plan.days)
         // Requests first on each day, so that an answer never waits for its request.
         for day in days {
             plan.work[day]!.sort { a, b in
@@ -309,11 +318,17 @@ final class SyntheticWorld: Sendable {
             tally.withLock {
                 if outcome.alreadyRecorded { $0.alreadyRecorded += 1 } else { $0.helpRecords += 1 }
             }
+        case .childIncluded(let person, let representative):
+            try await includeChild(person: person, representative: representative, on: day, tally: tally)
+        case .childTransferred(let person):
+            try await transferChild(person: person, on: day, tally: tally)
+        case .childExcluded(let person):
+            try await excludeChild(person: person, on: day, tally: tally)
         }
     }
 
     /// The document received by `recipient`, and its receipt received back by `sender`.
-    private func deliver(_ bytes: [UInt8], from sender: String, to recipient: String, tally: SyntheticCounter) async throws {
+    func deliver(_ bytes: [UInt8], from sender: String, to recipient: String, tally: SyntheticCounter) async throws {
         let outcome = try await nodes[recipient]!.incoming.receive(bytes, sourceName: "from \(sender)", at: Date())
         guard case .registered = outcome.disposition else {
             tally.withLock { $0.quarantined += 1 }

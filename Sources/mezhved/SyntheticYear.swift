@@ -31,6 +31,8 @@ struct SyntheticYear: AsyncParsableCommand {
     @Option(help: "Joint events over the year (default: requests ÷ 12).") var jointEvents: Int?
     @Option(help: "Help records over the year (default: requests ÷ 3).") var helpRecords: Int?
     @Option(help: "Generated people.") var people: Int = 400
+    @Option(help: "Children included in the hub's record of target-group children (default: people ÷ 10).") var children: Int?
+    @Option(help: "Share of those children transferred to education's early-help organisation.") var transferShare: Double = 0.3
     @Option(help: "Share of requests answered late (after the deadline).") var lateShare: Double = 0.1
     @Option(help: "Share of requests never answered.") var unansweredShare: Double = 0.04
     @Option(help: "The agencies (the first is the hub: most traffic involves it, and it records the facts).")
@@ -73,7 +75,8 @@ struct SyntheticYear: AsyncParsableCommand {
         let plan = try world.plan(
             requests: requests, jointEvents: jointEvents ?? max(1, requests / 12), helpRecords: helpRecords ?? max(1, requests / 3),
             people: population, workingDays: workingDays, calendar: calendar, lateShare: lateShare, unansweredShare: unansweredShare,
-            random: &random)
+            children: children ?? max(1, people / 10), transferShare: transferShare, random: &random)
+        try await world.prepareRegisters(on: workingDays[0])
         let tally = SyntheticCounter()
         for (index, day) in plan.days.enumerated() {
             clock.set(Self.moment(day, hour: 10))
@@ -111,6 +114,9 @@ struct SyntheticYear: AsyncParsableCommand {
         )
         print("  documents received \(summary.received), receipts received \(summary.receiptsReceived), quarantined \(summary.quarantined)")
         print("  joint events \(summary.jointEvents), help records \(summary.helpRecords) (\(summary.alreadyRecorded) already recorded)")
+        print(
+            "  children included \(summary.childrenIncluded), transferred \(summary.childrenTransferred), excluded at three \(summary.childrenExcluded)"
+        )
         print(
             String(
                 format: "  %.1f s, %.1f requests/s (each with its receipt, answer and the answer's receipt)", seconds,
@@ -158,6 +164,9 @@ struct SyntheticTally: Sendable {
     var jointEvents = 0
     var helpRecords = 0
     var alreadyRecorded = 0
+    var childrenIncluded = 0
+    var childrenTransferred = 0
+    var childrenExcluded = 0
     var failures: [String] = []
 }
 

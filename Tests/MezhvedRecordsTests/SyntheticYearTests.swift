@@ -72,6 +72,12 @@ struct SyntheticYearTests {
             #expect((totals["jointEvents"] as! Int) > 0)
             #expect((totals["peopleHelped"] as! Int) > 0)
             #expect(!(report["overdue"] as! [Any]).isEmpty, "the year has late and unanswered requests")
+            let children = report["children"] as! [String: Int]
+            #expect(children["included"]! > 0 && children["inRecord"]! > 0 && children["transferredOut"]! > 0, "\(children)")
+        }
+        if agency == "education" {
+            let children = report["children"] as! [String: Int]
+            #expect(children["inRecord"]! > 0, "the child the hub transferred in June is in education's record: \(children)")
         }
         // A figure changed by one is caught: the check is not vacuous.
         var changed = report
@@ -82,6 +88,15 @@ struct SyntheticYearTests {
         let tampered = try TestProcess.run("python3", [SharedYear.recompute, base + ".tampered.json", log, SharedYear.calendar])
         #expect(tampered.status == 1, "\(tampered.stdout)")
         #expect(tampered.stdout.contains("totals.documentsReceived"), "\(tampered.stdout)")
+        // So is a children's figure.
+        var children = report["children"] as! [String: Int]
+        children["inRecord"]! += 1
+        changed = report
+        changed["children"] = children
+        try JSONSerialization.data(withJSONObject: changed).write(to: URL(fileURLWithPath: base + ".tampered-children.json"))
+        let childTampered = try TestProcess.run(
+            "python3", [SharedYear.recompute, base + ".tampered-children.json", log, SharedYear.calendar])
+        #expect(childTampered.status == 1 && childTampered.stdout.contains("children.inRecord"), "\(childTampered.stdout)")
     }
 
     @Test("no name or SNILS of the generated people appears in any report, export or journal log")

@@ -68,6 +68,28 @@ def figures():
     }
 
 
+def children_figures(facts, start, end):
+    """The record of target-group children: a stay runs from an inclusion to its transfer or exclusion."""
+    out = {"inRecord": 0, "included": 0, "transferredIn": 0, "transferredOut": 0, "excluded": 0}
+    stays, open_since = [], {}
+    for p in facts:
+        person, day, kind = p["people"][0], p["recordDate"], p["recordKind"]
+        inside = start <= day <= end
+        if kind == "included":
+            if person in open_since:
+                stays.append((person, open_since[person], max(open_since[person], day)))
+            open_since[person] = day
+            out["included"] += inside
+            out["transferredIn"] += inside and "counterpart" in p
+        elif kind in ("transferred", "excluded"):
+            if person in open_since:
+                stays.append((person, open_since.pop(person), day))
+            out["transferredOut" if kind == "transferred" else "excluded"] += inside
+    stays += [(person, since, "9999-12-31") for person, since in open_since.items()]
+    out["inRecord"] = len({person for person, since, until in stays if since <= end and until >= start})
+    return out
+
+
 def rate(t):
     judged = t["onTime"] + t["late"] + t["open"]
     return None if judged == 0 else math.floor(t["onTime"] / judged * 10000 + 0.5) / 10000
@@ -79,7 +101,7 @@ def recompute(report, events, is_working):
     inside = lambda day: start <= day <= end
 
     entries = {}
-    quarantined, facts = [], []
+    quarantined, facts, child_facts = [], [], []
     for event in events:
         kind, p = event["type"], event["payload"]
         if kind in ("reserved", "registered"):
@@ -93,6 +115,8 @@ def recompute(report, events, is_working):
             quarantined.append((moscow_day(event["time"]), p.get("counterpart")))
         elif kind in ("jointEvent", "helpProvided"):
             facts.append((kind, p))
+        elif kind == "childRecorded":
+            child_facts.append(p)
     registered = [e for e in entries.values() if "registeredDay" in e]
 
     totals, lines = figures(), {}
@@ -193,7 +217,7 @@ def recompute(report, events, is_working):
         for key in ("answersToOurRequests", "ourAnswers"):
             f[key]["onTimeRate"] = rate(f[key])
     overdue.sort(key=lambda o: (o["deadline"], o["direction"], o["number"]))
-    return {"totals": totals, "lines": lines, "months": months, "overdue": overdue, "joint": joint_kinds,
+    return {"children": children_figures(child_facts, start, end), "totals": totals, "lines": lines, "months": months, "overdue": overdue, "joint": joint_kinds,
             "help": help_kinds, "keys": sorted(key_ids)}
 
 
@@ -261,6 +285,8 @@ def main():
         for key, value in ours.items():
             check.same(f"overdue[{index}].{key}", value, theirs_item.get(key))
     check.same("personKeyIDs", mine["keys"], report["personKeyIDs"])
+    for key, value in mine["children"].items():
+        check.same(f"children.{key}", value, report["children"][key])
     if len(sys.argv) > 4:
         tables = open(sys.argv[4], encoding="utf-8", newline="").read().split("\r\n\r\n")
         rows = [list(csv.reader(io.StringIO(t))) for t in tables]
