@@ -235,7 +235,7 @@ struct RevocationTests {
         let ours = await checker.check(chain: try chain(name), at: Self.signingTime)[0]
         let cert = Repository.path("Certificates/revocation/\(name)/cert.pem")
         let output = try openssl([
-            "ocsp", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert", cert, "-url", Self.ocspURL,
+            "ocsp", "-timeout", "10", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert", cert, "-url", Self.ocspURL,
             "-CAfile", Repository.path("Certificates/gost/root-ca.pem"), "-verify_other", Repository.path("Certificates/gost/ca.pem"),
             "-resp_text",
         ])
@@ -279,7 +279,7 @@ struct RevocationTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "openssl", "ocsp", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert",
+            "openssl", "ocsp", "-timeout", "10", "-issuer", Repository.path("Certificates/gost/ca.pem"), "-cert",
             Repository.path("Certificates/revocation/\(name)/cert.pem"), "-url", Self.ocspURL, "-noverify", "-respout", out.path,
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(["OPENSSL_CONF": Self.gostConfig]) { _, new in new }
