@@ -116,11 +116,42 @@ struct AnalyticNoteTests {
         }
         #expect(criteria.contains { ($0["value"] as? Int ?? 0) > 0 }, "the synthetic year gives figures")
 
+        // Issue 18: the overdue list names each agency by its short name, beside its id.
+        let overdue = try #require(json["overdue"] as? [[String: Any]])
+        let names = Dictionary(uniqueKeysWithValues: counterparts.map { ($0["agency"] as? String ?? "", $0["name"] as? String ?? "") })
+        #expect(!overdue.isEmpty)
+        for item in overdue {
+            let id = try #require(item["counterpart"] as? String)
+            #expect(item["counterpartName"] as? String == names[id] && names[id] != id, "\(item)")
+        }
+
         // The separate GOST implementation (no OpenSSL) verifies the signature.
         let script = TestProcess.path("Tests/Interop/gost_xmldsig.py")
         let signer = "\(Self.certificates)/agencies/social-protection/cert.pem"
         let python = try TestProcess.run(Self.python, [script, "verify", note, "--cert", signer])
         #expect(python.status == 0 && python.stdout.contains("OK"), "\(python.stdout) \(python.stderr)")
+
+        // The printed form: the letterhead, the heading, the criteria and the mailing list.
+        let rendered = try TestProcess.mezhved(["render", note, "-o", "\(folder)/note.html"] + Self.offlineGOST.dropFirst())
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let page = try String(contentsOfFile: "\(folder)/note.html", encoding: .utf8)
+        #expect(page.contains("Аналитическая справка о результатах межведомственного взаимодействия за 2025 год"))
+        #expect(page.contains("<td class=\"n\">\(criteria[0]["value"] as? Int ?? -1)</td>") && page.contains("Список рассылки"))
+        #expect(page.contains("подпись действительна"), "the signature mark")
+
+        // The rules beyond the schema: an addressee left out of the list is named.
+        let employment = try NSRegularExpression(
+            pattern: #"\s*<Addressee agency="employment">.*?</Addressee>"#, options: .dotMatchesLineSeparators)
+        let unsigned = xml.replacingOccurrences(of: #"<ds:Signature[\s\S]*</ds:Signature>\s*"#, with: "", options: .regularExpression)
+        let shortList = employment.stringByReplacingMatches(
+            in: unsigned, range: NSRange(unsigned.startIndex..., in: unsigned), withTemplate: "")
+        #expect(shortList != unsigned)
+        try shortList.write(toFile: "\(folder)/short-list.xml", atomically: true, encoding: .utf8)
+        let invalid = try TestProcess.mezhved(["validate", "\(folder)/short-list.xml"])
+        #expect(invalid.status == 6, "\(invalid.stdout) \(invalid.stderr)")
+        #expect((invalid.stdout + invalid.stderr).contains("missing: employment"), "\(invalid.stdout) \(invalid.stderr)")
+        let valid = try TestProcess.mezhved(["validate", note])
+        #expect(valid.status == 0, "\(valid.stdout) \(valid.stderr)")
 
         // One figure changed by one: both verifiers refuse it.
         let value = try #require(written.first?["value"])
