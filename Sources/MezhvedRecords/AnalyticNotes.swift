@@ -31,25 +31,27 @@ public enum AnalyticNotes {
             })
     }
 
-    /// The note's text (Russian), from the report's figures.
-    public static func text(of report: EvaluationReport) -> String {
+    /// The note's text (Russian), from the report's figures, in the name of `sender`.
+    public static func text(of report: EvaluationReport, sender: Agency) -> String {
         let value = { (n: Int) in report.criteria.first { $0.criterion == n }?.value ?? 0 }
+        let day = { (iso: String) in CalendarDay(iso: iso)?.russian ?? iso }
+        let clauses = regulations(of: sender).map {
+            $0.regulation == "562-2014"
+                ? "пунктом 6.2 Регламента межведомственного взаимодействия (постановление Правительства Ленинградской области от 02.12.2014 № 562)"
+                : "пунктами 4.1–4.2 распоряжения № 459-р"
+        }
         var lines = [
-            "Комитет по социальной защите населения Ленинградской области в соответствии с пунктом 6.2 Регламента межведомственного взаимодействия (постановление Правительства Ленинградской области от 02.12.2014 № 562) и пунктами 4.1–4.2 распоряжения № 459-р провёл оценку результатов межведомственного взаимодействия за \(report.period.year) год и направляет аналитическую справку участникам взаимодействия.",
-            "За период с \(CalendarDay(iso: report.period.from)?.russian ?? report.period.from) по \(CalendarDay(iso: report.period.to)?.russian ?? report.period.to) получено документов и информации в рамках межведомственного взаимодействия: \(value(1)); проведено совместных мероприятий: \(value(2)); оказано содействие в получении помощи гражданам (детям и родителям): \(value(3)).",
+            "\(sender.fullName) в соответствии с \(clauses.joined(separator: " и ")) провёл оценку результатов межведомственного взаимодействия за \(report.period.year) год и направляет аналитическую справку участникам взаимодействия.",
+            "За период с \(day(report.period.from)) по \(day(report.period.to)) получено документов и информации в рамках межведомственного взаимодействия: \(value(1)); проведено совместных мероприятий: \(value(2)); оказано содействие в получении помощи гражданам (детям и родителям): \(value(3)).",
         ]
         if let rate = report.totals.answersToOurRequests.onTimeRate {
             lines.append(
-                "Ответы на межведомственные запросы комитета в установленный срок (10 рабочих дней): \(String(format: "%.1f", rate * 100)) %; просроченных запросов: \(report.overdue.count)."
+                "Ответы на межведомственные запросы в установленный срок (10 рабочих дней): \(String(format: "%.1f", rate * 100)) %; просроченных запросов: \(report.overdue.count)."
             )
         }
         lines.append(
             "Показатели по участникам приведены в таблице. Показатели рассчитаны по журналу регистрации и могут быть проверены по указанным ниже данным."
         )
-        if report.agency != "social-protection" {
-            lines[0] =
-                "\(report.agencyName) провёл оценку результатов межведомственного взаимодействия за \(report.period.year) год по критериям пункта 6.2 Регламента (постановление № 562) и пункта 4.1 распоряжения № 459-р и направляет аналитическую справку участникам взаимодействия."
-        }
         return lines.joined(separator: "\n")
     }
 
@@ -61,7 +63,7 @@ public enum AnalyticNotes {
             sender: sender.id, recipient: recipient, addressees: addressees,
             legalBasis: regulations(of: sender).map { LegalBasisDraft(regulation: $0.regulation, clause: $0.clause) },
             subject: "Аналитическая справка о результатах межведомственного взаимодействия за \(report.period.year) год",
-            text: text(of: report), figures: try figures(of: report),
+            text: text(of: report, sender: sender), figures: try figures(of: report),
             evidence: NoteEvidence(
                 reportFormat: report.format, reportSHA256: ArchiveDigest.sha256Hex(reportJSON), journalLastSeq: report.journal.lastSeq,
                 journalLastHash: report.journal.lastHash))
