@@ -11,7 +11,8 @@
 #
 # Environment: CONCURRENCIES ("4 16 64"), SECONDS_PER_RUN (20), CORPUS (documents made; default
 # enough for 1,500/s), WARM_UP (1000 documents), SOAK_CONCURRENCY (16), SOAK_RATE (requests/s in the soak, 0 = as fast as
-# answered), SAMPLE_SECONDS (5), MEZHVED_BUILD_PATH (.build), BENCH_DIR (a temporary folder),
+# answered), SAMPLE_SECONDS (5), MEZHVED_BUILD_PATH (.build), MEZHVED_BIN (a mezhved binary to run
+# instead of building one: an earlier build to compare with), BENCH_DIR (a temporary folder),
 # KEEP=1 (keep BENCH_DIR). The generator is scripts/bench_serve_load.py (asyncio + ssl); its own
 # ceiling is measured against GET /health first.
 set -euo pipefail
@@ -41,9 +42,13 @@ mkdir -p "$work"
 load_py="$root/scripts/bench_serve_load.py"
 certs="$root/Certificates"
 
-swift build -c release --scratch-path "$build_path" >/dev/null
-bin="$root/$build_path/release/mezhved"
-[ -x "$bin" ] || bin="$build_path/release/mezhved"
+if [ -n "${MEZHVED_BIN:-}" ]; then
+    bin=$MEZHVED_BIN  # another build of mezhved, to compare with (it must know `bench exchange-*`)
+else
+    swift build -c release --scratch-path "$build_path" >/dev/null
+    bin="$root/$build_path/release/mezhved"
+    [ -x "$bin" ] || bin="$build_path/release/mezhved"
+fi
 
 server_pid=""
 cleanup() {

@@ -71,6 +71,7 @@ public struct DocumentComposer: Sendable {
         switch document {
         case .request(let r): (received, from, to) = (r.registration, r.sender, r.recipient)
         case .answer(let a): (received, from, to) = (a.registration, a.sender, a.recipient)
+        case .note(let n): (received, from, to) = (n.registration, n.sender, n.recipient)
         case .receipt:
             throw DocumentError(.invalidDocument, "a receipt is not acknowledged with another receipt")
         }

@@ -3,7 +3,7 @@ import Foundation
 /// The XML namespace of mezhved's interagency documents, version 1.0.
 public let interagencyNamespace = "urn:mezhved:interagency:1.0"
 
-/// The three kinds of interagency document.
+/// The kinds of interagency document.
 public enum DocumentKind: String, Sendable, Codable, CaseIterable {
     /// A request for documents or information (clause 4.2 of regulation 562, 3.2 of 459-r).
     case request
@@ -11,6 +11,8 @@ public enum DocumentKind: String, Sendable, Codable, CaseIterable {
     case answer
     /// An acknowledgement that a document arrived, or why it was rejected.
     case receipt
+    /// An informational letter that requests and answers nothing: the yearly analytic note.
+    case note
 
     /// The root element's local name.
     public var rootElement: String {
@@ -18,6 +20,7 @@ public enum DocumentKind: String, Sendable, Codable, CaseIterable {
         case .request: return "Request"
         case .answer: return "Answer"
         case .receipt: return "Receipt"
+        case .note: return "Note"
         }
     }
 
@@ -245,17 +248,19 @@ public struct DeliveryReceipt: Sendable, Codable, Equatable {
     public var compiler: OfficialPerson?
 }
 
-/// Any of the three documents.
+/// Any of the documents.
 public enum InteragencyDocument: Sendable, Equatable {
     case request(InteragencyRequest)
     case answer(InteragencyAnswer)
     case receipt(DeliveryReceipt)
+    case note(AnalyticNote)
 
     public var kind: DocumentKind {
         switch self {
         case .request: return .request
         case .answer: return .answer
         case .receipt: return .receipt
+        case .note: return .note
         }
     }
 
@@ -264,6 +269,7 @@ public enum InteragencyDocument: Sendable, Equatable {
         case .request(let r): return r.id
         case .answer(let a): return a.id
         case .receipt(let r): return r.id
+        case .note(let n): return n.id
         }
     }
 }

@@ -42,6 +42,7 @@ public enum DocumentRenderer {
         case .request(let r): page.request(r, redact: redactPersonalData)
         case .answer(let a): page.answer(a, redact: redactPersonalData)
         case .receipt(let r): page.receipt(r)
+        case .note(let n): page.note(n)
         }
         page.signature(signature)
         return page.finish(title: title(document))
@@ -52,6 +53,7 @@ public enum DocumentRenderer {
         case .request(let r): return "Межведомственный запрос № \(r.registration.number) от \(r.registration.date.russian)"
         case .answer(let a): return "Ответ № \(a.registration.number) от \(a.registration.date.russian)"
         case .receipt(let r): return "Квитанция о получении документа № \(r.receivedDocument.number)"
+        case .note(let n): return "Аналитическая справка № \(n.registration.number) от \(n.registration.date.russian)"
         }
     }
 
@@ -204,7 +206,12 @@ public enum DocumentRenderer {
             body +=
                 "<header class=\"head\"><div class=\"blank\"><div class=\"agency\">\(Self.e(r.sender.name))</div></div><div class=\"addressee\">\(Self.e(r.recipient.name))</div></header>\n"
             body += "<h2 class=\"heading\">Квитанция о получении документа</h2>\n<main><dl>"
-            let kind = r.receivedKind == .request ? "межведомственный запрос" : "ответ на межведомственный запрос"
+            let kind: String
+            switch r.receivedKind {
+            case .request: kind = "межведомственный запрос"
+            case .note: kind = "аналитическая справка"
+            default: kind = "ответ на межведомственный запрос"
+            }
             body += "<dt>Получен документ</dt><dd>\(kind) \(Self.e(r.receivedDocument.description))</dd>"
             body += "<dt>Время получения</dt><dd>\(Self.e(Self.readableTime(r.receivedAt)))</dd>"
             if let digest = r.receivedDigest { body += "<dt>Контрольная сумма</dt><dd class=\"mono\">\(Self.e(digest))</dd>" }

@@ -31,6 +31,7 @@ enum DocumentRules {
         case .request(let r): rules.request(r)
         case .answer(let a): rules.answer(a, request: request)
         case .receipt(let r): rules.receipt(r)
+        case .note(let n): rules.note(n)
         }
         return rules.problems
     }

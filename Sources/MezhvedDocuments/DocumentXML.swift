@@ -13,11 +13,12 @@ enum DocumentXMLWriter {
         case .request(let r): w.request(r)
         case .answer(let a): w.answer(a)
         case .receipt(let r): w.receipt(r)
+        case .note(let n): w.note(n)
         }
         return Array(w.out.utf8)
     }
 
-    private struct Writer {
+    struct Writer {
         var out = ""
         var depth = 0
 
@@ -266,6 +267,8 @@ enum DocumentXMLReader {
                     legalBasis: r.children("LegalBasis").map(legalBasis), subject: r.text("Subject"), result: result,
                     compiler: official(r.child("Compiler")), signatory: official(r.child("Signatory")),
                     personalData: try persons(r.optionalChild("PersonalData"))))
+        case .note:
+            return .note(try note(r))
         case .receipt:
             let received = r.child("ReceivedDocument")
             let outcome: ReceiptOutcome

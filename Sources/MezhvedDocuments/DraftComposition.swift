@@ -161,7 +161,7 @@ extension DocumentComposer {
 
     /// The agency named by `id` and the reference written into the document; `nil` for no id
     /// (reported at `path`). An id the directory does not know gives a reference the rules report.
-    private func agency(_ id: String, _ path: String, _ p: inout CompositionProblems) -> (Agency?, AgencyReference?) {
+    func agency(_ id: String, _ path: String, _ p: inout CompositionProblems) -> (Agency?, AgencyReference?) {
         let id = id.trimmingCharacters(in: .whitespacesAndNewlines)
         if id.isEmpty {
             p.add(path, "is required")
@@ -171,7 +171,7 @@ extension DocumentComposer {
         return (agency, Self.reference(agency, id))
     }
 
-    private func legalBasis(_ draft: LegalBasisDraft, _ path: String, _ p: inout CompositionProblems) -> LegalBasisReference {
+    func legalBasis(_ draft: LegalBasisDraft, _ path: String, _ p: inout CompositionProblems) -> LegalBasisReference {
         let regulationID = p.required(draft.regulation, "\(path).regulation")
         let clause = p.required(draft.clause, "\(path).clause")
         let title: String
@@ -185,14 +185,14 @@ extension DocumentComposer {
         return LegalBasisReference(regulation: regulationID, clause: clause, title: title)
     }
 
-    private func official(_ person: OfficialPerson, _ path: String, _ p: inout CompositionProblems) -> OfficialPerson {
+    func official(_ person: OfficialPerson, _ path: String, _ p: inout CompositionProblems) -> OfficialPerson {
         OfficialPerson(
             fullName: p.required(person.fullName, "\(path).fullName"), position: p.required(person.position, "\(path).position"),
             phone: Self.trimmed(person.phone), email: Self.trimmed(person.email))
     }
 
     /// The signatory given, or the directory's head official of the sender.
-    private func signatory(_ given: OfficialPerson?, of sender: Agency?, _ p: inout CompositionProblems) -> OfficialPerson? {
+    func signatory(_ given: OfficialPerson?, of sender: Agency?, _ p: inout CompositionProblems) -> OfficialPerson? {
         if let given { return official(given, "signatory", &p) }
         guard let sender else { return nil }
         guard let head = sender.headOfficial else {

@@ -346,6 +346,7 @@ public struct IncomingWorkflow: Sendable {
         case .request(let r): return (r.sender.agency, r.recipient.agency)
         case .answer(let a): return (a.sender.agency, a.recipient.agency)
         case .receipt(let r): return (r.sender.agency, r.recipient.agency)
+        case .note(let n): return (n.sender.agency, n.recipient.agency)
         }
     }
 

@@ -3,16 +3,19 @@ import MezhvedArchive
 import MezhvedDocuments
 import MezhvedXMLDSig
 
-/// What a clerk sends: a request, or the answer to a request.
+/// What a clerk sends: a request, the answer to a request, or one copy of an analytic note.
 public enum OutgoingDraft: Sendable {
     case request(RequestDraft)
     case answer(AnswerDraft, to: InteragencyRequest)
+    /// A copy of the yearly analytic note for its `recipient` (no deadline, answers nothing).
+    case note(NoteDraft)
 
     /// The document's kind.
     public var kind: DocumentKind {
         switch self {
         case .request: return .request
         case .answer: return .answer
+        case .note: return .note
         }
     }
 }
@@ -102,6 +105,13 @@ public struct OutgoingWorkflow: Sendable {
                         + "(\(gateway.agency.id)) cannot answer it", hint: "answer it at \(original.recipient.agency)'s gateway")
             }
             return .answer(try composer.answer(answer, to: original, registration: registration))
+        case .note(let note):
+            guard note.sender == gateway.agency.id else {
+                throw GatewayError(
+                    .signerNotEligible, "the note is on the letterhead of \(note.sender), but this gateway signs for \(gateway.agency.id)",
+                    hint: "compose it at \(note.sender)'s gateway")
+            }
+            return .note(try composer.note(note, registration: registration))
         }
     }
 
@@ -121,6 +131,9 @@ public struct OutgoingWorkflow: Sendable {
         case .answer(var answer, let original):
             if answer.signatory == nil { answer.signatory = person }
             return .answer(answer, to: original)
+        case .note(var note):
+            if note.signatory == nil { note.signatory = person }
+            return .note(note)
         }
     }
 

@@ -39,3 +39,10 @@ extension ErrorCode where Domain == RecordsError {
     /// The events read do not end at the log's head taken first (the store gave other events).
     public static let journalChanged = ErrorCode("journal-changed", .integrityBroken)
 }
+
+extension ErrorCode where Domain == RecordsError {
+    /// An analytic note asked for a year with nothing to evaluate (not begun, or no document or record in it).
+    public static let noteNoData = ErrorCode("note-no-data", .unusableInput)
+    /// No addressee of the analytic note is a configured peer: nobody to send it to.
+    public static let noteNoRecipients = ErrorCode("note-no-recipients", .configurationInvalid)
+}

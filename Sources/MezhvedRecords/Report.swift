@@ -103,7 +103,10 @@ public struct OverdueRequest: Sendable, Codable, Equatable {
     public let year: Int
     /// outgoing: we asked and wait; incoming: we were asked.
     public let direction: String
+    /// The counterpart's directory id (for machines and the recompute script).
     public let counterpart: String
+    /// The counterpart's short name in the directory (its id when the directory does not know it).
+    public let counterpartName: String
     /// The number the document carries (its sender's registration).
     public let documentNumber: String?
     public let deadline: String

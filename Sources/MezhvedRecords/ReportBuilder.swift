@@ -85,6 +85,7 @@ public struct ReportBuilder: Sendable {
                 months[month]?.documentsReceived += 1
             case (.incoming, .receipt): update(entry.counterpart) { $0.receiptsReceived += 1 }
             case (.outgoing, .receipt): break
+            case (_, .note): break  // an analytic note: neither a request nor information asked for (docs/reports.md)
             }
         }
         for document in journal.quarantined {
@@ -135,7 +136,9 @@ public struct ReportBuilder: Sendable {
                 overdue.append(
                     OverdueRequest(
                         number: request.number, year: request.year, direction: request.direction.rawValue,
-                        counterpart: request.counterpart ?? "", documentNumber: request.documentNumber, deadline: deadline,
+                        counterpart: request.counterpart ?? "",
+                        counterpartName: request.counterpart.map { directory.agency(id: $0)?.shortName ?? $0 } ?? "",
+                        documentNumber: request.documentNumber, deadline: deadline,
                         answeredOn: answeredOn, daysOverdue: Self.days(from: deadlineDay, to: missed),
                         workingDaysOverdue: try calendar.workingDays(after: deadlineDay, through: missed, fallback: fallback)))
             }

@@ -68,7 +68,7 @@ public enum ReportPage {
             body += "<th>Просрочка, дн.</th><th>раб. дн.</th></tr></thead><tbody>"
             for item in report.overdue.prefix(200) {
                 body += "<tr><td>\(e(item.number))</td><td>\(item.direction == "outgoing" ? "ответ нам" : "наш ответ")</td>"
-                body += "<td>\(e(item.counterpart))</td><td>\(e(item.deadline))</td><td>\(e(item.answeredOn ?? "—"))</td>"
+                body += "<td>\(e(item.counterpartName))</td><td>\(e(item.deadline))</td><td>\(e(item.answeredOn ?? "—"))</td>"
                 body += "<td>\(item.daysOverdue)</td><td>\(item.workingDaysOverdue)</td></tr>"
             }
             body += "</tbody></table>"

@@ -44,10 +44,14 @@ extension EvaluationReport {
         row(["*", agencyName + " (всего)"] + Self.values(totals))
         for line in counterparts { row([line.agency, line.name] + Self.values(line.figures)) }
         lines.append("")
-        row(["number", "year", "direction", "counterpart", "documentNumber", "deadline", "answeredOn", "daysOverdue", "workingDaysOverdue"])
+        row([
+            "number", "year", "direction", "counterpart", "counterpartName", "documentNumber", "deadline", "answeredOn", "daysOverdue",
+            "workingDaysOverdue",
+        ])
         for item in overdue {
             row([
-                item.number, String(item.year), item.direction, item.counterpart, item.documentNumber ?? "", item.deadline,
+                item.number, String(item.year), item.direction, item.counterpart, item.counterpartName, item.documentNumber ?? "",
+                item.deadline,
                 item.answeredOn ?? "",
                 String(item.daysOverdue), String(item.workingDaysOverdue),
             ])

@@ -45,6 +45,7 @@ struct LetterheadCheck {
         case .request(let request): sender = request.sender
         case .answer(let answer): sender = answer.sender
         case .receipt(let receipt): sender = receipt.sender
+        case .note(let note): sender = note.sender
         }
         let listed = context.directory.agency(id: sender.agency)
         let expectedOGRN = listed?.ogrn ?? sender.ogrn

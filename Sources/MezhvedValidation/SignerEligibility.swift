@@ -111,6 +111,7 @@ public struct SignerEligibility: Sendable, Equatable, Codable {
         case .request(let r): self.init(signer: signer, sender: r.sender, signatory: r.signatory, directory: directory)
         case .answer(let a): self.init(signer: signer, sender: a.sender, signatory: a.signatory, directory: directory)
         case .receipt(let r): self.init(signer: signer, sender: r.sender, signatory: nil, directory: directory)
+        case .note(let n): self.init(signer: signer, sender: n.sender, signatory: n.signatory, directory: directory)
         }
     }
 

@@ -291,7 +291,7 @@ struct ArchiveList: AsyncParsableCommand {
     @Option(help: "Only documents to or from this agency (directory id).") var counterpart: String?
     @Option(help: "Only this status: reserved, registered, sent, delivered, answered, rejected, overdue, voided.") var status: String?
     @Option(help: "Only this direction: outgoing or incoming.") var direction: Direction?
-    @Option(help: "Only this kind: request, answer or receipt.") var kind: DocumentKind?
+    @Option(help: "Only this kind: request, answer, receipt or note.") var kind: DocumentKind?
     @Option(help: "At most this many entries.") var limit: Int?
     @Option(help: "Skip this many entries first.") var offset: Int = 0
     @Flag(help: "Print JSON.") var json = false

@@ -103,6 +103,7 @@ struct OutgoingOptions: ParsableArguments {
         switch draft {
         case .request(let request): formRegistration = request.registration
         case .answer(let answer, _): formRegistration = answer.registration
+        case .note: formRegistration = nil
         }
         if let formRegistration {
             Output.warning("the form's registration \(formRegistration) is not used: the gateway numbers the document from its journal")

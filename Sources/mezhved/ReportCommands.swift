@@ -10,7 +10,7 @@ import MezhvedRecords
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Quarterly and yearly evaluation reports from the journal and the records (docs/reports.md).",
-        subcommands: [ReportQuarterly.self, ReportYearly.self])
+        subcommands: [ReportQuarterly.self, ReportYearly.self, ReportNote.self])
 }
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case json, csv, html }

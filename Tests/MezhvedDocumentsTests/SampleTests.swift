@@ -98,6 +98,7 @@ struct SampleDocumentTests {
         case .request(let r): (sender, signatory) = (r.sender, r.signatory)
         case .answer(let a): (sender, signatory) = (a.sender, a.signatory)
         case .receipt(let r): sender = r.sender
+        case .note(let n): (sender, signatory) = (n.sender, n.signatory)
         }
         #expect(signer.organization == sender.name)
         if let signatory {
@@ -134,8 +135,8 @@ struct SampleDocumentTests {
             let request = try #require(try SampleFixtures.request(answeredBy: signed))
             let composed = try composer.answer(to: request, form: form, source: "\(name).yaml", baseDirectory: SampleFixtures.forms)
             #expect(composed == signed, "Samples/\(name).signed.xml is not what the form gives: run Samples/make-samples.sh")
-        case .receipt:
-            Issue.record("receipts have no form file: \(name)")
+        case .receipt, .note:
+            Issue.record("receipts and notes have no form file: \(name)")
         }
     }
 

@@ -1,0 +1,60 @@
+import Foundation
+
+extension DocumentRules.Checker {
+    /// The rules of an analytic note: the sender, the recipient and every addressee exist and match
+    /// the directory; the letterhead is the sender's; the recipient is an addressee and not the
+    /// sender; the addressees are exactly the participants of the regulations named, less the
+    /// sender; the clauses exist and the sender takes part; the figures' period is one year.
+    mutating func note(_ n: AnalyticNote) {
+        let sender = agency(n.sender, "sender")
+        agency(n.recipient, "recipient")
+        letterhead(n.letterhead, of: sender)
+        if n.recipient.agency == n.sender.agency { add("recipient.agency", "a note is not addressed to its own sender") }
+        if !n.addressees.contains(where: { $0.agency == n.recipient.agency }) {
+            add("recipient.agency", "\(n.recipient.agency) is not one of the note's addressees")
+        }
+        if n.legalBasis.isEmpty { add("legalBasis", "is required: name the regulation and clause of the evaluation (562-2014 cl. 6.2)") }
+        legalBasis(n.legalBasis, "legalBasis", participants: [(n.sender, "sender")])
+        let regulations = Set(n.legalBasis.map(\.regulation)).filter { context.directory.regulation(id: $0) != nil }
+        var seen = Set<String>()
+        for (index, addressee) in n.addressees.enumerated() {
+            let at = "addressees[\(index)]"
+            guard let found = agency(addressee, at) else { continue }
+            if !seen.insert(found.id).inserted { add("\(at).agency", "\(found.id) is named twice") }
+            if found.id == n.sender.agency { add("\(at).agency", "the sender is not one of its own addressees") }
+            if !regulations.isEmpty && regulations.isDisjoint(with: found.regulations) {
+                add(
+                    "\(at).agency",
+                    "\(found.id) takes part in none of the regulations named (\(regulations.sorted().joined(separator: ", ")))")
+            }
+        }
+        let expected = NoteAddressees.participants(of: regulations.sorted(), except: n.sender.agency, in: context.directory)
+        let missing = expected.filter { !seen.contains($0) }
+        if !missing.isEmpty {
+            add(
+                "addressees", "every participant of the regulations named is an addressee; missing: \(missing.joined(separator: ", "))")
+        }
+        let f = n.figures
+        if f.from > f.to { add("figures.from", "the period starts \(f.from.iso), after its end \(f.to.iso)") }
+        if f.from.year != f.year || f.to.year != f.year {
+            add("figures.year", "the period \(f.from.iso)–\(f.to.iso) is not within the year \(f.year)")
+        }
+        var numbers = Set<Int>()
+        for (index, criterion) in f.criteria.enumerated() where !numbers.insert(criterion.number).inserted {
+            add("figures.criteria[\(index)].number", "criterion \(criterion.number) is given twice")
+        }
+        for (index, line) in f.agencies.enumerated() where context.directory.agency(id: line.agency) == nil {
+            add("figures.agencies[\(index)].agency", "unknown agency \"\(line.agency)\": no such agency in the directory")
+        }
+        if let compiler = n.compiler { official(compiler, "compiler", phoneRequired: false, emailRequired: false) }
+        official(n.signatory, "signatory", phoneRequired: false, emailRequired: false)
+    }
+}
+
+/// Who a note goes to.
+public enum NoteAddressees {
+    /// The ids of every agency taking part in any of `regulations`, in directory order, less `sender`.
+    public static func participants(of regulations: [String], except sender: String, in directory: AgencyDirectory) -> [String] {
+        directory.agencies.filter { $0.id != sender && !Set($0.regulations).isDisjoint(with: regulations) }.map(\.id)
+    }
+}
