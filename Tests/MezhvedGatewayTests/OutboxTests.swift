@@ -282,7 +282,8 @@ struct OutboxTests {
         // The default end of life counts from the moment of queueing (not from the commit, which a
         // busy disk may delay by seconds).
         #expect(
-            abs((queued.expires ?? .distantPast).timeIntervalSince(start) - 7200) < 0.002, "the default end of life (kept to the millisecond)")
+            abs((queued.expires ?? .distantPast).timeIntervalSince(start) - 7200) < 0.002,
+            "the default end of life (kept to the millisecond)")
         var generator = SeededGenerator(state: 1)
         var time = Date()
         var delays: [TimeInterval] = []
