@@ -166,7 +166,8 @@ public struct QualifiedValidator: Sendable {
             format: QualifiedValidationReport.formatName, document: sourceName, documentSHA256: Self.sha256(document), validationTime: now,
             indication: indication, subIndication: subIndication, qualification: qualification, conditions: conditions,
             signatureForm: form, signatureAlgorithm: current.signatureAlgorithm, canonicalizationMethod: current.canonicalizationMethod,
-            signingTime: signingTime, timestamps: timestamps, signer: current.signer, qualifiedCertificate: profile, chain: chain,
+            signingTime: signingTime, timestamps: timestamps,
+            declaredProperties: current.xades?.declared, signer: current.signer, qualifiedCertificate: profile, chain: chain,
             revocation: evidence, letterhead: letterhead, signedReferences: current.references, findings: run.findings,
             policy: [
                 "trust-anchors": String(trustStore.anchors.count),
@@ -316,6 +317,9 @@ struct ValidationRun {
                 cryptographicProblems.append(problem.message)
             }
         }
+        // What the core accepted with a remark (a weak digest allowed, an explicit policy not
+        // applied, a KeyValue ignored) is said in the report too.
+        for warning in current.warnings { warn("signature", warning) }
         for problem in atSigning.problems {
             switch problem.check {
             case .chain:

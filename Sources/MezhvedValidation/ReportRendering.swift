@@ -79,12 +79,16 @@ extension QualifiedValidationReport {
                 for problem in item.problems { lines.append("        · \(problem)") }
             }
         }
+        if let declared = declaredProperties {
+            lines += declared.lines.map { "  declared:     \($0)" }
+        }
         if let letterhead {
             lines.append("  letterhead:   \(letterhead.result.rawValue): \(letterhead.detail)")
         }
         for reference in signedReferences {
-            let what = reference.covers == "whole document" ? "the whole document" : "element \(reference.covers) (line \(reference.line))"
-            lines.append("  signed:       \(what), URI=\"\(reference.uri)\", digest \(reference.digestMatches ? "matches" : "DIFFERS")")
+            lines.append(
+                "  signed:       \(reference.coverage), URI=\"\(reference.uri)\", digest \(reference.digestMatches ? "matches" : "DIFFERS")"
+            )
         }
         let problems = findings.filter { $0.severity != .warning }
         if !problems.isEmpty {

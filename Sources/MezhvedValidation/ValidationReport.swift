@@ -176,6 +176,9 @@ public struct QualifiedValidationReport: Sendable, Codable {
     public let canonicalizationMethod: String?
     public let signingTime: SigningTimeEvidence
     public let timestamps: [TimestampInfo]
+    /// What the signer declared in the XAdES signed properties (policy, claimed roles,
+    /// commitment, data object formats); nil for a signature without XAdES.
+    public let declaredProperties: XAdESDeclaredProperties?
     public let signer: CertificateSummary?
     public let qualifiedCertificate: QualifiedCertificateProfile?
     public let chain: [ChainCertificate]

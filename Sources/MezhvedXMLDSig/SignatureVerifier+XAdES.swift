@@ -62,8 +62,9 @@ extension VerificationRun {
                 tree: tree, target: ReferenceTarget(element: element, keepsComments: false), signature: nil,
                 transforms: reference.transforms, digest: reference.digest, limits: policy.limits, keepOctets: false)
             if !constantTimeEqual(output.digest, reference.digestValue) {
+                // A reference whose digest differs, like any other (EN 319 102-1: HASH_FAILURE).
                 fail(
-                    .signedProperties,
+                    .digest,
                     "the XAdES SignedProperties \"\(DocumentText.cut(id))\" (signing time, signing certificate) were changed after signing (digest mismatch)"
                 )
                 return false
@@ -79,7 +80,7 @@ extension VerificationRun {
     /// signature timestamp, and records the result in `xades`.
     mutating func checkQualifyingProperties(
         _ qualifying: XMLNodePointer, signedPropertiesIntact: Bool, signer: Certificate, signatureValue: XMLNodePointer,
-        intermediates: [Certificate]
+        intermediates: [Certificate], documentReferenceIDs: Set<String>
     ) {
         let signedProperties = firstChild(qualifying, "SignedProperties")
         let signatureProperties = firstChild(signedProperties, "SignedSignatureProperties")
@@ -121,9 +122,10 @@ extension VerificationRun {
                 }
             }
         }
+        let declared = declaredProperties(signedProperties, documentReferenceIDs: documentReferenceIDs)
         xades = XAdESInfo(
             level: stamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
-            signedPropertiesID: signedProperties?.attribute("Id").map(DocumentText.cut), timestamps: timestamps)
+            signedPropertiesID: signedProperties?.attribute("Id").map(DocumentText.cut), timestamps: timestamps, declared: declared)
     }
 
     /// Whether a `SigningCertificateV2` (or v1 `SigningCertificate`) names `signer`: one `Cert` whose
@@ -153,6 +155,11 @@ extension VerificationRun {
                 return false
             }
             guard let actual = try? DigestContext.digest(signer.der, algorithm), constantTimeEqual(actual, expected) else { continue }
+            if !version2 {
+                warnings.append(
+                    "the signing certificate is bound by xades:SigningCertificate (v1\(algorithm.isLegacy ? ", with the weak digest \(algorithm.displayName)" : "")), which EN 319 132-1 replaces by SigningCertificateV2; accepted for the binding"
+                )
+            }
             if version2, let issuerSerial = firstChild(cert, "IssuerSerialV2") {
                 guard let der = Base64.decode(issuerSerial.textContent), signer.matchesIssuerSerial(der) else {
                     fail(

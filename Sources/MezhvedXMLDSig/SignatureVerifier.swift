@@ -333,6 +333,33 @@ struct VerificationRun {
             return
         }
         parsed.removeAll { $0.type == XAdESNamespace.signedPropertiesType }
+        // References to this signature's own KeyInfo (or an element inside it) sign the certificate
+        // the signature names; beside SignedProperties they are the only references into the
+        // signature allowed (docs/security.md), and the policy's count is not about them.
+        let keyInfoReferences = parsed.filter { coversOwnKeyInfo($0, keyInfo: keyInfo) }
+        parsed.removeAll { coversOwnKeyInfo($0, keyInfo: keyInfo) }
+        if streamedContent != nil, !keyInfoReferences.isEmpty {
+            // Whether an Id is unique is a question about the whole document: the tree path answers.
+            needsDocumentTree = true
+            return
+        }
+        // Any other reference into the signature is wrapping, and a repeated Id is refused as such,
+        // before the count: each is a clearer reason than a count the policy does not expect.
+        for reference in parsed {
+            guard let id = Self.plainID(reference.uri) else { continue }
+            let matches = elementsWithID(id, in: tree)
+            if matches.count > 1 {
+                _ = uniqueElement(withID: id, missing: "")
+                return
+            }
+            if let element = matches.first, element.isInside(signature) {
+                fail(
+                    .wrapping,
+                    "reference \"\(DocumentText.cut(reference.uri))\" points inside the signature itself (\(element.path)); only the signature's own KeyInfo may be signed there (signature wrapping)"
+                )
+                return
+            }
+        }
         guard parsed.count == policy.expectedReferenceCount else {
             fail(.reference, "the signature has \(parsed.count) references; the policy expects exactly \(policy.expectedReferenceCount)")
             return
@@ -369,6 +396,12 @@ struct VerificationRun {
                 fail(.reference, "reference \"\(DocumentText.cut(reference.uri))\" could not be processed: \(error.message)")
             } catch {
                 fail(.reference, "reference \"\(DocumentText.cut(reference.uri))\" could not be processed: \(error)")
+            }
+        }
+        for reference in keyInfoReferences {
+            guard checkKeyInfoReference(reference, keyInfo: keyInfo) else {
+                unresolved = true
+                continue
             }
         }
         var signedPropertiesIntact = false
@@ -414,21 +447,24 @@ struct VerificationRun {
         if let qualifying = qualifyingProperties.first {
             checkQualifyingProperties(
                 qualifying, signedPropertiesIntact: signedPropertiesIntact, signer: signer, signatureValue: signatureValueNode,
-                intermediates: certificates + intermediates)
+                intermediates: certificates + intermediates, documentReferenceIDs: Set(parsed.compactMap { $0.node.attribute("Id") }))
         }
     }
 
     /// Compares a reference's digest with what it covers and records it in the report.
-    mutating func recordDigest(of reference: ParsedReference, target: ReferenceTarget, output: ReferenceProcessor.Output) {
+    mutating func recordDigest(
+        of reference: ParsedReference, role: ReferenceRole = .document, target: ReferenceTarget, output: ReferenceProcessor.Output
+    ) {
         let matches = constantTimeEqual(output.digest, reference.digestValue)
         if !matches {
+            let what = role == .keyInfo ? "the signature's KeyInfo (the certificate it names)" : "the content"
             fail(
                 .digest,
-                "the content covered by reference \"\(DocumentText.cut(reference.uri))\" was changed after signing (digest mismatch)")
+                "\(what) covered by reference \"\(DocumentText.cut(reference.uri))\" was changed after signing (digest mismatch)")
         }
         references.append(
             SignedReference(
-                uri: DocumentText.cut(reference.uri), covers: target.element.map { $0.path } ?? "whole document",
+                uri: DocumentText.cut(reference.uri), role: role, covers: target.element.map { $0.path } ?? "whole document",
                 line: target.element?.line ?? 0, transforms: reference.transforms.map(\.uri),
                 digestAlgorithm: reference.digest.uri, digestMatches: matches, includesComments: target.keepsComments,
                 signedContent: matches ? output.octets : nil))
@@ -561,87 +597,6 @@ struct VerificationRun {
         }
         return ParsedReference(
             node: node, uri: uri, transforms: transforms, digest: digest, digestValue: value, type: node.attribute("Type"))
-    }
-
-    // MARK: - What a reference covers
-
-    mutating func resolve(_ reference: ParsedReference, signature: XMLNodePointer) -> ReferenceTarget? {
-        let uri = reference.uri
-        var id: String
-        var keepsComments = false
-        if uri.isEmpty {
-            return ReferenceTarget(element: nil, keepsComments: false)
-        } else if uri == "#xpointer(/)" {
-            return ReferenceTarget(element: nil, keepsComments: true)
-        } else if uri.hasPrefix("#xpointer(id('"), uri.hasSuffix("'))") {
-            id = String(uri.dropFirst("#xpointer(id('".count).dropLast("'))".count))
-            keepsComments = true
-        } else if uri.hasPrefix("#"), !uri.hasPrefix("#xpointer") {
-            id = String(uri.dropFirst())
-        } else {
-            fail(
-                .reference,
-                "reference URI \"\(DocumentText.cut(uri))\" is refused: only the whole document (\"\") or an element of it by Id (\"#Id\") may be signed"
-            )
-            return nil
-        }
-        guard !id.isEmpty, !id.contains(where: { $0 == "'" || $0 == "\"" || $0 == "(" || $0 == " " }) else {
-            fail(.reference, "reference URI \"\(DocumentText.cut(uri))\" is not a plain Id")
-            return nil
-        }
-        guard
-            let element = uniqueElement(
-                withID: id,
-                missing: "reference \"\(DocumentText.cut(uri))\" points at no element: no element has Id \"\(DocumentText.cut(id))\"")
-        else { return nil }
-        if element.isInside(signature) {
-            fail(
-                .wrapping,
-                "reference \"\(DocumentText.cut(uri))\" points inside the signature itself (\(element.path)); such content is refused (signature wrapping)"
-            )
-            return nil
-        }
-        let enveloped = reference.transforms.contains(.envelopedSignature)
-        if signature.isInside(element) && !enveloped {
-            fail(.reference, "the signature lies inside the element it signs (\(element.path)) without the enveloped-signature transform")
-            return nil
-        }
-        return ReferenceTarget(element: element, keepsComments: keepsComments)
-    }
-
-    /// Refuses what splits text inside signed content without being signed: a comment when comments
-    /// are not signed (`<Name>Ivan<!---->ov</Name>` signs "Ivanov" but naive readers see "Ivan"),
-    /// and an empty CDATA section (`Ivan<![CDATA[]]>ov`), whose boundaries canonical XML never signs.
-    mutating func checkSplicedText(in target: ReferenceTarget, signature: XMLNodePointer) {
-        var stack: [XMLNodePointer] = [target.element ?? tree.root]
-        while let node = stack.popLast() {
-            var child = node.pointee.children
-            while let c = child {
-                let nextToText = isText(c.pointee.prev) || isText(c.pointee.next)
-                if c.pointee.type == XML_ELEMENT_NODE {
-                    if c != signature { stack.append(c) }
-                } else if c.pointee.type == XML_COMMENT_NODE, !target.keepsComments, nextToText {
-                    fail(
-                        .commentInjection,
-                        "a comment sits inside the signed text of \(node.path) at line \(c.line); comments are not signed, so the text a reader sees may differ from what was signed"
-                    )
-                    return
-                } else if c.pointee.type == XML_CDATA_SECTION_NODE, c.pointee.content?.pointee ?? 0 == 0, nextToText {
-                    fail(
-                        .commentInjection,
-                        "an empty CDATA section splits the signed text of \(node.path) at line \(c.line); CDATA boundaries are not signed, so the text a reader sees may differ from what was signed"
-                    )
-                    return
-                }
-                child = c.pointee.next
-            }
-        }
-    }
-
-    func isText(_ node: XMLNodePointer?) -> Bool {
-        guard let node, node.pointee.type == XML_TEXT_NODE || node.pointee.type == XML_CDATA_SECTION_NODE else { return false }
-        let text = node.pointee.content.map { String(cString: $0) } ?? ""
-        return text.unicodeScalars.contains { !($0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t") }
     }
 
     // MARK: - Key and certificate

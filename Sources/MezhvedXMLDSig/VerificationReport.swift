@@ -28,10 +28,23 @@ public struct VerificationPolicy: Sendable {
     }
 }
 
+/// What a signature's reference is for.
+public enum ReferenceRole: String, Sendable, Codable, Equatable {
+    /// The signed data: the whole document or an element of it outside the signature.
+    case document
+    /// The signature's own `ds:KeyInfo` (or an element inside it): signs the certificate the
+    /// signature names, as signxml, the EU DSS and many CryptoPro-based producers do.
+    case keyInfo = "key-info"
+    /// The XAdES `SignedProperties` of this signature (signing time, signing certificate).
+    case signedProperties = "signed-properties"
+}
+
 /// One reference of a signature and exactly what it covers.
 public struct SignedReference: Sendable, Codable, Equatable {
     /// The `URI` attribute as written.
     public let uri: String
+    /// What the reference is for: the signed data, the signature's KeyInfo or its SignedProperties.
+    public let role: ReferenceRole
     /// `"whole document"` or the covered element's path, such as `/Request/Body`.
     public let covers: String
     /// The line of the covered element (0 for the whole document).
@@ -49,14 +62,15 @@ public struct SignedReference: Sendable, Codable, Equatable {
     public let signedContent: [UInt8]?
 
     enum CodingKeys: String, CodingKey {
-        case uri, covers, line, transforms, digestAlgorithm, digestMatches, includesComments
+        case uri, role, covers, line, transforms, digestAlgorithm, digestMatches, includesComments
     }
 
     public init(
-        uri: String, covers: String, line: Int, transforms: [String], digestAlgorithm: String, digestMatches: Bool,
-        includesComments: Bool, signedContent: [UInt8]?
+        uri: String, role: ReferenceRole = .document, covers: String, line: Int, transforms: [String], digestAlgorithm: String,
+        digestMatches: Bool, includesComments: Bool, signedContent: [UInt8]?
     ) {
         self.uri = uri
+        self.role = role
         self.covers = covers
         self.line = line
         self.transforms = transforms
@@ -66,9 +80,21 @@ public struct SignedReference: Sendable, Codable, Equatable {
         self.signedContent = signedContent
     }
 
+    /// What the reference covers, in words: "the whole document", "element /a/b (line 3)", or the
+    /// signature's own KeyInfo.
+    public var coverage: String {
+        switch role {
+        case .keyInfo: return "the signature's KeyInfo (the certificate it names), \(covers) (line \(line))"
+        case .signedProperties: return "the XAdES SignedProperties, \(covers) (line \(line))"
+        case .document: return covers == "whole document" ? "the whole document" : "element \(covers) (line \(line))"
+        }
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         uri = try c.decode(String.self, forKey: .uri)
+        // Reports written before the role was recorded held document references only.
+        role = try c.decodeIfPresent(ReferenceRole.self, forKey: .role) ?? .document
         covers = try c.decode(String.self, forKey: .covers)
         line = try c.decode(Int.self, forKey: .line)
         transforms = try c.decode([String].self, forKey: .transforms)

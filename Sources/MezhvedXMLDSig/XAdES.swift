@@ -37,16 +37,90 @@ public struct XAdESInfo: Sendable, Codable {
     /// Every readable `SignatureTimeStamp`, in document order (an unreadable one is only a
     /// `timestamp` problem of the report).
     public let timestamps: [TimestampInfo]
+    /// The signed properties that say what the signature means, as the signer declared them.
+    public let declared: XAdESDeclaredProperties
 
     /// Makes the report part (the verifier fills it).
     public init(
-        level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?, timestamps: [TimestampInfo]
+        level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?,
+        timestamps: [TimestampInfo], declared: XAdESDeclaredProperties = XAdESDeclaredProperties()
     ) {
         self.level = level
         self.signingTime = signingTime
         self.signingCertificateBound = signingCertificateBound
         self.signedPropertiesID = signedPropertiesID
         self.timestamps = timestamps
+        self.declared = declared
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case level, signingTime, signingCertificateBound, signedPropertiesID, timestamps, declared
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decode(XAdESLevel.self, forKey: .level)
+        signingTime = try c.decodeIfPresent(Date.self, forKey: .signingTime)
+        signingCertificateBound = try c.decode(Bool.self, forKey: .signingCertificateBound)
+        signedPropertiesID = try c.decodeIfPresent(String.self, forKey: .signedPropertiesID)
+        timestamps = try c.decode([TimestampInfo].self, forKey: .timestamps)
+        // Reports written before these properties were read carry none.
+        declared = try c.decodeIfPresent(XAdESDeclaredProperties.self, forKey: .declared) ?? XAdESDeclaredProperties()
+    }
+}
+
+/// The XAdES signed properties a signer declares about the signature's meaning, reported as
+/// written (cut to a readable length); mezhved judges none of them beyond their structure.
+public struct XAdESDeclaredProperties: Sendable, Codable, Equatable {
+    /// `SignaturePolicyIdentifier`: `"implied"` for `SignaturePolicyImplied`, else the policy's
+    /// `Identifier`; nil when the property is absent (an implied policy too).
+    public let signaturePolicy: String?
+    /// The `CommitmentTypeId/Identifier` of each `CommitmentTypeIndication`.
+    public let commitmentTypes: [String]
+    /// The `ClaimedRole` texts of `SignerRoleV2` (or `SignerRole`).
+    public let claimedRoles: [String]
+    /// Each `DataObjectFormat`: the reference it describes and the declared format.
+    public let dataObjectFormats: [DataObjectFormat]
+
+    /// One `xades:DataObjectFormat`.
+    public struct DataObjectFormat: Sendable, Codable, Equatable {
+        /// `ObjectReference`: `#` and the `Id` of the `ds:Reference` described.
+        public let objectReference: String
+        public let mimeType: String?
+        public let description: String?
+        public let encoding: String?
+
+        public init(objectReference: String, mimeType: String?, description: String?, encoding: String?) {
+            self.objectReference = objectReference
+            self.mimeType = mimeType
+            self.description = description
+            self.encoding = encoding
+        }
+    }
+
+    /// The declared properties in words, one line each (none when nothing was declared).
+    public var lines: [String] {
+        var lines: [String] = []
+        if let signaturePolicy {
+            lines.append(signaturePolicy == "implied" ? "signature policy implied" : "signature policy \(signaturePolicy) (not applied)")
+        }
+        if !claimedRoles.isEmpty { lines.append("claimed role " + claimedRoles.joined(separator: ", ")) }
+        if !commitmentTypes.isEmpty { lines.append("commitment " + commitmentTypes.joined(separator: ", ")) }
+        for format in dataObjectFormats {
+            let what = [format.mimeType, format.encoding, format.description.map { "\"\($0)\"" }].compactMap { $0 }
+            lines.append("data object \(format.objectReference): " + (what.isEmpty ? "no format given" : what.joined(separator: ", ")))
+        }
+        return lines
+    }
+
+    public init(
+        signaturePolicy: String? = nil, commitmentTypes: [String] = [], claimedRoles: [String] = [],
+        dataObjectFormats: [DataObjectFormat] = []
+    ) {
+        self.signaturePolicy = signaturePolicy
+        self.commitmentTypes = commitmentTypes
+        self.claimedRoles = claimedRoles
+        self.dataObjectFormats = dataObjectFormats
     }
 }
 

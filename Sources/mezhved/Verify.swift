@@ -197,8 +197,8 @@ struct Verify: AsyncParsableCommand {
             lines.append("  algorithm:  \(SignatureAlgorithm(rawValue: algorithm)?.displayName ?? algorithm)")
         }
         for reference in report.references {
-            let what = reference.covers == "whole document" ? "the whole document" : "element \(reference.covers) (line \(reference.line))"
-            lines.append("  signed:     \(what), URI=\"\(reference.uri)\"\(reference.includesComments ? ", comments included" : "")")
+            lines.append(
+                "  signed:     \(reference.coverage), URI=\"\(reference.uri)\"\(reference.includesComments ? ", comments included" : "")")
         }
         if !report.chain.isEmpty {
             lines.append("  chain:      " + report.chain.map { $0.commonName ?? $0.subject }.joined(separator: " <- "))
@@ -207,6 +207,7 @@ struct Verify: AsyncParsableCommand {
             let time = xades.signingTime.map { ISOTime.string($0) } ?? "none"
             let binding = xades.signingCertificateBound ? "certificate bound" : "certificate NOT bound"
             lines.append("  xades:      \(xades.level.rawValue), signing time \(time) (claimed by the signer), \(binding)")
+            lines += xades.declared.lines.map { "  declared:   \($0)" }
             for stamp in xades.timestamps {
                 let when = ISOTime.string(stamp.genTime)
                 let tsa = stamp.tsa.map { $0.commonName ?? $0.subject } ?? "unknown TSA"

@@ -26,6 +26,7 @@ Requires: lxml, gostcrypto, pyasn1 (see requirements.txt).
 from __future__ import annotations
 
 import argparse
+import datetime
 import base64
 import binascii
 import copy
@@ -515,8 +516,14 @@ def _sub(parent: etree._Element, local: str, **attrs) -> etree._Element:
 
 
 def sign_document(tree: etree._ElementTree, key: GostPrivateKey, cert_der: bytes,
-                  cert_pub: GostPublicKey, reference_id: str | None) -> None:
-    """Append an enveloped ds:Signature as the last child of the root element."""
+                  cert_pub: GostPublicKey, reference_id: str | None,
+                  xades: bool = False, sign_key_info: bool = False) -> None:
+    """Append an enveloped ds:Signature as the last child of the root element.
+
+    With `xades`, XAdES-BES (EN 319 132-1): a ds:Object with QualifyingProperties whose
+    SignedProperties carry SigningTime and SigningCertificateV2 (a Streebog CertDigest of the
+    certificate, of the key's size), signed by a reference of Type SignedProperties. With
+    `sign_key_info`, one more reference signs the signature's own ds:KeyInfo."""
     if public_key_of(key).gostcrypto_bytes() != cert_pub.gostcrypto_bytes() or \
             key.params.curve_name != cert_pub.params.curve_name:
         raise SignError("the private key does not belong to the certificate")
@@ -533,24 +540,48 @@ def sign_document(tree: etree._ElementTree, key: GostPrivateKey, cert_der: bytes
         # subtree only when the referenced element is the root itself.
         enveloped = target is root
 
-    signature = etree.SubElement(root, DS + "Signature", nsmap={"ds": DS_NS})
+    nsmap = {"ds": DS_NS, "xades": XADES_NS} if xades else {"ds": DS_NS}
+    signature = etree.SubElement(root, DS + "Signature", nsmap=nsmap)
     signed_info = _sub(signature, "SignedInfo")
     _sub(signed_info, "CanonicalizationMethod", Algorithm=ALG_EXC_C14N)
     _sub(signed_info, "SignatureMethod", Algorithm=sig_uri)
-    reference = _sub(signed_info, "Reference", URI=uri)
-    transforms = _sub(reference, "Transforms")
-    if enveloped:
-        _sub(transforms, "Transform", Algorithm=ALG_ENVELOPED)
-    _sub(transforms, "Transform", Algorithm=ALG_EXC_C14N)
-    _sub(reference, "DigestMethod", Algorithm=dig_uri)
-    digest_value = _sub(reference, "DigestValue")
-    signature_value = _sub(signature, "SignatureValue")
-    x509 = _sub(_sub(signature, "KeyInfo"), "X509Data")
-    _sub(x509, "X509Certificate").text = base64.b64encode(cert_der).decode()
 
-    # The digest is computed by the same transform code the verifier runs.
-    digest_value.text = base64.b64encode(
-        streebog(reference_octets(tree, signature, reference), n)).decode()
+    def add_reference(target_uri: str, enveloped_transform: bool, **attrs) -> etree._Element:
+        reference = _sub(signed_info, "Reference", URI=target_uri, **attrs)
+        transforms = _sub(reference, "Transforms")
+        if enveloped_transform:
+            _sub(transforms, "Transform", Algorithm=ALG_ENVELOPED)
+        _sub(transforms, "Transform", Algorithm=ALG_EXC_C14N)
+        _sub(reference, "DigestMethod", Algorithm=dig_uri)
+        _sub(reference, "DigestValue")
+        return reference
+
+    references = [add_reference(uri, enveloped)]
+    signature_value = _sub(signature, "SignatureValue")
+    key_info = _sub(signature, "KeyInfo")
+    x509 = _sub(key_info, "X509Data")
+    _sub(x509, "X509Certificate").text = base64.b64encode(cert_der).decode()
+    if sign_key_info:
+        key_info.set("Id", "gost-peer-keyinfo")
+        references.append(add_reference("#gost-peer-keyinfo", False))
+    if xades:
+        signature.set("Id", "gost-peer-signature")
+        qualifying = etree.SubElement(_sub(signature, "Object"), XADES + "QualifyingProperties",
+                                      Target="#gost-peer-signature")
+        properties = etree.SubElement(qualifying, XADES + "SignedProperties", Id="gost-peer-signed-properties")
+        signature_properties = etree.SubElement(properties, XADES + "SignedSignatureProperties")
+        etree.SubElement(signature_properties, XADES + "SigningTime").text = \
+            datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        cert = etree.SubElement(etree.SubElement(signature_properties, XADES + "SigningCertificateV2"), XADES + "Cert")
+        cert_digest = etree.SubElement(cert, XADES + "CertDigest")
+        _sub(cert_digest, "DigestMethod", Algorithm=dig_uri)
+        _sub(cert_digest, "DigestValue").text = base64.b64encode(streebog(cert_der, n)).decode()
+        references.append(add_reference("#gost-peer-signed-properties", False, Type=SIGNED_PROPERTIES_TYPE))
+
+    # The digests are computed by the same transform code the verifier runs.
+    for reference in references:
+        reference.find(DS + "DigestValue").text = base64.b64encode(
+            streebog(reference_octets(tree, signature, reference), n)).decode()
     signature_value.text = base64.b64encode(
         gost_sign(key, signed_info_octets(signed_info))).decode()
 
@@ -684,6 +715,9 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--cert", required=True, help="X.509 certificate of the key (PEM/DER)")
     sp.add_argument("--reference-id", help="sign only the element with Id/ID/id = this value")
     sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--xades", action="store_true",
+                    help="XAdES-BES: SigningTime and SigningCertificateV2 (Streebog CertDigest), signed")
+    sp.add_argument("--sign-key-info", action="store_true", help="also sign the signature's own ds:KeyInfo")
 
     vp = sub.add_parser("verify", help="check the single ds:Signature (no chain validation)",
                         epilog=ap.epilog)
@@ -720,7 +754,8 @@ def main(argv: list[str] | None = None) -> int:
             tree = parse_xml(args.input)
             key = load_private_key(_read(args.key))
             cert_der, cert_pub = load_certificate(_read(args.cert))
-            sign_document(tree, key, cert_der, cert_pub, args.reference_id)
+            sign_document(tree, key, cert_der, cert_pub, args.reference_id,
+                          xades=args.xades, sign_key_info=args.sign_key_info)
             encoding = tree.docinfo.encoding or "UTF-8"
             tree.write(args.output, encoding=encoding, xml_declaration=True)
             return 0

@@ -21,6 +21,33 @@ struct ReportCLITests {
         #expect(result.stdout.contains("letterhead:   matches"))
     }
 
+    @Test("a GOST XAdES-BES made by the independent Python implementation, its KeyInfo signed: TOTAL-PASSED and qualified")
+    func independentGOSTXAdES() throws {
+        let folder = try Repository.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = folder.appendingPathComponent("request.xml").path
+        try Data(#"<z:Запрос xmlns:z="urn:mezhved:test:gost"><z:Сведения>Петров П. П.</z:Сведения></z:Запрос>"#.utf8)
+            .write(to: URL(fileURLWithPath: input))
+        let signed = folder.appendingPathComponent("signed.xml").path
+        let agency = "Certificates/agencies/social-protection"
+        let sign = try TestProcess.run(
+            Repository.python,
+            [
+                Repository.path("Tests/Interop/gost_xmldsig.py"), "sign", input, "--key", Repository.path("\(agency)/key.pem"), "--cert",
+                Repository.path("\(agency)/cert.pem"), "-o", signed, "--xades", "--sign-key-info",
+            ])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let result = try Self.run(
+            ["verify", "--report", "json", "--untrusted", "Certificates/gost/ca.pem", "--no-letterhead", signed] + Self.offlineGOST)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(report?["indication"] as? String == "TOTAL-PASSED")
+        #expect(report?["signatureForm"] as? String == "XAdES-BES")
+        #expect((report?["signingTime"] as? [String: Any])?["source"] as? String == "claimed-signing-time")
+        let roles = (report?["signedReferences"] as? [[String: Any]])?.map { $0["role"] as? String }
+        #expect(roles == ["document", "key-info"])
+    }
+
     @Test("JSON for several documents: an array, the worst exit code wins (a tampered one: 1)")
     func jsonSeveral() throws {
         let folder = try Repository.temporaryDirectory()

@@ -67,6 +67,33 @@ struct GOSTInteropTests {
         }
     }
 
+    @Test("the Python implementation's GOST XAdES-BES with a signed KeyInfo verifies; a changed SigningTime does not", arguments: signers)
+    func pythonXAdES(bits: String, signer: Fixtures.Signer) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try write(Fixtures.bytes(Self.document), "doc.xml", in: dir)
+        let output = dir.appendingPathComponent("py-xades.xml").path
+        let result = try Tool.run(
+            Tool.python,
+            [Self.script, "sign", input, "--key", signer.key, "--cert", signer.cert, "-o", output, "--xades", "--sign-key-info"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let signed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
+        let verifier = SignatureVerifier(
+            trustStore: try TrustStore(directories: [signer.trust]), intermediates: try Certificate.load(contentsOf: signer.chain!))
+        let report = try verifier.verify(signed, sourceName: "py-xades.xml")
+        #expect(report.status == .valid, "GOST \(bits): \(report.problems)")
+        #expect(report.references.map(\.role) == [.document, .keyInfo])
+        let xades = try #require(report.xades)
+        #expect(xades.signingCertificateBound)
+        #expect(xades.signingTime != nil)
+        let text = Fixtures.string(signed)
+        let changed = text.replacingOccurrences(of: "<xades:SigningTime>20", with: "<xades:SigningTime>19")
+        #expect(changed != text)
+        let bad = try verifier.verify(Fixtures.bytes(changed), sourceName: "changed.xml")
+        #expect(bad.status == .invalid)
+        #expect(bad.problems.contains { $0.check == .digest && $0.message.contains("SignedProperties") }, "\(bad.problems)")
+    }
+
     /// lxml's exclusive canonicalization of SignedInfo and of the document without its signature.
     static let canonicalizer = """
         import sys
