@@ -27,4 +27,15 @@ public enum DocumentSigning {
         let xml = try DocumentComposer(context: context).xml(document)
         return try signatory.signer.sign(xml, sourceName: sourceName, options: options)
     }
+
+    /// As ``sign(_:by:context:options:sourceName:)``, from async code, so that XAdES-T can wait for
+    /// the time-stamping authority (`options.xades == .t` with a timestamper).
+    public static func signAwaitingTimestamp(
+        _ document: InteragencyDocument, by signatory: Signatory, context: DocumentContext, options: SigningOptions,
+        sourceName: String
+    ) async throws -> [UInt8] {
+        try checkEligibility(of: signatory, for: document, directory: context.directory)
+        let xml = try DocumentComposer(context: context).xml(document)
+        return try await signatory.signer.signAwaitingTimestamp(xml, sourceName: sourceName, options: options)
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import MezhvedCore
 import MezhvedDocuments
 import MezhvedGateway
+import MezhvedValidation
 import MezhvedXMLDSig
 
 /// Where the directory and the calendar come from, and how an uncovered year is treated.
@@ -54,23 +55,37 @@ struct SigningOptionGroup: ParsableArguments {
     @Option(name: .customLong("passphrase-file"), help: "File holding an encrypted key's passphrase.")
     var passphraseFile: String?
 
+    @OptionGroup var xades: XAdESOptions
+
     func validate() throws {
         if (key == nil) != (cert == nil) { throw ValidationError("--key and --cert go together") }
+        if xades.isGiven && key == nil {
+            throw ValidationError(
+                "--xades and --tsa go with --key (with --gateway, the configuration's policy.signatureForm and policy.tsa decide)")
+        }
         if passphraseEnv != nil && passphraseFile != nil { throw ValidationError("give --passphrase-env or --passphrase-file, not both") }
         if let passphraseEnv, ProcessInfo.processInfo.environment[passphraseEnv] == nil {
             throw ValidationError("the environment variable \(passphraseEnv) named by --passphrase-env is not set")
         }
     }
 
-    /// The document's XML, signed (whole document, enveloped) when a key was given — after the
-    /// check that the key's owner may sign it (the letterhead's agency, the signatory it names).
-    func signIfAsked(_ document: InteragencyDocument, composer: DocumentComposer, name: String) throws -> [UInt8] {
+    /// The document's XML, signed (whole document, enveloped; XAdES with `--xades`) when a key was
+    /// given — after the check that the key's owner may sign it (the letterhead's agency, the
+    /// signatory it names). A TSA that cannot be had for `--xades t` is exit 10, nothing written.
+    func signIfAsked(_ document: InteragencyDocument, composer: DocumentComposer, name: String) async throws -> [UInt8] {
         guard let key, let cert else { return try composer.xml(document) }
         let signatory = try Signatory.load(
             GatewayConfiguration.SignatorySettings(
                 id: "--key \(key)", key: key, certificate: cert, chain: chain, passphraseFile: passphraseFile,
                 passphraseEnvironment: passphraseEnv))
-        return try DocumentSigning.sign(document, by: signatory, context: composer.context, sourceName: name)
+        let options = SigningOptions(xades: xades.level, timestamper: xades.timestamper)
+        do {
+            return try await DocumentSigning.signAwaitingTimestamp(
+                document, by: signatory, context: composer.context, options: options, sourceName: name)
+        } catch let error as MezhvedValidation.ValidationError {
+            Output.error("the \(document.kind.rawValue) was not signed: \(error.description)")
+            throw ExitCode.serviceUnavailable
+        }
     }
 }
 
@@ -92,6 +107,10 @@ struct OutgoingOptions: ParsableArguments {
             return
         }
         if signing.key != nil { throw ValidationError("--key is not used with --gateway: the gateway's signatories sign") }
+        if signing.xades.isGiven {
+            throw ValidationError(
+                "--xades and --tsa are not used with --gateway: its configuration's policy.signatureForm and policy.tsa decide")
+        }
         if context.directory != nil || context.calendar != nil {
             throw ValidationError("--directory and --calendar are not used with --gateway: its configuration names them")
         }
@@ -193,7 +212,7 @@ struct NewRequest: AsyncParsableCommand {
         }
         let composer = DocumentComposer(context: try context.context())
         let request = try composer.request(form: bytes, source: name)
-        try writeDocument(try signing.signIfAsked(.request(request), composer: composer, name: name), to: output)
+        try writeDocument(try await signing.signIfAsked(.request(request), composer: composer, name: name), to: output)
         if request.responseDeadlineProvisional == true {
             let years = composer.context.calendar.uncoveredYears(from: request.registration.date, to: request.responseDeadline)
             Output.warning("the deadline \(request.responseDeadline.iso) is \(ProductionCalendar.provisionalNote(years: years))")
@@ -243,7 +262,7 @@ struct NewAnswer: AsyncParsableCommand {
             return
         }
         let answer = try composer.answer(to: original, form: bytes, source: name, baseDirectory: baseDirectory)
-        try writeDocument(try signing.signIfAsked(.answer(answer), composer: composer, name: name), to: output)
+        try writeDocument(try await signing.signIfAsked(.answer(answer), composer: composer, name: name), to: output)
     }
 }
 
@@ -252,7 +271,7 @@ struct ReceiptCommand: ParsableCommand {
         commandName: "receipt", abstract: "Composes receipts for received documents.", subcommands: [NewReceipt.self])
 }
 
-struct NewReceipt: ParsableCommand {
+struct NewReceipt: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new", abstract: "Acknowledges a received request or answer: accepted with its incoming number, or rejected.")
 
@@ -283,7 +302,7 @@ struct NewReceipt: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let documentContext = try context.context()
         let (bytes, name) = try readInput(document)
         let received = try DocumentValidator(context: documentContext).read(bytes, sourceName: name)
@@ -301,7 +320,7 @@ struct NewReceipt: ParsableCommand {
         let receipt = try composer.receipt(
             for: received, receivedAt: now, outcome: outcome,
             digest: (DigestAlgorithm.streebog256.uri, Data(digest).base64EncodedString()))
-        try writeDocument(try signing.signIfAsked(.receipt(receipt), composer: composer, name: name), to: output)
+        try writeDocument(try await signing.signIfAsked(.receipt(receipt), composer: composer, name: name), to: output)
     }
 }
 

@@ -67,34 +67,11 @@ struct Sign: AsyncParsableCommand {
     @Option(name: .customLong("passphrase-file"), help: "A file holding the key's passphrase (its first line).")
     var passphraseFile: String?
 
-    @Option(help: "Add XAdES qualifying properties: bes (signing time, signing certificate) or t (bes plus a TSA timestamp).")
-    var xades: String?
-
-    @Option(help: "The RFC 3161 time-stamping authority's http:// URL (needed by --xades t).")
-    var tsa: String?
-
-    @Option(name: .customLong("tsa-timeout"), help: "Seconds to wait for the time-stamping authority (default 10).")
-    var tsaTimeout: Int?
-
-    var xadesLevel: XAdESLevel? {
-        switch xades {
-        case "bes": return .bes
-        case "t": return .t
-        default: return nil
-        }
-    }
+    @OptionGroup var xadesOptions: XAdESOptions
 
     mutating func validate() throws {
         if let filesFrom { files += try readFileList(filesFrom, option: "--files-from") }
         if files.isEmpty { throw ValidationError("give the document(s) to sign") }
-        if let xades, xadesLevel == nil { throw ValidationError("unknown --xades \(xades); give bes or t") }
-        if xadesLevel == .t && tsa == nil { throw ValidationError("--xades t needs --tsa URL: the signature timestamp comes from a TSA") }
-        if tsa != nil && xadesLevel != .t { throw ValidationError("--tsa is only used with --xades t") }
-        if tsaTimeout != nil && tsa == nil { throw ValidationError("--tsa-timeout is only used with --tsa") }
-        if let tsaTimeout, tsaTimeout < 1 || tsaTimeout > 600 { throw ValidationError("--tsa-timeout must be 1 to 600 seconds") }
-        if let tsa, !(tsa.lowercased().hasPrefix("http://")) {
-            throw ValidationError("--tsa \(tsa) is not an http:// URL (timestamps are signed, so plain HTTP is what RFC 3161 uses)")
-        }
         if output != nil && outputDir != nil { throw ValidationError("give either -o (one document) or --output-dir (a batch), not both") }
         if files.count > 1 && outputDir == nil {
             throw ValidationError("signing \(files.count) documents needs --output-dir DIR (each is written there under its own name)")
@@ -158,8 +135,7 @@ struct Sign: AsyncParsableCommand {
         let options = SigningOptions(
             referenceID: referenceID, signatureAlgorithm: algorithm.flatMap(SignatureAlgorithm.init(rawValue:)),
             digestAlgorithm: digest.flatMap(DigestAlgorithm.init(rawValue:)), canonicalization: canonicalization!,
-            smevTransform: smev, xades: xadesLevel,
-            timestamper: tsa.map { RFC3161Timestamper(url: $0, transport: OpenSSLHTTPTransport(timeout: .seconds(tsaTimeout ?? 10))) })
+            smevTransform: smev, xades: xadesOptions.level, timestamper: xadesOptions.timestamper)
         guard let outputDir else {
             let (bytes, name) = try readInput(files[0])
             let signed: [UInt8]
@@ -180,7 +156,7 @@ struct Sign: AsyncParsableCommand {
         // A few documents per core are in flight (XAdES-T waits on the TSA); files are read and
         // written off the cooperative pool.
         let inputs = files
-        let width = (xadesLevel == .t ? 4 : 1) * ProcessInfo.processInfo.activeProcessorCount
+        let width = (xadesOptions.level == .t ? 4 : 1) * ProcessInfo.processInfo.activeProcessorCount
         let failures: [(message: String, code: ExitCode)?] = await boundedTaskMap(inputs.count, width: width) { index in
             do {
                 let (bytes, name) = try await offThePool { try readInput(inputs[index]) }
