@@ -124,7 +124,17 @@ public struct QualifiedValidator: Sendable {
         var evidence: [RevocationEvidence] = []
         if chainFound {
             _ = drainOpenSSLErrors()
-            evidence = await revocation.check(chain: path, at: now)
+            let embedded = current.xades?.longTermValues.map {
+                EmbeddedRevocationData($0, provenTime: signingTime.isProven ? signingTime.time : nil)
+            }
+            for problem in embedded?.problems ?? [] { run.warn("revocation", problem) }
+            evidence = await revocation.check(chain: path, at: now, embedded: embedded)
+            for item in evidence where item.source == .crlEmbedded {
+                run.warn(
+                    "revocation",
+                    "the revocation status of \(item.certificate.commonName ?? item.certificate.subject) comes from the CRL embedded in the signature (XAdES-LT), issued \(item.thisUpdate.map(Self.text) ?? "?"), judged at the signing time \(Self.text(signingTime.time)) (\(signingTime.source.rawValue))"
+                )
+            }
         }
         run.revocation(evidence, signingTime: signingTime)
 
@@ -161,7 +171,7 @@ public struct QualifiedValidator: Sendable {
             chainFound: chainFound, profile: profile, letterhead: letterhead, signingTime: signingTime, evidence: evidence,
             anchor: path.last)
         let qualification = Self.qualification(indication: indication, conditions: conditions, profile: profile)
-        let form = current.xades.map { $0.timestamps.isEmpty ? "XAdES-BES" : "XAdES-T" } ?? "XMLDSig"
+        let form = current.xades.map(\.level.rawValue) ?? "XMLDSig"
         let report = QualifiedValidationReport(
             format: QualifiedValidationReport.formatName, document: sourceName, documentSHA256: Self.sha256(document), validationTime: now,
             indication: indication, subIndication: subIndication, qualification: qualification, conditions: conditions,

@@ -129,6 +129,8 @@ public struct RevocationEvidence: Sendable, Codable, Equatable {
         case ocsp
         case crlFile = "crl-file"
         case crlHTTP = "crl-http"
+        /// A CRL carried in the signature's own `xades:RevocationValues` (XAdES-LT).
+        case crlEmbedded = "crl-embedded"
     }
 
     /// The certificate the evidence is about.

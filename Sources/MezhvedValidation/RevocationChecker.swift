@@ -67,11 +67,12 @@ public final class RevocationChecker: Sendable {
     ///
     /// The certificates are checked one after the other; each source's network exchange is
     /// awaited through ``RevocationPolicy/transport`` without blocking a thread.
-    public func check(chain: [Certificate], at time: Date) async -> [RevocationEvidence] {
+    public func check(chain: [Certificate], at time: Date, embedded: EmbeddedRevocationData? = nil) async -> [RevocationEvidence] {
         guard chain.count > 1 else { return [] }
         var evidence: [RevocationEvidence] = []
         for index in 0..<(chain.count - 1) {
-            evidence.append(await check(chain[index], issuerPath: Array(chain[(index + 1)...]), isSigner: index == 0, at: time))
+            evidence.append(
+                await check(chain[index], issuerPath: Array(chain[(index + 1)...]), isSigner: index == 0, at: time, embedded: embedded))
         }
         return evidence
     }
@@ -79,9 +80,10 @@ public final class RevocationChecker: Sendable {
     /// Checks one certificate; `issuerPath` is its issuer followed by the issuer's own path up
     /// to the anchor (used to verify OCSP responders). `isSigner` says whether it is a signer's
     /// certificate (see ``RevocationPolicy/ocspResponderScope``).
-    public func check(_ certificate: Certificate, issuerPath: [Certificate], isSigner: Bool = true, at time: Date) async
-        -> RevocationEvidence
-    {
+    public func check(
+        _ certificate: Certificate, issuerPath: [Certificate], isSigner: Bool = true, at time: Date,
+        embedded: EmbeddedRevocationData? = nil
+    ) async -> RevocationEvidence {
         CryptoRuntime.ready()
         guard let issuer = issuerPath.first else {
             return evidence(
@@ -91,7 +93,7 @@ public final class RevocationChecker: Sendable {
         var problems: [String] = []
         var unknown: SourceAnswer?
         var named = false
-        for source in sources(for: certificate, issuerPath: issuerPath, isSigner: isSigner) {
+        for source in sources(for: certificate, issuerPath: issuerPath, isSigner: isSigner, embedded: embedded) {
             named = true
             do {
                 // Each source starts on an empty OpenSSL error queue and leaves none across its waits.
@@ -125,7 +127,9 @@ public final class RevocationChecker: Sendable {
     }
 
     /// The sources of `certificate`, in the policy's order.
-    private func sources(for certificate: Certificate, issuerPath: [Certificate], isSigner: Bool) -> [Attempt] {
+    private func sources(for certificate: Certificate, issuerPath: [Certificate], isSigner: Bool, embedded: EmbeddedRevocationData?)
+        -> [Attempt]
+    {
         let issuer = issuerPath[0]
         var ocsp: [String] = []
         if let configured = policy.ocspResponder, isSigner || policy.ocspResponderScope == .everyCertificate {
@@ -154,7 +158,20 @@ public final class RevocationChecker: Sendable {
                 crlAttempts.append(Attempt { try await self.distributionPointAnswer(url, certificate: certificate, issuer: issuer) })
             }
         }
-        return policy.order == .ocspFirst ? ocspAttempts + crlAttempts : crlAttempts + ocspAttempts
+        // The signature's own validation data come last: current sources, when they answer, win.
+        var embeddedAttempts: [Attempt] = []
+        for crl in embedded?.crls ?? [] where crl.isNamed(by: issuer) {
+            embeddedAttempts.append(
+                Attempt {
+                    // Judged at the proven signing time (or when the CRL was issued, if later): a CRL
+                    // current then shows the certificate was not revoked when the signature was made.
+                    let at = max(embedded?.provenTime ?? self.clock(), crl.thisUpdate ?? .distantPast)
+                    return try crl.answer(
+                        for: certificate, issuer: issuer, now: at, policy: self.policy, source: .crlEmbedded,
+                        location: "the signature's RevocationValues", fetchedAt: nil)
+                })
+        }
+        return (policy.order == .ocspFirst ? ocspAttempts + crlAttempts : crlAttempts + ocspAttempts) + embeddedAttempts
     }
 
     /// The answer of the CRL at `url`: the cached one while fresh, else a newly fetched one.
@@ -209,4 +226,33 @@ public final class RevocationChecker: Sendable {
             certificate: certificate.summary, status: status, problems: problems, timeOfInterest: time,
             revocationRequired: policy.requireRevocation)
     }
+}
+
+/// The validation data an XAdES-LT signature carries, for ``RevocationChecker/check(chain:at:embedded:)``.
+public struct EmbeddedRevocationData: Sendable {
+    /// The CRLs of the signature's `RevocationValues`.
+    let crls: [CRL]
+    /// The signing time a timestamp (or the archive) proves; nil when it is only claimed — the
+    /// embedded CRLs are then judged at now, like any other CRL, so a backdated claim gains nothing.
+    let provenTime: Date?
+
+    /// Reads the CRLs of `values`; one that cannot be read is left out and named in `problems`.
+    public init(_ values: XAdESLongTermValues, provenTime: Date?) {
+        var crls: [CRL] = []
+        var problems: [String] = []
+        for (index, der) in values.crls.enumerated() {
+            do {
+                crls += try CRL.parse(der, origin: "RevocationValues CRL \(index + 1)")
+            } catch {
+                problems.append("the embedded CRL \(index + 1) cannot be read: \(error)")
+            }
+        }
+        _ = drainOpenSSLErrors()
+        self.crls = crls
+        self.provenTime = provenTime
+        self.problems = problems
+    }
+
+    /// Embedded values that could not be read.
+    public let problems: [String]
 }

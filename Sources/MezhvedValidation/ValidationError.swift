@@ -42,6 +42,9 @@ extension ErrorCode where Domain == ValidationError {
     public static let timestampFailed = ErrorCode("timestamp-failed", .serviceUnavailable)
     /// A configuration value (cache folder, responder certificate, policy) is unusable.
     public static let configuration = ErrorCode("configuration", .unusableKeyMaterial)
+    /// A signature could not be extended to XAdES-LT: it does not hold now, has no timestamp, or
+    /// the revocation of a certificate of its path could not be established.
+    public static let longTermFailed = ErrorCode("long-term-failed", .serviceUnavailable)
     /// OpenSSL failed where it should not have.
     public static let internalFailure = ErrorCode("internal-failure", .internalFailure)
 }

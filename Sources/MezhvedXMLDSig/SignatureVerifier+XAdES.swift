@@ -123,9 +123,12 @@ extension VerificationRun {
             }
         }
         let declared = declaredProperties(signedProperties, documentReferenceIDs: documentReferenceIDs)
+        let longTerm = longTermValues(unsigned)
         xades = XAdESInfo(
-            level: stamps.isEmpty ? .bes : .t, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
-            signedPropertiesID: signedProperties?.attribute("Id").map(DocumentText.cut), timestamps: timestamps, declared: declared)
+            level: stamps.isEmpty ? .bes : (longTerm == nil ? .t : .lt), signingTime: signingTime,
+            signingCertificateBound: bound && signedPropertiesIntact,
+            signedPropertiesID: signedProperties?.attribute("Id").map(DocumentText.cut), timestamps: timestamps, declared: declared,
+            longTermValues: longTerm)
     }
 
     /// Whether a `SigningCertificateV2` (or v1 `SigningCertificate`) names `signer`: one `Cert` whose
@@ -230,5 +233,54 @@ extension VerificationRun {
             undetermined(.timestamp, "\(name): " + info.problems.joined(separator: "; "))
         }
         return info
+    }
+
+    /// The `CertificateValues` and `RevocationValues` of the unsigned signature properties (XAdES
+    /// 1.3.2), as DER; nil when there are none. An entry that is not base64 is a `timestamp`-like
+    /// INDETERMINATE problem: the values are evidence, not part of what was signed.
+    mutating func longTermValues(_ unsigned: XMLNodePointer?) -> XAdESLongTermValues? {
+        guard let unsigned else { return nil }
+        var certificates: [[UInt8]] = []
+        var crls: [[UInt8]] = []
+        var responses: [[UInt8]] = []
+        var found = false
+        func decoded(_ node: XMLNodePointer, _ what: String) -> [UInt8]? {
+            guard let der = Base64.decode(node.textContent), !der.isEmpty else {
+                undetermined(.timestamp, "\(what) at line \(node.line) is not base64: the validation data it should carry is unusable")
+                return nil
+            }
+            return der
+        }
+        for property in unsigned.elementChildren {
+            if isXAdES(property, "CertificateValues") {
+                found = true
+                for value in property.elementChildren where isXAdES(value, "EncapsulatedX509Certificate") {
+                    if let der = decoded(value, "xades:EncapsulatedX509Certificate") { certificates.append(der) }
+                }
+            } else if isXAdES(property, "RevocationValues") {
+                found = true
+                for group in property.elementChildren {
+                    if isXAdES(group, "CRLValues") {
+                        for value in group.elementChildren where isXAdES(value, "EncapsulatedCRLValue") {
+                            if let der = decoded(value, "xades:EncapsulatedCRLValue") { crls.append(der) }
+                        }
+                    } else if isXAdES(group, "OCSPValues") {
+                        for value in group.elementChildren where isXAdES(value, "EncapsulatedOCSPValue") {
+                            if let der = decoded(value, "xades:EncapsulatedOCSPValue") { responses.append(der) }
+                        }
+                    }
+                }
+            }
+        }
+        return found ? XAdESLongTermValues(certificates: certificates, crls: crls, ocspResponses: responses) : nil
+    }
+
+    /// The readable certificates of `QualifyingProperties/…/CertificateValues`.
+    func certificateValues(_ qualifying: XMLNodePointer) -> [Certificate] {
+        let unsigned = firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties")
+        let values = firstChild(unsigned, "CertificateValues")?.elementChildren ?? []
+        return values.filter { isXAdES($0, "EncapsulatedX509Certificate") }.compactMap {
+            try? Certificate.cached(base64: $0.textContent, source: "xades:EncapsulatedX509Certificate at line \($0.line)")
+        }
     }
 }

@@ -443,11 +443,14 @@ struct VerificationRun {
             self.signer = leaf(of: fitting)
             return
         }
-        checkCertificate(signer, intermediates: certificates.filter { $0 !== signer } + intermediates)
+        // An XAdES-LT signature's CertificateValues help build the path (untrusted, like KeyInfo's).
+        let carried = qualifyingProperties.first.map(certificateValues) ?? []
+        checkCertificate(signer, intermediates: certificates.filter { $0 !== signer } + carried + intermediates)
         if let qualifying = qualifyingProperties.first {
             checkQualifyingProperties(
                 qualifying, signedPropertiesIntact: signedPropertiesIntact, signer: signer, signatureValue: signatureValueNode,
-                intermediates: certificates + intermediates, documentReferenceIDs: Set(parsed.compactMap { $0.node.attribute("Id") }))
+                intermediates: certificates + carried + intermediates,
+                documentReferenceIDs: Set(parsed.compactMap { $0.node.attribute("Id") }))
         }
     }
 

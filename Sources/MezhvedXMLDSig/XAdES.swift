@@ -21,6 +21,46 @@ public enum XAdESLevel: String, Sendable, Codable, CaseIterable {
     case bes = "XAdES-BES"
     /// XAdES-T (B-T): BES plus an RFC 3161 signature timestamp.
     case t = "XAdES-T"
+    /// XAdES-LT (B-LT): T plus the validation data — `CertificateValues` and `RevocationValues` —
+    /// so that the signature can be validated when the CA's CRL and OCSP are gone. Reported by the
+    /// verifier; made by extending an XAdES-T signature (MezhvedValidation's `LongTermExtension`),
+    /// never by ``XMLSigner`` directly.
+    case lt = "XAdES-LT"
+}
+
+/// The validation data an XAdES-LT signature carries in its unsigned properties, as DER.
+public struct XAdESLongTermValues: Sendable, Codable, Equatable {
+    /// `CertificateValues/EncapsulatedX509Certificate`: the path's certificates.
+    public let certificates: [[UInt8]]
+    /// `RevocationValues/CRLValues/EncapsulatedCRLValue`.
+    public let crls: [[UInt8]]
+    /// `RevocationValues/OCSPValues/EncapsulatedOCSPValue`: whole OCSPResponse structures.
+    public let ocspResponses: [[UInt8]]
+
+    public init(certificates: [[UInt8]], crls: [[UInt8]], ocspResponses: [[UInt8]]) {
+        self.certificates = certificates
+        self.crls = crls
+        self.ocspResponses = ocspResponses
+    }
+
+    /// Whether anything is there.
+    public var isEmpty: Bool { certificates.isEmpty && crls.isEmpty && ocspResponses.isEmpty }
+
+    enum CodingKeys: String, CodingKey { case certificates, crls, ocspResponses }
+
+    /// Counts only in JSON: the values themselves are in the document.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(certificates.count, forKey: .certificates)
+        try c.encode(crls.count, forKey: .crls)
+        try c.encode(ocspResponses.count, forKey: .ocspResponses)
+    }
+
+    public init(from decoder: Decoder) throws {
+        certificates = []
+        crls = []
+        ocspResponses = []
+    }
 }
 
 /// What a report says of a signature's XAdES qualifying properties.
@@ -39,12 +79,16 @@ public struct XAdESInfo: Sendable, Codable {
     public let timestamps: [TimestampInfo]
     /// The signed properties that say what the signature means, as the signer declared them.
     public let declared: XAdESDeclaredProperties
+    /// The validation data of an XAdES-LT signature; nil when it carries none.
+    public let longTermValues: XAdESLongTermValues?
 
     /// Makes the report part (the verifier fills it).
     public init(
         level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?,
-        timestamps: [TimestampInfo], declared: XAdESDeclaredProperties = XAdESDeclaredProperties()
+        timestamps: [TimestampInfo], declared: XAdESDeclaredProperties = XAdESDeclaredProperties(),
+        longTermValues: XAdESLongTermValues? = nil
     ) {
+        self.longTermValues = longTermValues
         self.level = level
         self.signingTime = signingTime
         self.signingCertificateBound = signingCertificateBound
@@ -54,7 +98,7 @@ public struct XAdESInfo: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case level, signingTime, signingCertificateBound, signedPropertiesID, timestamps, declared
+        case level, signingTime, signingCertificateBound, signedPropertiesID, timestamps, declared, longTermValues
     }
 
     public init(from decoder: Decoder) throws {
@@ -66,6 +110,7 @@ public struct XAdESInfo: Sendable, Codable {
         timestamps = try c.decode([TimestampInfo].self, forKey: .timestamps)
         // Reports written before these properties were read carry none.
         declared = try c.decodeIfPresent(XAdESDeclaredProperties.self, forKey: .declared) ?? XAdESDeclaredProperties()
+        longTermValues = nil
     }
 }
 

@@ -132,6 +132,11 @@ public struct XMLSigner: Sendable {
             throw XMLDSigError(.unsupportedAlgorithm, "mezhved does not make new signatures with MD5 or SHA-1")
         }
         let digestAlgorithm = options.digestAlgorithm ?? algorithm.digest
+        if options.xades == .lt {
+            throw XMLDSigError(
+                .unsupportedAlgorithm, "XAdES-LT is made by extending an XAdES-T signature with its validation data, not by signing",
+                hint: "sign XAdES-T, then extend it (mezhved sign --xades lt does both)")
+        }
         if options.xades == .t && options.timestamper == nil {
             throw XMLDSigError(
                 .unsupportedAlgorithm, "XAdES-T needs a time-stamping authority, and none was configured",

@@ -80,8 +80,10 @@ struct SigningOptionGroup: ParsableArguments {
                 passphraseEnvironment: passphraseEnv))
         let options = SigningOptions(xades: xades.level, timestamper: xades.timestamper)
         do {
-            return try await DocumentSigning.signAwaitingTimestamp(
-                document, by: signatory, context: composer.context, options: options, sourceName: name)
+            return try await xades.extendIfAsked(
+                try await DocumentSigning.signAwaitingTimestamp(
+                    document, by: signatory, context: composer.context, options: options, sourceName: name),
+                sourceName: name)
         } catch let error as MezhvedValidation.ValidationError {
             Output.error("the \(document.kind.rawValue) was not signed: \(error.description)")
             throw ExitCode.serviceUnavailable

@@ -140,7 +140,8 @@ struct Sign: AsyncParsableCommand {
             let (bytes, name) = try readInput(files[0])
             let signed: [UInt8]
             do {
-                signed = try await signer.signAwaitingTimestamp(bytes, sourceName: name, options: options)
+                signed = try await xadesOptions.extendIfAsked(
+                    try await signer.signAwaitingTimestamp(bytes, sourceName: name, options: options), sourceName: name)
             } catch let error as MezhvedValidation.ValidationError {
                 Output.error("\(name) was not signed: \(error.description)")
                 throw ExitCode.serviceUnavailable
@@ -160,7 +161,8 @@ struct Sign: AsyncParsableCommand {
         let failures: [(message: String, code: ExitCode)?] = await boundedTaskMap(inputs.count, width: width) { index in
             do {
                 let (bytes, name) = try await offThePool { try readInput(inputs[index]) }
-                let signed = try await signer.signAwaitingTimestamp(bytes, sourceName: name, options: options)
+                let signed = try await xadesOptions.extendIfAsked(
+                    try await signer.signAwaitingTimestamp(bytes, sourceName: name, options: options), sourceName: name)
                 let target = (outputDir as NSString).appendingPathComponent((inputs[index] as NSString).lastPathComponent)
                 try await offThePool { try writeOutput(signed, to: target) }
                 return nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MezhvedGateway
 import MezhvedValidation
 import MezhvedXMLDSig
 
@@ -8,7 +9,10 @@ private typealias ValidationError = ArgumentParser.ValidationError
 /// `--xades bes|t`, `--tsa URL`, `--tsa-timeout S`: the XAdES form of a signature made on the
 /// command line, by `sign` and by `request new`, `answer new` and `receipt new` with `--key`.
 struct XAdESOptions: ParsableArguments {
-    @Option(help: "Add XAdES qualifying properties: bes (signing time, signing certificate) or t (bes plus a TSA timestamp).")
+    @Option(
+        help:
+            "Add XAdES qualifying properties: bes (signing time, signing certificate), t (bes plus a TSA timestamp) or lt (t plus the certificates and CRLs/OCSP responses that validate it, for validation after they are gone)."
+    )
     var xades: String?
 
     @Option(help: "The RFC 3161 time-stamping authority's http:// URL (needed by --xades t).")
@@ -17,10 +21,29 @@ struct XAdESOptions: ParsableArguments {
     @Option(name: .customLong("tsa-timeout"), help: "Seconds to wait for the time-stamping authority (default 10).")
     var tsaTimeout: Int?
 
-    var level: XAdESLevel? {
+    @Option(name: .customLong("trust"), help: "With --xades lt: trusted CA folders to validate the signature with; may be repeated.")
+    var trust: [String] = []
+
+    @Option(name: .customLong("untrusted"), help: "With --xades lt: intermediate CA certificates (PEM) to build the path with.")
+    var untrusted: [String] = []
+
+    @Option(name: .customLong("crl"), help: "With --xades lt: CRL files to use beside the certificates' distribution points.")
+    var crl: [String] = []
+
+    @Option(name: .customLong("ocsp-responder"), help: "With --xades lt: an OCSP responder URL to ask beside the certificates' AIA.")
+    var ocspResponder: String?
+
+    /// What the signer makes: XAdES-LT is XAdES-T extended afterwards.
+    var level: XAdESLevel? { longTerm ? .t : requested }
+
+    /// `--xades lt`.
+    var longTerm: Bool { requested == .lt }
+
+    private var requested: XAdESLevel? {
         switch xades {
         case "bes": return .bes
         case "t": return .t
+        case "lt": return .lt
         default: return nil
         }
     }
@@ -28,9 +51,17 @@ struct XAdESOptions: ParsableArguments {
     var isGiven: Bool { xades != nil || tsa != nil || tsaTimeout != nil }
 
     func validate() throws {
-        if let xades, level == nil { throw ValidationError("unknown --xades \(xades); give bes or t") }
-        if level == .t && tsa == nil { throw ValidationError("--xades t needs --tsa URL: the signature timestamp comes from a TSA") }
-        if tsa != nil && level != .t { throw ValidationError("--tsa is only used with --xades t") }
+        if let xades, requested == nil { throw ValidationError("unknown --xades \(xades); give bes, t or lt") }
+        if level == .t && tsa == nil {
+            throw ValidationError("--xades \(xades ?? "t") needs --tsa URL: the signature timestamp comes from a TSA")
+        }
+        if tsa != nil && level != .t { throw ValidationError("--tsa is only used with --xades t or lt") }
+        if longTerm && trust.isEmpty {
+            throw ValidationError("--xades lt needs --trust DIR: the signature is validated before its validation data are added")
+        }
+        if !longTerm && (!trust.isEmpty || !untrusted.isEmpty || !crl.isEmpty || ocspResponder != nil) {
+            throw ValidationError("--trust, --untrusted, --crl and --ocsp-responder are only used with --xades lt")
+        }
         if tsaTimeout != nil && tsa == nil { throw ValidationError("--tsa-timeout is only used with --tsa") }
         if let tsaTimeout, tsaTimeout < 1 || tsaTimeout > 600 { throw ValidationError("--tsa-timeout must be 1 to 600 seconds") }
         if let tsa, !(tsa.lowercased().hasPrefix("http://")) {
@@ -41,5 +72,21 @@ struct XAdESOptions: ParsableArguments {
     /// The time-stamping authority's client for `--xades t`.
     var timestamper: RFC3161Timestamper? {
         tsa.map { RFC3161Timestamper(url: $0, transport: OpenSSLHTTPTransport(timeout: .seconds(tsaTimeout ?? 10))) }
+    }
+
+    /// For `--xades lt`: `signed` (XAdES-T) validated now and extended with its validation data
+    /// (exit 10 when they cannot be had: nothing is written); otherwise `signed` as it is.
+    func extendIfAsked(_ signed: [UInt8], sourceName: String) async throws -> [UInt8] {
+        guard longTerm else { return signed }
+        let setup = ValidatorSetup(
+            trust: GatewayConfiguration.TrustSettings(anchors: trust, intermediates: untrusted, crls: crl),
+            policy: GatewayConfiguration.PolicySettings(networkTimeout: tsaTimeout ?? 10, ocspResponder: ocspResponder),
+            checkLetterhead: false)
+        do {
+            return try await LongTermExtension.extend(signed, sourceName: sourceName, validator: try setup.make())
+        } catch let error as MezhvedValidation.ValidationError where error.code == .longTermFailed {
+            Output.error("\(sourceName) was not signed as XAdES-LT: \(error.description)")
+            throw ExitCode.serviceUnavailable
+        }
     }
 }
