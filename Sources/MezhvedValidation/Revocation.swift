@@ -70,6 +70,11 @@ public struct RevocationPolicy: Sendable {
     public var ocspNonce: Bool
     /// The CertID hash of OCSP requests.
     public var certIDHash: CertIDHash
+    /// Whether OCSP answers (good or revoked) are kept in memory and reused while current —
+    /// before their nextUpdate, or within ``ocspMaximumAge`` of their thisUpdate when they have
+    /// none — instead of asking the responder for every document. A reused answer carries the
+    /// nonce of the request that fetched it, not a new one.
+    public var cacheOCSP: Bool
     /// The HTTP client for CRLs and OCSP: OpenSSL's client on threads of its own by default; any
     /// ``HTTPFetching`` (a server's non-blocking client).
     public var transport: any HTTPFetching
@@ -81,9 +86,10 @@ public struct RevocationPolicy: Sendable {
         ocspResponderScope: ResponderScope = .signer, ocspResponderCertificate: Certificate? = nil, order: Order = .ocspFirst,
         cacheFolder: String? = nil,
         maximumCRLAge: TimeInterval = 7 * 24 * 3600, ocspMaximumAge: TimeInterval = 3600, clockSkew: TimeInterval = 300,
-        requireRevocation: Bool = false, ocspNonce: Bool = true, certIDHash: CertIDHash = .sha1,
+        requireRevocation: Bool = false, ocspNonce: Bool = true, certIDHash: CertIDHash = .sha1, cacheOCSP: Bool = true,
         transport: any HTTPFetching = OpenSSLHTTPTransport()
     ) {
+        self.cacheOCSP = cacheOCSP
         self.crlFiles = crlFiles
         self.fetchCRLs = fetchCRLs
         self.ocspFromAIA = ocspFromAIA
@@ -242,7 +248,7 @@ func crlReasonName(_ code: Int) -> String? {
 }
 
 /// What one source said about one certificate, before the checker combines the sources.
-struct SourceAnswer {
+struct SourceAnswer: Sendable {
     var status: RevocationEvidence.Status
     var revocationTime: Date?
     var reason: String?

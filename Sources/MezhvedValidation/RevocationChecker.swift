@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedXMLDSig
+import Synchronization
 
 /// Checks the revocation of each certificate of a validated path with OCSP and CRLs (from files
 /// and from distribution points over HTTP), by a ``RevocationPolicy``. Thread-safe: one checker
@@ -16,6 +17,8 @@ public final class RevocationChecker: Sendable {
     private let trustStore: TrustStore
     private let files: [(path: String, crl: CRL)]
     private let cache: CRLCache
+    /// OCSP answers by responder, issuer and serial, while current (``RevocationPolicy/cacheOCSP``).
+    private let ocspAnswers = Mutex<[String: SourceAnswer]>([:])
     private let clock: @Sendable () -> Date
 
     /// A checker for `policy`, whose OCSP responders' certificates must chain to `trustStore`.
@@ -138,7 +141,7 @@ public final class RevocationChecker: Sendable {
         if policy.ocspFromAIA { ocsp += ocspResponders(of: certificate).filter { !ocsp.contains($0) } }
         let client = OCSPClient(policy: policy, trustStore: trustStore)
         let ocspAttempts = ocsp.map { url in
-            Attempt { try await client.ask(url, about: certificate, issuer: issuer, issuerPath: issuerPath, now: self.clock) }
+            Attempt { try await self.ocspAnswer(url, client: client, certificate: certificate, issuerPath: issuerPath) }
         }
         var crlAttempts: [Attempt] = []
         // The issuer's CRL files, newest first: a newer CRL overrides an older one.
@@ -172,6 +175,27 @@ public final class RevocationChecker: Sendable {
                 })
         }
         return (policy.order == .ocspFirst ? ocspAttempts + crlAttempts : crlAttempts + ocspAttempts) + embeddedAttempts
+    }
+
+    /// The answer of the OCSP responder at `url`: a kept one while current, else a new one (kept
+    /// when it is good or revoked and the policy caches OCSP).
+    private func ocspAnswer(_ url: String, client: OCSPClient, certificate: Certificate, issuerPath: [Certificate]) async throws
+        -> SourceAnswer
+    {
+        let key = "\(url) \(issuerPath[0].sha256Fingerprint) \(certificate.serialNumber)"
+        if policy.cacheOCSP, let kept = ocspAnswers.withLock({ $0[key] }), isCurrent(kept, at: clock()) { return kept }
+        let answer = try await client.ask(url, about: certificate, issuer: issuerPath[0], issuerPath: issuerPath, now: clock)
+        if policy.cacheOCSP, answer.status == .good || answer.status == .revoked {
+            ocspAnswers.withLock { $0[key] = answer }
+        }
+        return answer
+    }
+
+    /// Whether a kept OCSP answer may still be used at `now`.
+    private func isCurrent(_ answer: SourceAnswer, at now: Date) -> Bool {
+        guard let thisUpdate = answer.thisUpdate, thisUpdate <= now.addingTimeInterval(policy.clockSkew) else { return false }
+        let end = answer.nextUpdate ?? thisUpdate.addingTimeInterval(policy.ocspMaximumAge)
+        return now < end
     }
 
     /// The answer of the CRL at `url`: the cached one while fresh, else a newly fetched one.

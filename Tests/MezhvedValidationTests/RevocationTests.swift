@@ -484,6 +484,38 @@ struct RevocationTests {
         for (name, status) in all { #expect(status == (name == "good" ? .good : .revoked), "\(name)") }
     }
 
+    @Test(
+        "the OCSP cache: a good answer is reused while current without asking, asked again past its nextUpdate; without the cache every check asks"
+    )
+    func ocspCache() async throws {
+        let clock = TestClock()
+        let checker = try RevocationChecker(policy: policy(crl: false), trustStore: trust, clock: clock.now)
+        let responder = try startResponder()
+        let first = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(first.status == .good && first.source == .ocsp, "\(first.problems)")
+        responder.stop()
+        #expect(!LocalService.accepts(47931))
+        // Current: the kept answer, with the first fetch's time and bytes.
+        let second = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(second.status == .good, "\(second.problems)")
+        #expect(second.fetchedAt == first.fetchedAt && second.encoded == first.encoded)
+        // Another certificate was never asked about: nothing kept for it.
+        let other = await checker.check(chain: try chain("revoked-before"), at: Self.signingTime)[0]
+        #expect(other.status == .unavailable)
+        // Past nextUpdate (-nmin 60) with the responder down: asked again, so unavailable.
+        clock.advance(to: try #require(first.nextUpdate).addingTimeInterval(60))
+        let late = await checker.check(chain: try chain("good"), at: Self.signingTime)[0]
+        #expect(late.status == .unavailable, "\(late.problems)")
+        // cacheOCSP off: the responder is asked every time.
+        var uncached = policy(crl: false)
+        uncached.cacheOCSP = false
+        let asking = try RevocationChecker(policy: uncached, trustStore: trust)
+        let again = try startResponder()
+        #expect(await asking.check(chain: try chain("good"), at: Self.signingTime)[0].status == .good)
+        again.stop()
+        #expect(await asking.check(chain: try chain("good"), at: Self.signingTime)[0].status == .unavailable)
+    }
+
     @Test("the CRL cache: reused while fresh without a request, refused once stale and the server is down, kept on disk 0600")
     func cache() async throws {
         let cacheFolder = try Repository.temporaryDirectory()
