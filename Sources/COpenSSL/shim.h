@@ -19,4 +19,6 @@
 #include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 #include <openssl/ess.h>
+#include <openssl/ssl.h>
+#include <openssl/http.h>
 #endif

@@ -139,7 +139,11 @@ public final class Gateway: Sendable {
         case .t:
             options.xades = .t
             options.timestamper = policy.tsa.map {
-                RFC3161Timestamper(url: $0, transport: OpenSSLHTTPTransport(timeout: .seconds(policy.networkTimeout)))
+                RFC3161Timestamper(
+                    url: $0,
+                    transport: OpenSSLHTTPTransport(
+                        timeout: .seconds(policy.networkTimeout),
+                        httpsTrust: policy.httpsTrust.isEmpty ? nil : HTTPSTrust(caFiles: policy.httpsTrust)))
             }
         }
         return options

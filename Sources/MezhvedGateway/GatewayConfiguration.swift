@@ -143,12 +143,16 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var crlCache: String?
         /// Accept SHA-1 (as weak) in incoming signatures.
         public var allowLegacyAlgorithms: Bool
+        /// PEM files of the CAs trusted for `https://` CRL distribution points, OCSP responders and
+        /// TSAs; empty: such URLs are refused.
+        public var httpsTrust: [String]
 
         public init(
             signatureForm: SignatureForm = .bes, tsa: String? = nil, networkTimeout: Int = 10, offline: Bool = false,
             requireRevocation: Bool = false, requireQualified: Bool = true, ocspResponder: String? = nil, crlCache: String? = nil,
-            allowLegacyAlgorithms: Bool = false
+            allowLegacyAlgorithms: Bool = false, httpsTrust: [String] = []
         ) {
+            self.httpsTrust = httpsTrust
             self.signatureForm = signatureForm
             self.tsa = tsa
             self.networkTimeout = networkTimeout

@@ -149,8 +149,9 @@ struct ConfigurationReader {
             map, at: "policy.",
             known: [
                 "signatureForm", "tsa", "networkTimeout", "offline", "requireRevocation", "requireQualified", "ocspResponder", "crlCache",
-                "allowLegacyAlgorithms",
+                "allowLegacyAlgorithms", "httpsTrust",
             ])
+        policy.httpsTrust = paths(map, "httpsTrust", at: "policy.")
         if let form = text(map, "signatureForm", at: "policy.", required: false) {
             if let value = GatewayConfiguration.SignatureForm(rawValue: form) {
                 policy.signatureForm = value
@@ -160,8 +161,8 @@ struct ConfigurationReader {
                 )
             }
         }
-        policy.tsa = url(map, "tsa", at: "policy.")
-        policy.ocspResponder = url(map, "ocspResponder", at: "policy.")
+        policy.tsa = url(map, "tsa", at: "policy.", allowingHTTPS: !policy.httpsTrust.isEmpty)
+        policy.ocspResponder = url(map, "ocspResponder", at: "policy.", allowingHTTPS: !policy.httpsTrust.isEmpty)
         if policy.signatureForm == .t && policy.tsa == nil {
             problems.append("policy.tsa: signatureForm t needs the time-stamping authority's URL")
         }
@@ -257,10 +258,13 @@ struct ConfigurationReader {
         }
     }
 
-    mutating func url(_ map: Node.Mapping, _ key: String, at place: String) -> String? {
+    mutating func url(_ map: Node.Mapping, _ key: String, at place: String, allowingHTTPS: Bool = false) -> String? {
         guard let value = text(map, key, at: place, required: false) else { return nil }
-        guard value.lowercased().hasPrefix("http://"), URL(string: value)?.host != nil else {
-            problems.append("\(place)\(key): \(value) is not an http:// URL")
+        let scheme = value.lowercased()
+        guard scheme.hasPrefix("http://") || (allowingHTTPS && scheme.hasPrefix("https://")), URL(string: value)?.host != nil else {
+            problems.append(
+                "\(place)\(key): \(value) is not an http:// URL"
+                    + (scheme.hasPrefix("https://") ? " (https:// needs policy.httpsTrust, the CAs of its TLS server)" : ""))
             return nil
         }
         return value

@@ -33,7 +33,9 @@ public struct ValidatorSetup: Sendable {
         revocation.ocspFromAIA = !policy.offline
         revocation.ocspResponder = policy.ocspResponder
         revocation.cacheFolder = policy.crlCache
-        revocation.transport = OpenSSLHTTPTransport(timeout: .seconds(policy.networkTimeout))
+        revocation.transport = OpenSSLHTTPTransport(
+            timeout: .seconds(policy.networkTimeout),
+            httpsTrust: policy.httpsTrust.isEmpty ? nil : HTTPSTrust(caFiles: policy.httpsTrust))
         revocation.requireRevocation = policy.requireRevocation
         return revocation
     }

@@ -179,7 +179,7 @@ func crlDistributionPoints(of certificate: Certificate) -> [String] {
         else { continue }
         urls += uniformResourceIdentifiers(names)
     }
-    return urls.filter { $0.lowercased().hasPrefix("http://") }
+    return urls.filter { $0.lowercased().hasPrefix("http://") || $0.lowercased().hasPrefix("https://") }
 }
 
 /// The OCSP responder URLs of a certificate's authorityInfoAccess.

@@ -8,8 +8,10 @@
 /// threads of its own; a server can plug in a non-blocking client (async-http-client) instead.
 ///
 /// What every implementation guarantees, for each call:
-/// - `https://` URLs are refused with ``ValidationError`` code `badURL` (and so is anything that
-///   is not an `http://` URL), before anything is sent;
+/// - an `https://` URL is fetched only by a transport configured with the trust for its server
+///   (``OpenSSLHTTPTransport/httpsTrust``), whose certificate must then verify and name the host;
+///   otherwise it is refused with ``ValidationError`` code `badURL`, as is anything that is not an
+///   `http://` or `https://` URL, before anything is sent;
 /// - the whole exchange, connection included, is bounded by a timeout, and a response larger than
 ///   a maximum size is refused: a slow or hostile server costs at most that;
 /// - the returned body is the complete response, one DER object (a misconfigured server's HTML
@@ -42,11 +44,20 @@ public enum HTTPFetchRules {
     ///
     /// - Throws: ``ValidationError`` code `badURL`.
     public static func requirePlainHTTP(_ url: String) throws {
+        try requireHTTP(url, allowingHTTPS: false)
+    }
+
+    /// As ``requirePlainHTTP(_:)``, and `https://` too when `allowingHTTPS` (a transport with the
+    /// trust to verify the server).
+    public static func requireHTTP(_ url: String, allowingHTTPS: Bool) throws {
         let lower = url.lowercased()
+        if allowingHTTPS, lower.hasPrefix("https://"), lower.count > "https://".count { return }
         if lower.hasPrefix("https://") {
             throw ValidationError(
-                .badURL, "\(url) uses HTTPS, which mezhved does not fetch revocation data or timestamps over",
-                hint: "use the service's http:// URL: CRLs, OCSP responses and timestamps are signed, so plain HTTP is safe")
+                .badURL, "\(url) uses HTTPS, and no trust for its TLS server was given",
+                hint:
+                    "use the service's http:// URL (CRLs, OCSP responses and timestamps are signed, so plain HTTP is safe), or give the CA certificates that verify its TLS server (--https-trust)"
+            )
         }
         guard lower.hasPrefix("http://"), lower.count > "http://".count else {
             throw ValidationError(.badURL, "\(url) is not an http:// URL", hint: "give a URL such as http://host:port/path")

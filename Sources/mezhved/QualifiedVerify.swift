@@ -33,8 +33,13 @@ struct QualifiedOptions: ParsableArguments {
     @Flag(name: .customLong("no-letterhead"), help: "Do not check that the signer's organisation is the letterhead's agency.")
     var noLetterhead = false
 
+    @Option(
+        name: .customLong("https-trust"),
+        help: "PEM CA certificates trusted for https:// CRL distribution points and OCSP responders; may be repeated.")
+    var httpsTrust: [String] = []
+
     var usesQualifiedOptions: Bool {
-        requireRevocation || ocspResponder != nil || offline || crlCache != nil || noLetterhead
+        requireRevocation || ocspResponder != nil || offline || crlCache != nil || noLetterhead || !httpsTrust.isEmpty
     }
 
     /// `--require-revocation`, or the gateway's configured default.
@@ -61,7 +66,8 @@ extension Verify {
             trust: GatewayConfiguration.TrustSettings(anchors: trust, intermediates: untrusted, crls: crl),
             policy: GatewayConfiguration.PolicySettings(
                 networkTimeout: qualified.fetchTimeout, offline: qualified.offline, requireRevocation: qualified.revocationRequired,
-                ocspResponder: qualified.ocspResponder, crlCache: qualified.crlCache, allowLegacyAlgorithms: allowLegacy),
+                ocspResponder: qualified.ocspResponder, crlCache: qualified.crlCache, allowLegacyAlgorithms: allowLegacy,
+                httpsTrust: qualified.httpsTrust),
             expectedReferenceCount: referenceCount, expectedReferenceURIs: expectReference.isEmpty ? nil : expectReference,
             checkLetterhead: !qualified.noLetterhead)
         let validator = try setup.make()

@@ -73,11 +73,15 @@ struct Verify: AsyncParsableCommand {
         }
         if qualified.report == nil && qualified.usesQualifiedOptions {
             throw ValidationError(
-                "--require-revocation, --ocsp-responder, --offline, --crl-cache and --no-letterhead need --report text|json")
+                "--require-revocation, --ocsp-responder, --offline, --crl-cache, --https-trust and --no-letterhead need --report text|json")
         }
-        if let responder = qualified.ocspResponder, !responder.lowercased().hasPrefix("http://") {
+        if let responder = qualified.ocspResponder,
+            !(responder.lowercased().hasPrefix("http://")
+                || (!qualified.httpsTrust.isEmpty && responder.lowercased().hasPrefix("https://")))
+        {
             throw ValidationError(
-                "--ocsp-responder \(responder) is not an http:// URL (OCSP responses are signed, so plain HTTP is what OCSP uses)")
+                "--ocsp-responder \(responder) is not an http:// URL (OCSP responses are signed, so plain HTTP is what OCSP uses; https:// needs --https-trust)"
+            )
         }
         if qualified.fetchTimeout < 1 || qualified.fetchTimeout > 600 { throw ValidationError("--fetch-timeout must be 1 to 600 seconds") }
         if qualified.report != nil && (json || showSigned) {

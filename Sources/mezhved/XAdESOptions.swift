@@ -33,6 +33,14 @@ struct XAdESOptions: ParsableArguments {
     @Option(name: .customLong("ocsp-responder"), help: "With --xades lt: an OCSP responder URL to ask beside the certificates' AIA.")
     var ocspResponder: String?
 
+    @Option(
+        name: .customLong("https-trust"),
+        help: "PEM CA certificates trusted for https:// TSAs, CRL distribution points and OCSP responders; may be repeated.")
+    var httpsTrust: [String] = []
+
+    /// The trust for https:// sources, when given.
+    var https: HTTPSTrust? { httpsTrust.isEmpty ? nil : HTTPSTrust(caFiles: httpsTrust) }
+
     /// What the signer makes: XAdES-LT is XAdES-T extended afterwards.
     var level: XAdESLevel? { longTerm ? .t : requested }
 
@@ -64,14 +72,18 @@ struct XAdESOptions: ParsableArguments {
         }
         if tsaTimeout != nil && tsa == nil { throw ValidationError("--tsa-timeout is only used with --tsa") }
         if let tsaTimeout, tsaTimeout < 1 || tsaTimeout > 600 { throw ValidationError("--tsa-timeout must be 1 to 600 seconds") }
-        if let tsa, !(tsa.lowercased().hasPrefix("http://")) {
-            throw ValidationError("--tsa \(tsa) is not an http:// URL (timestamps are signed, so plain HTTP is what RFC 3161 uses)")
+        if let tsa, !(tsa.lowercased().hasPrefix("http://") || (https != nil && tsa.lowercased().hasPrefix("https://"))) {
+            throw ValidationError(
+                "--tsa \(tsa) is not an http:// URL (timestamps are signed, so plain HTTP is what RFC 3161 uses; https:// needs --https-trust)"
+            )
         }
     }
 
     /// The time-stamping authority's client for `--xades t`.
     var timestamper: RFC3161Timestamper? {
-        tsa.map { RFC3161Timestamper(url: $0, transport: OpenSSLHTTPTransport(timeout: .seconds(tsaTimeout ?? 10))) }
+        tsa.map {
+            RFC3161Timestamper(url: $0, transport: OpenSSLHTTPTransport(timeout: .seconds(tsaTimeout ?? 10), httpsTrust: https))
+        }
     }
 
     /// For `--xades lt`: `signed` (XAdES-T) validated now and extended with its validation data
@@ -80,7 +92,8 @@ struct XAdESOptions: ParsableArguments {
         guard longTerm else { return signed }
         let setup = ValidatorSetup(
             trust: GatewayConfiguration.TrustSettings(anchors: trust, intermediates: untrusted, crls: crl),
-            policy: GatewayConfiguration.PolicySettings(networkTimeout: tsaTimeout ?? 10, ocspResponder: ocspResponder),
+            policy: GatewayConfiguration.PolicySettings(
+                networkTimeout: tsaTimeout ?? 10, ocspResponder: ocspResponder, httpsTrust: httpsTrust),
             checkLetterhead: false)
         do {
             return try await LongTermExtension.extend(signed, sourceName: sourceName, validator: try setup.make())

@@ -13,11 +13,12 @@ public final class LocalService: @unchecked Sendable {
     /// answering after a connection that sends nothing.
     public init(
         _ name: String, executable: String, arguments: [String], port: Int, environment: [String: String] = [:],
-        probeByConnecting: Bool = true
+        currentDirectory: String? = nil, probeByConnecting: Bool = true
     ) throws {
         self.name = name
         self.port = port
         process = Process()
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

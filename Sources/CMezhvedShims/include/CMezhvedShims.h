@@ -141,4 +141,16 @@ void mz_tune_allocator(void);
 void mz_openssl_skip_atexit_cleanup(void);
 /// syncfs(2): commits every dirty file of the file system holding `fd` (-1 with errno on failure).
 int mz_syncfs(int fd);
+
+/// What `mz_http_tls_update` needs for one HTTPS exchange: the client context (its trust store and
+/// `SSL_VERIFY_PEER`) and the server's name as written in the URL.
+typedef struct mz_http_tls {
+    struct ssl_ctx_st *context;
+    const char *host;
+} mz_http_tls;
+
+/// The `bio_update_fn` of `OSSL_HTTP_transfer` for HTTPS, `arg` an `mz_http_tls`: on connecting
+/// with TLS, an SSL BIO whose peer certificate must name `host` (DNS name, or IP address for a
+/// literal); on disconnecting, the SSL BIO shut down and removed. NULL on failure (queue filled).
+BIO *mz_http_tls_update(BIO *bio, void *arg, int connect, int detail);
 #endif
