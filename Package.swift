@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C enters through these small targets only; the Swift modules import them `internal`.
@@ -55,6 +56,7 @@ let package = Package(
             name: "MezhvedDocuments",
             dependencies: [
                 "MezhvedCore", "MezhvedXMLDSig", "CLibXML2", "CMezhvedShims", .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -78,7 +80,7 @@ let package = Package(
         .target(
             name: "MezhvedGateway",
             dependencies: [
-                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive",
+                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "COpenSSL",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
