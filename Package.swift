@@ -92,6 +92,18 @@ let package = Package(
                 "MezhvedCore", "MezhvedDocuments", "MezhvedArchive", "MezhvedGateway", .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The clerks' and auditors' web pages (served by `mezhved serve` under /ui/): templates, page
+        // models, sessions and CSRF. The pages call the gateway's workflows, as the JSON API does.
+        .target(
+            name: "MezhvedWeb",
+            dependencies: [
+                "MezhvedCore", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "MezhvedGateway", "MezhvedRecords",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")]
+        ),
         // The exchange server (`mezhved serve`): the peer protocol between agencies' gateways (push
         // and pull, signed receipts, checkpoints), the outbox's delivery over HTTP, and the clerks'
         // and auditors' JSON API. Handlers call the gateway's async workflows.
@@ -99,7 +111,7 @@ let package = Package(
             name: "MezhvedServer",
             dependencies: [
                 "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "MezhvedGateway",
-                "MezhvedRecords",
+                "MezhvedRecords", "MezhvedWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -162,7 +174,7 @@ let package = Package(
             name: "MezhvedServerTests",
             dependencies: [
                 "MezhvedServer", "MezhvedGateway", "MezhvedCore", "MezhvedArchive", "MezhvedValidation", "MezhvedXMLDSig",
-                "MezhvedDocuments", "MezhvedTestSupport",
+                "MezhvedDocuments", "MezhvedTestSupport", "MezhvedWeb",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

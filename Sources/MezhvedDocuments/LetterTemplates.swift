@@ -49,5 +49,7 @@ public enum LetterTemplates {
 /// The letter's templates cannot be read: the installation is incomplete.
 public struct LetterTemplatesMissing: Error, Sendable, CustomStringConvertible {
     public let detail: String
+
+    public init(detail: String) { self.detail = detail }
     public var description: String { "the letterhead templates cannot be used (\(detail)): reinstall mezhved with its resources" }
 }

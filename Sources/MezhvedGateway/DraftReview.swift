@@ -10,6 +10,11 @@ public struct DraftReview: Sendable {
     /// Every problem: the form field's path (empty for the document as a whole) and the message.
     public let problems: [DocumentProblem]
 
+    public init(document: InteragencyDocument?, problems: [DocumentProblem]) {
+        self.document = document
+        self.problems = problems
+    }
+
     /// A request's response deadline (YYYY-MM-DD), were it registered today.
     public var deadline: String? {
         if case .request(let request) = document { return request.responseDeadline.iso }
@@ -27,7 +32,8 @@ extension OutgoingWorkflow {
             let problems = error.problems.isEmpty ? [DocumentProblem(path: "", message: error.message)] : error.problems
             return DraftReview(document: nil, problems: problems)
         } catch let error as GatewayError where error.code == .signerNotEligible || error.code == .wrongDocument {
-            let problems = [DocumentProblem(path: "", message: error.message)] + error.problems.map { DocumentProblem(path: "", message: $0) }
+            let problems =
+                [DocumentProblem(path: "", message: error.message)] + error.problems.map { DocumentProblem(path: "", message: $0) }
             return DraftReview(document: nil, problems: problems)
         }
     }

@@ -10,7 +10,8 @@ extension ConfigurationReader {
         checkKeys(
             map, at: place,
             known: [
-                "listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "webUsers", "peers", "delivery", "gossipInterval",
+                "listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "webUsers", "peers", "delivery",
+                "gossipInterval",
             ])
         var listen: GatewayConfiguration.ListenAddress?
         if let text = text(map, "listen", at: place, required: true) {

@@ -38,7 +38,8 @@ struct APIComposeRoutes: Sendable {
             return try APIMessage.json(DraftCheck(valid: false, problems: problems, deadline: nil))
         }
         let review = try routes.outgoing.review(draft, signatoryID: signatory)
-        return try APIMessage.json(DraftCheck(valid: review.document != nil, problems: review.problems.map(DraftProblem.init), deadline: review.deadline))
+        return try APIMessage.json(
+            DraftCheck(valid: review.document != nil, problems: review.problems.map(DraftProblem.init), deadline: review.deadline))
     }
 
     /// Composes, numbers, signs and registers a request or an answer: 201 with its journal entry.
