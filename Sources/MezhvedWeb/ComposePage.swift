@@ -41,7 +41,8 @@ extension WebSite {
             let area: Bool
             let date: Bool
             let errors: [String]
-            var invalid: Bool { !errors.isEmpty }
+            /// Stored, not computed: the templates see stored properties only.
+            let invalid: Bool
         }
 
         let csrf: String
@@ -129,16 +130,22 @@ extension WebSite {
         let recipients = (chosen.map { directory.participants(of: $0.id) } ?? []).filter { $0.id != gateway.agency.id }.map {
             ComposeModel.Option(value: $0.id, label: $0.fullName, selected: form.value("recipient") == $0.id)
         }
-        let clauses = (chosen?.clauses ?? []).map {
-            ComposeModel.Option(
-                value: $0.number, label: "п. \($0.number) — \($0.summary)", selected: form.value("legalBasis[0].clause") == $0.number)
+        let clauses = (chosen?.clauses ?? []).flatMap { clause -> [ComposeModel.Option] in
+            var numbers = [clause.number]
+            if let items = clause.items, items > 0 {
+                let repealed = Set(clause.repealedItems ?? [])
+                numbers = (1...items).filter { !repealed.contains($0) }.map { "\(clause.number) пп. \($0)" }
+            }
+            return numbers.map {
+                ComposeModel.Option(value: $0, label: "п. \($0) — \(clause.summary)", selected: form.value("legalBasis[0].clause") == $0)
+            }
         }
         let recipientErrors = errors("recipient")
         let clauseErrors = errors("legalBasis")
         let fields = Self.composeFields.map {
             ComposeModel.Field(
                 name: $0.name, label: $0.label, value: form.value($0.name) ?? "", area: $0.kind == "area", date: $0.kind == "date",
-                errors: errors($0.name))
+                errors: errors($0.name), invalid: !errors($0.name).isEmpty)
         }
         let consentErrors = errors("consent")
         let rest = problems.enumerated().filter { !used.contains($0.offset) }.map {

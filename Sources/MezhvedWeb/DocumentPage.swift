@@ -112,7 +112,8 @@ extension WebSite {
         }
         let messages = try await archive.registrar.messages(MessageQuery(number: entry.number, year: entry.year)).map {
             DocumentModel.Message(
-                peer: directory.agency(id: $0.peer)?.shortName ?? $0.peer, state: $0.state.rawValue, attempts: String($0.attempts),
+                peer: directory.agency(id: $0.peer)?.shortName ?? $0.peer, state: RussianWords.message($0.state),
+                attempts: String($0.attempts),
                 updated: RussianWords.time($0.updatedAt), lastError: $0.lastError)
         }
         let model = DocumentModel(

@@ -41,6 +41,18 @@ enum RussianWords {
         }
     }
 
+    static func message(_ state: MessageState) -> String {
+        switch state {
+        case .queued: return "в очереди"
+        case .sending: return "отправляется"
+        case .waitingForReceipt: return "ждёт квитанции"
+        case .waitingForRetry: return "повторная попытка"
+        case .receipted: return "квитанция получена"
+        case .rejected: return "отклонено"
+        default: return state.rawValue
+        }
+    }
+
     static func kind(_ kind: DocumentKind?) -> String {
         switch kind {
         case .request: return "запрос"

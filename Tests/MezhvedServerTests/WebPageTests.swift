@@ -209,6 +209,7 @@ struct WebPageTests {
             #expect(!html.contains("<script>"))
             #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
             #expect(html.contains("field-error"))
+            #expect(html.contains("aria-invalid=\"true\""))
             var auditor = Jar()
             try await Self.signIn(client, &auditor, name: "auditor-desk")
             let refused = try await client.execute(uri: "/ui/compose", method: .get, headers: auditor.header)
