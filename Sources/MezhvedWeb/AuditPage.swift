@@ -103,8 +103,13 @@ extension WebSite {
             ], horizontal: true)
         let rates = [report.totals.answersToOurRequests.onTimeRate, report.totals.ourAnswers.onTimeRate]
         let onTime = BarChart(
-            title: "Доля ответов в срок, %", labels: ["ответы на наши запросы", "наши ответы"],
-            series: [.init(name: "в срок, %", cssClass: "s3", values: rates.map { Int((($0 ?? 0) * 100).rounded()) })], horizontal: true,
+            title: "Доля ответов в срок, %",
+            labels: ["ответы на наши запросы", "наши ответы"],
+            series: [
+                .init(
+                    name: "в срок, %", cssClass: "s3", values: rates.map { Int((($0 ?? 0) * 100).rounded()) },
+                    texts: rates.map { $0 == nil ? "нет оценки" : "\(Int((($0 ?? 0) * 100).rounded())) %" })
+            ], horizontal: true,
             maximum: 100)
         let t = report.totals
         let figures = [
@@ -129,6 +134,8 @@ struct BarChart {
         let name: String
         let cssClass: String
         let values: [Int]
+        /// What each bar says, when not its value (nil: the values).
+        var texts: [String]? = nil
     }
 
     struct Bar {
@@ -173,16 +180,17 @@ struct BarChart {
         var texts: [Label] = []
         func f(_ value: Double) -> String { String(format: "%.1f", value) }
         if horizontal {
-            let labelWidth = 230.0
-            let plot = 320.0
+            let labelWidth = 180.0
+            let plot = 190.0
             let row = 14.0 * Double(series.count) + 12
             let chartHeight = Double(labels.count) * row + 30
-            width = "600"
+            width = "420"
             height = f(chartHeight)
-            viewBox = "0 0 600 \(f(chartHeight))"
+            viewBox = "0 0 420 \(f(chartHeight))"
             for (index, label) in labels.enumerated() {
                 let y = 24 + Double(index) * row
-                texts.append(Label(x: f(labelWidth - 6), y: f(y + 10), text: String(label.prefix(34)), anchor: "end"))
+                texts.append(
+                    Label(x: f(labelWidth - 6), y: f(y + 10), text: label.count > 26 ? label.prefix(25) + "…" : label, anchor: "end"))
                 for (s, serie) in series.enumerated() {
                     let value = index < serie.values.count ? serie.values[index] : 0
                     let length = plot * Double(value) / Double(top)
@@ -191,13 +199,13 @@ struct BarChart {
                         Bar(
                             x: f(labelWidth), y: f(barY), width: f(max(length, 0.5)), height: "12", cssClass: serie.cssClass,
                             tip: "\(label): \(serie.name) — \(value)", valueX: f(labelWidth + length + 4), valueY: f(barY + 10),
-                            value: String(value)))
+                            value: serie.texts.map { index < $0.count ? $0[index] : "" } ?? String(value)))
                 }
             }
         } else {
             let plotHeight = 160.0
-            let group = 44.0
-            let chartWidth = max(Double(labels.count) * group + 20, 300)
+            let group = 31.0
+            let chartWidth = max(Double(labels.count) * group + 16, 300)
             width = f(chartWidth)
             height = "220"
             viewBox = "0 0 \(f(chartWidth)) 220"
@@ -219,6 +227,6 @@ struct BarChart {
         }
         self.bars = bars
         self.labels = texts
-        legend = series.enumerated().map { Legend(name: $0.element.name, cssClass: $0.element.cssClass, x: String(10 + $0.offset * 190)) }
+        legend = series.enumerated().map { Legend(name: $0.element.name, cssClass: $0.element.cssClass, x: String(10 + $0.offset * 150)) }
     }
 }
