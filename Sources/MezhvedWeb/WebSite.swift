@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MezhvedArchive
+import MezhvedCore
 import MezhvedDocuments
 import MezhvedGateway
 import NIOCore
@@ -138,10 +139,28 @@ public struct WebSite: Sendable {
             return try await body(person)
         } catch let refusal as WebRefusal {
             return errorPage(refusal.status, refusal.message, person: person)
+        } catch let error as any MezhvedError {
+            let status = Self.status(of: error.category)
+            if status.code >= 500 {
+                context.logger.error("page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            let hint = error.hint.map { " Что сделать: \($0)" } ?? ""
+            let more = error.problemList.isEmpty ? "" : " (" + error.problemList.prefix(10).joined(separator: "; ") + ")"
+            return errorPage(status, "Не выполнено: \(error.message)\(more).\(hint)", person: person)
         } catch {
             context.logger.error("page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            let message = "\(error)"
-            return errorPage(.internalServerError, "Не удалось выполнить запрос: \(message)", person: person)
+            return errorPage(.internalServerError, "Внутренняя ошибка шлюза; подробности — в журнале операторов.", person: person)
+        }
+    }
+
+    /// The one mapping of the library's failure categories to the pages' statuses.
+    static func status(of category: FailureCategory) -> HTTPResponse.Status {
+        switch category {
+        case .unusableInput, .documentInvalid: return .unprocessableContent
+        case .refused: return .conflict
+        case .integrityBroken: return .unprocessableContent
+        case .serviceUnavailable, .environment: return .serviceUnavailable
+        default: return .internalServerError
         }
     }
 

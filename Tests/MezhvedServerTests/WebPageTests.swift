@@ -219,6 +219,40 @@ struct WebPageTests {
         }
     }
 
+    @Test("the verifier reports a tampered signed file as TOTAL-FAILED and a file that is no XML as a 422 page; nothing is registered")
+    func verifier() async throws {
+        let gateway = try await Self.gateway(roles: [.clerk])
+        let sample = try String(contentsOfFile: ServeFixture.path("Samples/request-unemployment-status.signed.xml"), encoding: .utf8)
+        let tampered = sample.replacingOccurrences(of: "безработного", with: "безработных")
+        try await gateway.test { client in
+            var jar = Jar()
+            try await Self.signIn(client, &jar, name: "clerk-desk")
+            let page = try await client.execute(uri: "/ui/verify", method: .get, headers: jar.header)
+            let token = try #require(Self.hidden("_csrf", in: Self.text(page)))
+            func upload(_ content: String) async throws -> TestResponse {
+                let boundary = "----mezhved-test-boundary"
+                let body =
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n"
+                    + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"tampered.xml\"\r\nContent-Type: text/xml\r\n\r\n\(content)\r\n"
+                    + "--\(boundary)--\r\n"
+                return try await client.execute(
+                    uri: "/ui/verify", method: .post,
+                    headers: Self.merged(jar.header, [.contentType: "multipart/form-data; boundary=\(boundary)"]),
+                    body: ByteBuffer(string: body))
+            }
+            let failed = try await upload(tampered)
+            #expect(failed.status == .ok)
+            #expect(Self.text(failed).contains("<strong>TOTAL-FAILED</strong>"))
+            let original = try await upload(sample)
+            #expect(original.status == .ok)
+            #expect(!Self.text(original).contains("<strong>TOTAL-FAILED</strong>"))
+            let junk = try await upload("this is not XML")
+            #expect(junk.status == .unprocessableContent, "\(Self.text(junk))")
+            #expect(Self.text(junk).contains("Не выполнено"))
+        }
+        #expect(try await gateway.archive.registrar.entries(.all).isEmpty)
+    }
+
     @Test(
         "a signatory composes, signs and sends a request from the page; the journal and document pages show it; the log holds no personal data"
     )
