@@ -46,10 +46,10 @@ struct UserNew: ParsableCommand {
     var passwordFile: String = "-"
 
     func validate() throws {
-        do {
-            try AccessTokenFile.checkName(name)
-        } catch let error as GatewayError {
-            throw ValidationError("--name: \(error.message) — \(error.hint ?? "")")
+        guard (try? AccessTokenFile.checkName(name)) != nil else {
+            throw ValidationError(
+                "--name: \(DocumentText.cut(name)) is not a login — use 1 to 64 Latin letters, digits, '.', '_' or '-' (not first) naming a desk or a function (clerk-2), not a person: the login is in the access log"
+            )
         }
     }
 

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import MezhvedArchive
 import MezhvedGateway
+import MezhvedTestSupport
 import NIOCore
 import Synchronization
 import Testing
@@ -117,6 +118,29 @@ struct WebPageTests {
             let old = try await client.execute(uri: "/ui/journal", method: .get, headers: jar.header)
             #expect(old.status == .seeOther)
         }
+    }
+
+    @Test("a stored password is OpenSSL's PBKDF2-HMAC-SHA256: `openssl kdf` derives the same bytes; another password does not match")
+    func passwordHashInterop() throws {
+        let hash = try PasswordHash.make(Self.password)
+        #expect(hash.iterations == 210_000 && hash.salt.count == 16)
+        let salt = hash.salt.map { String(format: "%02x", $0) }.joined()
+        let derived = try TestProcess.run(
+            "openssl",
+            [
+                "kdf", "-keylen", "32", "-kdfopt", "digest:SHA256", "-kdfopt", "pass:\(Self.password)", "-kdfopt", "hexsalt:\(salt)",
+                "-kdfopt",
+                "iter:\(hash.iterations)", "PBKDF2",
+            ])
+        #expect(derived.status == 0, "\(derived.stderr)")
+        let bytes = derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        #expect(bytes == hash.hash)
+        #expect(hash.matches(Self.password))
+        #expect(!hash.matches(Self.password + "x"))
+        #expect(PasswordHash(hash.description) == hash)
+        #expect(try PasswordHash.make("другой-пароль-12345").hash != hash.hash)
+        let weak = "pbkdf2-sha256$1000$\(Data(hash.salt).base64EncodedString())$\(Data(hash.hash).base64EncodedString())"
+        #expect(PasswordHash(weak) == nil)
     }
 
     @Test("the sessions are kept by SHA-256 only: the cookie's id is not among the server's keys")
