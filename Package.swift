@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C enters through these small targets only; the Swift modules import them `internal`.
@@ -55,6 +56,7 @@ let package = Package(
             name: "MezhvedDocuments",
             dependencies: [
                 "MezhvedCore", "MezhvedXMLDSig", "CLibXML2", "CMezhvedShims", .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -78,7 +80,7 @@ let package = Package(
         .target(
             name: "MezhvedGateway",
             dependencies: [
-                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive",
+                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "COpenSSL",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -90,6 +92,18 @@ let package = Package(
                 "MezhvedCore", "MezhvedDocuments", "MezhvedArchive", "MezhvedGateway", .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The clerks' and auditors' web pages (served by `mezhved serve` under /ui/): templates, page
+        // models, sessions and CSRF. The pages call the gateway's workflows, as the JSON API does.
+        .target(
+            name: "MezhvedWeb",
+            dependencies: [
+                "MezhvedCore", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "MezhvedGateway", "MezhvedRecords",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")]
+        ),
         // The exchange server (`mezhved serve`): the peer protocol between agencies' gateways (push
         // and pull, signed receipts, checkpoints), the outbox's delivery over HTTP, and the clerks'
         // and auditors' JSON API. Handlers call the gateway's async workflows.
@@ -97,7 +111,7 @@ let package = Package(
             name: "MezhvedServer",
             dependencies: [
                 "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "MezhvedGateway",
-                "MezhvedRecords",
+                "MezhvedRecords", "MezhvedWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -160,7 +174,7 @@ let package = Package(
             name: "MezhvedServerTests",
             dependencies: [
                 "MezhvedServer", "MezhvedGateway", "MezhvedCore", "MezhvedArchive", "MezhvedValidation", "MezhvedXMLDSig",
-                "MezhvedDocuments", "MezhvedTestSupport",
+                "MezhvedDocuments", "MezhvedTestSupport", "MezhvedWeb",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

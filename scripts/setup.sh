@@ -21,6 +21,9 @@ APT_PACKAGES=(
     python3                # the independent GOST XMLDSig peer (Tests/Interop)
     python3-venv
     curl                   # the HTTP client of the exchange server's tests (Tests/MezhvedServerTests)
+    chromium               # the web pages' browser test and screenshots (Tests/Browser, scripts/ui-screenshots.sh)
+    chromium-driver        # chromedriver, which python3-selenium drives
+    python3-selenium       # the browser test's driver (the system python3, /usr/bin/python3)
 )
 readonly VENV=.venv-interop
 readonly REQUIREMENTS=Tests/Interop/requirements.txt

@@ -1,4 +1,5 @@
 import Foundation
+import Mustache
 
 /// The mark of an electronic signature on the printed form (GOST R 7.0.97-2025): certificate number,
 /// owner, validity, and the result of the check.
@@ -32,23 +33,26 @@ public struct SignatureMark: Sendable, Equatable {
 /// Renders an interagency document as a self-contained HTML page laid out like the paper form on
 /// letterhead (clause 4.4 of regulation 562; GOST R 7.0.97): coat of arms, the body's name and
 /// requisites, date and number, "на № … от …", addressee, heading, text, signature block with the
-/// electronic signature mark, and the executor mark.
+/// electronic signature mark, and the executor mark. The markup is the mustache templates of
+/// ``LetterTemplates`` (every value escaped); this type only says what goes into them.
 public enum DocumentRenderer {
     /// - Parameter redactPersonalData: replace personal data with a note (for views that must not
     ///   show it).
     public static func html(_ document: InteragencyDocument, signature: SignatureMark?, redactPersonalData: Bool = false) -> String {
-        var page = Page()
-        switch document {
-        case .request(let r): page.request(r, redact: redactPersonalData)
-        case .answer(let a): page.answer(a, redact: redactPersonalData)
-        case .receipt(let r): page.receipt(r)
-        case .note(let n): page.note(n)
-        }
-        page.signature(signature)
-        return page.finish(title: title(document))
+        let page = LetterPageModel(
+            title: title(document), css: LetterTemplates.css,
+            letter: model(document, signature: signature, redactPersonalData: redactPersonalData))
+        return render(page, template: "letter-page")
     }
 
-    static func title(_ document: InteragencyDocument) -> String {
+    /// The sheet alone (`<article class="sheet">…</article>`), for a page that embeds the letter
+    /// and links ``LetterTemplates/css`` (the web pages' document view and preview).
+    public static func sheet(_ document: InteragencyDocument, signature: SignatureMark?, redactPersonalData: Bool = false) -> String {
+        render(model(document, signature: signature, redactPersonalData: redactPersonalData), template: "letter")
+    }
+
+    /// The document's title, as the page's title says it.
+    public static func title(_ document: InteragencyDocument) -> String {
         switch document {
         case .request(let r): return "Межведомственный запрос № \(r.registration.number) от \(r.registration.date.russian)"
         case .answer(let a): return "Ответ № \(a.registration.number) от \(a.registration.date.russian)"
@@ -57,266 +61,169 @@ public enum DocumentRenderer {
         }
     }
 
-    struct Page {
-        var body = ""
-        var signatory: OfficialPerson?
-        var compiler: OfficialPerson?
+    static func render(_ model: Any, template name: String) -> String {
+        switch LetterTemplates.loaded {
+        case .success(let templates):
+            guard let template = templates[name] else {
+                return brokenInstallation(LetterTemplatesMissing(detail: "there is no template \(name)"))
+            }
+            return template.render(model, library: MustacheLibrary(templates: templates))
+        case .failure(let missing):
+            return brokenInstallation(missing)
+        }
+    }
 
-        static func e(_ s: String) -> String {
-            var out = ""
-            for c in s {
-                switch c {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&quot;"
-                case "'": out += "&#39;"
-                default: out.append(c)
+    /// What is shown instead of a letter when the templates are not installed: never a crash,
+    /// never a half-made letter.
+    static func brokenInstallation(_ missing: LetterTemplatesMissing) -> String {
+        let text = missing.description.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        return "<!DOCTYPE html>\n<html lang=\"ru\"><meta charset=\"utf-8\"><title>Бланк недоступен</title><p>\(text)</p></html>\n"
+    }
+
+    static func model(_ document: InteragencyDocument, signature: SignatureMark?, redactPersonalData: Bool) -> LetterModel {
+        switch document {
+        case .request(let r):
+            return LetterModel(
+                head: head(r.letterhead, registration: r.registration, inReplyTo: nil, addressee: r.recipient.name), heading: r.subject,
+                request: request(r), personal: personal(r.personalData, redact: redactPersonalData),
+                sign: sign(signature, signatory: r.signatory, compiler: r.compiler))
+        case .answer(let a):
+            return LetterModel(
+                head: head(a.letterhead, registration: a.registration, inReplyTo: a.inReplyTo, addressee: a.recipient.name),
+                heading: a.subject, answer: answer(a), personal: personal(a.personalData, redact: redactPersonalData),
+                sign: sign(signature, signatory: a.signatory, compiler: a.compiler))
+        case .receipt(let r):
+            return LetterModel(
+                head: LetterModel.Head(agency: r.sender.name, addressee: r.recipient.name), heading: "Квитанция о получении документа",
+                receipt: receipt(r), sign: sign(signature, signatory: nil, compiler: r.compiler))
+        case .note(let n):
+            return LetterModel(
+                head: noteHead(n), heading: n.subject, note: note(n), sign: sign(signature, signatory: n.signatory, compiler: n.compiler))
+        }
+    }
+
+    static func head(_ l: DocumentLetterhead, registration: DocumentReference, inReplyTo: DocumentReference?, addressee: String)
+        -> LetterModel.Head
+    {
+        LetterModel.Head(
+            arms: l.coatOfArms, agency: l.agencyName, shortName: l.agencyShortName,
+            requisites: LetterModel.Requisites(address: l.postalAddress, phone: l.phone, email: l.email, website: l.website),
+            registration: LetterModel.Reference(number: registration.number, date: registration.date.russian),
+            inReplyTo: inReplyTo.map { LetterModel.Reference(number: $0.number, date: $0.date.russian) }, addressee: addressee)
+    }
+
+    /// "2026-03-02T10:47:00+03:00" → "02.03.2026 10:47 (UTC+03:00)"; anything else as written.
+    static func readableTime(_ dateTime: String) -> String {
+        let parts = dateTime.split(separator: "T", maxSplits: 1)
+        guard parts.count == 2, let day = CalendarDay(iso: String(parts[0])) else { return dateTime }
+        let time = parts[1]
+        let clock = String(time.prefix(5))
+        let zone = time.dropFirst(8)
+        let zoneText = zone.isEmpty ? "" : (zone == "Z" ? " (UTC)" : " (UTC\(zone))")
+        return "\(day.russian) \(clock)\(zoneText)"
+    }
+
+    /// "Кузнецова Ольга Сергеевна" → "О.С. Кузнецова", as a signature block writes it (GOST R 7.0.97).
+    static func initialsAndSurname(_ fullName: String) -> String {
+        let parts = fullName.split(separator: " ").map(String.init)
+        guard parts.count >= 2 else { return fullName }
+        let initials = parts.dropFirst().compactMap { $0.first.map { "\($0)." } }.joined()
+        return "\(initials)\u{00A0}\(parts[0])"
+    }
+
+    /// The paragraphs of a text (its non-empty lines).
+    static func paragraphs(_ s: String) -> [String] {
+        s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    static func personal(_ persons: [PersonRecord], redact: Bool) -> LetterModel.Personal? {
+        guard !persons.isEmpty else { return nil }
+        if redact { return LetterModel.Personal(redactedCount: persons.count) }
+        let roles: [PersonRole: String] = [
+            .subject: "заявитель", .child: "ребёнок", .parent: "родитель", .legalRepresentative: "законный представитель",
+        ]
+        let rows = persons.map { p in
+            LetterModel.PersonRow(
+                role: roles[p.role] ?? p.role.rawValue, fullName: p.fullName, birthDate: p.birthDate.russian, snils: p.snils ?? "—",
+                address: p.address ?? "—")
+        }
+        return LetterModel.Personal(table: LetterModel.PersonTable(rows: rows))
+    }
+
+    static func request(_ r: InteragencyRequest) -> LetterModel.Request {
+        let contact = [r.contactForAnswer.postalAddress, r.contactForAnswer.phone.map { "тел. \($0)" }, r.contactForAnswer.email]
+            .compactMap { $0 }.joined(separator: "; ")
+        var consent: String?
+        if let c = r.consent {
+            let text = c.obtained ? "получено\(c.date.map { " \($0.russian)" } ?? "")\(c.document.map { " (\($0))" } ?? "")" : "не получено"
+            consent = "\(c.required ? "требуется; " : "")\(text)"
+        }
+        return LetterModel.Request(
+            requested: paragraphs(r.requestedDocument), needed: paragraphs(r.informationNeeded), service: r.service.name,
+            registryId: r.service.registryId, basis: LetterModel.Line.lines(r.legalBasis.map(\.title)),
+            deadline: r.responseDeadline.russian,
+            provisionalNote: r.responseDeadlineProvisional == true
+                ? ProductionCalendar.provisionalNoteRussian(years: [r.responseDeadline.year]) : nil,
+            contact: contact, consent: consent)
+    }
+
+    static func answer(_ a: InteragencyAnswer) -> LetterModel.Answer {
+        switch a.result {
+        case .provided(let documents):
+            let items = documents.map { d -> LetterModel.ProvidedDocument in
+                switch d.body {
+                case .text(let content): return LetterModel.ProvidedDocument(documentName: d.name, textParagraphs: paragraphs(content))
+                case .attachment(let fileName, let mediaType, let data):
+                    return LetterModel.ProvidedDocument(
+                        documentName: d.name,
+                        attachment: LetterModel.Attachment(fileName: fileName, mediaType: mediaType, size: String(data.count)))
                 }
             }
-            return out
+            return LetterModel.Answer(provided: LetterModel.Provided(requestReference: a.inReplyTo.description, documents: items))
+        case .refusal(let reason, let basis):
+            return LetterModel.Answer(
+                refusal: LetterModel.Refusal(
+                    requestReference: a.inReplyTo.description, reason: paragraphs(reason), refusalBasis: basis?.title))
         }
+    }
 
-        /// "2026-03-02T10:47:00+03:00" → "02.03.2026 10:47 (UTC+03:00)"; anything else as written.
-        static func readableTime(_ dateTime: String) -> String {
-            let parts = dateTime.split(separator: "T", maxSplits: 1)
-            guard parts.count == 2, let day = CalendarDay(iso: String(parts[0])) else { return dateTime }
-            let time = parts[1]
-            let clock = String(time.prefix(5))
-            let zone = time.dropFirst(8)
-            let zoneText = zone.isEmpty ? "" : (zone == "Z" ? " (UTC)" : " (UTC\(zone))")
-            return "\(day.russian) \(clock)\(zoneText)"
+    static func receipt(_ r: DeliveryReceipt) -> LetterModel.Receipt {
+        let kind: String
+        switch r.receivedKind {
+        case .request: kind = "межведомственный запрос"
+        case .note: kind = "аналитическая справка"
+        default: kind = "ответ на межведомственный запрос"
         }
-
-        /// "Кузнецова Ольга Сергеевна" → "О.С. Кузнецова", as a signature block writes it (GOST R 7.0.97).
-        static func initialsAndSurname(_ fullName: String) -> String {
-            let parts = fullName.split(separator: " ").map(String.init)
-            guard parts.count >= 2 else { return fullName }
-            let initials = parts.dropFirst().compactMap { $0.first.map { "\($0)." } }.joined()
-            return "\(initials)\u{00A0}\(parts[0])"
+        var model = LetterModel.Receipt(
+            receivedKind: kind, receivedDocument: r.receivedDocument.description, receivedAt: readableTime(r.receivedAt),
+            digest: r.receivedDigest)
+        switch r.outcome {
+        case .accepted(let number, let date): model.accepted = LetterModel.Accepted(incomingNumber: number, incomingDate: date.russian)
+        case .rejected(let reason): model.rejectedReason = reason
         }
+        return model
+    }
 
-        /// Keeps e-mail addresses, phones and identifiers on one line.
-        static func unbroken(_ s: String) -> String { "<span class=\"nowrap\">\(e(s))</span>" }
-
-        static func paragraphs(_ s: String) -> String {
-            s.split(separator: "\n", omittingEmptySubsequences: true).map { "<p>\(e(String($0)))</p>" }.joined()
-        }
-
-        mutating func letterhead(_ l: DocumentLetterhead, registration: DocumentReference, inReplyTo: DocumentReference?, addressee: String)
-        {
-            body += """
-                <header class="head">
-                  <div class="blank">
-                    <div class="arms" aria-label="Герб: \(Self.e(l.coatOfArms))">\(Self.arms)<div class="arms-caption">\(Self.e(l.coatOfArms))</div></div>
-                    <div class="agency">\(Self.e(l.agencyName))</div>
-                    \(l.agencyShortName.map { "<div class=\"short\">(\(Self.e($0)))</div>" } ?? "")
-                    <div class="requisites">\(Self.e(l.postalAddress))<br>тел. \(Self.unbroken(l.phone)), e-mail: \(Self.unbroken(l.email))\(l.website.map { "<br>\(Self.unbroken($0))" } ?? "")</div>
-                    <div class="regline"><span class="field">\(registration.date.russian)</span> № <span class="field">\(Self.e(registration.number))</span></div>
-                    \(inReplyTo.map { "<div class=\"regline\">на № <span class=\"field\">\(Self.e($0.number))</span> от <span class=\"field\">\($0.date.russian)</span></div>" } ?? "")
-                  </div>
-                  <div class="addressee">\(addressee)</div>
-                </header>
-
-                """
-        }
-
-        mutating func personal(_ persons: [PersonRecord], redact: Bool) {
-            guard !persons.isEmpty else { return }
-            if redact {
-                body +=
-                    "<section class=\"pd\"><h3>Персональные данные</h3><p class=\"redacted\">Сведения о \(persons.count) лиц(е) скрыты: персональные данные не отображаются в этом представлении.</p></section>\n"
-                return
+    static func sign(_ mark: SignatureMark?, signatory: OfficialPerson?, compiler: OfficialPerson?) -> LetterModel.Signature {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "ru_RU")
+        formatter.timeZone = TimeZone(identifier: "Europe/Moscow")
+        formatter.dateFormat = "dd.MM.yyyy"
+        let shown = mark.map { mark -> LetterModel.Mark in
+            let status: (String, String)
+            switch mark.verification {
+            case "VALID": status = ("ok", "подпись действительна")
+            case "NOT CHECKED": status = ("warn", "подпись не проверялась")
+            case "INVALID": status = ("bad", "подпись недействительна")
+            default: status = ("warn", "действительность подписи не подтверждена")
             }
-            let roles: [PersonRole: String] = [
-                .subject: "заявитель", .child: "ребёнок", .parent: "родитель", .legalRepresentative: "законный представитель",
-            ]
-            body +=
-                "<section class=\"pd\"><h3>Персональные данные (конфиденциально)</h3><table><tr><th>Роль</th><th>ФИО</th><th>Дата рождения</th><th>СНИЛС</th><th>Адрес</th></tr>"
-            for p in persons {
-                body +=
-                    "<tr><td>\(roles[p.role] ?? p.role.rawValue)</td><td>\(Self.e(p.fullName))</td><td>\(p.birthDate.russian)</td><td>\(Self.unbroken(p.snils ?? "—"))</td><td>\(Self.e(p.address ?? "—"))</td></tr>"
-            }
-            body += "</table></section>\n"
+            return LetterModel.Mark(
+                serial: mark.certificateSerial, owner: mark.owner, validFrom: formatter.string(from: mark.validFrom),
+                validTo: formatter.string(from: mark.validTo), statusClass: status.0, statusText: status.1,
+                checkedAt: mark.checkedAt.map { formatter.string(from: $0) }, details: mark.details)
         }
-
-        mutating func request(_ r: InteragencyRequest, redact: Bool) {
-            letterhead(r.letterhead, registration: r.registration, inReplyTo: nil, addressee: Self.e(r.recipient.name))
-            body += "<h2 class=\"heading\">\(Self.e(r.subject))</h2>\n<main>\n"
-            body += "<p class=\"lead\">Межведомственный запрос о предоставлении документов (информации).</p>\n"
-            body += "<dl>"
-            body += "<dt>Запрашиваемые документы (информация)</dt><dd>\(Self.paragraphs(r.requestedDocument))</dd>"
-            body +=
-                "<dt>Сведения, необходимые для предоставления документов (информации)</dt><dd>\(Self.paragraphs(r.informationNeeded))</dd>"
-            body +=
-                "<dt>Государственная услуга (функция)</dt><dd>\(Self.e(r.service.name))\(r.service.registryId.map { " (реестровый № \(Self.e($0)))" } ?? "")</dd>"
-            body += "<dt>Правовое основание</dt><dd>\(r.legalBasis.map { Self.e($0.title) }.joined(separator: "<br>"))</dd>"
-            var deadline = "<strong>до \(r.responseDeadline.russian)</strong>"
-            if r.responseDeadlineProvisional == true {
-                let note = ProductionCalendar.provisionalNoteRussian(years: [r.responseDeadline.year])
-                deadline += " <span class=\"provisional\">(\(Self.e(note)))</span>"
-            }
-            body += "<dt>Срок направления ответа</dt><dd>\(deadline)</dd>"
-            let contact = [r.contactForAnswer.postalAddress, r.contactForAnswer.phone.map { "тел. \($0)" }, r.contactForAnswer.email]
-                .compactMap { $0 }.map(Self.e).joined(separator: "; ")
-            body += "<dt>Контактные данные для направления ответа</dt><dd>\(contact)</dd>"
-            if let c = r.consent {
-                let text =
-                    c.obtained
-                    ? "получено\(c.date.map { " \($0.russian)" } ?? "")\(c.document.map { " (\(Self.e($0)))" } ?? "")" : "не получено"
-                body += "<dt>Согласие субъекта персональных данных</dt><dd>\(c.required ? "требуется; " : "")\(text)</dd>"
-            }
-            body += "</dl>\n"
-            personal(r.personalData, redact: redact)
-            body += "</main>\n"
-            signatory = r.signatory
-            compiler = r.compiler
-        }
-
-        mutating func answer(_ a: InteragencyAnswer, redact: Bool) {
-            letterhead(a.letterhead, registration: a.registration, inReplyTo: a.inReplyTo, addressee: Self.e(a.recipient.name))
-            body += "<h2 class=\"heading\">\(Self.e(a.subject))</h2>\n<main>\n"
-            switch a.result {
-            case .provided(let documents):
-                body +=
-                    "<p class=\"lead\">В ответ на межведомственный запрос \(Self.e(a.inReplyTo.description)) направляем запрошенные документы (информацию):</p><ol>"
-                for d in documents {
-                    switch d.body {
-                    case .text(let content): body += "<li><strong>\(Self.e(d.name))</strong>\(Self.paragraphs(content))</li>"
-                    case .attachment(let fileName, let mediaType, let data):
-                        body +=
-                            "<li><strong>\(Self.e(d.name))</strong><p>Приложение: \(Self.e(fileName)) (\(Self.e(mediaType)), \(data.count) байт)</p></li>"
-                    }
-                }
-                body += "</ol>\n"
-            case .refusal(let reason, let basis):
-                body +=
-                    "<p class=\"lead\">По межведомственному запросу \(Self.e(a.inReplyTo.description)) сообщаем об отказе в предоставлении документов (информации).</p>"
-                body += "<dl><dt>Причина отказа</dt><dd>\(Self.paragraphs(reason))</dd>"
-                if let basis { body += "<dt>Основание</dt><dd>\(Self.e(basis.title))</dd>" }
-                body += "</dl>\n"
-            }
-            personal(a.personalData, redact: redact)
-            body += "</main>\n"
-            signatory = a.signatory
-            compiler = a.compiler
-        }
-
-        mutating func receipt(_ r: DeliveryReceipt) {
-            body +=
-                "<header class=\"head\"><div class=\"blank\"><div class=\"agency\">\(Self.e(r.sender.name))</div></div><div class=\"addressee\">\(Self.e(r.recipient.name))</div></header>\n"
-            body += "<h2 class=\"heading\">Квитанция о получении документа</h2>\n<main><dl>"
-            let kind: String
-            switch r.receivedKind {
-            case .request: kind = "межведомственный запрос"
-            case .note: kind = "аналитическая справка"
-            default: kind = "ответ на межведомственный запрос"
-            }
-            body += "<dt>Получен документ</dt><dd>\(kind) \(Self.e(r.receivedDocument.description))</dd>"
-            body += "<dt>Время получения</dt><dd>\(Self.e(Self.readableTime(r.receivedAt)))</dd>"
-            if let digest = r.receivedDigest { body += "<dt>Контрольная сумма</dt><dd class=\"mono\">\(Self.e(digest))</dd>" }
-            switch r.outcome {
-            case .accepted(let number, let date):
-                body += "<dt>Результат</dt><dd><strong>Принят и зарегистрирован</strong>: вх. № \(Self.e(number)) от \(date.russian)</dd>"
-            case .rejected(let reason):
-                body += "<dt>Результат</dt><dd><strong>Отклонён</strong>: \(Self.e(reason))</dd>"
-            }
-            body += "</dl></main>\n"
-            compiler = r.compiler
-        }
-
-        mutating func signature(_ mark: SignatureMark?) {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "ru_RU")
-            formatter.timeZone = TimeZone(identifier: "Europe/Moscow")
-            formatter.dateFormat = "dd.MM.yyyy"
-            body += "<footer class=\"sign\">\n<div class=\"position\">\(Self.e(signatory?.position ?? ""))</div>\n"
-            if let mark {
-                let status: String
-                switch mark.verification {
-                case "VALID": status = "<span class=\"ok\">подпись действительна</span>"
-                case "NOT CHECKED": status = "<span class=\"warn\">подпись не проверялась</span>"
-                case "INVALID": status = "<span class=\"bad\">подпись недействительна</span>"
-                default: status = "<span class=\"warn\">действительность подписи не подтверждена</span>"
-                }
-                body += """
-                    <div class="stamp">
-                      <div class="stamp-title">ДОКУМЕНТ ПОДПИСАН<br>ЭЛЕКТРОННОЙ ПОДПИСЬЮ</div>
-                      <div>Сертификат: <span class="mono">\(Self.e(mark.certificateSerial))</span></div>
-                      <div>Владелец: \(Self.e(mark.owner))</div>
-                      <div>Действителен: с \(formatter.string(from: mark.validFrom)) по \(formatter.string(from: mark.validTo))</div>
-                      <div class="status">Проверка: \(status)\(mark.checkedAt.map { " (\(formatter.string(from: $0)))" } ?? "")</div>
-                      \(mark.details.map { "<div class=\"detail\">\(Self.e($0))</div>" }.joined())
-                    </div>
-
-                    """
-            } else {
-                body += "<div class=\"stamp unsigned\">Электронная подпись отсутствует</div>\n"
-            }
-            body += "<div class=\"name\">\(Self.e(signatory.map { Self.initialsAndSurname($0.fullName) } ?? ""))</div>\n</footer>\n"
-            if let compiler {
-                body +=
-                    "<div class=\"executor\">Исп. \(Self.e(compiler.fullName))\(compiler.phone.map { ", тел. \(Self.e($0))" } ?? "")\(compiler.email.map { ", \(Self.e($0))" } ?? "")</div>\n"
-            }
-        }
-
-        func finish(title: String) -> String {
-            """
-            <!DOCTYPE html>
-            <html lang="ru">
-            <head>
-            <meta charset="utf-8">
-            <title>\(Self.e(title))</title>
-            <style>\(Self.css)</style>
-            </head>
-            <body>
-            <article class="sheet">
-            \(body)</article>
-            </body>
-            </html>
-
-            """
-        }
-
-        static let arms = """
-            <svg width="46" height="54" viewBox="0 0 46 54" xmlns="http://www.w3.org/2000/svg" role="img"><path d="M3 3h40v24c0 13-9 21-20 24C12 48 3 40 3 27z" fill="#f2f2f2" stroke="#333" stroke-width="2"/><path d="M3 27h40" stroke="#1d4f91" stroke-width="5"/><path d="M13 20l10-9 10 9" fill="none" stroke="#333" stroke-width="2"/></svg>
-            """
-
-        static let css = """
-            @page { size: A4; margin: 20mm 10mm 20mm 20mm; }
-            body { background: #e8e8e8; margin: 0; font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif; font-size: 14pt; color: #111; }
-            .sheet { background: #fff; width: 180mm; min-height: 257mm; margin: 10mm auto; padding: 20mm 10mm 20mm 20mm; box-shadow: 0 0 4mm rgba(0,0,0,.25); }
-            .head { display: flex; justify-content: space-between; align-items: flex-start; gap: 10mm; }
-            .blank { width: 85mm; text-align: center; font-size: 11pt; }
-            .arms svg { display: block; margin: 0 auto 2mm; }
-            .arms-caption { font-size: 8pt; color: #555; }
-            .agency { font-weight: bold; text-transform: uppercase; font-size: 11pt; margin-top: 2mm; }
-            .short { font-size: 10pt; }
-            .requisites { font-size: 9pt; margin-top: 2mm; }
-            .regline { margin-top: 3mm; text-align: left; font-size: 11pt; }
-            .field { border-bottom: 1px solid #111; padding: 0 2mm; }
-            .addressee { width: 75mm; margin-top: 25mm; font-size: 13pt; }
-            .heading { font-size: 13pt; font-weight: normal; font-style: italic; margin: 10mm 0 6mm; width: 90mm; }
-            main p { text-indent: 12.5mm; margin: 0 0 2mm; text-align: justify; hyphens: auto; }
-            .lead { text-indent: 12.5mm; }
-            dl { margin: 4mm 0; } dt { font-weight: bold; font-size: 12pt; margin-top: 3mm; } dd { margin: 1mm 0 0 0; }
-            dd p { text-indent: 0; }
-            .pd table { border-collapse: collapse; width: 100%; font-size: 10pt; }
-            .pd th, .pd td { border: 1px solid #444; padding: 1mm 2mm; text-align: left; }
-            .pd h3 { font-size: 12pt; margin: 6mm 0 2mm; }
-            .redacted { font-style: italic; color: #555; }
-            .sign { display: flex; justify-content: space-between; align-items: center; margin-top: 14mm; gap: 4mm; }
-            .position { width: 55mm; font-size: 12pt; }
-            .name { width: 45mm; text-align: right; font-size: 12pt; white-space: nowrap; }
-            .stamp { width: 70mm; border: 2px solid #1d4f91; border-radius: 3mm; padding: 2mm 3mm; font-size: 8pt; color: #1d4f91; font-family: "DejaVu Sans", Arial, sans-serif; }
-            .stamp-title { text-align: center; font-weight: bold; margin-bottom: 1mm; }
-            .stamp.unsigned { color: #777; border-color: #aaa; text-align: center; }
-            .nowrap { white-space: nowrap; }
-            .mono { font-family: "DejaVu Sans Mono", monospace; word-break: break-all; }
-            .ok { color: #0a6b2a; font-weight: bold; } .bad { color: #b00020; font-weight: bold; } .warn { color: #8a5a00; font-weight: bold; }
-            .detail { color: #8a5a00; }
-            .executor { margin-top: 20mm; font-size: 10pt; }
-            @media print { body { background: #fff; } .sheet { margin: 0; box-shadow: none; } }
-            """
+        return LetterModel.Signature(
+            position: signatory?.position ?? "", mark: shown, signatoryName: signatory.map { initialsAndSurname($0.fullName) } ?? "",
+            executor: compiler.map { LetterModel.Executor(executorName: $0.fullName, executorPhone: $0.phone, executorEmail: $0.email) })
     }
 }

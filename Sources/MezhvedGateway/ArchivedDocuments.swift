@@ -55,6 +55,13 @@ public struct ArchivedDocuments: Sendable {
     /// The document as an HTML page laid out like the paper form, with the mark of its signature
     /// as verified now against the gateway's trust; `redactPersonalData` leaves the people out.
     public func rendering(of entry: JournalEntry, redactPersonalData: Bool) async throws -> String {
+        let letter = try await letter(of: entry)
+        return DocumentRenderer.html(letter.document, signature: letter.mark, redactPersonalData: redactPersonalData)
+    }
+
+    /// The stored document read, and the mark of its signature as verified now against the
+    /// gateway's trust: what a rendering shows (``DocumentRenderer``'s page or sheet).
+    public func letter(of entry: JournalEntry) async throws -> (document: InteragencyDocument, mark: SignatureMark?) {
         let original = try await registrar.original(of: entry)
         let document = try DocumentValidator(context: gateway.documents).read(original, sourceName: entry.number)
         let validator = gateway.validator
@@ -68,7 +75,7 @@ public struct ArchivedDocuments: Sendable {
                 validFrom: signer.notBefore, validTo: signer.notAfter, verification: report.status.rawValue.uppercased(),
                 details: report.problems.map(\.message), checkedAt: report.validationTime)
         }
-        return DocumentRenderer.html(document, signature: mark, redactPersonalData: redactPersonalData)
+        return (document, mark)
     }
 
     /// The qualified validation report of the stored document (as `mezhved verify --report`

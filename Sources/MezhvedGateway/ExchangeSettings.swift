@@ -22,6 +22,9 @@ extension GatewayConfiguration {
         public var spool: String
         /// The file of the API's access tokens, hashed (`mezhved token new`); nil: no API access.
         public var accessTokens: String?
+        /// The file of the web pages' users, their passwords as salted slow hashes
+        /// (`mezhved user new`); nil: the pages are not served.
+        public var webUsers: String?
         /// The gateways this one exchanges with.
         public var peers: [PeerSettings]
         /// Retries, horizon and end of life for outgoing messages.
@@ -31,9 +34,10 @@ extension GatewayConfiguration {
 
         public init(
             listen: ListenAddress, tls: TLSIdentity? = nil, maxDocumentSize: Int = 64 << 20, requestTimeout: Int = 120, spool: String,
-            accessTokens: String? = nil, peers: [PeerSettings] = [], delivery: DeliverySettings = DeliverySettings(),
-            gossipInterval: Int = 30
+            accessTokens: String? = nil, webUsers: String? = nil, peers: [PeerSettings] = [],
+            delivery: DeliverySettings = DeliverySettings(), gossipInterval: Int = 30
         ) {
+            self.webUsers = webUsers
             self.gossipInterval = gossipInterval
             self.listen = listen
             self.tls = tls

@@ -10,7 +10,8 @@ extension ConfigurationReader {
         checkKeys(
             map, at: place,
             known: [
-                "listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "peers", "delivery", "gossipInterval",
+                "listen", "tls", "maxDocumentSize", "requestTimeout", "spool", "accessTokens", "webUsers", "peers", "delivery",
+                "gossipInterval",
             ])
         var listen: GatewayConfiguration.ListenAddress?
         if let text = text(map, "listen", at: place, required: true) {
@@ -32,6 +33,7 @@ extension ConfigurationReader {
         let requestTimeout = seconds(map, "requestTimeout", at: place, range: 1...3600) ?? 120
         let spool = path(map, "spool", at: place, required: true)
         let accessTokens = path(map, "accessTokens", at: place)
+        let webUsers = path(map, "webUsers", at: place)
         var peers: [GatewayConfiguration.PeerSettings] = []
         if let list = map["peers"] {
             if let sequence = list.sequence {
@@ -53,7 +55,7 @@ extension ConfigurationReader {
         guard let listen, let spool else { return nil }
         return GatewayConfiguration.ExchangeSettings(
             listen: listen, tls: tls, maxDocumentSize: maxDocumentSize, requestTimeout: requestTimeout, spool: spool,
-            accessTokens: accessTokens, peers: peers, delivery: delivery, gossipInterval: gossipInterval)
+            accessTokens: accessTokens, webUsers: webUsers, peers: peers, delivery: delivery, gossipInterval: gossipInterval)
     }
 
     mutating func peerSettings(_ node: Node, at place: String, agency: String, plain: Bool) -> GatewayConfiguration.PeerSettings? {

@@ -27,19 +27,19 @@ struct APIComposeRoutes: Sendable {
         let kind = try query.choice("kind", DraftKind.self) ?? .request
         let signatory = try signatoryID(query)
         let form = try await APIMessage.jsonObject(request)
+        let draft: OutgoingDraft
         do {
-            let draft = try await self.draft(kind, form: form, query: query)
-            let document = try routes.outgoing.check(draft, signatoryID: signatory)
-            var deadline: String?
-            if case .request(let composed) = document { deadline = composed.responseDeadline.iso }
-            return try APIMessage.json(DraftCheck(valid: true, problems: [], deadline: deadline))
+            draft = try await self.draft(kind, form: form, query: query)
         } catch let error as DocumentError where error.category == .documentInvalid || error.category == .unusableInput {
             let problems = error.problems.isEmpty ? [DraftProblem(path: "", message: error.message)] : error.problems.map(DraftProblem.init)
             return try APIMessage.json(DraftCheck(valid: false, problems: problems, deadline: nil))
-        } catch let error as GatewayError where error.code == .signerNotEligible || error.code == .wrongDocument {
+        } catch let error as GatewayError where error.code == .wrongDocument {
             let problems = [DraftProblem(path: "", message: error.message)] + error.problems.map { DraftProblem(path: "", message: $0) }
             return try APIMessage.json(DraftCheck(valid: false, problems: problems, deadline: nil))
         }
+        let review = try routes.outgoing.review(draft, signatoryID: signatory)
+        return try APIMessage.json(
+            DraftCheck(valid: review.document != nil, problems: review.problems.map(DraftProblem.init), deadline: review.deadline))
     }
 
     /// Composes, numbers, signs and registers a request or an answer: 201 with its journal entry.

@@ -6,6 +6,7 @@ import Logging
 import MezhvedArchive
 import MezhvedCore
 import MezhvedGateway
+import MezhvedWeb
 import NIOCore
 import NIOSSL
 import Prometheus
@@ -25,6 +26,8 @@ public struct ExchangeServer: Sendable {
     let state: ExchangeState
     let outbox: Outbox
     let metricsRegistry: PrometheusCollectorRegistry?
+    /// The clerks' and auditors' pages, when the configuration names their users (`exchange.webUsers`).
+    let site: WebSite?
 
     /// Prepares the server: the spool, the peers' pins; the TLS identity is read when it starts.
     public init(gateway: Gateway, archive: ArchiveFolder, logger: Logger, metrics: PrometheusCollectorRegistry? = nil) throws {
@@ -34,18 +37,31 @@ public struct ExchangeServer: Sendable {
             )
         }
         self.state = try ExchangeState(gateway: gateway, archive: archive, settings: settings, logger: logger)
-        self.outbox = gateway.outbox(registrar: archive.registrar)
+        let outbox = gateway.outbox(registrar: archive.registrar)
+        self.outbox = outbox
         self.metricsRegistry = metrics
+        self.site = try settings.webUsers.map {
+            try WebSite(gateway: gateway, archive: archive, outbox: outbox, usersFile: $0)
+        }
     }
 
     /// The router: the peer protocol, the clerks' and auditors' API, health and metrics.
     func makeRouter() -> Router<ExchangeRequestContext> {
         let router = Router(context: ExchangeRequestContext.self)
         let api = APIRoutes(exchange: state, outbox: outbox)
-        router.addMiddleware {
-            api.callerMiddleware
-            AccessLogMiddleware()
-            MetricsMiddleware()
+        if let site {
+            router.addMiddleware {
+                api.callerMiddleware
+                site.sessionMiddleware()
+                AccessLogMiddleware()
+                MetricsMiddleware()
+            }
+        } else {
+            router.addMiddleware {
+                api.callerMiddleware
+                AccessLogMiddleware()
+                MetricsMiddleware()
+            }
         }
         router.get("health") { _, _ in "ok\n" }
         if let registry = metricsRegistry {
@@ -58,6 +74,7 @@ public struct ExchangeServer: Sendable {
         PeerRoutes(exchange: state).register(on: router)
         PullRoutes(exchange: state, outbox: outbox).register(on: router)
         api.register(on: router)
+        site?.register(on: router)
         return router
     }
 

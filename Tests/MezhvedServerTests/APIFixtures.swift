@@ -37,6 +37,7 @@ struct APIGateway: Sendable {
               listen: 127.0.0.1:0
               spool: \(folder)/spool
               accessTokens: \(folder)/tokens.json
+              webUsers: \(folder)/users.json
             """
     }
 
@@ -67,16 +68,16 @@ struct APIGateway: Sendable {
     }
 
     /// The server over this gateway (not listening: tests run it in process).
-    func server() throws -> ExchangeServer {
-        var logger = Logger(label: "mezhved.api.test")
-        logger.logLevel = .warning
-        return try ExchangeServer(gateway: gateway, archive: archive, logger: logger)
+    func server(logger: Logger? = nil) throws -> ExchangeServer {
+        var quiet = Logger(label: "mezhved.api.test")
+        quiet.logLevel = .warning
+        return try ExchangeServer(gateway: gateway, archive: archive, logger: logger ?? quiet)
     }
 
     /// Runs `body` against the server in process (HummingbirdTesting's router framework), then
     /// shuts the server's peer client down.
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let server = try self.server()
+    func test(logger: Logger? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let server = try self.server(logger: logger)
         do {
             try await server.makeApplication().test(.router, body)
         } catch {
