@@ -21,6 +21,7 @@ APT_PACKAGES=(
     python3                # the independent GOST XMLDSig peer (Tests/Interop)
     python3-venv
     curl                   # the HTTP client of the exchange server's tests (Tests/MezhvedServerTests)
+    postgresql             # the PostgreSQL store's tests: a throwaway cluster on loopback (scripts/postgres.sh)
 )
 readonly VENV=.venv-interop
 readonly REQUIREMENTS=Tests/Interop/requirements.txt
