@@ -50,6 +50,7 @@ public enum PostgresMigrations {
     public static func apply(_ settings: PostgresStoreSettings) async throws -> [String] {
         let pool = try PostgresPool(settings)
         defer { pool.close() }
+        try await pool.probe()
         let migrations = try all()
         return try await pool.transaction("migrating") { connection in
             let logger = pool.logger
@@ -83,6 +84,7 @@ public enum PostgresMigrations {
 
     /// Refuses a schema that lacks a migration, naming the first missing one.
     static func check(_ pool: PostgresPool) async throws {
+        try await pool.probe()
         let migrations = try all()
         let settings = pool.settings
         let exists = try await pool.withConnection("checking the migrations") { connection in

@@ -23,6 +23,25 @@ final class PostgresPool: Sendable {
 
     deinit { runner.cancel() }
 
+    /// Connects once, directly, so that an unreachable server or a refused login is reported at
+    /// once with the server's own words (the pool would retry behind a circuit breaker).
+    func probe() async throws {
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: try settings.connectionConfiguration(), id: 0, logger: logger)
+            try await connection.close()
+        } catch let error as ArchiveError {
+            throw error
+        } catch {
+            // A refused login (28…) or a database that does not exist (3D000) is the configuration's fault.
+            let state = (error as? PSQLError)?.serverInfo?[.sqlState] ?? ""
+            throw ArchiveError(
+                state.hasPrefix("28") || state == "3D000" ? .storeConfigurationInvalid : .storeUnavailable,
+                "cannot connect to PostgreSQL at \(settings.host):\(settings.port)/\(settings.database) as \(settings.username): \(Self.describe(error))",
+                hint: "check that the server runs and listens there, and that the password file holds \(settings.username)'s password")
+        }
+    }
+
     /// Stops the pool (its connections close).
     func close() { runner.cancel() }
 

@@ -45,22 +45,22 @@ public struct PostgresStoreSettings: Sendable, Equatable {
             !host.isEmpty
         else {
             throw ArchiveError(
-                .configurationInvalid, "the store URL \(text) is not a PostgreSQL connection URL",
+                .storeConfigurationInvalid, "the store URL \(text) is not a PostgreSQL connection URL",
                 hint: "write postgres://USER@HOST:PORT/DATABASE (the password goes in the password file)")
         }
         guard url.password == nil else {
             throw ArchiveError(
-                .configurationInvalid, "the store URL for \(host) carries a password",
+                .storeConfigurationInvalid, "the store URL for \(host) carries a password",
                 hint: "remove it from the URL and put it in a password file (mode 0600) named by passwordFile")
         }
         guard let user = url.user, !user.isEmpty else {
             throw ArchiveError(
-                .configurationInvalid, "the store URL \(text) names no user", hint: "write postgres://USER@HOST:PORT/DATABASE")
+                .storeConfigurationInvalid, "the store URL \(text) names no user", hint: "write postgres://USER@HOST:PORT/DATABASE")
         }
         let database = String(url.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty else {
             throw ArchiveError(
-                .configurationInvalid, "the store URL \(text) names no database", hint: "write postgres://USER@HOST:PORT/DATABASE")
+                .storeConfigurationInvalid, "the store URL \(text) names no database", hint: "write postgres://USER@HOST:PORT/DATABASE")
         }
         var sslMode = "prefer"
         var chosenSchema = schema ?? "public"
@@ -69,19 +69,19 @@ public struct PostgresStoreSettings: Sendable, Equatable {
             case "sslmode":
                 guard let value = item.value, ["disable", "prefer", "require"].contains(value) else {
                     throw ArchiveError(
-                        .configurationInvalid, "the store URL's sslmode \(item.value ?? "") is not disable, prefer or require")
+                        .storeConfigurationInvalid, "the store URL's sslmode \(item.value ?? "") is not disable, prefer or require")
                 }
                 sslMode = value
             case "schema":
                 if schema == nil, let value = item.value { chosenSchema = value }
             default:
                 throw ArchiveError(
-                    .configurationInvalid, "the store URL has an unknown parameter \(item.name)", hint: "known: sslmode, schema")
+                    .storeConfigurationInvalid, "the store URL has an unknown parameter \(item.name)", hint: "known: sslmode, schema")
             }
         }
         guard Self.isIdentifier(chosenSchema) else {
             throw ArchiveError(
-                .configurationInvalid, "the schema name \(chosenSchema) is not a plain identifier",
+                .storeConfigurationInvalid, "the schema name \(chosenSchema) is not a plain identifier",
                 hint: "use lower-case letters, digits and underscores, starting with a letter")
         }
         self.init(
@@ -103,7 +103,7 @@ public struct PostgresStoreSettings: Sendable, Equatable {
         var info = stat()
         if stat(passwordFile, &info) == 0, info.st_mode & 0o077 != 0 {
             throw ArchiveError(
-                .configurationInvalid,
+                .storeConfigurationInvalid,
                 "the PostgreSQL password file \(passwordFile) has mode \(String(info.st_mode & 0o777, radix: 8)): others may read it",
                 hint: "chmod 600 \(passwordFile)")
         }
@@ -111,8 +111,24 @@ public struct PostgresStoreSettings: Sendable, Equatable {
         case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
         case .failure(let failure):
             throw ArchiveError(
-                .configurationInvalid, "the PostgreSQL password file \(passwordFile) \(failure)", hint: "give the file with the password")
+                .storeConfigurationInvalid, "the PostgreSQL password file \(passwordFile) \(failure)",
+                hint: "give the file with the password")
         }
+    }
+
+    /// One direct connection's configuration (``PostgresPool/probe()``).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "require": tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: try password(), database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "mezhved")]
+        return configuration
     }
 
     /// The pool's configuration.
@@ -135,6 +151,9 @@ public struct PostgresStoreSettings: Sendable, Equatable {
 extension ErrorCode where Domain == ArchiveError {
     /// The PostgreSQL server cannot be reached, refuses the login, or fails a statement.
     public static let storeUnavailable = ErrorCode("store-unavailable", .serviceUnavailable)
+    /// The store's settings cannot be used: a URL that is not PostgreSQL's or carries a password, a
+    /// password file others may read, a schema name that is not a plain identifier.
+    public static let storeConfigurationInvalid = ErrorCode("store-configuration-invalid", .configurationInvalid)
     /// The database lacks a migration this version needs (`mezhved db migrate`).
     public static let migrationMissing = ErrorCode("migration-missing", .configurationInvalid)
 }

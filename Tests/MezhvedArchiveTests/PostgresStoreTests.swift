@@ -221,6 +221,50 @@ struct PostgresStoreTests {
         #expect(try await ArchiveFixtures.auditor(any: moved, key: true).audit().passed)
     }
 
+    @Test("mezhved db migrate, archive migrate --from fs --to postgres and archive audit --url: exit codes and what they print")
+    func commandLine() async throws {
+        guard StoreKind.postgres.available() else { return }
+        let (folder, environment) = try ArchiveCLITests.initArchive()
+        let reserved = try ArchiveTool.mezhved(["archive", "reserve", "--outgoing", "--count", "4"], environment: environment)
+        #expect(reserved.status == 0, "\(reserved.stderr)")
+        let schema = "cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let url = StoreKind.postgresURL!
+        let password = StoreKind.postgresPasswordFile ?? ""
+        let database = ["--url", url, "--password-file", password, "--schema", String(schema)]
+        // Not migrated yet: the audit refuses, naming the migration (configuration, exit 11).
+        let audit = ["--trust", ArchiveCLITests.trust, "--gateway-cert", ArchiveFixtures.gatewayCert]
+        let early = try ArchiveTool.mezhved(["archive", "audit"] + database + audit)
+        #expect(early.status == 11 && early.stderr.contains("lacks migration 0001_archive"), "\(early.status) \(early.stderr)")
+        let migrated = try ArchiveTool.mezhved(["db", "migrate"] + database)
+        #expect(migrated.status == 0 && migrated.stdout.contains("applied 0001_archive"), "\(migrated.stderr)")
+        let again = try ArchiveTool.mezhved(["db", "migrate"] + database)
+        #expect(again.status == 0 && again.stdout.contains("up to date"), "\(again.stderr)")
+        let moved = try ArchiveTool.mezhved(
+            [
+                "archive", "migrate", "--from", "fs", "--to", "postgres", "--archive", folder, "--data-key",
+                environment["MEZHVED_ARCHIVE_DATA_KEY_FILE"]!,
+            ]
+                + database + audit)
+        #expect(moved.status == 0, "\(moved.stdout) \(moved.stderr)")
+        #expect(moved.stdout.contains("5 log entries") && moved.stdout.contains("AUDIT PASSED"), "\(moved.stdout)")
+        // A row changed by SQL: the audit fails (exit 7) and names it.
+        var settings = try PostgresStoreSettings(url: url, passwordFile: password, schema: String(schema))
+        settings.maximumConnections = 2
+        _ = try Self.sql(settings, "DELETE FROM archive_events WHERE seq = 3")
+        let broken = try ArchiveTool.mezhved(["archive", "audit"] + database + audit)
+        #expect(broken.status == 7 && broken.stdout.contains("archive_events seq 4"), "\(broken.stdout)")
+        // A password in the URL, or a server that does not answer: refused with what to do.
+        let inURL = try ArchiveTool.mezhved(["db", "migrate", "--url", "postgres://mezhved:secret@127.0.0.1:1/postgres"])
+        #expect(inURL.status == 11 && inURL.stderr.contains("password file") && !inURL.stderr.contains("secret"), "\(inURL.stderr)")
+        let unreachable = try ArchiveTool.mezhved(["db", "migrate", "--url", "postgres://mezhved@127.0.0.1:1/postgres?sslmode=disable"])
+        #expect(unreachable.status == 10 && unreachable.stderr.contains("127.0.0.1:1"), "\(unreachable.stderr)")
+        let wrongPassword = try ArchiveFixtures.temporaryDirectory() + "/wrong.password"
+        try "not-the-password\n".write(toFile: wrongPassword, atomically: true, encoding: .utf8)
+        chmod(wrongPassword, 0o600)
+        let refused = try ArchiveTool.mezhved(["db", "migrate", "--url", url, "--password-file", wrongPassword])
+        #expect(refused.status == 11 && refused.stderr.contains("password authentication failed"), "\(refused.stderr)")
+    }
+
     @Test("connection settings: no password in the URL, a password file no one else may read, a plain schema name")
     func settings() throws {
         #expect(throws: ArchiveError.self) { try PostgresStoreSettings(url: "postgres://u:secret@127.0.0.1/db") }
