@@ -3,7 +3,7 @@
 #
 #   scripts/postgres.sh start   # initdb (once) and start; idempotent
 #   scripts/postgres.sh stop    # stop it (the data stays until `scripts/postgres.sh destroy`)
-#   scripts/postgres.sh url     # prints MEZHVED_POSTGRES_URL=… and MEZHVED_POSTGRES_PASSWORD_FILE=…
+#   scripts/postgres.sh url     # prints MEZHVED_POSTGRES_URL=… and MEZHVED_POSTGRES_PASSWORD_FILE=… (export $(scripts/postgres.sh url))
 #   scripts/postgres.sh destroy # stop and remove the data folder
 #
 # The server runs as an unprivileged user (postgres, which the package creates; as another user,

@@ -25,7 +25,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 sourceLocation: sourceLocation)
         } else {
             print(
-                "skipped: the PostgreSQL case needs MEZHVED_POSTGRES_URL (scripts/postgres.sh start; eval the output of scripts/postgres.sh url)"
+                "skipped: the PostgreSQL case needs MEZHVED_POSTGRES_URL (scripts/postgres.sh start; export $(scripts/postgres.sh url))"
             )
         }
         return false
