@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "MezhvedArchive", targets: ["MezhvedArchive"]),
         .library(name: "MezhvedGateway", targets: ["MezhvedGateway"]),
         .library(name: "MezhvedServer", targets: ["MezhvedServer"]),
+        .library(name: "MezhvedPostgres", targets: ["MezhvedPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C enters through these small targets only; the Swift modules import them `internal`.
@@ -75,6 +77,17 @@ let package = Package(
         // What every module shares and that is not XMLDSig: the error protocol the shells map to
         // exit codes and HTTP statuses, bounded reads, name suggestions.
         .target(name: "MezhvedCore"),
+        // The archive store in PostgreSQL (several gateway nodes on one database): the same store
+        // protocols as the filesystem store, the numbered migrations, a connection pool.
+        .target(
+            name: "MezhvedPostgres",
+            dependencies: [
+                "MezhvedArchive", "MezhvedCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")]
+        ),
         // The gateway's workflows: outgoing compose, number, sign, register, queue; incoming verify,
         // check, register, receipt; quarantine. The command line, the server and the pages call these.
         .target(
@@ -139,6 +152,7 @@ let package = Package(
                 "MezhvedGateway",
                 "MezhvedServer",
                 "MezhvedRecords",
+                "MezhvedPostgres",
                 "MezhvedCore",
                 "CMezhvedShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -184,7 +198,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MezhvedArchiveTests",
-            dependencies: ["MezhvedArchive", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedTestSupport"]
+            dependencies: ["MezhvedArchive", "MezhvedPostgres", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedTestSupport"]
         ),
     ]
 )

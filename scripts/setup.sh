@@ -24,6 +24,7 @@ APT_PACKAGES=(
     chromium               # the web pages' browser test and screenshots (Tests/Browser, scripts/ui-screenshots.sh)
     chromium-driver        # chromedriver, which python3-selenium drives
     python3-selenium       # the browser test's driver (the system python3, /usr/bin/python3)
+    postgresql             # the PostgreSQL store's tests: a throwaway cluster on loopback (scripts/postgres.sh)
 )
 readonly VENV=.venv-interop
 readonly REQUIREMENTS=Tests/Interop/requirements.txt

@@ -5,7 +5,10 @@
 #   scripts/test.sh
 #   scripts/test.sh --filter NegativeTests
 #
-# The tests find the interop Python through MEZHVED_PYTHON (.venv-interop/bin/python).
+# The tests find the interop Python through MEZHVED_PYTHON (.venv-interop/bin/python), and the
+# PostgreSQL store's tests a throwaway cluster on loopback (scripts/postgres.sh, started here) through
+# MEZHVED_POSTGRES_URL and MEZHVED_POSTGRES_PASSWORD_FILE. With CI=true a cluster that cannot start
+# fails the run; elsewhere the PostgreSQL tests then skip with a message (MEZHVED_POSTGRES=off: not started).
 # MEZHVED_BUILD_PATH=DIR builds in DIR instead of .build.
 # Lint problems are printed and the tests still run; the exit code is swift test's, or 1 when the
 # tests pass but the lint failed (MEZHVED_FORMAT_LINT=warn: lint problems do not fail the run).
@@ -27,6 +30,21 @@ elif swift format lint --strict --recursive Sources Tests Package.swift; then
 else
     lint_status=1
     echo "format: problems above (fix with: swift format --in-place --recursive Sources Tests Package.swift)" >&2
+fi
+
+section "PostgreSQL (scripts/postgres.sh, 127.0.0.1 only)"
+if [ -n "${MEZHVED_POSTGRES_URL:-}" ]; then
+    echo "using MEZHVED_POSTGRES_URL=$MEZHVED_POSTGRES_URL"
+elif [ "${MEZHVED_POSTGRES:-}" = off ]; then
+    echo "not started (MEZHVED_POSTGRES=off): the PostgreSQL store's tests skip"
+elif scripts/postgres.sh start; then
+    while IFS= read -r assignment; do export "${assignment?}"; done < <(scripts/postgres.sh url)
+    echo "MEZHVED_POSTGRES_URL=$MEZHVED_POSTGRES_URL"
+elif [ "${CI:-}" = true ]; then
+    echo "test: PostgreSQL could not be started for the tests (see above)" >&2
+    exit 1
+else
+    echo "PostgreSQL could not be started: the PostgreSQL store's tests skip" >&2
 fi
 
 section "Tests (swift test $*)"

@@ -35,12 +35,25 @@ public struct LogAudit: Sendable {
     /// Events read, and the last one's seq.
     public let count: Int
     public let lastSeq: Int
+
+    package init(journal: Journal, damage: [AuditFinding], hashes: [Int: String], count: Int, lastSeq: Int) {
+        self.journal = journal
+        self.damage = damage
+        self.hashes = hashes
+        self.count = count
+        self.lastSeq = lastSeq
+    }
 }
 
 /// A checkpoint document as stored.
 public struct CheckpointDocument: Sendable {
     public let name: String
     public let bytes: [UInt8]
+
+    package init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
 }
 
 /// What a store finds about its medium.
@@ -48,6 +61,8 @@ public struct MediumAudit: Sendable {
     public var integrity: [AuditFinding] = []
     public var policy: [AuditFinding] = []
     public var notes: [String] = []
+
+    package init() {}
 }
 
 /// The audit source of a filesystem archive: reads the folder directly (it does not replay the log

@@ -149,8 +149,10 @@ public struct ArchiveEvent: Sendable, Codable, Equatable {
 }
 
 /// The log's line format: `{"seq":…,"time":…,"type":…,"prev":…,"payload":{…},"hash":"<sha256 of all before ,"hash">"}`.
-enum EventLine {
-    static let genesis = String(repeating: "0", count: 64)
+/// The same bytes in every store (the PostgreSQL store keeps each line in a row).
+package enum EventLine {
+    /// The `prev` of the first line: 64 zeros.
+    package static let genesis = String(repeating: "0", count: 64)
     static let hashMarker = Array(",\"hash\":\"".utf8)
 
     static func encoder() -> JSONEncoder {
@@ -160,7 +162,7 @@ enum EventLine {
     }
 
     /// The bytes of a new line (ending in a newline) and its hash.
-    static func make(seq: Int, time: Date, type: EventType, prev: String, payload: EventPayload) throws -> (
+    package static func make(seq: Int, time: Date, type: EventType, prev: String, payload: EventPayload) throws -> (
         line: [UInt8], event: ArchiveEvent
     ) {
         let payloadJSON = try encoder().encode(payload)
@@ -173,13 +175,13 @@ enum EventLine {
     }
 
     /// Why a line cannot be read.
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable {
         case notJSON
         case hashMismatch(recorded: String, computed: String)
     }
 
     /// Parses one line (without its newline) and checks its own hash.
-    static func parse(_ line: ArraySlice<UInt8>) -> Result<ArchiveEvent, Failure> {
+    package static func parse(_ line: ArraySlice<UInt8>) -> Result<ArchiveEvent, Failure> {
         guard line.count > hashMarker.count + 66, line.last == UInt8(ascii: "}") else { return .failure(.notJSON) }
         let hashStart = line.endIndex - 66
         let markerStart = hashStart - hashMarker.count

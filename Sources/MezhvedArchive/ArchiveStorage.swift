@@ -71,12 +71,23 @@ public struct StoredCheckpoint: Sendable, Equatable {
     public let bytes: [UInt8]
     /// Its attributes (the signature is checked by the audit).
     public let checkpoint: Checkpoint
+
+    package init(name: String, bytes: [UInt8], checkpoint: Checkpoint) {
+        self.name = name
+        self.bytes = bytes
+        self.checkpoint = checkpoint
+    }
 }
 
 /// The log's last event.
 public struct LogHead: Sendable, Equatable {
     public let seq: Int
     public let hash: String
+
+    package init(seq: Int, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
 }
 
 /// The number a registration takes.

@@ -225,7 +225,7 @@ public struct Journal: Sendable {
     }
 
     /// Applies one event (already checked for chain and hash).
-    mutating func apply(_ event: ArchiveEvent) {
+    package mutating func apply(_ event: ArchiveEvent) {
         lastSeq = event.seq
         lastHash = event.hash
         let p = event.payload

@@ -13,6 +13,14 @@ extension Gateway {
         onCheckpointFailure: @escaping @Sendable (any Error) -> Void = { _ in }, clock: ArchiveClock = .system
     ) async throws -> ArchiveFolder {
         let settings = configuration.archive
+        guard settings.store == "filesystem" else {
+            throw GatewayError(
+                .configurationInvalid,
+                "archive.store \(settings.store): the gateway's workflows (serve, incoming, send, records) open the filesystem store only in this version",
+                hint:
+                    "`mezhved db migrate` and `mezhved archive migrate --to postgres` take this configuration; keep store: filesystem for the gateway until the PostgreSQL store is wired into it (docs/postgres.md)"
+            )
+        }
         let dataKey = try ArchiveDataKey.load(contentsOf: settings.dataKey)
         let folder = try await ArchiveFolder.open(
             settings.path, dataKey: dataKey, checkpointSigner: try checkpointSigner(),

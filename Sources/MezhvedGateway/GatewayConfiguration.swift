@@ -55,6 +55,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var witness: String?
         /// The key of the people's keyed hashes in the records (joint events, help), never inside the archive.
         public var personKey: String?
+        /// The store: `filesystem` (the folder `path`, the default) or `postgres` (docs/postgres.md).
+        public var store: String = "filesystem"
+        /// For `store: postgres`: the connection URL, without the password
+        /// (`postgres://USER@HOST:PORT/DATABASE?schema=…`), and the file holding the password (0600).
+        public var url: String?
+        public var passwordFile: String?
 
         public init(
             path: String, dataKey: String, gatewayKey: String? = nil, gatewayCertificate: String? = nil, witness: String? = nil,

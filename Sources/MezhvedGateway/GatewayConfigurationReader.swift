@@ -103,14 +103,36 @@ struct ConfigurationReader {
 
     mutating func archiveSettings(_ node: Node?) -> GatewayConfiguration.ArchiveSettings? {
         guard let map = section(node, "archive", required: true) else { return nil }
-        checkKeys(map, at: "archive.", known: ["path", "dataKey", "gatewayKey", "gatewayCertificate", "witness", "personKey"])
-        let path = self.path(map, "path", at: "archive.", required: true)
+        checkKeys(
+            map, at: "archive.",
+            known: ["path", "dataKey", "gatewayKey", "gatewayCertificate", "witness", "personKey", "store", "url", "passwordFile"])
+        let store = text(map, "store", at: "archive.", required: false) ?? "filesystem"
+        guard store == "filesystem" || store == "postgres" else {
+            problems.append("archive.store: \(store) is not a store (filesystem or postgres)")
+            return nil
+        }
+        let postgres = store == "postgres"
+        let path = self.path(map, "path", at: "archive.", required: !postgres)
         let dataKey = self.path(map, "dataKey", at: "archive.", required: true)
-        guard let path, let dataKey else { return nil }
-        return GatewayConfiguration.ArchiveSettings(
-            path: path, dataKey: dataKey, gatewayKey: self.path(map, "gatewayKey", at: "archive."),
+        let url = postgres ? text(map, "url", at: "archive.", required: true) : nil
+        let passwordFile = postgres ? self.path(map, "passwordFile", at: "archive.") : nil
+        if !postgres, map["url"] != nil || map["passwordFile"] != nil {
+            problems.append("archive.url, archive.passwordFile: only for store: postgres")
+        }
+        if postgres, url?.contains("@") == true, let url, let scheme = url.range(of: "://"),
+            url[scheme.upperBound...].prefix(while: { $0 != "@" }).contains(":")
+        {
+            problems.append("archive.url: carries a password; put it in the file named by archive.passwordFile (mode 0600)")
+        }
+        guard let dataKey, postgres ? url != nil : path != nil else { return nil }
+        var settings = GatewayConfiguration.ArchiveSettings(
+            path: path ?? "", dataKey: dataKey, gatewayKey: self.path(map, "gatewayKey", at: "archive."),
             gatewayCertificate: self.path(map, "gatewayCertificate", at: "archive."), witness: self.path(map, "witness", at: "archive."),
             personKey: self.path(map, "personKey", at: "archive."))
+        settings.store = store
+        settings.url = url
+        settings.passwordFile = passwordFile
+        return settings
     }
 
     mutating func signatorySettings(_ node: Node, at place: String) -> GatewayConfiguration.SignatorySettings? {

@@ -17,7 +17,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         subcommands: [
             ArchiveInit.self, ArchiveReserve.self, ArchiveRegister.self, ArchiveVoid.self, ArchiveStatus.self, ArchiveList.self,
             ArchiveShow.self, ArchiveOverdue.self, ArchiveExport.self, ArchiveAudit.self, ArchiveRecover.self,
-            ArchiveCheckpointCommand.self, ArchiveBench.self,
+            ArchiveCheckpointCommand.self, ArchiveBench.self, ArchiveMigrate.self,
         ])
 }
 

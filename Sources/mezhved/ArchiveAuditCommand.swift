@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MezhvedArchive
 import MezhvedGateway
+import MezhvedPostgres
 import MezhvedServer
 import MezhvedValidation
 import MezhvedXMLDSig
@@ -25,6 +26,7 @@ struct ArchiveAudit: AsyncParsableCommand {
     @OptionGroup var location: ArchiveLocation
     @OptionGroup var key: DataKeyOption
     @OptionGroup var gatewayConfiguration: GatewayOption
+    @OptionGroup var postgres: PostgresLocation
 
     @Option(name: .customLong("trust"), help: "A folder of trusted CA certificates (documents and the gateway); may be repeated.")
     var trust: [String] = []
@@ -95,6 +97,12 @@ struct ArchiveAudit: AsyncParsableCommand {
         return QualifiedArchiveAuditor(validator: validator, fallback: plain)
     }
 
+    /// The audit source: the PostgreSQL store's rows, or the archive folder.
+    func auditSource(folder: String, postgres: PostgresStoreSettings?) async throws -> any ArchiveAuditSource {
+        if let postgres { return try await PostgresAuditSource.open(postgres) }
+        return try FileSystemAuditSource(path: folder)
+    }
+
     /// The pinned gateway certificate: --gateway-cert, else the --gateway configuration's
     /// archive.gatewayCertificate, else $MEZHVED_GATEWAY_CERT_FILE.
     func pinnedCertificate(_ configuration: GatewayConfiguration?) throws -> Certificate {
@@ -112,7 +120,8 @@ struct ArchiveAudit: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try gatewayConfiguration.path.map { _ in try gatewayConfiguration.configuration() }
-        let folder = try location.archive ?? configuration?.archive.path ?? location.folder()
+        let postgresSettings = location.archive == nil ? try postgres.settings(configuration) : nil
+        let folder = try postgresSettings?.url ?? location.archive ?? configuration?.archive.path ?? location.folder()
         let trustSettings = GatewayConfiguration.TrustSettings(
             anchors: trust.isEmpty ? configuration?.trust.anchors ?? [] : trust,
             intermediates: untrusted.isEmpty ? configuration?.trust.intermediates ?? [] : untrusted,
@@ -137,7 +146,8 @@ struct ArchiveAudit: AsyncParsableCommand {
         }
         defer { if let peerWitness { try? FileManager.default.removeItem(atPath: peerWitness) } }
         let auditor = ArchiveAuditor(
-            source: try FileSystemAuditSource(path: folder), gatewayCertificate: try pinnedCertificate(configuration),
+            source: try await auditSource(folder: folder, postgres: postgresSettings),
+            gatewayCertificate: try pinnedCertificate(configuration),
             checkpointTrust: store,
             signatureAuditor: try signatureAuditor(store, intermediates, trustSettings: trustSettings), dataKey: dataKey,
             witness: peerWitness ?? witness ?? configuration?.archive.witness,

@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedCore
+import MezhvedPostgres
 import MezhvedTestSupport
 import MezhvedXMLDSig
 import Testing
@@ -100,7 +101,7 @@ enum ArchiveFixtures {
     static func register(_ count: Int, in archive: TestArchive) async throws -> [JournalEntry] {
         var entries: [JournalEntry] = []
         for _ in 0..<count {
-            let next = try await archive.storage.journal().nextSequence(year: ISOTime.agencyYear(Date()), direction: .outgoing)
+            let next = try await archive.journal().nextSequence(year: ISOTime.agencyYear(Date()), direction: .outgoing)
             entries.append(
                 try await archive.register(
                     Submission(
@@ -127,12 +128,21 @@ enum ArchiveFixtures {
 /// An archive opened for a test: every change waits for the background checkpoint it triggers, so
 /// that checkpoints land exactly at their interval.
 struct TestArchive: Sendable {
-    let folder: ArchiveFolder
-    init(_ folder: ArchiveFolder) { self.folder = folder }
+    /// The store, filesystem or PostgreSQL (``StoreKind``).
+    let store: any ArchiveStorage
+    let registrar: Registrar
+    init(_ folder: ArchiveFolder) {
+        self.store = folder.storage
+        self.registrar = folder.registrar
+    }
+    init(store: any ArchiveStorage, registrar: Registrar) {
+        self.store = store
+        self.registrar = registrar
+    }
 
-    var path: String { folder.storage.path }
-    var storage: FileSystemStorage { folder.storage }
-    var registrar: Registrar { folder.registrar }
+    /// The filesystem store, for the tests of that store alone.
+    var storage: FileSystemStorage { store as! FileSystemStorage }
+    var path: String { storage.path }
 
     func settled<T>(_ result: T) async -> T {
         await registrar.finishBackgroundWork()
@@ -153,7 +163,10 @@ struct TestArchive: Sendable {
         await settled(try await registrar.record(status, number: number, year: year, note: note))
     }
 
-    func journal() async throws -> Journal { try await storage.journal() }
+    func journal() async throws -> Journal {
+        if let postgres = store as? PostgresStorage { return try await postgres.journal() }
+        return try await storage.journal()
+    }
 }
 
 enum ArchiveTool {

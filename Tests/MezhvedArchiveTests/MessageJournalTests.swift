@@ -18,7 +18,7 @@ struct MessageJournalTests {
 
     /// Expects `append` to be refused with `messageUnusable` and the log to stay as it was.
     static func expectRefused(_ archive: TestArchive, _ transition: MessageTransition, _ words: String) async throws {
-        let before = try await archive.storage.head()
+        let before = try await archive.store.head()
         do {
             _ = try await archive.registrar.record(transition)
             Issue.record("\(transition.state.rawValue) of \(transition.messageID) was accepted")
@@ -26,12 +26,15 @@ struct MessageJournalTests {
             #expect(error.code == .messageUnusable, "\(error)")
             #expect(error.description.contains(words), "\(error)")
         }
-        #expect(try await archive.storage.head() == before, "a refused append writes nothing")
+        #expect(try await archive.store.head() == before, "a refused append writes nothing")
     }
 
-    @Test("a message is queued once for a registered outgoing document, moves by the rules, and is resent only when failed or expired")
-    func transitions() async throws {
-        let archive = try await ArchiveFixtures.makeArchive()
+    @Test(
+        "a message is queued once for a registered outgoing document, moves by the rules, and is resent only when failed or expired",
+        arguments: StoreKind.allCases)
+    func transitions(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let archive = try await ArchiveFixtures.makeArchive(store)
         let entries = try await ArchiveFixtures.register(2, in: archive)
         let peer = try #require(entries[0].counterpart)
         let expires = Date().addingTimeInterval(86_400)
@@ -160,21 +163,24 @@ struct MessageJournalTests {
         #expect(finding.message.contains("goes from receipted to queued"))
     }
 
-    @Test("one incoming document per (peer, message id): a second registration or quarantine under it is refused")
-    func incomingMessageIDsUnique() async throws {
-        let archive = try await ArchiveFixtures.makeArchive()
+    @Test(
+        "one incoming document per (peer, message id): a second registration or quarantine under it is refused",
+        arguments: StoreKind.allCases)
+    func incomingMessageIDsUnique(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let archive = try await ArchiveFixtures.makeArchive(store)
         let kept = try await archive.registrar.quarantine(
             Rejection(
                 document: Array("junk one".utf8), sourceName: "junk", reason: "unusable-document", messageID: Self.idA, peer: "health"))
         #expect(kept.messageID == Self.idA)
         #expect(kept.peer == "health")
-        let before = try await archive.storage.head()
+        let before = try await archive.store.head()
         await #expect(throws: ArchiveError.self) {
             _ = try await archive.registrar.quarantine(
                 Rejection(
                     document: Array("junk two".utf8), sourceName: "junk", reason: "unusable-document", messageID: Self.idA, peer: "health"))
         }
-        #expect(try await archive.storage.head() == before)
+        #expect(try await archive.store.head() == before)
         // The same id from another peer is another message.
         _ = try await archive.registrar.quarantine(
             Rejection(
@@ -199,7 +205,7 @@ struct MessageJournalTests {
         let journal = try await archive.journal()
         #expect(journal.incomingMessage(Self.idB, peer: "health") == .registered(registered))
         #expect(try await archive.registrar.quarantined(JournalQuery(messageID: Self.idA, peer: "health")).count == 1)
-        let report = try await ArchiveFixtures.auditor(archive, key: true).audit()
+        let report = try await ArchiveFixtures.auditor(any: archive, key: true).audit()
         #expect(report.findings.isEmpty, "\(report.findings)")
     }
 }

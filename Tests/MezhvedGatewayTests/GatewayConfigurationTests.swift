@@ -41,6 +41,33 @@ struct GatewayConfigurationTests {
         #expect(configuration.policy.requireQualified)
     }
 
+    @Test("the archive may name the PostgreSQL store: a URL without the password and a password file; anything else is listed")
+    func postgresStore() throws {
+        let configuration = try Self.parse(
+            Self.minimal.replacingOccurrences(
+                of: "archive: {path: archive, dataKey: keys/data.key}",
+                with:
+                    "archive: {store: postgres, url: 'postgres://mezhved@db:5432/mezhved?schema=sp', passwordFile: keys/pg.password, dataKey: keys/data.key}"
+            ))
+        #expect(configuration.archive.store == "postgres")
+        #expect(configuration.archive.url == "postgres://mezhved@db:5432/mezhved?schema=sp")
+        #expect(configuration.archive.passwordFile == "/srv/gw/keys/pg.password")
+        #expect(try Self.parse(Self.minimal).archive.store == "filesystem")
+        let withPassword = Self.problems(
+            Self.minimal.replacingOccurrences(
+                of: "archive: {path: archive, dataKey: keys/data.key}",
+                with: "archive: {store: postgres, url: 'postgres://mezhved:secret@db/mezhved', dataKey: keys/data.key}"))
+        #expect(withPassword.contains { $0.contains("archive.url: carries a password") }, "\(withPassword)")
+        let noURL = Self.problems(
+            Self.minimal.replacingOccurrences(
+                of: "archive: {path: archive, dataKey: keys/data.key}", with: "archive: {store: postgres, dataKey: keys/data.key}"))
+        #expect(noURL.contains { $0.contains("archive.url: is required") }, "\(noURL)")
+        let unknown = Self.problems(
+            Self.minimal.replacingOccurrences(
+                of: "archive: {path: archive, dataKey: keys/data.key}", with: "archive: {store: mysql, path: a, dataKey: keys/data.key}"))
+        #expect(unknown.contains { $0.contains("archive.store: mysql is not a store") }, "\(unknown)")
+    }
+
     @Test("an unknown key is named with the nearest known key, at every level")
     func unknownKeys() {
         let problems = Self.problems(
