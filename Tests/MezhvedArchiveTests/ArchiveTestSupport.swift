@@ -174,12 +174,12 @@ enum ArchiveTool {
     static var mezhved: String { TestProcess.mezhved }
 
     /// Runs a program to its end, capturing both outputs.
-    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessOutput {
-        try TestProcess.run(program, arguments, environment: environment)
+    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessOutput {
+        try await TestProcess.run(program, arguments, environment: environment)
     }
 
-    static func mezhved(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessOutput {
-        try TestProcess.mezhved(arguments, environment: environment)
+    static func mezhved(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessOutput {
+        try await TestProcess.mezhved(arguments, environment: environment)
     }
 
     /// Finds a program on PATH.

@@ -115,7 +115,7 @@ struct ConcurrencyTests {
             Array(repeating: ["archive", "reserve", "--count", "25"] + common, count: 3)
             + [["archive", "register", "--outgoing", "--jobs", "4", "--data-key", keyPath] + common + files]
         let outputs = try await withThrowingTaskGroup(of: ProcessOutput.self) { group in
-            for command in commands { group.addTask { try ArchiveTool.mezhved(command) } }
+            for command in commands { group.addTask { try await ArchiveTool.mezhved(command) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         var numbers: [String] = []
@@ -199,7 +199,7 @@ struct ConcurrencyTests {
                     acknowledged[String(parts[1])] = String(parts[3])
                 }
             }
-            let recover = try ArchiveTool.mezhved(["archive", "recover", "--archive", archive.path])
+            let recover = try await ArchiveTool.mezhved(["archive", "recover", "--archive", archive.path])
             #expect(recover.status == 0, "\(recover.stderr)")
             if !recover.stdout.hasPrefix("nothing") { recoveries.append(recover.stdout) }
             // Every acknowledged registration is there, with its document intact.

@@ -76,7 +76,7 @@ struct PersonalDataTests {
     }
 
     @Test("xmlsec1 decrypts the EncryptedData with the raw AES key and yields the PersonalData element")
-    func xmlsecInterop() throws {
+    func xmlsecInterop() async throws {
         let xmlsec = try #require(ArchiveTool.locate("xmlsec1"), "xmlsec1 is not installed: run scripts/setup.sh")
         let folder = try ArchiveFixtures.temporaryDirectory()
         let original = Tamper.read(Self.sample)
@@ -84,7 +84,7 @@ struct PersonalDataTests {
         let (stored, _) = try PersonalDataProtection.protect(original, key: key, sourceName: "sample")
         Tamper.write(stored, folder + "/stored.xml")
         let keyPath = try ArchiveFixtures.writeKey(in: folder)
-        let result = try ArchiveTool.run(xmlsec, ["--decrypt", "--aeskey:\(key.keyID)", keyPath, folder + "/stored.xml"])
+        let result = try await ArchiveTool.run(xmlsec, ["--decrypt", "--aeskey:\(key.keyID)", keyPath, folder + "/stored.xml"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("<LastName>Васильев</LastName>"))
         #expect(result.stdout.contains("<SNILS>145-236-987 76</SNILS>"))

@@ -12,10 +12,10 @@ import Testing
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
     /// Runs SQL in the archive's schema with psql (an independent client), as someone with database access.
-    static func sql(_ settings: PostgresStoreSettings, _ statement: String) throws -> String {
+    static func sql(_ settings: PostgresStoreSettings, _ statement: String) async throws -> String {
         let password = settings.passwordFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }?
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let output = try TestProcess.run(
+        let output = try await TestProcess.run(
             "psql",
             [
                 "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
@@ -47,17 +47,17 @@ struct PostgresStoreTests {
         #expect(report.checkpoints == 1)
         #expect(report.truncationProvable)
         // The rows hold the filesystem log's line format: the hash is SHA-256 of the bytes before ,"hash":.
-        let line = try Self.sql(settings, "SELECT convert_from(line, 'UTF8') FROM archive_events WHERE seq = 2")
+        let line = try await Self.sql(settings, "SELECT convert_from(line, 'UTF8') FROM archive_events WHERE seq = 2")
         let body = line.components(separatedBy: ",\"hash\":\"")[0]
         #expect(line.hasSuffix("\"}") && line.contains("\"hash\":\"\(ArchiveDigest.sha256Hex(Array(body.utf8)))\""))
-        #expect(try Self.sql(settings, "SELECT last FROM number_counters WHERE direction = 'outgoing'") == "6")
+        await #expect(try Self.sql(settings, "SELECT last FROM number_counters WHERE direction = 'outgoing'") == "6")
     }
 
     @Test("a row updated by SQL is named by the audit: its hash no longer matches its line")
     func rowUpdated() async throws {
         guard StoreKind.postgres.available() else { return }
         let (archive, settings) = try await Self.archiveWithRegistrations()
-        _ = try Self.sql(
+        _ = try await Self.sql(
             settings,
             "UPDATE archive_events SET line = convert_to(replace(convert_from(line, 'UTF8'), '\"employment\"', '\"education\"'), 'UTF8') WHERE seq = 3"
         )
@@ -66,10 +66,10 @@ struct PostgresStoreTests {
             report.findings.contains { $0.category == .logDamaged && $0.item == "archive_events seq 3" && $0.message.contains("altered") },
             "\(report.findings)")
         // Rewritten with a hash recomputed for the new line: the next row no longer chains to it.
-        let stored = try Self.sql(settings, "SELECT convert_from(line, 'UTF8') FROM archive_events WHERE seq = 3")
+        let stored = try await Self.sql(settings, "SELECT convert_from(line, 'UTF8') FROM archive_events WHERE seq = 3")
         let body = stored.components(separatedBy: ",\"hash\":\"")[0]
         let forged = body + ",\"hash\":\"" + ArchiveDigest.sha256Hex(Array(body.utf8)) + "\"}"
-        _ = try Self.sql(
+        _ = try await Self.sql(
             settings,
             "UPDATE archive_events SET line = convert_to('\(forged.replacingOccurrences(of: "'", with: "''"))', 'UTF8') WHERE seq = 3")
         let rehashed = try await Self.audit(archive)
@@ -83,7 +83,7 @@ struct PostgresStoreTests {
     func rowDeleted() async throws {
         guard StoreKind.postgres.available() else { return }
         let (archive, settings) = try await Self.archiveWithRegistrations()
-        _ = try Self.sql(settings, "DELETE FROM archive_events WHERE seq = 4")
+        _ = try await Self.sql(settings, "DELETE FROM archive_events WHERE seq = 4")
         let middle = try await Self.audit(archive)
         #expect(
             middle.findings.contains { $0.item == "archive_events seq 5" && $0.message.contains("entries 4…4 are missing") },
@@ -91,7 +91,7 @@ struct PostgresStoreTests {
         #expect(middle.findings.contains { $0.category == .numberHole }, "\(middle.findings)")
 
         let (tail, tailSettings) = try await Self.archiveWithRegistrations()
-        _ = try Self.sql(tailSettings, "DELETE FROM archive_events WHERE seq >= 6")
+        _ = try await Self.sql(tailSettings, "DELETE FROM archive_events WHERE seq >= 6")
         let cut = try await Self.audit(tail)
         #expect(cut.findings.contains { $0.item == "archive_head" && $0.message.contains("deleted from the end") }, "\(cut.findings)")
         #expect(cut.findings.contains { $0.item == "number_counters \(ISOTime.agencyYear(Date()))/outgoing" }, "\(cut.findings)")
@@ -113,7 +113,7 @@ struct PostgresStoreTests {
         let (line, event) = try EventLine.make(
             seq: journal.lastSeq + 1, time: Date(), type: .registered, prev: journal.lastHash, payload: payload)
         let text = String(decoding: line.dropLast(), as: UTF8.self).replacingOccurrences(of: "'", with: "''")
-        _ = try Self.sql(
+        _ = try await Self.sql(
             settings,
             "INSERT INTO archive_events (seq, line, hash, type) VALUES (\(event.seq), convert_to('\(text)', 'UTF8'), '\(event.hash)', 'registered')"
         )
@@ -130,7 +130,7 @@ struct PostgresStoreTests {
             (error as? ArchiveError)?.code == .integrityBroken && "\(error)".contains("head row")
         }
         // A forged row out of the chain is named directly.
-        _ = try Self.sql(
+        _ = try await Self.sql(
             settings,
             "INSERT INTO archive_events (seq, line, hash, type) VALUES (\(event.seq + 1), convert_to('\(text)', 'UTF8'), '\(event.hash)', 'registered')"
         )
@@ -224,8 +224,8 @@ struct PostgresStoreTests {
     @Test("mezhved db migrate, archive migrate --from fs --to postgres and archive audit --url: exit codes and what they print")
     func commandLine() async throws {
         guard StoreKind.postgres.available() else { return }
-        let (folder, environment) = try ArchiveCLITests.initArchive()
-        let reserved = try ArchiveTool.mezhved(["archive", "reserve", "--outgoing", "--count", "4"], environment: environment)
+        let (folder, environment) = try await ArchiveCLITests.initArchive()
+        let reserved = try await ArchiveTool.mezhved(["archive", "reserve", "--outgoing", "--count", "4"], environment: environment)
         #expect(reserved.status == 0, "\(reserved.stderr)")
         let schema = "cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let url = StoreKind.postgresURL!
@@ -233,13 +233,13 @@ struct PostgresStoreTests {
         let database = ["--url", url, "--password-file", password, "--schema", String(schema)]
         // Not migrated yet: the audit refuses, naming the migration (configuration, exit 11).
         let audit = ["--trust", ArchiveCLITests.trust, "--gateway-cert", ArchiveFixtures.gatewayCert]
-        let early = try ArchiveTool.mezhved(["archive", "audit"] + database + audit)
+        let early = try await ArchiveTool.mezhved(["archive", "audit"] + database + audit)
         #expect(early.status == 11 && early.stderr.contains("lacks migration 0001_archive"), "\(early.status) \(early.stderr)")
-        let migrated = try ArchiveTool.mezhved(["db", "migrate"] + database)
+        let migrated = try await ArchiveTool.mezhved(["db", "migrate"] + database)
         #expect(migrated.status == 0 && migrated.stdout.contains("applied 0001_archive"), "\(migrated.stderr)")
-        let again = try ArchiveTool.mezhved(["db", "migrate"] + database)
+        let again = try await ArchiveTool.mezhved(["db", "migrate"] + database)
         #expect(again.status == 0 && again.stdout.contains("up to date"), "\(again.stderr)")
-        let moved = try ArchiveTool.mezhved(
+        let moved = try await ArchiveTool.mezhved(
             [
                 "archive", "migrate", "--from", "fs", "--to", "postgres", "--archive", folder, "--data-key",
                 environment["MEZHVED_ARCHIVE_DATA_KEY_FILE"]!,
@@ -250,18 +250,20 @@ struct PostgresStoreTests {
         // A row changed by SQL: the audit fails (exit 7) and names it.
         var settings = try PostgresStoreSettings(url: url, passwordFile: password, schema: String(schema))
         settings.maximumConnections = 2
-        _ = try Self.sql(settings, "DELETE FROM archive_events WHERE seq = 3")
-        let broken = try ArchiveTool.mezhved(["archive", "audit"] + database + audit)
+        _ = try await Self.sql(settings, "DELETE FROM archive_events WHERE seq = 3")
+        let broken = try await ArchiveTool.mezhved(["archive", "audit"] + database + audit)
         #expect(broken.status == 7 && broken.stdout.contains("archive_events seq 4"), "\(broken.stdout)")
         // A password in the URL, or a server that does not answer: refused with what to do.
-        let inURL = try ArchiveTool.mezhved(["db", "migrate", "--url", "postgres://mezhved:secret@127.0.0.1:1/postgres"])
+        let inURL = try await ArchiveTool.mezhved(["db", "migrate", "--url", "postgres://mezhved:secret@127.0.0.1:1/postgres"])
         #expect(inURL.status == 11 && inURL.stderr.contains("password file") && !inURL.stderr.contains("secret"), "\(inURL.stderr)")
-        let unreachable = try ArchiveTool.mezhved(["db", "migrate", "--url", "postgres://mezhved@127.0.0.1:1/postgres?sslmode=disable"])
+        let unreachable = try await ArchiveTool.mezhved([
+            "db", "migrate", "--url", "postgres://mezhved@127.0.0.1:1/postgres?sslmode=disable",
+        ])
         #expect(unreachable.status == 10 && unreachable.stderr.contains("127.0.0.1:1"), "\(unreachable.stderr)")
         let wrongPassword = try ArchiveFixtures.temporaryDirectory() + "/wrong.password"
         try "not-the-password\n".write(toFile: wrongPassword, atomically: true, encoding: .utf8)
         chmod(wrongPassword, 0o600)
-        let refused = try ArchiveTool.mezhved(["db", "migrate", "--url", url, "--password-file", wrongPassword])
+        let refused = try await ArchiveTool.mezhved(["db", "migrate", "--url", url, "--password-file", wrongPassword])
         #expect(refused.status == 11 && refused.stderr.contains("password authentication failed"), "\(refused.stderr)")
     }
 

@@ -15,9 +15,9 @@ struct OutboxCLITests {
 
     @Test("send, request new --send, outbox list (table and JSON), resend of a failed message, and the refusals with their exit codes")
     func outboxCommands() async throws {
-        let (root, socialProtection, _) = try GatewayCLITests.gateways()
+        let (root, socialProtection, _) = try await GatewayCLITests.gateways()
         let form = GatewayFixtures.path("Samples/forms/request-unemployment-status.yaml")
-        let composed = try TestProcess.mezhved([
+        let composed = try await TestProcess.mezhved([
             "request", "new", "--gateway", socialProtection, "--form", form, "-o", root + "/first.xml", "--send",
         ])
         #expect(composed.status == 0, "\(composed.stderr)")
@@ -27,13 +27,15 @@ struct OutboxCLITests {
         let first = try #require(Self.messageID(composed.stdout))
         #expect(IncomingMessage.isValidID(first))
 
-        let again = try TestProcess.mezhved(["send", "--gateway", socialProtection, "01-12/000001"])
+        let again = try await TestProcess.mezhved(["send", "--gateway", socialProtection, "01-12/000001"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.hasPrefix("ALREADY QUEUED 01-12/000001 to employment as message \(first)"), "\(again.stdout)")
 
-        let second = try TestProcess.mezhved(["request", "new", "--gateway", socialProtection, "--form", form, "-o", root + "/second.xml"])
+        let second = try await TestProcess.mezhved([
+            "request", "new", "--gateway", socialProtection, "--form", form, "-o", root + "/second.xml",
+        ])
         #expect(second.status == 0, "\(second.stderr)")
-        let queued = try TestProcess.mezhved([
+        let queued = try await TestProcess.mezhved([
             "send", "--gateway", socialProtection, "01-12/000002", "--expires", "2099-01-01T00:00:00Z",
         ])
         #expect(queued.status == 0, "\(queued.stderr)")
@@ -41,7 +43,7 @@ struct OutboxCLITests {
         let secondID = try #require(Self.messageID(queued.stdout))
         #expect(secondID != first)
 
-        let table = try TestProcess.mezhved(["outbox", "list", "--gateway", socialProtection])
+        let table = try await TestProcess.mezhved(["outbox", "list", "--gateway", socialProtection])
         #expect(table.status == 0, "\(table.stderr)")
         let lines = table.stdout.split(separator: "\n")
         #expect(lines.count == 3, "\(table.stdout)")
@@ -55,32 +57,32 @@ struct OutboxCLITests {
         _ = try await Outbox(gateway: gateway, registrar: archive.registrar).recordFailure(
             first, error: "403: the peer is not configured", permanent: true)
         await archive.registrar.finishBackgroundWork()
-        let failed = try TestProcess.mezhved(["outbox", "list", "--gateway", socialProtection, "--state", "failed"])
+        let failed = try await TestProcess.mezhved(["outbox", "list", "--gateway", socialProtection, "--state", "failed"])
         #expect(failed.stdout.contains(first), "\(failed.stdout)")
         #expect(failed.stdout.contains("last error: 403: the peer is not configured"))
         #expect(!failed.stdout.contains(secondID))
-        let json = try TestProcess.mezhved(["outbox", "list", "--gateway", socialProtection, "--json", "--peer", "employment"])
+        let json = try await TestProcess.mezhved(["outbox", "list", "--gateway", socialProtection, "--json", "--peer", "employment"])
         #expect(json.status == 0, "\(json.stderr)")
         let statuses = try JSONDecoder().decode([MessageStatus].self, from: Data(json.stdout.utf8))
         #expect(statuses.map(\.state) == [.failed, .queued])
         #expect(statuses.map(\.messageID) == [first, secondID])
-        let resent = try TestProcess.mezhved(["outbox", "resend", "--gateway", socialProtection, first])
+        let resent = try await TestProcess.mezhved(["outbox", "resend", "--gateway", socialProtection, first])
         #expect(resent.status == 0, "\(resent.stderr)")
         #expect(resent.stdout.hasPrefix("QUEUED AGAIN 01-12/000001 to employment as message \(first)"), "\(resent.stdout)")
         #expect(try await archive.registrar.message(id: first)?.state == .queued, "the library sees what the command wrote")
 
         // Refusals: resending a queued message, an unknown number or message, a bad time, --send without --gateway.
-        let twice = try TestProcess.mezhved(["outbox", "resend", "--gateway", socialProtection, first])
+        let twice = try await TestProcess.mezhved(["outbox", "resend", "--gateway", socialProtection, first])
         #expect(twice.status == 8, "\(twice.stderr)")
         #expect(twice.stderr.contains("only a failed or expired message is resent"))
-        let unknown = try TestProcess.mezhved(["send", "--gateway", socialProtection, "01-12/000077"])
+        let unknown = try await TestProcess.mezhved(["send", "--gateway", socialProtection, "01-12/000077"])
         #expect(unknown.status == 8, "\(unknown.stderr)")
         #expect(unknown.stderr.contains("01-12/000077 is not in the journal"))
-        let noMessage = try TestProcess.mezhved(["outbox", "resend", "--gateway", socialProtection, "no-such-message"])
+        let noMessage = try await TestProcess.mezhved(["outbox", "resend", "--gateway", socialProtection, "no-such-message"])
         #expect(noMessage.status == 3, "\(noMessage.stderr)")
-        let badTime = try TestProcess.mezhved(["send", "--gateway", socialProtection, "01-12/000002", "--expires", "tomorrow"])
+        let badTime = try await TestProcess.mezhved(["send", "--gateway", socialProtection, "01-12/000002", "--expires", "tomorrow"])
         #expect(badTime.status == 64)
-        let noGateway = try TestProcess.mezhved([
+        let noGateway = try await TestProcess.mezhved([
             "request", "new", "--form", form, "--key", GatewayFixtures.path("Certificates/agencies/social-protection/key.pem"), "--cert",
             GatewayFixtures.path("Certificates/agencies/social-protection/cert.pem"), "-o", root + "/x.xml", "--send",
         ])

@@ -15,7 +15,7 @@ struct OutboxCrashTests {
         "SIGKILL while two processes queue each document: every acknowledged queueing is in the journal, one message per document, audit passes"
     )
     func crashLoop() async throws {
-        let (root, socialProtection, _) = try GatewayCLITests.gateways()
+        let (root, socialProtection, _) = try await GatewayCLITests.gateways()
         let configuration = try GatewayConfiguration.load(contentsOf: socialProtection)
         let gateway = try Gateway.open(configuration)
         let archive = try await gateway.openArchive()
@@ -63,7 +63,7 @@ struct OutboxCrashTests {
                 if let earlier = acknowledged[number] { #expect(earlier == id, "\(number) acknowledged under two message ids") }
                 acknowledged[number] = id
             }
-            let recover = try TestProcess.mezhved(["archive", "recover", "--archive", archivePath])
+            let recover = try await TestProcess.mezhved(["archive", "recover", "--archive", archivePath])
             #expect(recover.status == 0, "\(recover.stderr)")
             // What was printed is on disk; no document has two messages; the replay finds nothing wrong.
             let state = try await FileSystemStorage.open(at: archivePath).journal()
@@ -78,7 +78,7 @@ struct OutboxCrashTests {
         let messages = try await FileSystemStorage.open(at: archivePath).messages(MessageQuery())
         #expect(Set(messages.map(\.number)) == Set(numbers), "every document queued in the end")
         #expect(messages.allSatisfy { $0.state == .queued })
-        let audit = try TestProcess.mezhved(["archive", "audit", "--gateway", socialProtection])
+        let audit = try await TestProcess.mezhved(["archive", "audit", "--gateway", socialProtection])
         #expect(audit.status == 0, "\(audit.stdout) \(audit.stderr)")
         print("outbox crash loop: \(kills) kills, \(acknowledged.count) queueings acknowledged before the end")
     }

@@ -51,8 +51,8 @@ struct AnalyticNoteTests {
         }
     }
 
-    static func sha256(_ path: String) throws -> String {
-        let result = try TestProcess.run("sha256sum", [path])
+    static func sha256(_ path: String) async throws -> String {
+        let result = try await TestProcess.run("sha256sum", [path])
         return String(result.stdout.prefix(64))
     }
 
@@ -62,11 +62,11 @@ struct AnalyticNoteTests {
     func noteOfTheYear() async throws {
         let configuration = try await Self.hub("note-hub")
         let folder = (configuration as NSString).deletingLastPathComponent
-        let report = try TestProcess.mezhved([
+        let report = try await TestProcess.mezhved([
             "report", "yearly", "--year", "2025", "--as-of", "2025-12-31", "--gateway", configuration, "-o", "\(folder)/yearly.json",
         ])
         try #require(report.status == 0, "\(report.stderr)")
-        let made = try TestProcess.mezhved([
+        let made = try await TestProcess.mezhved([
             "report", "note", "--year", "2025", "--as-of", "2025-12-31", "--gateway", configuration, "-o", "\(folder)/note.xml",
             "--report", "\(folder)/note-report.json",
         ])
@@ -78,16 +78,17 @@ struct AnalyticNoteTests {
         let xml = try String(contentsOfFile: note, encoding: .utf8)
 
         // The schema, by libxml2's command-line tool.
-        let lint = try TestProcess.run("xmllint", ["--noout", "--schema", TestProcess.path("docs/schemas/mezhved-note-1.0.xsd"), note])
+        let lint = try await TestProcess.run(
+            "xmllint", ["--noout", "--schema", TestProcess.path("docs/schemas/mezhved-note-1.0.xsd"), note])
         #expect(lint.status == 0, "\(lint.stderr)")
 
         // Qualified validation: TOTAL-PASSED, the letterhead the signer's.
-        let verified = try TestProcess.mezhved(["verify", "--report", "text", note] + Self.offlineGOST)
+        let verified = try await TestProcess.mezhved(["verify", "--report", "text", note] + Self.offlineGOST)
         #expect(verified.status == 0 && verified.stdout.contains("TOTAL-PASSED"), "\(verified.stdout) \(verified.stderr)")
 
         // The evidence: the SHA-256 of the JSON report (the same bytes as `report yearly` gave before).
-        let digest = try Self.sha256("\(folder)/yearly.json")
-        #expect(try Self.sha256("\(folder)/note-report.json") == digest)
+        let digest = try await Self.sha256("\(folder)/yearly.json")
+        await #expect(try Self.sha256("\(folder)/note-report.json") == digest)
         let evidence = try #require(Self.attributes("Evidence", in: xml).first)
         #expect(evidence["reportSHA256"] == digest)
         let json = try #require(
@@ -128,11 +129,11 @@ struct AnalyticNoteTests {
         // The separate GOST implementation (no OpenSSL) verifies the signature.
         let script = TestProcess.path("Tests/Interop/gost_xmldsig.py")
         let signer = "\(Self.certificates)/agencies/social-protection/cert.pem"
-        let python = try TestProcess.run(Self.python, [script, "verify", note, "--cert", signer])
+        let python = try await TestProcess.run(Self.python, [script, "verify", note, "--cert", signer])
         #expect(python.status == 0 && python.stdout.contains("OK"), "\(python.stdout) \(python.stderr)")
 
         // The printed form: the letterhead, the heading, the criteria and the mailing list.
-        let rendered = try TestProcess.mezhved(["render", note, "-o", "\(folder)/note.html"] + Self.offlineGOST.dropFirst())
+        let rendered = try await TestProcess.mezhved(["render", note, "-o", "\(folder)/note.html"] + Self.offlineGOST.dropFirst())
         #expect(rendered.status == 0, "\(rendered.stderr)")
         let page = try String(contentsOfFile: "\(folder)/note.html", encoding: .utf8)
         #expect(page.contains("Аналитическая справка о результатах межведомственного взаимодействия за 2025 год"))
@@ -147,10 +148,10 @@ struct AnalyticNoteTests {
             in: unsigned, range: NSRange(unsigned.startIndex..., in: unsigned), withTemplate: "")
         #expect(shortList != unsigned)
         try shortList.write(toFile: "\(folder)/short-list.xml", atomically: true, encoding: .utf8)
-        let invalid = try TestProcess.mezhved(["validate", "\(folder)/short-list.xml"])
+        let invalid = try await TestProcess.mezhved(["validate", "\(folder)/short-list.xml"])
         #expect(invalid.status == 6, "\(invalid.stdout) \(invalid.stderr)")
         #expect((invalid.stdout + invalid.stderr).contains("missing: employment"), "\(invalid.stdout) \(invalid.stderr)")
-        let valid = try TestProcess.mezhved(["validate", note])
+        let valid = try await TestProcess.mezhved(["validate", note])
         #expect(valid.status == 0, "\(valid.stdout) \(valid.stderr)")
 
         // One figure changed by one: both verifiers refuse it.
@@ -158,27 +159,27 @@ struct AnalyticNoteTests {
         let tampered = xml.replacingOccurrences(of: "value=\"\(value)\"", with: "value=\"\((Int(value) ?? 0) + 1)\"")
         #expect(tampered != xml)
         try tampered.write(toFile: "\(folder)/tampered.xml", atomically: true, encoding: .utf8)
-        let refused = try TestProcess.mezhved(["verify", "--report", "text", "\(folder)/tampered.xml"] + Self.offlineGOST)
+        let refused = try await TestProcess.mezhved(["verify", "--report", "text", "\(folder)/tampered.xml"] + Self.offlineGOST)
         #expect(refused.status == 1 && refused.stdout.contains("TOTAL-FAILED"), "\(refused.stdout) \(refused.stderr)")
-        let pythonRefused = try TestProcess.run(Self.python, [script, "verify", "\(folder)/tampered.xml", "--cert", signer])
+        let pythonRefused = try await TestProcess.run(Self.python, [script, "verify", "\(folder)/tampered.xml", "--cert", signer])
         #expect(pythonRefused.status != 0, "\(pythonRefused.stdout)")
     }
 
     @Test("a note of a year not begun or without any document or record is refused with exit 3 and a clear message; nothing is numbered")
     func wrongYear() async throws {
         let configuration = try await Self.hub("note-wrong-year")
-        let before = try TestProcess.mezhved(["gateway", "check", "--gateway", configuration])
-        let future = try TestProcess.mezhved([
+        let before = try await TestProcess.mezhved(["gateway", "check", "--gateway", configuration])
+        let future = try await TestProcess.mezhved([
             "report", "note", "--year", "2027", "--as-of", "2025-12-31", "--gateway", configuration, "--send",
         ])
         #expect(future.status == 3, "\(future.stdout) \(future.stderr)")
         #expect(future.stderr.contains("the year 2027 has not begun on 2025-12-31"), "\(future.stderr)")
-        let empty = try TestProcess.mezhved([
+        let empty = try await TestProcess.mezhved([
             "report", "note", "--year", "2024", "--as-of", "2025-12-31", "--gateway", configuration, "--send",
         ])
         #expect(empty.status == 3, "\(empty.stdout) \(empty.stderr)")
         #expect(empty.stderr.contains("holds no document and no record of 2024"), "\(empty.stderr)")
-        let after = try TestProcess.mezhved(["gateway", "check", "--gateway", configuration])
+        let after = try await TestProcess.mezhved(["gateway", "check", "--gateway", configuration])
         #expect(before.stdout == after.stdout, "the journal did not change")
     }
 }

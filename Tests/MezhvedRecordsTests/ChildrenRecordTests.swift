@@ -33,7 +33,7 @@ enum ChildGateways {
     static let python: String? = {
         var candidates = [TestProcess.path(".venv-interop/bin/python")]
         if let configured = ProcessInfo.processInfo.environment["MEZHVED_PYTHON"] { candidates.insert(configured, at: 0) }
-        return candidates.first { (try? TestProcess.run($0, ["-c", "import lxml, gostcrypto, pyasn1"]).status) == 0 }
+        return candidates.first { (try? TestProcess.runBlocking($0, ["-c", "import lxml, gostcrypto, pyasn1"]).status) == 0 }
     }()
 
     static func events(_ log: String, type: String) throws -> [[String: Any]] {
@@ -51,17 +51,17 @@ struct ChildrenRecordTests {
         let folder = try await ChildGateways.copy(["social-protection"], as: "children-record")
         let gateway = "\(folder)/social-protection/gateway.yaml"
         let log = "\(folder)/social-protection/archive/log/events.log"
-        func children(_ arguments: [String]) throws -> ProcessOutput {
-            try TestProcess.mezhved(["register", "children"] + arguments + ["--gateway", gateway])
+        func children(_ arguments: [String]) async throws -> ProcessOutput {
+            try await TestProcess.mezhved(["register", "children"] + arguments + ["--gateway", gateway])
         }
         let sample = TestProcess.path("Samples/records/child.yaml")
         // The synthetic year put early-help-center in the hub's register on its first working day, and some children in its record.
-        let added = try children(["add", sample])
+        let added = try await children(["add", sample])
         #expect(added.status == 0, "\(added.stderr)")
-        let hmac = try RecordCLITests().opensslHMAC(ChildGateways.child.digits, keyFile: "\(folder)/person.key")
+        let hmac = try await RecordCLITests().opensslHMAC(ChildGateways.child.digits, keyFile: "\(folder)/person.key")
         let prefix = String(hmac.dropFirst("hmac-sha256:".count).prefix(12))
         #expect(added.stdout.hasPrefix("INCLUDED child \(prefix) at early-help-center on 2025-03-10, log entry "), "\(added.stdout)")
-        let twice = try children(["add", sample])
+        let twice = try await children(["add", sample])
         #expect(twice.status == 6 && twice.stderr.contains("child.snils: the child is already in the record"), "\(twice.stderr)")
 
         // Every rule at once: a wrong check number, a child of three and more, an organisation outside the register, a day to come.
@@ -71,7 +71,7 @@ struct ChildrenRecordTests {
             .replacingOccurrences(of: "organisation: early-help-center", with: "organisation: health")
             .replacingOccurrences(of: "includedOn: 2025-03-10", with: "includedOn: 2099-03-10\nplace: Всеволожск")
             .write(toFile: bad, atomically: true, encoding: .utf8)
-        let refused = try children(["add", bad])
+        let refused = try await children(["add", bad])
         #expect(refused.status == 6, "\(refused.stderr)")
         #expect(refused.stderr.contains("child.snils: SNILS check digits"), "\(refused.stderr)")
         #expect(refused.stderr.contains("place: is not a key of this form"), "\(refused.stderr)")
@@ -79,39 +79,39 @@ struct ChildrenRecordTests {
         let older = "\(folder)/older-child.yaml"
         try String(contentsOfFile: bad, encoding: .utf8).replacingOccurrences(of: "214-365-870 58", with: "436-587-092 18")
             .replacingOccurrences(of: "place: Всеволожск\n", with: "").write(toFile: older, atomically: true, encoding: .utf8)
-        let rules = try children(["add", older])
+        let rules = try await children(["add", older])
         #expect(rules.status == 6, "\(rules.stderr)")
         #expect(rules.stderr.contains("organisation: health is not in the register of early-help organisations on 2099-03-10"))
         #expect(rules.stderr.contains("includedOn: 2099-03-10 is after today"))
         #expect(rules.stderr.contains("child.birthDate: the child is 938 months old on 2099-03-10"), "\(rules.stderr)")
         #expect(!rules.stderr.contains("436-587-092") && !rules.stderr.contains("43658709218"))
 
-        let list = try children(["list", "--as-of", "2025-06-01"])
+        let list = try await children(["list", "--as-of", "2025-06-01"])
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains("\(prefix)  15m  early-help-center     2025-03-10  in-record"), "\(list.stdout)")
-        let before = try children(["list", "--as-of", "2025-03-09"])
+        let before = try await children(["list", "--as-of", "2025-03-09"])
         #expect(before.status == 0 && !before.stdout.contains(prefix), "\(before.stdout)")
 
-        let shown = try children(["show", ChildGateways.child.snils])
+        let shown = try await children(["show", ChildGateways.child.snils])
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("Соколова Алиса Игоревна, 2024-02-11 г. р., СНИЛС 214-365-870 59"), "\(shown.stdout)")
         #expect(shown.stdout.contains("Родитель: Соколова Ирина Викторовна"))
         let view = try #require(try ChildGateways.events(log, type: "childRecorded").last)
         let payload = view["payload"] as! [String: Any]
         #expect(payload["recordKind"] as? String == "viewed" && payload["people"] as? [String] == [hmac])
-        let unknown = try children(["show", "436-587-092 18"])
+        let unknown = try await children(["show", "436-587-092 18"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no child with the SNILS given"), "\(unknown.stderr)")
         #expect(!unknown.stderr.contains("436-587-092"))
 
-        let excluded = try children(["exclude", ChildGateways.child.snils, "--date", "2025-08-01", "--reason", "moved-away"])
+        let excluded = try await children(["exclude", ChildGateways.child.snils, "--date", "2025-08-01", "--reason", "moved-away"])
         #expect(excluded.status == 0, "\(excluded.stderr)")
         #expect(excluded.stdout.hasPrefix("EXCLUDED child \(prefix) from early-help-center on 2025-08-01 (moved-away)"))
-        let again = try children(["exclude", ChildGateways.child.snils, "--date", "2025-08-02", "--reason", "moved-away"])
+        let again = try await children(["exclude", ChildGateways.child.snils, "--date", "2025-08-02", "--reason", "moved-away"])
         #expect(again.status == 6 && again.stderr.contains("snils: the child is not in the record (excluded on 2025-08-01)"))
-        #expect(!(try children(["list", "--as-of", "2025-09-01"]).stdout.contains(prefix)))
-        let all = try children(["list", "--as-of", "2025-09-01", "--all"])
+        await #expect(!(try children(["list", "--as-of", "2025-09-01"]).stdout.contains(prefix)))
+        let all = try await children(["list", "--as-of", "2025-09-01", "--all"])
         #expect(all.stdout.contains("excluded            2025-08-01  moved-away"), "\(all.stdout)")
-        #expect(try children(["list", "--as-of", "2025-07-31"]).stdout.contains("\(prefix)  17m  early-help-center"))
+        await #expect(try children(["list", "--as-of", "2025-07-31"]).stdout.contains("\(prefix)  17m  early-help-center"))
 
         // Nothing personal anywhere but in the clerk's `show`.
         for output in [added, twice, list, before, excluded, again, all] {
@@ -128,7 +128,7 @@ struct ChildrenRecordTests {
     func sealedRecord() async throws {
         let folder = try await ChildGateways.copy(["social-protection"], as: "children-sealed")
         let gateway = "\(folder)/social-protection/gateway.yaml"
-        let added = try TestProcess.mezhved([
+        let added = try await TestProcess.mezhved([
             "register", "children", "add", TestProcess.path("Samples/records/child.yaml"), "--gateway", gateway,
         ])
         #expect(added.status == 0, "\(added.stderr)")
@@ -150,12 +150,12 @@ struct ChildrenRecordTests {
 
         // Independently: the layout and the key, read by a few lines of Python over libcrypto (no mezhved code).
         let script = TestProcess.path("Tests/Reports/open_sealed.py")
-        let decrypted = try TestProcess.run("python3", [script, "\(folder)/social-protection/data.key", path])
+        let decrypted = try await TestProcess.run("python3", [script, "\(folder)/social-protection/data.key", path])
         #expect(decrypted.status == 0, "\(decrypted.stderr)")
         #expect(decrypted.stdout == plain)
         let wrongKey = "\(folder)/other.key"
         try String(repeating: "ab", count: 32).write(toFile: wrongKey, atomically: true, encoding: .utf8)
-        let wrong = try TestProcess.run("python3", [script, wrongKey, path])
+        let wrong = try await TestProcess.run("python3", [script, wrongKey, path])
         #expect(wrong.status == 1 && wrong.stderr.contains("the GCM tag does not verify"), "\(wrong.stderr)")
     }
 
@@ -166,8 +166,8 @@ struct ChildrenRecordTests {
         let folder = try await ChildGateways.copy(["social-protection", "education"], as: "children-transfer")
         let sender = "\(folder)/social-protection/gateway.yaml"
         let receiver = "\(folder)/education/gateway.yaml"
-        func mezhved(_ arguments: [String], _ gateway: String) throws -> ProcessOutput {
-            try TestProcess.mezhved(arguments + ["--gateway", gateway])
+        func mezhved(_ arguments: [String], _ gateway: String) async throws -> ProcessOutput {
+            try await TestProcess.mezhved(arguments + ["--gateway", gateway])
         }
         // The synthetic year has early-help-center in the hub's register and ppms-center in education's.
         // The child is a year old today (the acceptance is today, and must find the child under three).
@@ -181,19 +181,19 @@ struct ChildrenRecordTests {
             .replacingOccurrences(of: "birthDate: 2024-02-11", with: "birthDate: \(day(-365))")
             .replacingOccurrences(of: "includedOn: 2025-03-10", with: "includedOn: \(day(-200))").write(
                 toFile: form, atomically: true, encoding: .utf8)
-        let add = try mezhved(["register", "children", "add", form], sender)
+        let add = try await mezhved(["register", "children", "add", form], sender)
         #expect(add.status == 0, "\(add.stderr)")
         let helpForm = "\(folder)/help.yaml"
         try "kind: early-help\ndate: \(day(-100))\nagency: early-help-center\nperson: {snils: \"214-365-870 59\"}\n"
             .write(toFile: helpForm, atomically: true, encoding: .utf8)
-        #expect(try mezhved(["record", "help", helpForm], sender).status == 0)
+        await #expect(try mezhved(["record", "help", helpForm], sender).status == 0)
 
         // A transfer to an organisation not in the directory is refused before anything is numbered.
-        let typo = try mezhved(
+        let typo = try await mezhved(
             ["register", "children", "transfer", ChildGateways.child.snils, "--to", "ppms-centr"] + ChildGateways.compiler, sender)
         #expect(typo.status == 6 && typo.stderr.contains("did you mean ppms-center?"), "\(typo.stderr)")
         let request = "\(folder)/transfer.xml"
-        let transfer = try mezhved(
+        let transfer = try await mezhved(
             ["register", "children", "transfer", ChildGateways.child.snils, "--to", "ppms-center", "-o", request] + ChildGateways.compiler,
             sender)
         #expect(transfer.status == 0, "\(transfer.stderr)")
@@ -203,41 +203,41 @@ struct ChildrenRecordTests {
         let number = try #require(transfer.stdout.split(separator: " ").drop { $0 != "request" }.dropFirst().first.map(String.init))
         // The signed request verifies by the independent GOST implementation.
         if let python = ChildGateways.python {
-            let independent = try TestProcess.run(python, [TestProcess.path("Tests/Interop/gost_xmldsig.py"), "verify", request])
+            let independent = try await TestProcess.run(python, [TestProcess.path("Tests/Interop/gost_xmldsig.py"), "verify", request])
             #expect(independent.status == 0 && independent.stdout.hasPrefix("OK"), "\(independent.stdout)\(independent.stderr)")
         }
 
-        let received = try mezhved(["incoming", "receive", request], receiver)
+        let received = try await mezhved(["incoming", "receive", request], receiver)
         #expect(received.status == 0, "\(received.stderr)")
         let incoming = try #require(received.stdout.split(separator: " ").dropFirst().first.map(String.init))
-        let accept = try mezhved(
+        let accept = try await mezhved(
             ["register", "children", "accept", incoming, "-o", "\(folder)/answer.xml"] + ChildGateways.compiler,
             receiver)
         #expect(accept.status == 0, "\(accept.stderr)")
         #expect(accept.stdout.contains("at ppms-center on \(day(0)) from early-help-center (request \(number))"), "\(accept.stdout)")
-        let twice = try mezhved(["register", "children", "accept", incoming] + ChildGateways.compiler, receiver)
+        let twice = try await mezhved(["register", "children", "accept", incoming] + ChildGateways.compiler, receiver)
         #expect(twice.status == 6 && twice.stderr.contains("already in the record"), "\(twice.stderr)")
 
         // Before the answer arrives the sender still has the child, transfer requested.
-        let pending = try mezhved(["register", "children", "list"], sender)
+        let pending = try await mezhved(["register", "children", "list"], sender)
         #expect(pending.stdout.contains("transfer-requested") && pending.stdout.contains("to ppms-center \(number)"), "\(pending.stdout)")
-        let hmac = try RecordCLITests().opensslHMAC(ChildGateways.child.digits, keyFile: "\(folder)/person.key")
+        let hmac = try await RecordCLITests().opensslHMAC(ChildGateways.child.digits, keyFile: "\(folder)/person.key")
         let prefix = String(hmac.dropFirst("hmac-sha256:".count).prefix(12))
         // Receiving the accepting answer settles the transfer there and then.
-        let back = try mezhved(["incoming", "receive", "\(folder)/answer.xml"], sender)
+        let back = try await mezhved(["incoming", "receive", "\(folder)/answer.xml"], sender)
         #expect(back.status == 0, "\(back.stderr)")
         #expect(back.stdout.contains("TRANSFERRED \(prefix) to ppms-center (answer to \(number) of "), "\(back.stdout)")
-        let settled = try mezhved(["register", "children", "list", "--all"], sender)
+        let settled = try await mezhved(["register", "children", "list", "--all"], sender)
         #expect(!settled.stdout.contains("TRANSFERRED "), "settled once, when the answer was received: \(settled.stdout)")
         #expect(settled.stdout.contains("transferred  ") && settled.stdout.contains("to ppms-center \(number)"), "\(settled.stdout)")
-        let remaining = try mezhved(["register", "children", "list"], sender)
+        let remaining = try await mezhved(["register", "children", "list"], sender)
         #expect(settled.stdout.contains(prefix) && !remaining.stdout.contains(prefix), "\(remaining.stdout)")
-        let exclude = try mezhved(["register", "children", "exclude", ChildGateways.child.snils, "--reason", "moved-away"], sender)
+        let exclude = try await mezhved(["register", "children", "exclude", ChildGateways.child.snils, "--reason", "moved-away"], sender)
         #expect(
             exclude.status == 6 && exclude.stderr.contains("(transferred on "), "a transferred child is not excluded: \(exclude.stderr)")
 
         // The receiving gateway: the same keyed hash, the previous organisation, the transfer document, the history.
-        let there = try mezhved(["register", "children", "list"], receiver)
+        let there = try await mezhved(["register", "children", "list"], receiver)
         #expect(there.stdout.contains("12m  ppms-center           \(day(0))  in-record"), "\(there.stdout)")
         #expect(there.stdout.contains("from early-help-center (\(number))"))
         let senderLog = "\(folder)/social-protection/archive/log/events.log"
@@ -249,7 +249,7 @@ struct ChildrenRecordTests {
         let senderKinds = try ChildGateways.events(senderLog, type: "childRecorded").map { $0["payload"] as! [String: Any] }
             .filter { $0["people"] as? [String] == [hmac] }.map { $0["recordKind"] as! String }
         #expect(senderKinds == ["included", "transfer-requested", "transferred"], "\(senderKinds)")
-        let shown = try mezhved(["register", "children", "show", ChildGateways.child.snils], receiver)
+        let shown = try await mezhved(["register", "children", "show", ChildGateways.child.snils], receiver)
         #expect(shown.stdout.contains("Впервые включен в учет: \(day(-200)); основание: Заключение врачебной комиссии"), "\(shown.stdout)")
         #expect(shown.stdout.contains("ранее: ЛОГБУ «Областной центр ранней помощи» (early-help-center) с \(day(-200)) по \(day(0))"))
         #expect(shown.stdout.contains(", передача № \(number)"))
@@ -259,14 +259,14 @@ struct ChildrenRecordTests {
 
         // Both journals audit clean; an altered childRecorded event is found.
         for gateway in [sender, receiver] {
-            let audit = try mezhved(["archive", "audit", "--from", "2030-01-01"], gateway)
+            let audit = try await mezhved(["archive", "audit", "--from", "2030-01-01"], gateway)
             #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
         }
         var text = try String(contentsOfFile: receiverLog, encoding: .utf8)
         let range = try #require(text.range(of: "\"counterpart\":\"early-help-center\""))
         text.replaceSubrange(range, with: "\"counterpart\":\"early-help-centre\"")
         try text.write(toFile: receiverLog, atomically: false, encoding: .utf8)
-        let failed = try mezhved(["archive", "audit", "--from", "2030-01-01"], receiver)
+        let failed = try await mezhved(["archive", "audit", "--from", "2030-01-01"], receiver)
         #expect(failed.status == 7 && failed.stdout.contains("log-damaged"), "\(failed.stdout)\(failed.stderr)")
     }
 }

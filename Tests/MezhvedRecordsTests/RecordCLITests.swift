@@ -5,9 +5,9 @@ import Testing
 @Suite("mezhved record")
 struct RecordCLITests {
     /// HMAC-SHA-256 of the SNILS's digits with the key file's hex, by openssl.
-    func opensslHMAC(_ digits: String, keyFile: String) throws -> String {
+    func opensslHMAC(_ digits: String, keyFile: String) async throws -> String {
         let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let result = try TestProcess.run(
+        let result = try await TestProcess.run(
             "openssl", ["dgst", "-sha256", "-mac", "HMAC", "-macopt", "hexkey:\(key)"], stdin: Array(digits.utf8))
         return "hmac-sha256:" + (result.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "")
     }
@@ -27,14 +27,20 @@ struct RecordCLITests {
         let copy = try await SharedYear.copy(of: "social-protection", as: "record-copy")
         let gateway = "\(copy)/gateway.yaml"
         let log = "\(copy)/archive/log/events.log"
-        let event = try TestProcess.mezhved(["record", "event", TestProcess.path("Samples/records/joint-event.yaml"), "--gateway", gateway])
+        let event = try await TestProcess.mezhved([
+            "record", "event", TestProcess.path("Samples/records/joint-event.yaml"), "--gateway", gateway,
+        ])
         #expect(event.status == 0, "\(event.stderr)")
         #expect(event.stdout.hasPrefix("RECORDED log entry "), "\(event.stdout)")
         #expect(event.stdout.contains("joint-visit on 2026-04-22, agencies health, ppms-center, social-protection, 2 people"))
-        let again = try TestProcess.mezhved(["record", "event", TestProcess.path("Samples/records/joint-event.yaml"), "--gateway", gateway])
+        let again = try await TestProcess.mezhved([
+            "record", "event", TestProcess.path("Samples/records/joint-event.yaml"), "--gateway", gateway,
+        ])
         #expect(again.status == 0)
         #expect(again.stdout.hasPrefix("ALREADY RECORDED log entry "), "\(again.stdout)")
-        let help = try TestProcess.mezhved(["record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", gateway])
+        let help = try await TestProcess.mezhved([
+            "record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", gateway,
+        ])
         #expect(help.status == 0, "\(help.stderr)")
         #expect(help.stdout.contains("medical help by health on 2026-04-24"), "\(help.stdout)")
         for output in [event.stdout, again.stdout, help.stdout] {
@@ -42,11 +48,11 @@ struct RecordCLITests {
         }
         let recorded = try #require(try lastEvent(log, type: "helpProvided"))
         let payload = recorded["payload"] as! [String: Any]
-        #expect(payload["people"] as? [String] == [try opensslHMAC("18967054129", keyFile: "\(folder)/person.key")])
+        await #expect(payload["people"] as? [String] == [try opensslHMAC("18967054129", keyFile: "\(folder)/person.key")])
         #expect(payload["agencies"] as? [String] == ["health"])
         let joint = try #require(try lastEvent(log, type: "jointEvent"))
         let people = (joint["payload"] as! [String: Any])["people"] as! [String]
-        #expect(
+        await #expect(
             Set(people) == [
                 try opensslHMAC("18967054129", keyFile: "\(folder)/person.key"),
                 try opensslHMAC("19078165296", keyFile: "\(folder)/person.key"),
@@ -67,7 +73,7 @@ struct RecordCLITests {
           - {snils: "189-670-541 28"}
           - {snils: "190-781-652 96", lastName: Николаева}
         """.write(toFile: form, atomically: true, encoding: .utf8)
-        let result = try TestProcess.mezhved(["record", "event", form, "--gateway", "\(folder)/social-protection/gateway.yaml"])
+        let result = try await TestProcess.mezhved(["record", "event", form, "--gateway", "\(folder)/social-protection/gateway.yaml"])
         #expect(result.status == 6, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("kind: joint-visitt is not one of") && result.stderr.contains("did you mean joint-visit?"))
         #expect(result.stderr.contains("people[0].snils:"))
@@ -76,7 +82,7 @@ struct RecordCLITests {
         let valid = "\(folder)/future-event.yaml"
         try "kind: joint-visit\ndate: 2099-01-01\nagencies: [social-protection, helth]\npeople: [{snils: \"190-781-652 96\"}]\n"
             .write(toFile: valid, atomically: true, encoding: .utf8)
-        let later = try TestProcess.mezhved(["record", "event", valid, "--gateway", "\(folder)/social-protection/gateway.yaml"])
+        let later = try await TestProcess.mezhved(["record", "event", valid, "--gateway", "\(folder)/social-protection/gateway.yaml"])
         #expect(later.status == 6, "\(later.stderr)")
         #expect(later.stderr.contains("helth is not in the agency directory — did you mean health?"), "\(later.stderr)")
         #expect(later.stderr.contains("date: 2099-01-01 is after today"))
@@ -88,7 +94,7 @@ struct RecordCLITests {
         let original = try String(contentsOfFile: "\(folder)/employment/gateway.yaml", encoding: .utf8)
         let without = original.replacingOccurrences(of: "  personKey: ../person.key\n", with: "")
         try without.write(toFile: "\(folder)/employment/no-person-key.yaml", atomically: true, encoding: .utf8)
-        let result = try TestProcess.mezhved([
+        let result = try await TestProcess.mezhved([
             "record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway",
             "\(folder)/employment/no-person-key.yaml",
         ])
@@ -100,10 +106,12 @@ struct RecordCLITests {
     func auditCoversTheFacts() async throws {
         let copy = try await SharedYear.copy(of: "employment", as: "audit-copy")
         let gateway = "\(copy)/gateway.yaml"
-        let help = try TestProcess.mezhved(["record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", gateway])
+        let help = try await TestProcess.mezhved([
+            "record", "help", TestProcess.path("Samples/records/help-provided.yaml"), "--gateway", gateway,
+        ])
         #expect(help.status == 0, "\(help.stderr)")
         // Signatures are not re-verified (--from after the year): the test CRL is newer than the simulated year.
-        let passed = try TestProcess.mezhved(["archive", "audit", "--gateway", gateway, "--from", "2030-01-01"])
+        let passed = try await TestProcess.mezhved(["archive", "audit", "--gateway", gateway, "--from", "2030-01-01"])
         #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
         let log = "\(copy)/archive/log/events.log"
         var text = try String(contentsOfFile: log, encoding: .utf8)
@@ -112,7 +120,7 @@ struct RecordCLITests {
         let digit = text.index(range.upperBound, offsetBy: 3)
         text.replaceSubrange(digit...digit, with: text[digit] == "0" ? "1" : "0")
         try text.write(toFile: log, atomically: false, encoding: .utf8)
-        let failed = try TestProcess.mezhved(["archive", "audit", "--gateway", gateway, "--from", "2030-01-01"])
+        let failed = try await TestProcess.mezhved(["archive", "audit", "--gateway", gateway, "--from", "2030-01-01"])
         #expect(failed.status == 7, "\(failed.stdout)\(failed.stderr)")
         #expect(failed.stdout.contains("log-damaged"), "\(failed.stdout)")
     }

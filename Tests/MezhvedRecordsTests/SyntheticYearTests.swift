@@ -7,7 +7,7 @@ enum SharedYear {
     static let requests = 150
     static let folder: Task<String, any Error> = Task {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mezhved-year-\(UUID().uuidString)").path
-        let result = try TestProcess.mezhved([
+        let result = try await TestProcess.mezhved([
             "synthetic-year", "--out", folder, "--year", "2025", "--requests", String(requests), "--people", "60", "--root",
             TestProcess.root.path,
         ])
@@ -38,7 +38,7 @@ enum SharedYear {
     /// `mezhved report …` for `agency`'s gateway, written to `file`.
     static func report(_ arguments: [String], agency: String, format: String, to file: String) async throws -> ProcessOutput {
         let folder = try await folder.value
-        return try TestProcess.mezhved(
+        return try await TestProcess.mezhved(
             ["report"] + arguments + ["--gateway", "\(folder)/\(agency)/gateway.yaml", "--format", format, "-o", file])
     }
 }
@@ -61,7 +61,7 @@ struct SyntheticYearTests {
         let csv = try await SharedYear.report(arguments, agency: agency, format: "csv", to: base + ".csv")
         #expect(csv.status == 0, "\(csv.stderr)")
         let log = "\(folder)/\(agency)/archive/log/events.log"
-        let check = try TestProcess.run("python3", [SharedYear.recompute, base + ".json", log, SharedYear.calendar, base + ".csv"])
+        let check = try await TestProcess.run("python3", [SharedYear.recompute, base + ".json", log, SharedYear.calendar, base + ".csv"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains(", 0 different"), "\(check.stdout)")
         // The report has something to compare: documents, joint events and people for the hub's year.
@@ -85,7 +85,7 @@ struct SyntheticYearTests {
         changedTotals["documentsReceived"] = (totals["documentsReceived"] as! Int) + 1
         changed["totals"] = changedTotals
         try JSONSerialization.data(withJSONObject: changed).write(to: URL(fileURLWithPath: base + ".tampered.json"))
-        let tampered = try TestProcess.run("python3", [SharedYear.recompute, base + ".tampered.json", log, SharedYear.calendar])
+        let tampered = try await TestProcess.run("python3", [SharedYear.recompute, base + ".tampered.json", log, SharedYear.calendar])
         #expect(tampered.status == 1, "\(tampered.stdout)")
         #expect(tampered.stdout.contains("totals.documentsReceived"), "\(tampered.stdout)")
         // So is a children's figure.
@@ -94,7 +94,7 @@ struct SyntheticYearTests {
         changed = report
         changed["children"] = children
         try JSONSerialization.data(withJSONObject: changed).write(to: URL(fileURLWithPath: base + ".tampered-children.json"))
-        let childTampered = try TestProcess.run(
+        let childTampered = try await TestProcess.run(
             "python3", [SharedYear.recompute, base + ".tampered-children.json", log, SharedYear.calendar])
         #expect(childTampered.status == 1 && childTampered.stdout.contains("children.inRecord"), "\(childTampered.stdout)")
     }
@@ -135,20 +135,20 @@ struct SyntheticYearTests {
         }
         // The people are really in the documents exchanged (encrypted at rest): the documents'
         // personal data is what the reports leave out, not something never written.
-        let (sample, _) = try firstPersonInAnArchive(folder: folder, people: people)
+        let (sample, _) = try await firstPersonInAnArchive(folder: folder, people: people)
         #expect(sample, "no generated person found in a decrypted archived document")
     }
 
     /// Whether a generated person is in the original of the first incoming request of the hub (the key decrypts it).
-    func firstPersonInAnArchive(folder: String, people: [[String: String]]) throws -> (Bool, String) {
+    func firstPersonInAnArchive(folder: String, people: [[String: String]]) async throws -> (Bool, String) {
         let archive = "\(folder)/social-protection/archive"
-        let list = try TestProcess.mezhved([
+        let list = try await TestProcess.mezhved([
             "archive", "list", "--archive", archive, "--kind", "request", "--direction", "incoming", "--limit", "1", "--json",
         ])
         let entries = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]] ?? []
         guard let number = entries.first?["number"] as? String else { return (false, list.stdout + list.stderr) }
         let out = "\(folder)/exported"
-        let export = try TestProcess.mezhved([
+        let export = try await TestProcess.mezhved([
             "archive", "export", "--archive", archive, "--data-key", "\(folder)/social-protection/data.key", number, "--year", "2025",
             "--output-dir", out, "--trust", TestProcess.path("Certificates/trust/gost"), "--crl",
             TestProcess.path("Certificates/gost/ca.crl.pem"),

@@ -82,9 +82,9 @@ import Testing
         return (config, folder + "/tokens.json")
     }
 
-    @Test func tokenCommandsWithTheBinary() throws {
+    @Test func tokenCommandsWithTheBinary() async throws {
         let (config, tokens) = try Self.configuration()
-        let issued = try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "front-desk", "--role", "clerk"])
+        let issued = try await TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "front-desk", "--role", "clerk"])
         #expect(issued.status == 0, "\(issued.stderr)")
         let secret = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(secret.hasPrefix("mzv_") && secret.count == 47)
@@ -92,31 +92,31 @@ import Testing
         #expect(try AccessTokenFile.read(tokens).token(presenting: secret)?.role == .clerk)
         #expect(!(try String(contentsOfFile: tokens, encoding: .utf8)).contains(secret))
 
-        #expect(try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "auditor", "--role", "auditor"]).status == 0)
-        let list = try TestProcess.mezhved(["token", "list", "--gateway", config])
+        await #expect(try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "auditor", "--role", "auditor"]).status == 0)
+        let list = try await TestProcess.mezhved(["token", "list", "--gateway", config])
         #expect(list.status == 0)
         #expect(list.stdout.contains("front-desk\tclerk\t") && list.stdout.contains("auditor\tauditor\t"))
         #expect(!list.stdout.contains("mzv_"))
-        let json = try TestProcess.mezhved(["token", "list", "--gateway", config, "--json"])
+        let json = try await TestProcess.mezhved(["token", "list", "--gateway", config, "--json"])
         #expect(json.stdout.contains("\"role\" : \"auditor\"") && !json.stdout.contains("sha256"))
 
-        let twice = try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "front-desk", "--role", "admin"])
+        let twice = try await TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "front-desk", "--role", "admin"])
         #expect(twice.status == 8, "\(twice.stderr)")
         #expect(twice.stderr.contains("already a token named front-desk"))
-        #expect(try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "x", "--role", "boss"]).status == 64)
-        #expect(try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "Иванова", "--role", "clerk"]).status == 64)
+        await #expect(try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "x", "--role", "boss"]).status == 64)
+        await #expect(try TestProcess.mezhved(["token", "new", "--gateway", config, "--name", "Иванова", "--role", "clerk"]).status == 64)
 
-        let revoked = try TestProcess.mezhved(["token", "revoke", "--gateway", config, "front-desk"])
+        let revoked = try await TestProcess.mezhved(["token", "revoke", "--gateway", config, "front-desk"])
         #expect(revoked.status == 0, "\(revoked.stderr)")
         #expect(try AccessTokenFile.read(tokens).token(presenting: secret) == nil)
-        let unknown = try TestProcess.mezhved(["token", "revoke", "--gateway", config, "front-desk"])
+        let unknown = try await TestProcess.mezhved(["token", "revoke", "--gateway", config, "front-desk"])
         #expect(unknown.status == 3)
         #expect(unknown.stderr.contains("no token named front-desk"))
     }
 
-    @Test func tokenCommandsNeedTheConfigurationsTokenFile() throws {
+    @Test func tokenCommandsNeedTheConfigurationsTokenFile() async throws {
         let (config, _) = try Self.configuration(accessTokens: false)
-        let result = try TestProcess.mezhved(["token", "list", "--gateway", config])
+        let result = try await TestProcess.mezhved(["token", "list", "--gateway", config])
         #expect(result.status == 11)
         #expect(result.stderr.contains("exchange.accessTokens"))
     }

@@ -18,18 +18,18 @@ struct AnalyticNoteExchangeTests {
     )
     func noteBetweenGateways() async throws {
         let root = try ServeFixture.temporaryFolder()
-        let receiver = try GatewayFolder.create("health", in: root, exchange: GatewayFolder.Exchange(peers: ["social-protection"]))
+        let receiver = try await GatewayFolder.create("health", in: root, exchange: GatewayFolder.Exchange(peers: ["social-protection"]))
         try await ServedProcess.run(receiver) { receiving in
-            let sender = try GatewayFolder.create(
+            let sender = try await GatewayFolder.create(
                 "social-protection", in: root,
                 exchange: GatewayFolder.Exchange(peers: ["health"], peerURLs: ["health": receiving.url]))
             // Something to evaluate: a request registered this year (to employment, not a peer: not sent).
-            let request = try TestProcess.mezhved([
+            let request = try await TestProcess.mezhved([
                 "request", "new", "--gateway", sender.configuration, "--form",
                 ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "-o", root + "/request.xml",
             ])
             try #require(request.status == 0, "\(request.stderr)")
-            let note = try TestProcess.mezhved([
+            let note = try await TestProcess.mezhved([
                 "report", "note", "--year", String(Self.year), "--gateway", sender.configuration, "--send", "-o", root + "/note.xml",
             ])
             try #require(note.status == 0, "\(note.stdout) \(note.stderr)")
@@ -47,14 +47,14 @@ struct AnalyticNoteExchangeTests {
 
         do {
             // At health: an incoming note from social protection, registered, no deadline.
-            let listed = try TestProcess.mezhved(["archive", "list", "--archive", receiver.archive, "--kind", "note", "--json"])
+            let listed = try await TestProcess.mezhved(["archive", "list", "--archive", receiver.archive, "--kind", "note", "--json"])
             try #require(listed.status == 0, "\(listed.stderr)")
             let entries = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
             #expect(entries.count == 1, "\(listed.stdout)")
             let entry = try #require(entries.first)
             #expect(entry["direction"] as? String == "incoming" && entry["counterpart"] as? String == "social-protection", "\(entry)")
             #expect(entry["deadline"] == nil, "\(entry)")
-            let text = try TestProcess.mezhved(["archive", "list", "--archive", receiver.archive])
+            let text = try await TestProcess.mezhved(["archive", "list", "--archive", receiver.archive])
             #expect(text.stdout.contains("note"), "\(text.stdout)")
 
             // A note with one figure changed: its signature fails, it is quarantined, nothing registered.
@@ -62,10 +62,12 @@ struct AnalyticNoteExchangeTests {
             let tampered = original.replacingOccurrences(of: "documentsReceived=\"", with: "documentsReceived=\"1")
             #expect(tampered != original)
             try tampered.write(toFile: root + "/tampered-note.xml", atomically: true, encoding: .utf8)
-            let refused = try TestProcess.mezhved(["incoming", "receive", "--gateway", receiver.configuration, root + "/tampered-note.xml"])
+            let refused = try await TestProcess.mezhved([
+                "incoming", "receive", "--gateway", receiver.configuration, root + "/tampered-note.xml",
+            ])
             #expect(refused.status == 12, "\(refused.stdout) \(refused.stderr)")
             #expect((refused.stdout + refused.stderr).contains("signature-not-valid"), "\(refused.stdout) \(refused.stderr)")
-            let after = try TestProcess.mezhved(["archive", "list", "--archive", receiver.archive, "--kind", "note", "--json"])
+            let after = try await TestProcess.mezhved(["archive", "list", "--archive", receiver.archive, "--kind", "note", "--json"])
             #expect((try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]])?.count == 1)
         }
     }

@@ -20,14 +20,9 @@ import Testing
         try ServeFixture.write(Array(changed.utf8), to: gateway.configuration)
     }
 
-    /// Runs `body` every 200 ms until it gives a value or `seconds` pass.
-    static func poll<T>(_ seconds: Int, _ body: () throws -> T?) async throws -> T? {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if let value = try body() { return value }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        return nil
+    /// Runs `body` every 200 ms until it gives a value or `seconds` pass (and once after).
+    static func poll<T>(_ seconds: Int, _ body: () async throws -> T?) async throws -> T? {
+        try await Eventually.poll(seconds: seconds, every: .milliseconds(200), body)
     }
 
     @Test(
@@ -38,11 +33,11 @@ import Testing
         let senderPort = try LocalService.freePort()
         let receiverPort = try LocalService.freePort()
         let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s, concurrency: 4}"
-        let sender = try GatewayFolder.create(
+        let sender = try await GatewayFolder.create(
             "social-protection", in: root,
             exchange: .init(
                 peers: ["education"], peerURLs: ["education": "https://127.0.0.1:\(receiverPort)"], port: senderPort, extra: fast))
-        let receiver = try GatewayFolder.create(
+        let receiver = try await GatewayFolder.create(
             "education", in: root,
             exchange: .init(
                 peers: ["social-protection"], peerURLs: ["social-protection": "https://127.0.0.1:\(senderPort)"], port: receiverPort,
@@ -50,17 +45,17 @@ import Testing
         let key = root + "/person.key"
         try ServeFixture.write(Array((String(repeating: "5a", count: 32) + "\n").utf8), to: key)
         for gateway in [sender, receiver] { try Self.addPersonKey(gateway, key: key) }
-        func mezhved(_ arguments: [String], _ gateway: GatewayFolder) throws -> ProcessOutput {
-            try TestProcess.mezhved(arguments + ["--gateway", gateway.configuration])
+        func mezhved(_ arguments: [String], _ gateway: GatewayFolder) async throws -> ProcessOutput {
+            try await TestProcess.mezhved(arguments + ["--gateway", gateway.configuration])
         }
-        #expect(try mezhved(["register", "early-help", "change", "early-help-center", "--date", Self.day(-30)], sender).status == 0)
-        #expect(try mezhved(["register", "early-help", "change", "ppms-center", "--date", Self.day(-30)], receiver).status == 0)
+        await #expect(try mezhved(["register", "early-help", "change", "early-help-center", "--date", Self.day(-30)], sender).status == 0)
+        await #expect(try mezhved(["register", "early-help", "change", "ppms-center", "--date", Self.day(-30)], receiver).status == 0)
         let form = root + "/child.yaml"
         try String(contentsOfFile: ServeFixture.path("Samples/records/child.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "birthDate: 2024-02-11", with: "birthDate: \(Self.day(-400))")
             .replacingOccurrences(of: "includedOn: 2025-03-10", with: "includedOn: \(Self.day(-20))")
             .write(toFile: form, atomically: true, encoding: .utf8)
-        let added = try mezhved(["register", "children", "add", form], sender)
+        let added = try await mezhved(["register", "children", "add", form], sender)
         #expect(added.status == 0, "\(added.stderr)")
 
         let senderServer = try await ServedProcess.serve(sender)
@@ -79,26 +74,26 @@ import Testing
     static func exchange(_ sender: GatewayFolder, _ receiver: GatewayFolder, _ senderServer: ServedProcess, _ receiverServer: ServedProcess)
         async throws
     {
-        func mezhved(_ arguments: [String], _ gateway: GatewayFolder) throws -> ProcessOutput {
-            try TestProcess.mezhved(arguments + ["--gateway", gateway.configuration])
+        func mezhved(_ arguments: [String], _ gateway: GatewayFolder) async throws -> ProcessOutput {
+            try await TestProcess.mezhved(arguments + ["--gateway", gateway.configuration])
         }
         let compiler = [
             "--compiler", "Никитина Светлана Олеговна", "--compiler-position", "Главный специалист", "--compiler-phone",
             "+7 (812) 000-01-23", "--compiler-email",
             "s.nikitina@social-protection.mezhved-test.invalid",
         ]
-        let transfer = try mezhved(
+        let transfer = try await mezhved(
             ["register", "children", "transfer", "214-365-870 59", "--to", "ppms-center", "--send"] + compiler, sender)
         #expect(transfer.status == 0, "\(transfer.stderr)")
         #expect(transfer.stdout.contains("QUEUED "), "\(transfer.stdout)")
         // The receiving server registers the request.
-        let incoming = try await Self.poll(60) { () -> String? in
-            let list = try TestProcess.mezhved(["archive", "list", "--archive", receiver.archive])
+        let incoming = try await Self.poll(60) { () async throws -> String? in
+            let list = try await TestProcess.mezhved(["archive", "list", "--archive", receiver.archive])
             return list.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
                 .first { $0.count > 5 && $0[2] == "incoming" && $0[5] == "request" }?[0]
         }
         let number = try #require(incoming, "education's server did not register the transfer request: \(receiverServer.log())")
-        let accept = try mezhved(["register", "children", "accept", number, "--send"] + compiler, receiver)
+        let accept = try await mezhved(["register", "children", "accept", number, "--send"] + compiler, receiver)
         #expect(accept.status == 0, "\(accept.stderr)")
         #expect(accept.stdout.contains("at ppms-center on \(Self.day(0)) from early-help-center"), "\(accept.stdout)")
         // The answer comes back through the sender's server, which settles the child's record as it registers it.
@@ -108,10 +103,10 @@ import Testing
             return text.contains("\"recordKind\":\"transferred\"") ? true : nil
         }
         #expect(settled == true, "the answer did not come back and settle the transfer: \(senderServer.log())")
-        let listing = try mezhved(["register", "children", "list", "--all"], sender)
+        let listing = try await mezhved(["register", "children", "list", "--all"], sender)
         #expect(!listing.stdout.contains("TRANSFERRED "), "already settled by the server: \(listing.stdout)")
         #expect(listing.stdout.contains(" transferred ") && listing.stdout.contains("to ppms-center"), "\(listing.stdout)")
-        let there = try mezhved(["register", "children", "list"], receiver)
+        let there = try await mezhved(["register", "children", "list"], receiver)
         #expect(there.stdout.contains("ppms-center") && there.stdout.contains("from early-help-center"), "\(there.stdout)")
         #expect(!there.stdout.contains("Соколова") && !there.stdout.contains("214-365-870"))
     }

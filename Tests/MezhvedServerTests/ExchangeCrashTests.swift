@@ -31,16 +31,16 @@ import Testing
 
     /// The sender (social protection) and the receiver (employment), each pinning the other and
     /// knowing where the other listens; both retry fast so that the tests are short.
-    static func pair(in root: String) throws -> (sender: GatewayFolder, receiver: GatewayFolder) {
+    static func pair(in root: String) async throws -> (sender: GatewayFolder, receiver: GatewayFolder) {
         let senderPort = try freePort()
         let receiverPort = try freePort()
         let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s, concurrency: 4}"
-        let receiver = try GatewayFolder.create(
+        let receiver = try await GatewayFolder.create(
             "employment", in: root,
             exchange: .init(
                 peers: ["social-protection"], peerURLs: ["social-protection": "https://127.0.0.1:\(senderPort)"], port: receiverPort,
                 extra: fast))
-        let sender = try GatewayFolder.create(
+        let sender = try await GatewayFolder.create(
             "social-protection", in: root,
             exchange: .init(
                 peers: ["employment"], peerURLs: ["employment": "https://127.0.0.1:\(receiverPort)"], port: senderPort, extra: fast))
@@ -48,8 +48,8 @@ import Testing
     }
 
     /// The outbox as JSON: message id → state.
-    static func outboxStates(_ gateway: GatewayFolder) throws -> [String: String] {
-        let listed = try TestProcess.mezhved(["outbox", "list", "--gateway", gateway.configuration, "--json"])
+    static func outboxStates(_ gateway: GatewayFolder) async throws -> [String: String] {
+        let listed = try await TestProcess.mezhved(["outbox", "list", "--gateway", gateway.configuration, "--json"])
         guard listed.status == 0 else { throw FixtureFailure("outbox list: \(listed.stderr)") }
         let rows = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
         var states: [String: String] = [:]
@@ -60,14 +60,14 @@ import Testing
     }
 
     /// The journal's lines (`archive list`): number, year, direction, status, time, kind, counterpart, …
-    static func journal(_ gateway: GatewayFolder) throws -> [[String]] {
-        let list = try TestProcess.mezhved(["archive", "list", "--archive", gateway.archive])
+    static func journal(_ gateway: GatewayFolder) async throws -> [[String]] {
+        let list = try await TestProcess.mezhved(["archive", "list", "--archive", gateway.archive])
         guard list.status == 0 else { throw FixtureFailure("archive list: \(list.stderr)") }
         return list.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
     }
 
-    static func compose(_ sender: GatewayFolder, _ index: Int, into root: String) throws {
-        let made = try TestProcess.mezhved([
+    static func compose(_ sender: GatewayFolder, _ index: Int, into root: String) async throws {
+        let made = try await TestProcess.mezhved([
             "request", "new", "--gateway", sender.configuration, "--form",
             ServeFixture.path("Samples/forms/request-unemployment-status.yaml"),
             "-o", "\(root)/request-\(index).xml", "--send",
@@ -75,34 +75,34 @@ import Testing
         #expect(made.status == 0, "request new --send \(index): \(made.stderr)")
     }
 
+    /// Polls the outbox until `count` messages are all receipted or `seconds` pass; returns the
+    /// states last seen (message id → state).
     static func waitUntilAcknowledged(_ sender: GatewayFolder, count: Int, seconds: Int) async throws -> [String: String] {
-        let deadline = ContinuousClock.now + .seconds(seconds)
         var states: [String: String] = [:]
-        while ContinuousClock.now < deadline {
-            states = try outboxStates(sender)
-            if states.count == count && states.values.allSatisfy({ $0 == "receipted" }) { return states }
-            try await Task.sleep(for: .milliseconds(300))
+        _ = try await Eventually.poll(seconds: seconds, every: .milliseconds(300)) { () async throws -> Bool? in
+            states = try await outboxStates(sender)
+            return states.count == count && states.values.allSatisfy({ $0 == "receipted" }) ? true : nil
         }
         return states
     }
 
-    static func audit(_ gateway: GatewayFolder) throws -> ProcessOutput {
-        try TestProcess.mezhved(["archive", "audit", "--gateway", gateway.configuration, "--data-key", gateway.folder + "/data.key"])
+    static func audit(_ gateway: GatewayFolder) async throws -> ProcessOutput {
+        try await TestProcess.mezhved(["archive", "audit", "--gateway", gateway.configuration, "--data-key", gateway.folder + "/data.key"])
     }
 
     @Test("request → receipt → answer → receipt between two real servers, through both outboxes")
     func fullCycle() async throws {
         let root = try ServeFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let (sender, receiver) = try Self.pair(in: root)
+        let (sender, receiver) = try await Self.pair(in: root)
         let receiverServer = try await ServedProcess.serve(receiver)
         let senderServer = try await ServedProcess.serve(sender)
         do {
-            try Self.compose(sender, 1, into: root)
+            try await Self.compose(sender, 1, into: root)
             let states = try await Self.waitUntilAcknowledged(sender, count: 1, seconds: 30)
             #expect(states.values.first == "receipted", "the request's message: \(states) — \(senderServer.log().suffix(1500))")
             // The receiver answers; its outbox delivers the answer back and the sender's receipt closes it.
-            let answered = try TestProcess.mezhved([
+            let answered = try await TestProcess.mezhved([
                 "answer", "new", "--gateway", receiver.configuration, "--request", "\(root)/request-1.xml", "--form",
                 ServeFixture.path("Samples/forms/answer-unemployment-status.yaml"), "-o", "\(root)/answer.xml", "--send",
             ])
@@ -117,12 +117,12 @@ import Testing
         }
         _ = await senderServer.stop()
         _ = await receiverServer.stop()
-        let senderJournal = try Self.journal(sender)
+        let senderJournal = try await Self.journal(sender)
         #expect(
             senderJournal.contains { $0.count > 5 && $0[2] == "outgoing" && $0[5] == "request" && $0[3] == "answered" }, "\(senderJournal)")
         #expect(senderJournal.contains { $0.count > 5 && $0[2] == "incoming" && $0[5] == "answer" })
         for gateway in [sender, receiver] {
-            let audit = try Self.audit(gateway)
+            let audit = try await Self.audit(gateway)
             #expect(audit.status == 0, "audit of \(gateway.agency): \(audit.stdout) \(audit.stderr)")
         }
     }
@@ -131,13 +131,13 @@ import Testing
     func receiverKilledMidDelivery() async throws {
         let root = try ServeFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let (sender, receiver) = try Self.pair(in: root)
+        let (sender, receiver) = try await Self.pair(in: root)
         let senderServer = try await ServedProcess.serve(sender)
         var receiverServer = try await ServedProcess.serve(receiver)
         let rounds = 20
         var generator = SystemRandomNumberGenerator()
         for round in 1...rounds {
-            try Self.compose(sender, round, into: root)
+            try await Self.compose(sender, round, into: root)
             // Kill while the delivery is under way: after the queueing, at a random moment.
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...400, using: &generator)))
             _ = await receiverServer.stop(graceful: false)
@@ -148,7 +148,7 @@ import Testing
         _ = await senderServer.stop()
         #expect(states.count == rounds)
         // How many deliveries the kills cut (retried, or answered by the receiver's duplicate elimination).
-        let listed = try TestProcess.mezhved(["outbox", "list", "--gateway", sender.configuration, "--json"])
+        let listed = try await TestProcess.mezhved(["outbox", "list", "--gateway", sender.configuration, "--json"])
         let rows = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
         let retried = rows.filter { ($0["attempts"] as? Int ?? 0) > 1 }.count
         let duplicates = receiverServer.log().components(separatedBy: "disposition=duplicate").count - 1
@@ -159,7 +159,7 @@ import Testing
             states.values.allSatisfy { $0 == "receipted" },
             "\(states.filter { $0.value != "receipted" }) — \(senderServer.log().suffix(2000))")
         // Exactly once: one incoming request per message, numbered 1…20 without a gap.
-        let incoming = try Self.journal(receiver).filter { $0.count > 5 && $0[2] == "incoming" && $0[5] == "request" }
+        let incoming = try await Self.journal(receiver).filter { $0.count > 5 && $0[2] == "incoming" && $0[5] == "request" }
         #expect(incoming.count == rounds, "the receiver registered \(incoming.count) requests for \(rounds) messages")
         let numbers = Set(incoming.map(\.[0]))
         #expect(numbers.count == incoming.count, "an incoming number was used twice")
@@ -167,16 +167,16 @@ import Testing
             (1...rounds).map { "ВХ-\(Calendar(identifier: .gregorian).component(.year, from: Date()))-" + String(format: "%06d", $0) })
         #expect(numbers == expected, "incoming numbers with a gap: \(numbers.sorted())")
         // Every outgoing request delivered (its receipt verified by the outbox before it counted).
-        let delivered = try Self.journal(sender).filter { $0.count > 5 && $0[2] == "outgoing" && $0[5] == "request" }
+        let delivered = try await Self.journal(sender).filter { $0.count > 5 && $0[2] == "outgoing" && $0[5] == "request" }
         #expect(delivered.count == rounds && delivered.allSatisfy { $0[3] == "delivered" }, "\(delivered.map { $0[3] })")
         // After the crashes the operator recovers the receiver's archive (what a kill between an
         // object and its log line left is set aside); the audits then re-verify every signature,
         // the receipts included, on both sides.
-        let recover = try TestProcess.mezhved(["archive", "recover", "--archive", receiver.archive])
+        let recover = try await TestProcess.mezhved(["archive", "recover", "--archive", receiver.archive])
         #expect(recover.status == 0, "\(recover.stderr)")
         print("recovery after the crash loop: \(recover.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
         for gateway in [sender, receiver] {
-            let audit = try Self.audit(gateway)
+            let audit = try await Self.audit(gateway)
             #expect(audit.status == 0, "audit of \(gateway.agency): \(audit.stdout.suffix(1500)) \(audit.stderr.suffix(500))")
         }
     }

@@ -12,13 +12,15 @@ struct ExchangeInteropTests {
 
     /// social-protection (the sender, no server) and employment (serving over mutual TLS, pinning
     /// social-protection), and a request composed, numbered and signed by social-protection's gateway.
-    static func twoGateways(tls: Bool = true) throws -> (root: String, sender: GatewayFolder, receiver: GatewayFolder, request: String) {
+    static func twoGateways(tls: Bool = true) async throws -> (
+        root: String, sender: GatewayFolder, receiver: GatewayFolder, request: String
+    ) {
         let root = try ServeFixture.temporaryFolder()
-        let sender = try GatewayFolder.create("social-protection", in: root)
-        let receiver = try GatewayFolder.create(
+        let sender = try await GatewayFolder.create("social-protection", in: root)
+        let receiver = try await GatewayFolder.create(
             "employment", in: root, exchange: GatewayFolder.Exchange(tls: tls, peers: ["social-protection"]))
         let request = root + "/request.xml"
-        let composed = try TestProcess.mezhved([
+        let composed = try await TestProcess.mezhved([
             "request", "new", "--gateway", sender.configuration, "--form",
             ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "-o", request,
         ])
@@ -28,9 +30,9 @@ struct ExchangeInteropTests {
 
     /// The Python peer's push to `server`: its JSON line (status, headers) and the rest of its output.
     static func push(_ python: String, _ document: String, to server: ServedProcess, id: String, receipt: String, extra: [String] = [])
-        throws -> (exit: Int32, json: [String: Any], output: String, stderr: String)
+        async throws -> (exit: Int32, json: [String: Any], output: String, stderr: String)
     {
-        let result = try TestProcess.run(
+        let result = try await TestProcess.run(
             python,
             [
                 peer, "push", document, "--url", server.url, "--cert", ServeFixture.tlsCertificate("social-protection"), "--key",
@@ -48,10 +50,10 @@ struct ExchangeInteropTests {
         .enabled(if: ServeFixture.interopPython != nil, Comment(rawValue: noPython)))
     func pythonPeerPushesAndVerifiesTheReceipt() async throws {
         let python = try #require(ServeFixture.interopPython)
-        let (root, _, receiver, request) = try Self.twoGateways()
-        let before = try receiver.recorded()
+        let (root, _, receiver, request) = try await Self.twoGateways()
+        let before = try await receiver.recorded()
         try await ServedProcess.run(receiver) { server in
-            let first = try Self.push(python, request, to: server, id: "interop-1", receipt: root + "/receipt-1.xml")
+            let first = try await Self.push(python, request, to: server, id: "interop-1", receipt: root + "/receipt-1.xml")
             #expect(first.exit == 0, "\(first.output) \(first.stderr)")
             #expect(first.json["status"] as? Int == 200)
             let headers = first.json["headers"] as? [String: String] ?? [:]
@@ -61,13 +63,13 @@ struct ExchangeInteropTests {
             #expect(first.output.contains("RECEIPT VERIFIED accepted ВХ-"), "\(first.output)")
 
             // The same message again: the first receipt, byte for byte, nothing registered twice.
-            let again = try Self.push(python, request, to: server, id: "interop-1", receipt: root + "/receipt-2.xml")
+            let again = try await Self.push(python, request, to: server, id: "interop-1", receipt: root + "/receipt-2.xml")
             #expect(again.exit == 0, "\(again.output) \(again.stderr)")
             #expect((again.json["headers"] as? [String: String])?["Mezhved-Duplicate"] == "true")
             #expect(again.output.contains("(duplicate)"))
             #expect(try ServeFixture.read(root + "/receipt-1.xml") == ServeFixture.read(root + "/receipt-2.xml"))
         }
-        let after = try receiver.recorded()
+        let after = try await receiver.recorded()
         let added = after.journal.filter { !before.journal.contains($0) }
         #expect(added.count == 2, "the request (incoming) and its receipt (outgoing): \(added)")
         #expect(added.filter { $0.contains("\tincoming\t") && $0.contains("\trequest\t") }.count == 1, "\(added)")
@@ -78,25 +80,25 @@ struct ExchangeInteropTests {
         // digest is not of the bytes sent), and a receipt with one signed byte changed.
         let longer = root + "/request-longer.xml"
         try ServeFixture.write(try ServeFixture.read(request) + [0x0A], to: longer)
-        let check = { (receipt: String, sent: String) in
-            try TestProcess.run(
+        let check = { (receipt: String, sent: String) async throws in
+            try await TestProcess.run(
                 python,
                 [Self.peer, "check", receipt, "--sent", sent, "--from", "social-protection", "--to", "employment"])
         }
-        let good = try check(root + "/receipt-1.xml", request)
+        let good = try await check(root + "/receipt-1.xml", request)
         #expect(good.status == 0, "\(good.stderr)")
-        let otherBytes = try check(root + "/receipt-1.xml", longer)
+        let otherBytes = try await check(root + "/receipt-1.xml", longer)
         #expect(otherBytes.status == 5)
         #expect(otherBytes.stderr.contains("the received digest is not the Streebog-256 of the bytes sent"), "\(otherBytes.stderr)")
         let receiptText = String(decoding: try ServeFixture.read(root + "/receipt-1.xml"), as: UTF8.self)
         let forged = root + "/receipt-forged.xml"
         try ServeFixture.write(Array(receiptText.replacingOccurrences(of: "-2026-000001\"", with: "-2026-000002\"").utf8), to: forged)
-        let forgedCheck = try check(forged, request)
+        let forgedCheck = try await check(forged, request)
         #expect(forgedCheck.status == 5)
         #expect(forgedCheck.stderr.contains("the GOST signature does not verify"), "\(forgedCheck.stderr)")
         // …and the receipt must come from the receiving agency's pinned certificate.
         try await ServedProcess.run(receiver) { server in
-            let wrongSigner = try Self.push(
+            let wrongSigner = try await Self.push(
                 python, request, to: server, id: "interop-1", receipt: root + "/receipt-3.xml",
                 extra: ["--signer-cert", ServeFixture.gostCertificate("health")])
             #expect(wrongSigner.exit == 5)
@@ -109,10 +111,10 @@ struct ExchangeInteropTests {
         .enabled(if: ServeFixture.interopPython != nil, Comment(rawValue: noPython)))
     func pythonPeerRefusesAnUnpinnedServer() async throws {
         let python = try #require(ServeFixture.interopPython)
-        let (root, _, receiver, request) = try Self.twoGateways()
-        let before = try receiver.recorded()
+        let (root, _, receiver, request) = try await Self.twoGateways()
+        let before = try await receiver.recorded()
         try await ServedProcess.run(receiver) { server in
-            let result = try TestProcess.run(
+            let result = try await TestProcess.run(
                 python,
                 [
                     Self.peer, "push", request, "--url", server.url, "--cert", ServeFixture.tlsCertificate("social-protection"),
@@ -122,7 +124,7 @@ struct ExchangeInteropTests {
             #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
             #expect(result.stderr.contains("no answer from"), "\(result.stderr)")
         }
-        #expect(try receiver.recorded() == before)
+        await #expect(try receiver.recorded() == before)
     }
 
     /// The Python peer serving as employment (`exchange_peer.py serve`), with `pins` as its clients.
@@ -137,11 +139,11 @@ struct ExchangeInteropTests {
     }
 
     /// social-protection's gateway delivering to `url`, and a request queued for employment with `request new --send`.
-    static func queuedRequest(in root: String, deliveringTo url: String) throws -> (GatewayFolder, String) {
-        let sender = try GatewayFolder.create(
+    static func queuedRequest(in root: String, deliveringTo url: String) async throws -> (GatewayFolder, String) {
+        let sender = try await GatewayFolder.create(
             "social-protection", in: root, exchange: GatewayFolder.Exchange(peers: ["employment"], peerURLs: ["employment": url]))
         let request = root + "/request.xml"
-        let queued = try TestProcess.mezhved([
+        let queued = try await TestProcess.mezhved([
             "request", "new", "--gateway", sender.configuration, "--form",
             ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "--send", "-o", request,
         ])
@@ -155,7 +157,7 @@ struct ExchangeInteropTests {
     static func outbox(_ gateway: GatewayFolder, until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
-            let listed = try TestProcess.mezhved(["outbox", "list", "--gateway", gateway.configuration, "--json"])
+            let listed = try await TestProcess.mezhved(["outbox", "list", "--gateway", gateway.configuration, "--json"])
             let messages = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
             if done(messages) || ContinuousClock.now > deadline { return messages }
             try await Task.sleep(for: .milliseconds(250))
@@ -170,7 +172,7 @@ struct ExchangeInteropTests {
         let root = try ServeFixture.temporaryFolder()
         let peerServer = try await Self.pythonPeer(python, in: root, pins: [ServeFixture.tlsCertificate("social-protection")])
         do {
-            let (sender, request) = try Self.queuedRequest(in: root, deliveringTo: peerServer.url)
+            let (sender, request) = try await Self.queuedRequest(in: root, deliveringTo: peerServer.url)
             let messages = try await ServedProcess.run(sender) { _ in
                 try await Self.outbox(sender) { $0.first?["state"] as? String == "receipted" }
             }
@@ -180,24 +182,25 @@ struct ExchangeInteropTests {
             // The peer got exactly the registered bytes, and its receipt is a valid mezhved receipt.
             let kept = root + "/peer-store/messages/m-" + id.replacingOccurrences(of: ":", with: "%3A")
             #expect(try ServeFixture.read(kept + "/body.xml") == ServeFixture.read(request))
-            let valid = try TestProcess.mezhved(["validate", kept + "/receipt.xml"])
+            let valid = try await TestProcess.mezhved(["validate", kept + "/receipt.xml"])
             #expect(valid.status == 0 && valid.stdout.hasPrefix("VALID"), "\(valid.stdout) \(valid.stderr)")
             #expect(String(decoding: try ServeFixture.read(kept + "/outcome"), as: UTF8.self).hasPrefix("accepted ВХ-PY-"))
             // The peer's own duplicate elimination and pinning (curl as the client).
             let headers = Curl.messageHeaders(id: id, from: "social-protection", to: "employment")
-            let again = try Curl.push(
+            let again = try await Curl.push(
                 peerServer.url, body: kept + "/body.xml", headers: headers, client: "social-protection", pin: "employment", in: root)
             #expect(again.status == 200 && again.header("Mezhved-Duplicate") == "true", "\(again.text.prefix(300))")
             #expect(again.body == (try ServeFixture.read(kept + "/receipt.xml")), "the same receipt, byte for byte")
             let other = root + "/request-longer.xml"
             try ServeFixture.write(try ServeFixture.read(request) + [0x0A], to: other)
-            let reused = try Curl.push(
+            let reused = try await Curl.push(
                 peerServer.url, body: other, headers: headers, client: "social-protection", pin: "employment", in: root)
             #expect(reused.status == 409 && reused.problemCode == "message-id-reused", "\(reused.text)")
-            let stranger = try Curl.push(peerServer.url, body: other, headers: headers, client: "stranger", pin: "employment", in: root)
+            let stranger = try await Curl.push(
+                peerServer.url, body: other, headers: headers, client: "stranger", pin: "employment", in: root)
             #expect(stranger.status == 0 && stranger.exitCode != 0, "the handshake fails: \(stranger.stderr)")
             // mezhved archived the peer's receipt: the journal has it as an incoming receipt.
-            let journal = try sender.recorded().journal
+            let journal = try await sender.recorded().journal
             #expect(journal.contains { $0.contains("\tincoming\t") && $0.contains("\treceipt\t") }, "\(journal)")
         } catch {
             await peerServer.stop(graceful: false)
@@ -214,7 +217,7 @@ struct ExchangeInteropTests {
         let root = try ServeFixture.temporaryFolder()
         let peerServer = try await Self.pythonPeer(python, in: root, pins: ["health=" + ServeFixture.tlsCertificate("social-protection")])
         do {
-            let (sender, _) = try Self.queuedRequest(in: root, deliveringTo: peerServer.url)
+            let (sender, _) = try await Self.queuedRequest(in: root, deliveringTo: peerServer.url)
             let messages = try await ServedProcess.run(sender) { _ in
                 try await Self.outbox(sender) { $0.first?["state"] as? String == "failed" }
             }
@@ -235,14 +238,14 @@ struct ExchangeInteropTests {
         -> [String: Any]
     {
         let root = try ServeFixture.temporaryFolder()
-        let receiver = try GatewayFolder.create(
+        let receiver = try await GatewayFolder.create(
             "employment", in: root, exchange: GatewayFolder.Exchange(peers: ["social-protection"], identity: identity))
         return try await ServedProcess.run(receiver) { receiving in
-            let sender = try GatewayFolder.create(
+            let sender = try await GatewayFolder.create(
                 "social-protection", in: root,
                 exchange: GatewayFolder.Exchange(
                     peers: ["employment"], peerURLs: ["employment": receiving.url], pinned: pin.map { ["employment": $0] } ?? [:]))
-            let queued = try TestProcess.mezhved([
+            let queued = try await TestProcess.mezhved([
                 "request", "new", "--gateway", sender.configuration, "--form",
                 ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), "--send", "-o", root + "/request.xml",
             ])
@@ -265,16 +268,16 @@ struct ExchangeInteropTests {
     )
     func caIssuedPinnedPeer() async throws {
         let root = try ServeFixture.temporaryFolder()
-        func openssl(_ arguments: [String]) throws {
-            let result = try TestProcess.run("openssl", arguments)
+        func openssl(_ arguments: [String]) async throws {
+            let result = try await TestProcess.run("openssl", arguments)
             try #require(result.status == 0, "openssl \(arguments.first ?? ""): \(result.stderr)")
         }
-        try openssl([
+        try await openssl([
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-days", "2", "-subj",
             "/O=TEST/CN=TEST TLS CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
             "-keyout", root + "/ca.key", "-out", root + "/ca.crt",
         ])
-        try openssl([
+        try await openssl([
             "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-subj", "/O=TEST/CN=employment",
             "-keyout", root + "/employment.key", "-out", root + "/employment.csr",
         ])
@@ -282,25 +285,25 @@ struct ExchangeInteropTests {
             Array(
                 "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"
                     .utf8), to: root + "/leaf.ext")
-        try openssl([
+        try await openssl([
             "x509", "-req", "-in", root + "/employment.csr", "-CA", root + "/ca.crt", "-CAkey", root + "/ca.key", "-CAcreateserial",
             "-days", "2", "-sha256", "-extfile", root + "/leaf.ext", "-out", root + "/employment.crt",
         ])
-        let sender = try GatewayFolder.create(
+        let sender = try await GatewayFolder.create(
             "social-protection", in: root,
             exchange: GatewayFolder.Exchange(
                 peers: ["employment"], peerURLs: ["employment": "https://127.0.0.1:9"], pinned: ["employment": root + "/employment.crt"]))
-        let check = try TestProcess.mezhved(["gateway", "check", "--gateway", sender.configuration])
+        let check = try await TestProcess.mezhved(["gateway", "check", "--gateway", sender.configuration])
         #expect(check.status == 11, "\(check.stdout) \(check.stderr)")
         #expect(check.stderr.contains("not self-signed"), "\(check.stderr)")
     }
 
     @Test("plain HTTP on loopback: the peer names itself in Mezhved-From; the push is registered and answered with the receipt")
     func plainLoopbackPush() async throws {
-        let (root, _, receiver, request) = try Self.twoGateways(tls: false)
+        let (root, _, receiver, request) = try await Self.twoGateways(tls: false)
         try await ServedProcess.run(receiver) { server in
-            let digest = try Curl.contentDigest(of: request)
-            let answer = try Curl.push(
+            let digest = try await Curl.contentDigest(of: request)
+            let answer = try await Curl.push(
                 server.httpURL, body: request,
                 headers: Curl.messageHeaders(id: "plain-1", from: "social-protection", to: "employment") + [("Content-Digest", digest)],
                 client: nil, pin: nil, in: root)
@@ -308,20 +311,21 @@ struct ExchangeInteropTests {
             #expect(answer.header("Mezhved-Receipt") == "accepted")
             #expect(answer.text.contains("<Accepted incomingNumber=\"ВХ-"))
             // A peer that is not configured is refused, whatever it claims.
-            let stranger = try Curl.push(
+            let stranger = try await Curl.push(
                 server.httpURL, body: request, headers: Curl.messageHeaders(id: "plain-2", from: "health", to: "employment"), client: nil,
                 pin: nil, in: root)
             #expect(stranger.status == 403, "\(stranger.text)")
             #expect(stranger.problemCode == "peer-unknown")
         }
-        let journal = try receiver.recorded().journal
+        let journal = try await receiver.recorded().journal
         #expect(journal.filter { $0.contains("\tincoming\t") }.count == 1, "\(journal)")
     }
 
     @Test("SIGTERM stops mezhved serve gracefully (exit 0); SIGKILL ends it at once")
     func serverStops() async throws {
         let root = try ServeFixture.temporaryFolder()
-        let receiver = try GatewayFolder.create("employment", in: root, exchange: GatewayFolder.Exchange(peers: ["social-protection"]))
+        let receiver = try await GatewayFolder.create(
+            "employment", in: root, exchange: GatewayFolder.Exchange(peers: ["social-protection"]))
         let graceful = try await ServedProcess.serve(receiver)
         #expect(graceful.isRunning)
         #expect(await graceful.stop() == .exited(0), "\(graceful.log())")

@@ -12,10 +12,10 @@ import Testing
         let senderPort = try ExchangeCrashTests.freePort()
         let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s}"
         // The sender does not know a url for employment: messages for it wait to be fetched.
-        let sender = try GatewayFolder.create(
+        let sender = try await GatewayFolder.create(
             "social-protection", in: root, exchange: .init(peers: ["employment"], port: senderPort, extra: fast))
         // Employment cannot accept connections from the sender: it fetches from it (pull) and pushes its own.
-        let receiver = try GatewayFolder.create(
+        let receiver = try await GatewayFolder.create(
             "employment", in: root,
             exchange: .init(
                 peers: ["social-protection"], peerURLs: ["social-protection": "https://127.0.0.1:\(senderPort)"], extra: fast,
@@ -28,7 +28,7 @@ import Testing
                 sender: sender, receiver: receiver, senderServer: senderServer, receiverServer: receiverServer, root: root)
         }
         for gateway in [sender, receiver] {
-            let audit = try ExchangeCrashTests.audit(gateway)
+            let audit = try await ExchangeCrashTests.audit(gateway)
             #expect(audit.status == 0, "audit of \(gateway.agency): \(audit.stdout.suffix(1500))")
         }
     }
@@ -47,15 +47,15 @@ import Testing
     static func pullChecks(
         sender: GatewayFolder, receiver: GatewayFolder, senderServer: ServedProcess, receiverServer: ServedProcess, root: String
     ) async throws {
-        try ExchangeCrashTests.compose(sender, 1, into: root)
+        try await ExchangeCrashTests.compose(sender, 1, into: root)
         let states = try await ExchangeCrashTests.waitUntilAcknowledged(sender, count: 1, seconds: 40)
         #expect(
             states.values.first == "receipted",
             "\(states) — sender: \(senderServer.log().suffix(1200)) receiver: \(receiverServer.log().suffix(1200))")
-        let incoming = try ExchangeCrashTests.journal(receiver).filter { $0.count > 5 && $0[2] == "incoming" && $0[5] == "request" }
+        let incoming = try await ExchangeCrashTests.journal(receiver).filter { $0.count > 5 && $0[2] == "incoming" && $0[5] == "request" }
         #expect(incoming.count == 1, "the fetched request is registered once")
         // Fetching again finds nothing: the acknowledged message left the queue.
-        let again = try TestProcess.run(
+        let again = try await TestProcess.run(
             "curl",
             [
                 "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "--cert", ServeFixture.tlsCertificate("employment"),
@@ -73,11 +73,11 @@ import Testing
         let senderPort = try ExchangeCrashTests.freePort()
         let receiverPort = try ExchangeCrashTests.freePort()
         let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s}\n  gossipInterval: 1s"
-        let sender = try GatewayFolder.create(
+        let sender = try await GatewayFolder.create(
             "social-protection", in: root,
             exchange: .init(
                 peers: ["employment"], peerURLs: ["employment": "https://127.0.0.1:\(receiverPort)"], port: senderPort, extra: fast))
-        let receiver = try GatewayFolder.create(
+        let receiver = try await GatewayFolder.create(
             "employment", in: root,
             exchange: .init(
                 peers: ["social-protection"], peerURLs: ["social-protection": "https://127.0.0.1:\(senderPort)"], port: receiverPort,
@@ -91,15 +91,15 @@ import Testing
     static func rollbackChecks(sender: GatewayFolder, receiver: GatewayFolder, root: String) async throws {
         var senderServer = try await ServedProcess.serve(sender)
         // One exchange and a checkpoint; the copy taken now is the "earlier copy".
-        try ExchangeCrashTests.compose(sender, 1, into: root)
+        try await ExchangeCrashTests.compose(sender, 1, into: root)
         _ = try await ExchangeCrashTests.waitUntilAcknowledged(sender, count: 1, seconds: 30)
-        try Self.checkpoint(sender)
+        try await Self.checkpoint(sender)
         let copy = root + "/archive-copy"
-        #expect(try TestProcess.run("/bin/cp", ["-a", sender.archive, copy]).status == 0)
+        await #expect(try TestProcess.run("/bin/cp", ["-a", sender.archive, copy]).status == 0)
         // More work, a later checkpoint, which the peer receives.
-        try ExchangeCrashTests.compose(sender, 2, into: root)
+        try await ExchangeCrashTests.compose(sender, 2, into: root)
         _ = try await ExchangeCrashTests.waitUntilAcknowledged(sender, count: 2, seconds: 30)
-        let later = try Self.checkpoint(sender)
+        let later = try await Self.checkpoint(sender)
         let held = receiver.folder + "/spool/witness/social-protection/" + String(format: "%012d.xml", later)
         let deadline = ContinuousClock.now + .seconds(20)
         while !FileManager.default.fileExists(atPath: held) && ContinuousClock.now < deadline {
@@ -111,10 +111,10 @@ import Testing
         try FileManager.default.removeItem(atPath: sender.archive)
         try FileManager.default.moveItem(atPath: copy, toPath: sender.archive)
         // Alone, the archive is consistent: its own audit passes.
-        let alone = try ExchangeCrashTests.audit(sender)
+        let alone = try await ExchangeCrashTests.audit(sender)
         #expect(alone.status == 0, "the rolled-back copy is consistent in itself: \(alone.stdout.suffix(800))")
         // Against what the peer holds, the rollback shows.
-        let withPeers = try TestProcess.mezhved([
+        let withPeers = try await TestProcess.mezhved([
             "archive", "audit", "--gateway", sender.configuration, "--data-key", sender.folder + "/data.key", "--peers",
         ])
         #expect(withPeers.status == 7, "the audit against the peers' checkpoints: \(withPeers.stdout) \(withPeers.stderr)")
@@ -132,8 +132,8 @@ import Testing
 
     /// Signs a checkpoint now through the CLI; returns the entry it covers.
     @discardableResult
-    static func checkpoint(_ gateway: GatewayFolder) throws -> Int {
-        let made = try TestProcess.mezhved([
+    static func checkpoint(_ gateway: GatewayFolder) async throws -> Int {
+        let made = try await TestProcess.mezhved([
             "archive", "checkpoint", "--archive", gateway.archive, "--gateway-key", ServeFixture.gostKey(gateway.agency),
         ])
         guard made.status == 0, let range = made.stdout.range(of: #"entry (\d+)"#, options: .regularExpression) else {

@@ -36,8 +36,8 @@ import Testing
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         let token = try #require(fixture.tokens[.admin])
-        func fuzz() throws -> ProcessOutput {
-            try TestProcess.run(
+        func fuzz() async throws -> ProcessOutput {
+            try await TestProcess.run(
                 try #require(Self.schemathesis),
                 [
                     "run", base + "/api/v1/openapi.yaml", "--url", base, "--checks", "not_a_server_error", "-H",
@@ -46,13 +46,13 @@ import Testing
                 ], environment: ["SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"],
                 currentDirectory: fixture.folder)  // its cache (.schemathesis/) goes there, not into the repository
         }
-        var result = try fuzz()
+        var result = try await fuzz()
         // CPython 3.11's parser can fail inside Hypothesis (`SystemError: AST constructor recursion
         // depth mismatch`, a bug of the interpreter, not of the server): that run proves nothing, so
         // it is run once more. Every other failure counts.
         if result.status != 0 && result.stdout.contains("AST constructor recursion depth mismatch") && !result.stdout.contains("ST101") {
             print("schemathesis stopped on CPython's AST bug:\n\(result.stdout.suffix(3000))\nrunning it once more")
-            result = try fuzz()
+            result = try await fuzz()
         }
         try Data((result.stdout + result.stderr).utf8).write(to: URL(fileURLWithPath: fixture.folder + "/schemathesis.txt"))
         let log = server.finishAndReadLog()

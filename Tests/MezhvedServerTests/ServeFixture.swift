@@ -47,7 +47,7 @@ enum ServeFixture {
         var candidates = [path(".venv-interop/bin/python")]
         if let configured = ProcessInfo.processInfo.environment["MEZHVED_PYTHON"] { candidates.insert(configured, at: 0) }
         return candidates.first { candidate in
-            (try? TestProcess.run(candidate, ["-c", "import lxml, gostcrypto, pyasn1"]).status) == 0
+            (try? TestProcess.runBlocking(candidate, ["-c", "import lxml, gostcrypto, pyasn1"]).status) == 0
         }
     }()
 }
@@ -91,10 +91,10 @@ struct GatewayFolder: Sendable {
     var archive: String { folder + "/archive" }
 
     /// Creates `root/agency/` with its archive and configuration.
-    static func create(_ agency: String, in root: String, exchange: Exchange? = nil) throws -> GatewayFolder {
+    static func create(_ agency: String, in root: String, exchange: Exchange? = nil) async throws -> GatewayFolder {
         let folder = root + "/" + agency
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let created = try TestProcess.mezhved([
+        let created = try await TestProcess.mezhved([
             "archive", "init", "--archive", folder + "/archive", "--agency", agency, "--incoming-format", "ВХ-{year}-{seq:06}",
             "--data-key", folder + "/data.key", "--new-data-key", "--gateway-cert", ServeFixture.gostCertificate(agency),
             "--gateway-chain", ServeFixture.path("Certificates/gost/ca.pem"), "--gateway-key", ServeFixture.gostKey(agency),
@@ -141,12 +141,12 @@ struct GatewayFolder: Sendable {
 
     /// What the receiver recorded, read through the CLI: the journal's entries, the quarantine, and
     /// the number of entries of its event log. Equal before and after: nothing was recorded.
-    func recorded() throws -> RecordedState {
-        let list = try TestProcess.mezhved(["archive", "list", "--archive", archive])
+    func recorded() async throws -> RecordedState {
+        let list = try await TestProcess.mezhved(["archive", "list", "--archive", archive])
         guard list.status == 0 else { throw FixtureFailure("archive list of \(agency): \(list.stderr)") }
-        let quarantine = try TestProcess.mezhved(["incoming", "quarantine", "--gateway", configuration])
+        let quarantine = try await TestProcess.mezhved(["incoming", "quarantine", "--gateway", configuration])
         guard quarantine.status == 0 else { throw FixtureFailure("incoming quarantine of \(agency): \(quarantine.stderr)") }
-        let check = try TestProcess.mezhved(["gateway", "check", "--gateway", configuration])
+        let check = try await TestProcess.mezhved(["gateway", "check", "--gateway", configuration])
         guard check.status == 0, let range = check.stdout.range(of: #"\((\d+) log entries"#, options: .regularExpression) else {
             throw FixtureFailure("gateway check of \(agency) names no log length: \(check.stdout) \(check.stderr)")
         }
@@ -204,7 +204,9 @@ final class ServedProcess {
         let stdoutPath = "\(folder)/serve-\(tag).out"
         let stderrPath = "\(folder)/serve-\(tag).err"
         let pid = try spawn(program, arguments, stdout: stdoutPath, stderr: stderrPath)
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous: only a server that never listens waits this long (a loaded CI machine starts the
+        // debug build slowly).
+        let deadline = ContinuousClock.now + .seconds(60)
         while true {
             let printed = String(decoding: (try? ServeFixture.read(stdoutPath)) ?? [], as: UTF8.self)
             if let port = listeningPort(printed) {
@@ -363,8 +365,8 @@ enum Curl {
     }
 
     /// `Content-Digest: sha-256=:…:` of `bytes`, made with openssl (not the server's code).
-    static func contentDigest(of path: String) throws -> String {
-        let digest = try TestProcess.run("openssl", ["dgst", "-sha256", "-binary", "-out", path + ".sha256", path])
+    static func contentDigest(of path: String) async throws -> String {
+        let digest = try await TestProcess.run("openssl", ["dgst", "-sha256", "-binary", "-out", path + ".sha256", path])
         guard digest.status == 0 else { throw FixtureFailure("openssl dgst: \(digest.stderr)") }
         return "sha-256=:" + Data(try ServeFixture.read(path + ".sha256")).base64EncodedString() + ":"
     }
@@ -375,7 +377,7 @@ enum Curl {
     static func push(
         _ url: String, body: String, headers: [(String, String)], client: String?, pin: String?, in folder: String,
         extra: [String] = []
-    ) throws -> CurlResult {
+    ) async throws -> CurlResult {
         let tag = UUID().uuidString.prefix(8)
         let headerFile = "\(folder)/curl-\(tag).headers"
         let bodyFile = "\(folder)/curl-\(tag).body"
@@ -386,7 +388,7 @@ enum Curl {
         if let pin { arguments += ["--cacert", ServeFixture.tlsCertificate(pin)] }
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         arguments += extra + (body.isEmpty ? [] : ["--data-binary", "@" + body]) + [url + "/exchange/v1/messages"]
-        let result = try TestProcess.run("curl", arguments)
+        let result = try await TestProcess.run("curl", arguments)
         var fields: [String: String] = [:]
         let head = String(decoding: (try? ServeFixture.read(headerFile)) ?? [], as: UTF8.self)
         // The last response's headers (a 100 Continue may come first).

@@ -21,7 +21,7 @@ struct WebBrowserTests {
             missing.append("\(path) (apt-get install \(package))")
         }
         if FileManager.default.isExecutableFile(atPath: python),
-            (try? TestProcess.run(python, ["-c", "import selenium"]).status) != 0
+            (try? TestProcess.runBlocking(python, ["-c", "import selenium"]).status) != 0
         {
             missing.append("selenium for \(python) (apt-get install python3-selenium)")
         }
@@ -41,9 +41,9 @@ struct WebBrowserTests {
         try #require(Self.missing.isEmpty, "CI=true, but the browser test cannot run: missing \(Self.missing.joined(separator: ", "))")
         let root = try ServeFixture.temporaryFolder()
         let receiverPort = try LocalService.freePort()
-        let receiver = try GatewayFolder.create(
+        let receiver = try await GatewayFolder.create(
             "employment", in: root, exchange: .init(tls: false, peers: ["social-protection"], port: receiverPort))
-        let sender = try GatewayFolder.create(
+        let sender = try await GatewayFolder.create(
             "social-protection", in: root,
             exchange: .init(
                 tls: false, peers: ["employment"], peerURLs: ["employment": "http://127.0.0.1:\(receiverPort)"],
@@ -52,12 +52,12 @@ struct WebBrowserTests {
         let passwordFile = root + "/password.txt"
         try ServeFixture.write(Array((password + "\n").utf8), to: passwordFile)
         for role in ["signatory", "auditor"] {
-            let created = try TestProcess.mezhved([
+            let created = try await TestProcess.mezhved([
                 "user", "new", "--gateway", sender.configuration, "--name", "\(role)-desk", "--role", role, "--password-file", passwordFile,
             ])
             #expect(created.status == 0, "\(created.stderr)")
         }
-        let listed = try TestProcess.mezhved(["user", "list", "--gateway", sender.configuration])
+        let listed = try await TestProcess.mezhved(["user", "list", "--gateway", sender.configuration])
         #expect(listed.stdout.contains("signatory-desk\tsignatory"))
         #expect(!listed.stdout.contains("pbkdf2") && !listed.stdout.contains(password))
         let stored = try String(contentsOfFile: root + "/users.json", encoding: .utf8)
@@ -79,7 +79,7 @@ struct WebBrowserTests {
         try await ServedProcess.run(receiver) { _ in
             try await ServedProcess.run(sender) { served in
                 arguments[4] = served.httpURL
-                let flow = try TestProcess.run("/usr/bin/timeout", arguments)
+                let flow = try await TestProcess.run("/usr/bin/timeout", arguments)
                 try? Array((flow.stdout + flow.stderr).utf8).withUnsafeBufferPointer {
                     try Data($0).write(to: URL(fileURLWithPath: root + "/web_flow.log"))
                 }

@@ -121,11 +121,11 @@ struct WebPageTests {
     }
 
     @Test("a stored password is OpenSSL's PBKDF2-HMAC-SHA256: `openssl kdf` derives the same bytes; another password does not match")
-    func passwordHashInterop() throws {
+    func passwordHashInterop() async throws {
         let hash = try PasswordHash.make(Self.password)
         #expect(hash.iterations == 210_000 && hash.salt.count == 16)
         let salt = hash.salt.map { String(format: "%02x", $0) }.joined()
-        let derived = try TestProcess.run(
+        let derived = try await TestProcess.run(
             "openssl",
             [
                 "kdf", "-keylen", "32", "-kdfopt", "digest:SHA256", "-kdfopt", "pass:\(Self.password)", "-kdfopt", "hexsalt:\(salt)",

@@ -45,7 +45,9 @@ public enum TestProcess {
 
     /// Runs `program` (a path, or a name found on PATH) to its end, feeding `stdin` and reading both
     /// outputs at once so that neither pipe fills up. `environment` is added to the tests' own.
-    public static func run(
+    /// It blocks its thread: only for places without an async context (a trait's condition); a test
+    /// awaits `run`.
+    public static func runBlocking(
         _ program: String, _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:],
         currentDirectory: String? = nil
     ) throws -> ProcessOutput {
@@ -65,24 +67,59 @@ public enum TestProcess {
         if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
         try input.fileHandleForWriting.close()
         nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
+        // Its own thread, not a Dispatch queue's: a blocking read must not wait for a worker.
+        let errRead = DispatchSemaphore(value: 0)
+        Thread {
             errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
+            errRead.signal()
+        }.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        errRead.wait()
         process.waitUntilExit()
         return ProcessOutput(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    /// Runs the built mezhved.
-    public static func mezhved(_ arguments: [String], environment: [String: String] = [:], currentDirectory: String? = nil) throws
-        -> ProcessOutput
+    /// Runs `program` as `runBlocking` does, waiting on a thread of its own rather than on
+    /// one of the concurrency pool's threads. The pool has one thread per core (two here), and a
+    /// test blocked in `waitpid` on one of them starves every other test's task — a poll loop with a
+    /// deadline then wakes up after its deadline has passed.
+    public static func run(
+        _ program: String, _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:],
+        currentDirectory: String? = nil
+    ) async throws -> ProcessOutput {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result {
+                        try runBlocking(program, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
+                    })
+            }.start()
+        }
+    }
+
+    /// Runs the built mezhved (see `run`).
+    public static func mezhved(_ arguments: [String], environment: [String: String] = [:], currentDirectory: String? = nil)
+        async throws -> ProcessOutput
     {
-        try run(mezhved, arguments, environment: environment, currentDirectory: currentDirectory)
+        try await run(mezhved, arguments, environment: environment, currentDirectory: currentDirectory)
+    }
+}
+
+/// Waiting for something another process does.
+public enum Eventually {
+    /// Asks `body` every `interval` until it gives a value or `seconds` have passed. It is asked once
+    /// more after the deadline: a wait that woke up late (a loaded machine) still sees the state as
+    /// it is now, not as it was before the wait slept.
+    public static func poll<T>(
+        seconds: Int, every interval: Duration = .milliseconds(250), _ body: () async throws -> T?
+    ) async throws -> T? {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let value = try await body() { return value }
+            try await Task.sleep(for: interval)
+        }
+        return try await body()
     }
 }

@@ -10,8 +10,8 @@ struct ComposeXAdESTests {
     static let social = "Certificates/agencies/social-protection"
     static let employment = "Certificates/agencies/employment"
 
-    static func run(_ arguments: [String]) throws -> ProcessOutput {
-        try TestProcess.mezhved(arguments, currentDirectory: Repository.root.path)
+    static func run(_ arguments: [String]) async throws -> ProcessOutput {
+        try await TestProcess.mezhved(arguments, currentDirectory: Repository.root.path)
     }
 
     static func signing(_ agency: String) -> [String] {
@@ -19,8 +19,8 @@ struct ComposeXAdESTests {
     }
 
     /// `verify --report json` of `path`: TOTAL-PASSED and qualified, with the signing time's source.
-    static func qualified(_ path: String) throws -> (indication: String?, form: String?, source: String?) {
-        let result = try run(
+    static func qualified(_ path: String) async throws -> (indication: String?, form: String?, source: String?) {
+        let result = try await run(
             [
                 "verify", "--report", "json", "--trust", "Certificates/trust/gost", "--crl", "Certificates/gost/ca.crl.pem", "--offline",
                 path,
@@ -33,30 +33,30 @@ struct ComposeXAdESTests {
     }
 
     @Test("a request, its answer and a receipt made as XAdES-T: each TOTAL-PASSED with the signing time from the timestamp")
-    func composedXAdEST() throws {
+    func composedXAdEST() async throws {
         let tsa = try TimestampTests.tsa()
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let stamp = ["--xades", "t", "--tsa", tsa.baseURL + "/tsa"]
         let request = folder.appendingPathComponent("request.xml").path
-        let made = try Self.run(
+        let made = try await Self.run(
             ["request", "new", "--form", "Samples/forms/request-unemployment-status.yaml", "-o", request] + Self.signing(Self.social)
                 + stamp)
         #expect(made.status == 0, "\(made.stderr)")
         let answer = folder.appendingPathComponent("answer.xml").path
-        let answered = try Self.run(
+        let answered = try await Self.run(
             ["answer", "new", "--request", request, "--form", "Samples/forms/answer-unemployment-status.yaml", "-o", answer]
                 + Self.signing(Self.employment) + stamp)
         #expect(answered.status == 0, "\(answered.stderr)")
         let receipt = folder.appendingPathComponent("receipt.xml").path
-        let receipted = try Self.run(
+        let receipted = try await Self.run(
             ["receipt", "new", "--document", request, "--incoming-number", "03-вх/7", "-o", receipt] + Self.signing(Self.employment)
                 + ["--xades", "bes"])
         #expect(receipted.status == 0, "\(receipted.stderr)")
         for (path, form, source) in [
             (request, "XAdES-T", "timestamp"), (answer, "XAdES-T", "timestamp"), (receipt, "XAdES-BES", "claimed-signing-time"),
         ] {
-            let verdict = try Self.qualified(path)
+            let verdict = try await Self.qualified(path)
             #expect(verdict.indication == "TOTAL-PASSED", "\(path)")
             #expect(verdict.form == form, "\(path)")
             #expect(verdict.source == source, "\(path)")
@@ -64,13 +64,13 @@ struct ComposeXAdESTests {
     }
 
     @Test("--xades without --key, or with --gateway, is a usage error; a TSA that is down is exit 10 and nothing is written")
-    func refusals() throws {
+    func refusals() async throws {
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let unsigned = try Self.run(["request", "new", "--form", "Samples/forms/request-unemployment-status.yaml", "--xades", "bes"])
+        let unsigned = try await Self.run(["request", "new", "--form", "Samples/forms/request-unemployment-status.yaml", "--xades", "bes"])
         #expect(unsigned.status == 64)
         #expect(unsigned.stderr.contains("--xades and --tsa go with --key"))
-        let gateway = try Self.run([
+        let gateway = try await Self.run([
             "request", "new", "--form", "Samples/forms/request-unemployment-status.yaml", "--gateway",
             "Samples/gateway/social-protection.yaml",
             "--xades", "bes",
@@ -79,7 +79,7 @@ struct ComposeXAdESTests {
         #expect(gateway.stderr.contains("policy.signatureForm"), "\(gateway.stderr)")
         let port = try LocalService.freePort()
         let output = folder.appendingPathComponent("request.xml").path
-        let down = try Self.run(
+        let down = try await Self.run(
             ["request", "new", "--form", "Samples/forms/request-unemployment-status.yaml", "-o", output] + Self.signing(Self.social) + [
                 "--xades", "t", "--tsa", "http://127.0.0.1:\(port)/tsa", "--tsa-timeout", "2",
             ])

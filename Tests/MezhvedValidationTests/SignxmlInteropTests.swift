@@ -26,23 +26,23 @@ struct SignxmlInteropTests {
         #"<r:Request xmlns:r="urn:mezhved:test:request" Id="request"><r:Body>Сведения о Петрове П. П.</r:Body></r:Request>"#
 
     /// The `verify --report json` entry of one document, and the exit status.
-    static func report(_ path: String) throws -> (status: Int32, report: [String: Any]) {
-        let result = try TestProcess.mezhved(
+    static func report(_ path: String) async throws -> (status: Int32, report: [String: Any]) {
+        let result = try await TestProcess.mezhved(
             ["verify", "--report", "json", "--trust", "Certificates/trust/all", "--offline", "--no-letterhead", path],
             currentDirectory: Repository.root.path)
         let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return (result.status, try #require(report, "\(result.stdout)\(result.stderr)"))
     }
 
-    static func peerSign(_ signer: Signer, _ input: String, _ output: String, _ extra: [String] = []) throws {
-        let result = try TestProcess.run(
+    static func peerSign(_ signer: Signer, _ input: String, _ output: String, _ extra: [String] = []) async throws {
+        let result = try await TestProcess.run(
             Repository.python,
             [peer, "sign", input, "--key", signer.key, "--cert", signer.cert, "-o", output, signer.ecdsa ? "--ecdsa" : "--rsa"] + extra)
         #expect(result.status == 0, "signxml could not sign: \(result.stdout)\(result.stderr)")
     }
 
-    static func peerVerify(_ path: String, root: String, references: Int) throws -> ProcessOutput {
-        try TestProcess.run(Repository.python, [peer, "verify", path, "--ca", root, "--references", String(references)])
+    static func peerVerify(_ path: String, root: String, references: Int) async throws -> ProcessOutput {
+        try await TestProcess.run(Repository.python, [peer, "verify", path, "--ca", root, "--references", String(references)])
     }
 
     static func write(_ text: String, _ name: String, in folder: URL) throws -> String {
@@ -54,13 +54,13 @@ struct SignxmlInteropTests {
     static func rsaTSA() throws -> LocalService { try TimestampTests.tsa(TimestampTests.rsa.tsa) }
 
     @Test("signxml's XAdES-BES validates TOTAL-PASSED: the claimed signing time, the KeyInfo reference named", arguments: signers)
-    func signxmlBES(signer: Signer) throws {
+    func signxmlBES(signer: Signer) async throws {
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = try Self.write(Self.document, "request.xml", in: folder)
         let signed = folder.appendingPathComponent("signed.xml").path
-        try Self.peerSign(signer, input, signed)
-        let (status, report) = try Self.report(signed)
+        try await Self.peerSign(signer, input, signed)
+        let (status, report) = try await Self.report(signed)
         // TEST certificates are not qualified ones: TOTAL-PASSED, exit 9.
         #expect(status == 9, "\(report["findings"] ?? "")")
         #expect(report["indication"] as? String == "TOTAL-PASSED", "\(report["findings"] ?? "")")
@@ -78,15 +78,15 @@ struct SignxmlInteropTests {
     @Test(
         "signxml's XAdES with a timestamp from the loopback TSA is XAdES-T: the signing time proven by it; role and policy reported",
         arguments: signers)
-    func signxmlT(signer: Signer) throws {
+    func signxmlT(signer: Signer) async throws {
         let tsa = try Self.rsaTSA()
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = try Self.write(Self.document, "request.xml", in: folder)
         let signed = folder.appendingPathComponent("signed-t.xml").path
-        try Self.peerSign(
+        try await Self.peerSign(
             signer, input, signed, ["--tsa", tsa.baseURL + "/tsa", "--role", "Начальник отдела", "--policy", "1.2.643.100.999.1"])
-        let (status, report) = try Self.report(signed)
+        let (status, report) = try await Self.report(signed)
         #expect(status == 9)
         #expect(report["indication"] as? String == "TOTAL-PASSED", "\(report["findings"] ?? "")")
         #expect(report["signatureForm"] as? String == "XAdES-T")
@@ -99,21 +99,21 @@ struct SignxmlInteropTests {
     }
 
     @Test("mezhved's XAdES-BES and XAdES-T verify in signxml's XAdESVerifier; a changed copy does not", arguments: signers)
-    func signxmlVerifiesOurs(signer: Signer) throws {
+    func signxmlVerifiesOurs(signer: Signer) async throws {
         let tsa = try Self.rsaTSA()
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = try Self.write(Self.document, "request.xml", in: folder)
         for level in [["--xades", "bes"], ["--xades", "t", "--tsa", tsa.baseURL + "/tsa"]] {
             let signed = folder.appendingPathComponent("ours-\(level[1]).xml").path
-            let sign = try TestProcess.mezhved(["sign", "--key", signer.key, "--cert", signer.cert, "-o", signed, input] + level)
+            let sign = try await TestProcess.mezhved(["sign", "--key", signer.key, "--cert", signer.cert, "-o", signed, input] + level)
             #expect(sign.status == 0, "\(sign.stderr)")
-            let verdict = try Self.peerVerify(signed, root: signer.root, references: 2)
+            let verdict = try await Self.peerVerify(signed, root: signer.root, references: 2)
             #expect(verdict.status == 0 && verdict.stdout.contains("OK"), "\(level): \(verdict.stdout)\(verdict.stderr)")
             let text = try String(contentsOfFile: signed, encoding: .utf8)
             let changed = text.replacingOccurrences(of: "Петрове", with: "Петровой")
             #expect(changed != text)
-            let bad = try Self.peerVerify(try Self.write(changed, "changed.xml", in: folder), root: signer.root, references: 2)
+            let bad = try await Self.peerVerify(try Self.write(changed, "changed.xml", in: folder), root: signer.root, references: 2)
             #expect(bad.status == 1, "signxml accepted a changed document: \(bad.stdout)")
         }
     }
@@ -121,18 +121,18 @@ struct SignxmlInteropTests {
     @Test(
         "signxml documents altered: SignedProperties changed is HASH_FAILURE, KeyInfo changed is HASH_FAILURE, SigningCertificateV2 of another certificate is NO_SIGNING_CERTIFICATE_FOUND"
     )
-    func alteredSignxmlDocuments() throws {
+    func alteredSignxmlDocuments() async throws {
         let signer = Self.signers[0]
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = try Self.write(Self.document, "request.xml", in: folder)
         let signed = folder.appendingPathComponent("signed.xml").path
-        try Self.peerSign(signer, input, signed)
+        try await Self.peerSign(signer, input, signed)
         let text = try String(contentsOfFile: signed, encoding: .utf8)
 
         let properties = text.replacingOccurrences(of: "<xades:SigningTime>20", with: "<xades:SigningTime>19")
         #expect(properties != text)
-        let (status, report) = try Self.report(try Self.write(properties, "properties.xml", in: folder))
+        let (status, report) = try await Self.report(try Self.write(properties, "properties.xml", in: folder))
         #expect(status == 1)
         #expect(report["indication"] as? String == "TOTAL-FAILED")
         #expect(report["subIndication"] as? String == "HASH_FAILURE")
@@ -140,15 +140,15 @@ struct SignxmlInteropTests {
         // Whitespace inside the signed KeyInfo: the certificate is the same, the signed bytes are not.
         let keyInfo = text.replacingOccurrences(of: "<ds:X509Data>", with: "<ds:X509Data> ")
         #expect(keyInfo != text)
-        let (keyStatus, keyReport) = try Self.report(try Self.write(keyInfo, "keyinfo.xml", in: folder))
+        let (keyStatus, keyReport) = try await Self.report(try Self.write(keyInfo, "keyinfo.xml", in: folder))
         #expect(keyStatus == 1)
         #expect(keyReport["subIndication"] as? String == "HASH_FAILURE")
         let findings = keyReport["findings"] as? [[String: Any]] ?? []
         #expect(findings.contains { ($0["message"] as? String)?.contains("the signature's KeyInfo") == true }, "\(findings)")
 
         let misbound = folder.appendingPathComponent("misbound.xml").path
-        try Self.peerSign(signer, input, misbound, ["--bind-cert", Self.signers[1].cert])
-        let (misStatus, misReport) = try Self.report(misbound)
+        try await Self.peerSign(signer, input, misbound, ["--bind-cert", Self.signers[1].cert])
+        let (misStatus, misReport) = try await Self.report(misbound)
         #expect(misStatus == 2)
         #expect(misReport["indication"] as? String == "INDETERMINATE")
         #expect(misReport["subIndication"] as? String == "NO_SIGNING_CERTIFICATE_FOUND")
@@ -157,26 +157,26 @@ struct SignxmlInteropTests {
     @Test(
         "inside the signature only KeyInfo may be signed: a reference moved to SignatureValue is wrapping, a KeyInfo Id repeated in the document is duplicate-id"
     )
-    func otherTargetsInsideStayRefused() throws {
+    func otherTargetsInsideStayRefused() async throws {
         let signer = Self.signers[0]
         let folder = try Repository.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = try Self.write(Self.document, "request.xml", in: folder)
         let signed = folder.appendingPathComponent("signed.xml").path
-        try Self.peerSign(signer, input, signed)
+        try await Self.peerSign(signer, input, signed)
         let text = try String(contentsOfFile: signed, encoding: .utf8)
         let keyInfoID = try #require(text.firstMatch(of: /<ds:KeyInfo Id="([^"]+)"/)?.1).description
 
         let moved = text.replacingOccurrences(of: "<ds:KeyInfo Id=\"\(keyInfoID)\"", with: "<ds:KeyInfo")
             .replacingOccurrences(of: "<ds:SignatureValue>", with: "<ds:SignatureValue Id=\"\(keyInfoID)\">")
-        let wrapping = try TestProcess.mezhved(
+        let wrapping = try await TestProcess.mezhved(
             ["verify", "--trust", "Certificates/trust/all", try Self.write(moved, "moved.xml", in: folder)],
             currentDirectory: Repository.root.path)
         #expect(wrapping.status == 1)
         #expect(wrapping.stdout.contains("points inside the signature itself"), "\(wrapping.stdout)")
 
         let repeated = text.replacingOccurrences(of: "<r:Body>", with: "<r:Body><r:Note Id=\"\(keyInfoID)\"/>")
-        let duplicate = try TestProcess.mezhved(
+        let duplicate = try await TestProcess.mezhved(
             ["verify", "--trust", "Certificates/trust/all", try Self.write(repeated, "repeated.xml", in: folder)],
             currentDirectory: Repository.root.path)
         #expect(duplicate.status == 1)

@@ -16,21 +16,21 @@ struct CanonicalizationTests {
     ]
 
     @Test("matches xmllint for C14N 1.0, 1.1 and exclusive C14N", arguments: samples)
-    func matchesXmllint(sample: String) throws {
+    func matchesXmllint(sample: String) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("in.xml")
         try Data(sample.utf8).write(to: file)
         for (method, flag) in Self.methods {
             let ours = try XMLCanonicalization.canonicalize(Fixtures.bytes(sample), sourceName: "in.xml", algorithm: method)
-            let theirs = try Tool.run("xmllint", [flag, file.path])
+            let theirs = try await Tool.run("xmllint", [flag, file.path])
             #expect(theirs.status == 0, "\(theirs.stderr)")
             #expect(Fixtures.string(ours) == theirs.stdout, "\(method)")
         }
     }
 
     @Test("matches lxml's exclusive canonicalization with and without comments", arguments: samples)
-    func matchesLxml(sample: String) throws {
+    func matchesLxml(sample: String) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("in.xml")
@@ -38,7 +38,7 @@ struct CanonicalizationTests {
         for comments in [false, true] {
             let script =
                 "import sys\nfrom lxml import etree\nsys.stdout.buffer.write(etree.tostring(etree.parse(sys.argv[1]), method='c14n', exclusive=True, with_comments=\(comments ? "True" : "False")))"
-            let result = try Tool.run(Tool.python, ["-c", script, file.path])
+            let result = try await Tool.run(Tool.python, ["-c", script, file.path])
             #expect(result.status == 0, "\(result.stderr)")
             let ours = try XMLCanonicalization.canonicalize(
                 Fixtures.bytes(sample), sourceName: "in.xml", algorithm: comments ? .exclusiveWithComments : .exclusive)

@@ -17,12 +17,12 @@ struct HardeningTests {
     }
 
     /// Writes `text` to a file of the test's folder and runs `mezhved verify` on it with `extra`.
-    func verifyWithBinary(_ text: String, _ signer: Fixtures.Signer = Fixtures.gostSocial, extra: [String] = []) throws
+    func verifyWithBinary(_ text: String, _ signer: Fixtures.Signer = Fixtures.gostSocial, extra: [String] = []) async throws
         -> ProcessResult
     {
         let path = dir.appendingPathComponent("suspect-\(UUID().uuidString).xml").path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return try Tool.run(Tool.mezhved, ["verify", path, "--trust", signer.trust] + extra)
+        return try await Tool.run(Tool.mezhved, ["verify", path, "--trust", signer.trust] + extra)
     }
 
     /// The line of the first occurrence of `needle` in `text` (1-based).
@@ -34,7 +34,7 @@ struct HardeningTests {
     // MARK: - Signed text that reads differently
 
     @Test("an empty CDATA section splitting signed text is refused like a spliced comment, on both paths and by the binary")
-    func emptyCDATASplice() throws {
+    func emptyCDATASplice() async throws {
         // The digest still matches: canonical XML drops the empty section.
         let text = try NegativeTests.signed().replacingOccurrences(of: "Петров Пётр", with: "Петров<![CDATA[]]> Пётр")
         let line = Self.line(of: "<![CDATA[]]>", in: text)
@@ -47,7 +47,7 @@ struct HardeningTests {
         #expect(report.problems[0].message.contains("at line \(line)"))
         #expect(report.references.allSatisfy { $0.digestMatches }, "the splice must not change the digest, or the test proves nothing")
 
-        let result = try verifyWithBinary(text)
+        let result = try await verifyWithBinary(text)
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.hasPrefix("INVALID"))
         #expect(result.stdout.contains("empty CDATA section splits the signed text"))
@@ -81,7 +81,7 @@ struct HardeningTests {
             ("<req:Need>", "<req:Need><x:Note>1</x:Note>"),  // an element
             ("<req:Need>", "<req:Need x:flag=\"1\">"),  // an attribute
         ])
-    func undeclaredPrefix(anchor: String, replacement: String) throws {
+    func undeclaredPrefix(anchor: String, replacement: String) async throws {
         // Signed that way (mezhved signs what it is given), so only the new check can refuse it.
         let document = Fixtures.request.replacingOccurrences(of: anchor, with: replacement)
         let text = Fixtures.string(
@@ -96,7 +96,7 @@ struct HardeningTests {
         #expect(report.problems[0].message.contains("namespace prefix without declaring it at line \(line)"))
         #expect(report.problems[0].message.contains("Namespace prefix x"))
 
-        let result = try verifyWithBinary(text)
+        let result = try await verifyWithBinary(text)
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("uses a namespace prefix without declaring it at line \(line)"))
     }
@@ -114,12 +114,12 @@ struct HardeningTests {
     }
 
     @Test("more than 5 transforms on one reference are refused with the count and the cap; 5 pass that check", arguments: [6, 50])
-    func transformCap(count: Int) throws {
+    func transformCap(count: Int) async throws {
         let report = try NegativeTests.verify(try Self.withTransforms(count))
         #expect(report.status == .invalid)
         #expect(report.problems.map(\.check) == [.algorithm])
         #expect(report.problems[0].message.contains("lists \(count) transforms; at most 5 are allowed"))
-        let result = try verifyWithBinary(try Self.withTransforms(count))
+        let result = try await verifyWithBinary(try Self.withTransforms(count))
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("lists \(count) transforms; at most 5 are allowed"))
     }
@@ -140,7 +140,7 @@ struct HardeningTests {
     }
 
     @Test("more than 30 references in one signature are refused with the count and the cap, before any is read")
-    func referenceCap() throws {
+    func referenceCap() async throws {
         let report = try NegativeTests.verify(try Self.withReferences(31))
         #expect(report.status == .invalid)
         #expect(report.problems.map(\.check) == [.reference])
@@ -148,7 +148,7 @@ struct HardeningTests {
         // 30 pass the cap and meet the policy's pinned count instead.
         let atCap = try NegativeTests.verify(try Self.withReferences(30))
         #expect(atCap.problems.map(\.message) == ["the signature has 30 references; the policy expects exactly 1"])
-        let result = try verifyWithBinary(try Self.withReferences(1000))
+        let result = try await verifyWithBinary(try Self.withReferences(1000))
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("holds 1000 references; at most 30 are allowed"))
     }
@@ -218,10 +218,10 @@ struct HardeningTests {
     }
 
     @Test("the binary's text, JSON and qualified reports echo no hostile string whole")
-    func longStringsCutByBinary() throws {
+    func longStringsCutByBinary() async throws {
         for (name, text) in try Self.hostileStrings() {
             for extra in [[], ["--json"], ["--report", "json", "--offline"]] {
-                let result = try verifyWithBinary(text, extra: extra)
+                let result = try await verifyWithBinary(text, extra: extra)
                 #expect(result.status != 0, "\(name) \(extra)")
                 #expect(result.stdout.utf8.count + result.stderr.utf8.count < 20_000, "\(name) \(extra): \(result.stdout.utf8.count) bytes")
                 #expect(
@@ -233,36 +233,37 @@ struct HardeningTests {
     // MARK: - The command line
 
     /// Signs the fixture request with the real binary (`extra`: more `sign` options).
-    func signWithBinary(_ signer: Fixtures.Signer, extra: [String] = []) throws -> String {
+    func signWithBinary(_ signer: Fixtures.Signer, extra: [String] = []) async throws -> String {
         let input = dir.appendingPathComponent("request.xml").path
         try Data(Fixtures.request.utf8).write(to: URL(fileURLWithPath: input))
         let out = dir.appendingPathComponent("signed-\(UUID().uuidString).xml").path
         var args = ["sign", input, "--key", signer.key, "--cert", signer.cert, "-o", out] + extra
         if let chain = signer.chain { args += ["--chain", chain] }
-        let result = try Tool.run(Tool.mezhved, args)
+        let result = try await Tool.run(Tool.mezhved, args)
         #expect(result.status == 0, "\(result.stderr)")
         return out
     }
 
     @Test("--expect-reference= (attached, empty) means the whole document, as --expect-reference \"\" does")
-    func expectReferenceAttachedEmpty() throws {
+    func expectReferenceAttachedEmpty() async throws {
         let signer = Fixtures.gostSocial
-        let whole = try signWithBinary(signer)
+        let whole = try await signWithBinary(signer)
         for form in [["--expect-reference="], ["--expect-reference", ""]] {
-            let result = try Tool.run(Tool.mezhved, ["verify", whole, "--trust", signer.trust] + form)
+            let result = try await Tool.run(Tool.mezhved, ["verify", whole, "--trust", signer.trust] + form)
             #expect(result.status == 0, "\(form): \(result.stdout) \(result.stderr)")
             #expect(result.stdout.hasPrefix("VALID"), "\(form)")
         }
         // The empty value reaches the policy: a signature over #body is not the whole document.
-        let body = try signWithBinary(signer, extra: ["--reference-id", "body"])
-        let refused = try Tool.run(Tool.mezhved, ["verify", body, "--trust", signer.trust, "--expect-reference="])
+        let body = try await signWithBinary(signer, extra: ["--reference-id", "body"])
+        let refused = try await Tool.run(Tool.mezhved, ["verify", body, "--trust", signer.trust, "--expect-reference="])
         #expect(refused.status == 1, "\(refused.stdout) \(refused.stderr)")
         #expect(refused.stdout.contains("the signature references \"#body\"; the policy expects \"\""))
         // Repeated, it counts like any value; after "--" it is a file name, not an option.
-        let twice = try Tool.run(Tool.mezhved, ["verify", whole, "--trust", signer.trust, "--expect-reference=", "--expect-reference="])
+        let twice = try await Tool.run(
+            Tool.mezhved, ["verify", whole, "--trust", signer.trust, "--expect-reference=", "--expect-reference="])
         #expect(twice.status == 64)
         #expect(twice.stderr.contains("--expect-reference is given 2 times but --references is 1"))
-        let asFile = try Tool.run(Tool.mezhved, ["verify", "--trust", signer.trust, "--", "--expect-reference="])
+        let asFile = try await Tool.run(Tool.mezhved, ["verify", "--trust", signer.trust, "--", "--expect-reference="])
         #expect(asFile.status == 3, "\(asFile.stdout) \(asFile.stderr)")
         #expect(asFile.stderr.contains("--expect-reference="))
     }

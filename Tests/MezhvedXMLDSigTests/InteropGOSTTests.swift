@@ -26,32 +26,32 @@ struct GOSTInteropTests {
     }
 
     @Test("the Python implementation verifies mezhved's GOST signatures", arguments: signers)
-    func pythonVerifiesOurs(bits: String, signer: Fixtures.Signer) throws {
+    func pythonVerifiesOurs(bits: String, signer: Fixtures.Signer) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let xmlSigner = try Fixtures.xmlSigner(signer)
         for options in [SigningOptions(), SigningOptions(referenceID: "info")] {
             let signed = try xmlSigner.sign(Fixtures.bytes(Self.document), sourceName: "q", options: options)
             let path = try write(signed, "signed.xml", in: dir)
-            let result = try Tool.run(Tool.python, [Self.script, "verify", path])
+            let result = try await Tool.run(Tool.python, [Self.script, "verify", path])
             #expect(result.status == 0, "GOST \(bits) \(options.referenceID ?? "whole"): \(result.stdout) \(result.stderr)")
             #expect(result.stdout.contains("OK"))
             // The peer is not a rubber stamp: it refuses a tampered copy.
             let tampered = Fixtures.string(signed).replacingOccurrences(of: "Петров", with: "Петрова")
-            let bad = try Tool.run(Tool.python, [Self.script, "verify", try write(Fixtures.bytes(tampered), "bad.xml", in: dir)])
+            let bad = try await Tool.run(Tool.python, [Self.script, "verify", try write(Fixtures.bytes(tampered), "bad.xml", in: dir)])
             #expect(bad.status != 0)
         }
     }
 
     @Test("mezhved verifies the Python implementation's GOST signatures", arguments: signers)
-    func oursVerifiesPython(bits: String, signer: Fixtures.Signer) throws {
+    func oursVerifiesPython(bits: String, signer: Fixtures.Signer) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = try write(Fixtures.bytes(Self.document), "doc.xml", in: dir)
         let intermediates = try Certificate.load(contentsOf: signer.chain!)
         for extra in [[], ["--reference-id", "info"]] {
             let output = dir.appendingPathComponent("py-signed.xml").path
-            let result = try Tool.run(
+            let result = try await Tool.run(
                 Tool.python, [Self.script, "sign", input, "--key", signer.key, "--cert", signer.cert, "-o", output] + extra)
             #expect(result.status == 0, "\(result.stderr)")
             let signed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
@@ -68,12 +68,12 @@ struct GOSTInteropTests {
     }
 
     @Test("the Python implementation's GOST XAdES-BES with a signed KeyInfo verifies; a changed SigningTime does not", arguments: signers)
-    func pythonXAdES(bits: String, signer: Fixtures.Signer) throws {
+    func pythonXAdES(bits: String, signer: Fixtures.Signer) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = try write(Fixtures.bytes(Self.document), "doc.xml", in: dir)
         let output = dir.appendingPathComponent("py-xades.xml").path
-        let result = try Tool.run(
+        let result = try await Tool.run(
             Tool.python,
             [Self.script, "sign", input, "--key", signer.key, "--cert", signer.cert, "-o", output, "--xades", "--sign-key-info"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -113,7 +113,7 @@ struct GOSTInteropTests {
         """
 
     @Test("openssl (GOST engine) agrees with mezhved's DigestValue and SignatureValue, and mezhved accepts openssl's", arguments: signers)
-    func openssl(bits: String, signer: Fixtures.Signer) throws {
+    func openssl(bits: String, signer: Fixtures.Signer) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let signed = try Fixtures.xmlSigner(signer).sign(Fixtures.bytes(Self.document), sourceName: "q")
@@ -123,24 +123,24 @@ struct GOSTInteropTests {
         let sig = dir.appendingPathComponent("sig.bin").path
         let body = dir.appendingPathComponent("doc.c14n").path
         let digest = dir.appendingPathComponent("digest.bin").path
-        let c14n = try Tool.run(Tool.python, [script, path, si, sig, body, digest])
+        let c14n = try await Tool.run(Tool.python, [script, path, si, sig, body, digest])
         #expect(c14n.status == 0, "\(c14n.stderr)")
         let md = bits == "256" ? "-md_gost12_256" : "-md_gost12_512"
         // DigestValue = Streebog(exc-c14n(document without signature)), per openssl.
         let ours = try Data(contentsOf: URL(fileURLWithPath: digest))
-        let hashed = try Tool.run(
+        let hashed = try await Tool.run(
             "openssl", ["dgst", "-engine", "gost", md, "-binary", "-out", dir.appendingPathComponent("d2").path, body])
         #expect(hashed.status == 0, "\(hashed.stderr)")
         #expect(try Data(contentsOf: dir.appendingPathComponent("d2")) == ours)
         // SignatureValue verifies over exc-c14n(SignedInfo) with the certificate's key, per openssl.
         let pub = dir.appendingPathComponent("pub.pem").path
-        let extracted = try Tool.run("openssl", ["x509", "-engine", "gost", "-in", signer.cert, "-pubkey", "-noout", "-out", pub])
+        let extracted = try await Tool.run("openssl", ["x509", "-engine", "gost", "-in", signer.cert, "-pubkey", "-noout", "-out", pub])
         #expect(extracted.status == 0, "\(extracted.stderr)")
-        let verified = try Tool.run("openssl", ["dgst", "-engine", "gost", md, "-verify", pub, "-signature", sig, si])
+        let verified = try await Tool.run("openssl", ["dgst", "-engine", "gost", md, "-verify", pub, "-signature", sig, si])
         #expect(verified.status == 0 && verified.stdout.contains("Verified OK"), "\(verified.stdout) \(verified.stderr)")
         // openssl signs the same SignedInfo; mezhved accepts its SignatureValue.
         let osig = dir.appendingPathComponent("openssl.sig").path
-        let made = try Tool.run("openssl", ["dgst", "-engine", "gost", md, "-sign", signer.key, "-out", osig, si])
+        let made = try await Tool.run("openssl", ["dgst", "-engine", "gost", md, "-sign", signer.key, "-out", osig, si])
         #expect(made.status == 0, "\(made.stderr)")
         let opensslValue = try Data(contentsOf: URL(fileURLWithPath: osig)).base64EncodedString()
         let text = Fixtures.string(signed)

@@ -24,7 +24,7 @@ enum Interop {
     }
 
     /// Signs a template with xmlsec1 and returns the signed document.
-    static func xmlsecSign(_ template: String, signer: Fixtures.Signer, idAttribute: String? = nil) throws -> String {
+    static func xmlsecSign(_ template: String, signer: Fixtures.Signer, idAttribute: String? = nil) async throws -> String {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("template.xml")
@@ -32,20 +32,20 @@ enum Interop {
         try Data(template.utf8).write(to: input)
         var arguments = ["--sign", "--privkey-pem", "\(signer.key),\(signer.cert)", "--output", output.path]
         if let idAttribute { arguments += ["--id-attr:Id", idAttribute] }
-        let result = try Tool.run("xmlsec1", arguments + [input.path])
+        let result = try await Tool.run("xmlsec1", arguments + [input.path])
         #expect(result.status == 0, "xmlsec1 --sign failed: \(result.stderr)")
         return try String(contentsOf: output, encoding: .utf8)
     }
 
     /// Verifies a document with xmlsec1 against the signer's root CA.
-    static func xmlsecVerify(_ document: [UInt8], root: String, idAttribute: String? = nil) throws -> ProcessResult {
+    static func xmlsecVerify(_ document: [UInt8], root: String, idAttribute: String? = nil) async throws -> ProcessResult {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("signed.xml")
         try Data(document).write(to: input)
         var arguments = ["--verify", "--trusted-pem", root]
         if let idAttribute { arguments += ["--id-attr:Id", idAttribute] }
-        return try Tool.run("xmlsec1", arguments + [input.path])
+        return try await Tool.run("xmlsec1", arguments + [input.path])
     }
 }
 
@@ -58,24 +58,24 @@ struct XMLSecInteropTests {
     ]
 
     @Test("xmlsec1 verifies mezhved's signatures (whole document and by Id)", arguments: keys)
-    func xmlsecVerifiesOurs(signer: Fixtures.Signer, root: String, method: String) throws {
+    func xmlsecVerifiesOurs(signer: Fixtures.Signer, root: String, method: String) async throws {
         let xmlSigner = try Fixtures.xmlSigner(signer)
         for c14n in [CanonicalizationAlgorithm.exclusive, .c14n10, .c14n11] {
             let whole = try xmlSigner.sign(Fixtures.requestBytes, sourceName: "r", options: SigningOptions(canonicalization: c14n))
-            let result = try Interop.xmlsecVerify(whole, root: Fixtures.path(root))
+            let result = try await Interop.xmlsecVerify(whole, root: Fixtures.path(root))
             #expect(result.status == 0, "\(c14n): \(result.stderr)")
             #expect(result.stderr.contains("OK"))
         }
         let byID = try xmlSigner.sign(Fixtures.requestBytes, sourceName: "r", options: SigningOptions(referenceID: "body"))
-        let result = try Interop.xmlsecVerify(byID, root: Fixtures.path(root), idAttribute: "Body")
+        let result = try await Interop.xmlsecVerify(byID, root: Fixtures.path(root), idAttribute: "Body")
         #expect(result.status == 0, "\(result.stderr)")
         // And xmlsec1 refuses what we would refuse: a tampered copy.
         let tampered = Fixtures.bytes(Fixtures.string(byID).replacingOccurrences(of: "Петров", with: "Сидоров"))
-        #expect(try Interop.xmlsecVerify(tampered, root: Fixtures.path(root), idAttribute: "Body").status != 0)
+        await #expect(try Interop.xmlsecVerify(tampered, root: Fixtures.path(root), idAttribute: "Body").status != 0)
     }
 
     @Test("xmlsec1 verifies a 3 MB register signed through the stream and hashed on a second thread, and refuses a tampered copy")
-    func xmlsecVerifiesStreamedRegister() throws {
+    func xmlsecVerifiesStreamedRegister() async throws {
         var register = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r:Register xmlns:r=\"urn:mezhved:register\">\n"
         for i in 0..<30_000 {
             register += "  <r:Record n=\"\(i)\" note=\"a &amp; b\"><r:Name>Получатель \(i) &lt;семья&gt;</r:Name><!-- \(i) --></r:Record>\n"
@@ -84,10 +84,10 @@ struct XMLSecInteropTests {
         let bytes = Fixtures.bytes(register)
         #expect(bytes.count > 2 << 20)
         let signed = try Fixtures.xmlSigner(Fixtures.rsa).sign(bytes, sourceName: "register")
-        let result = try Interop.xmlsecVerify(signed, root: Fixtures.path("Certificates/rsa/root-ca.pem"))
+        let result = try await Interop.xmlsecVerify(signed, root: Fixtures.path("Certificates/rsa/root-ca.pem"))
         #expect(result.status == 0, "\(result.stderr)")
         let tampered = Fixtures.bytes(Fixtures.string(signed).replacingOccurrences(of: "Получатель 29999", with: "Получатель 29998"))
-        #expect(try Interop.xmlsecVerify(tampered, root: Fixtures.path("Certificates/rsa/root-ca.pem")).status != 0)
+        await #expect(try Interop.xmlsecVerify(tampered, root: Fixtures.path("Certificates/rsa/root-ca.pem")).status != 0)
     }
 
     /// Documents that exercise canonicalization: comments, CDATA, CRLF, namespaces, Cyrillic.
@@ -109,13 +109,13 @@ struct XMLSecInteropTests {
     ]
 
     @Test("mezhved verifies xmlsec1's signatures", arguments: documents)
-    func oursVerifiesXMLSec(name: String, body: String) throws {
+    func oursVerifiesXMLSec(name: String, body: String) async throws {
         for (signer, _, method) in Self.keys {
             for c14n in [
                 "http://www.w3.org/2001/10/xml-exc-c14n#", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
                 "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
             ] {
-                let signed = try Interop.xmlsecSign(
+                let signed = try await Interop.xmlsecSign(
                     Interop.template(body: body, signatureMethod: method, uri: "", c14n: c14n), signer: signer)
                 let report = try Fixtures.verifier(signer).verify(Fixtures.bytes(signed), sourceName: "\(name).xml")
                 #expect(report.status == .valid, "\(name) \(method) \(c14n): \(report.problems)")
@@ -129,10 +129,10 @@ struct XMLSecInteropTests {
     }
 
     @Test("mezhved verifies xmlsec1's signatures by Id and with XPointer comments")
-    func oursVerifiesXMLSecByID() throws {
+    func oursVerifiesXMLSecByID() async throws {
         let body = "<doc xmlns=\"urn:a\"><head>unsigned</head><part Id=\"p1\"><!-- c --><v>Подписанная часть</v></part></doc>"
         for (signer, _, method) in Self.keys {
-            let signed = try Interop.xmlsecSign(
+            let signed = try await Interop.xmlsecSign(
                 Interop.template(body: body, signatureMethod: method, uri: "#p1", enveloped: false), signer: signer, idAttribute: "part")
             let report = try Fixtures.verifier(signer).verify(Fixtures.bytes(signed), sourceName: "byid.xml")
             #expect(report.status == .valid, "\(method): \(report.problems)")
@@ -140,7 +140,7 @@ struct XMLSecInteropTests {
             let content = Fixtures.string(report.references.first?.signedContent ?? [])
             #expect(content.contains("Подписанная часть") && !content.contains("unsigned"))
 
-            let withComments = try Interop.xmlsecSign(
+            let withComments = try await Interop.xmlsecSign(
                 Interop.template(
                     body: "<doc xmlns=\"urn:a\"><!-- c --><v>1</v></doc>", signatureMethod: method, uri: "#xpointer(/)",
                     c14n: "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"), signer: signer)

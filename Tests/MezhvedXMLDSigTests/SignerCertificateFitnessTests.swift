@@ -49,8 +49,9 @@ struct FitnessPKI: Sendable {
         ),
     ]
 
+    /// Runs openssl, blocking its thread: the PKI is made once, for a `static let`.
     static func openssl(_ arguments: [String], in folder: URL) throws {
-        let result = try Tool.run("openssl", arguments, currentDirectory: folder.path)
+        let result = try TestProcess.runBlocking("openssl", arguments, currentDirectory: folder.path)
         guard result.status == 0 else {
             throw XMLDSigError(.certificateUnusable, "openssl \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }
@@ -115,11 +116,11 @@ struct SignerCertificateFitnessTests {
     static func pki() throws -> FitnessPKI { try FitnessPKI.shared.get() }
 
     /// Signs the document with xmlsec1 (an independent signer that does not judge the certificate).
-    static func xmlsecSigned(_ leaf: FitnessPKI.Leaf, pki: FitnessPKI) throws -> URL {
+    static func xmlsecSigned(_ leaf: FitnessPKI.Leaf, pki: FitnessPKI) async throws -> URL {
         let method =
             leaf.name == "p224"
             ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-        let signed = try Interop.xmlsecSign(
+        let signed = try await Interop.xmlsecSign(
             Interop.template(body: document, signatureMethod: method, uri: ""), signer: leaf.signer(pki))
         let url = pki.folder.appendingPathComponent("\(leaf.name).xmlsec-signed.xml")
         try Data(signed.utf8).write(to: url)
@@ -159,28 +160,30 @@ struct SignerCertificateFitnessTests {
     }
 
     @Test("the good RSA-2048 leaf: mezhved sign signs, mezhved verify says VALID")
-    func goodLeaf() throws {
+    func goodLeaf() async throws {
         let pki = try Self.pki()
         let input = pki.folder.appendingPathComponent("good-input.xml")
         try Data(Self.document.utf8).write(to: input)
         let output = pki.folder.appendingPathComponent("good.signed.xml").path
-        let signed = try TestProcess.mezhved(["sign", input.path, "--key", pki["good"].key, "--cert", pki["good"].cert, "-o", output])
+        let signed = try await TestProcess.mezhved(["sign", input.path, "--key", pki["good"].key, "--cert", pki["good"].cert, "-o", output])
         #expect(signed.status == 0, "\(signed.stderr)")
-        let verified = try TestProcess.mezhved(["verify", output, "--trust", pki.trust])
+        let verified = try await TestProcess.mezhved(["verify", output, "--trust", pki.trust])
         #expect(verified.status == 0, "\(verified.stdout)")
         #expect(verified.stdout.hasPrefix("VALID"))
         // The same certificate through xmlsec1 verifies too: the checks judge the certificate, not the producer.
-        let other = try TestProcess.mezhved(["verify", try Self.xmlsecSigned(pki["good"], pki: pki).path, "--trust", pki.trust])
+        let other = try await TestProcess.mezhved(["verify", try Self.xmlsecSigned(pki["good"], pki: pki).path, "--trust", pki.trust])
         #expect(other.status == 0, "\(other.stdout)")
     }
 
     @Test("mezhved sign refuses an unfit certificate with exit 4, naming the rule and what was found", arguments: unfit)
-    func signRefuses(name: String, rule: String, found: String) throws {
+    func signRefuses(name: String, rule: String, found: String) async throws {
         let pki = try Self.pki()
         let input = pki.folder.appendingPathComponent("\(name)-input.xml")
         try Data(Self.document.utf8).write(to: input)
         let output = pki.folder.appendingPathComponent("\(name).mezhved-signed.xml")
-        let result = try TestProcess.mezhved(["sign", input.path, "--key", pki[name].key, "--cert", pki[name].cert, "-o", output.path])
+        let result = try await TestProcess.mezhved([
+            "sign", input.path, "--key", pki[name].key, "--cert", pki[name].cert, "-o", output.path,
+        ])
         #expect(result.status == 4, "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("is not fit to sign documents (\(rule):"), "\(result.stderr)")
         #expect(result.stderr.contains(found), "\(result.stderr)")
@@ -191,17 +194,17 @@ struct SignerCertificateFitnessTests {
     }
 
     @Test("a document signed elsewhere with an unfit certificate is INVALID (exit 1), the reason named", arguments: unfit)
-    func verifyRefuses(name: String, rule: String, found: String) throws {
+    func verifyRefuses(name: String, rule: String, found: String) async throws {
         let pki = try Self.pki()
-        let document = try Self.xmlsecSigned(pki[name], pki: pki)
-        let text = try TestProcess.mezhved(["verify", document.path, "--trust", pki.trust])
+        let document = try await Self.xmlsecSigned(pki[name], pki: pki)
+        let text = try await TestProcess.mezhved(["verify", document.path, "--trust", pki.trust])
         #expect(text.status == 1, "\(text.stdout) \(text.stderr)")
         #expect(text.stdout.hasPrefix("INVALID"))
         #expect(
             text.stdout.contains("signer-certificate: the signer's certificate is not fit to sign documents (\(rule))"), "\(text.stdout)")
         #expect(text.stdout.contains(found), "\(text.stdout)")
 
-        let json = try TestProcess.mezhved(["verify", document.path, "--trust", pki.trust, "--json"])
+        let json = try await TestProcess.mezhved(["verify", document.path, "--trust", pki.trust, "--json"])
         #expect(json.status == 1)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let problems = try #require(object?["problems"] as? [[String: Any]])
@@ -221,7 +224,7 @@ struct SignerCertificateFitnessTests {
     }
 
     @Test("verify --report names the unfit certificate: INDETERMINATE, CHAIN_ or CRYPTO_CONSTRAINTS_FAILURE (EN 319 102-1)")
-    func qualifiedReport() throws {
+    func qualifiedReport() async throws {
         let pki = try Self.pki()
         let cases: [(name: String, subIndication: String, rule: String)] = [
             ("ca", "CHAIN_CONSTRAINTS_FAILURE", "basic-constraints"),
@@ -230,8 +233,8 @@ struct SignerCertificateFitnessTests {
             ("rsa-512", "CRYPTO_CONSTRAINTS_FAILURE", "key-strength"),
         ]
         for (name, subIndication, rule) in cases {
-            let document = try Self.xmlsecSigned(pki[name], pki: pki)
-            let result = try TestProcess.mezhved(["verify", document.path, "--trust", pki.trust, "--report", "text", "--offline"])
+            let document = try await Self.xmlsecSigned(pki[name], pki: pki)
+            let result = try await TestProcess.mezhved(["verify", document.path, "--trust", pki.trust, "--report", "text", "--offline"])
             #expect(result.status == 2, "\(name): \(result.stdout) \(result.stderr)")
             #expect(result.stdout.hasPrefix("INDETERMINATE / \(subIndication)"), "\(name): \(result.stdout)")
             #expect(result.stdout.contains("not fit to sign documents (\(rule))"), "\(name): \(result.stdout)")

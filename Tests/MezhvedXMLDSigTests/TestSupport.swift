@@ -104,8 +104,8 @@ enum Tool {
     static func run(
         _ program: String, _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil,
         currentDirectory: String? = nil
-    ) throws -> ProcessResult {
-        try TestProcess.run(program, arguments, stdin: stdin, environment: environment ?? [:], currentDirectory: currentDirectory)
+    ) async throws -> ProcessResult {
+        try await TestProcess.run(program, arguments, stdin: stdin, environment: environment ?? [:], currentDirectory: currentDirectory)
     }
 
     /// The mezhved executable built beside the tests.

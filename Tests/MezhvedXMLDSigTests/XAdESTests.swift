@@ -243,13 +243,13 @@ struct XAdESTests {
     @Test(
         "xmlsec1 verifies mezhved's RSA and ECDSA XAdES-BES signatures (both references) and refuses a changed SigningTime",
         arguments: [(Fixtures.rsa, "Certificates/rsa/root-ca.pem"), (Fixtures.ecdsa, "Certificates/ecdsa/root-ca.pem")])
-    func xmlsecVerifies(signer: Fixtures.Signer, root: String) throws {
+    func xmlsecVerifies(signer: Fixtures.Signer, root: String) async throws {
         let signed = try Self.signBES(signer)
-        let result = try Interop.xmlsecVerify(signed, root: Fixtures.path(root), idAttribute: Self.idAttribute)
+        let result = try await Interop.xmlsecVerify(signed, root: Fixtures.path(root), idAttribute: Self.idAttribute)
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("SignedInfo References (ok/all): 2/2"), "\(result.stderr)")
         let tampered = Fixtures.string(signed).replacingOccurrences(of: "<xades:SigningTime>2026", with: "<xades:SigningTime>2025")
-        let bad = try Interop.xmlsecVerify(Fixtures.bytes(tampered), root: Fixtures.path(root), idAttribute: Self.idAttribute)
+        let bad = try await Interop.xmlsecVerify(Fixtures.bytes(tampered), root: Fixtures.path(root), idAttribute: Self.idAttribute)
         #expect(bad.status != 0, "xmlsec1 accepted a changed SigningTime")
     }
 
@@ -258,7 +258,7 @@ struct XAdESTests {
         arguments: [
             Fixtures.gostSocial, Fixtures.gostHealth512,
         ])
-    func pythonVerifies(signer: Fixtures.Signer) throws {
+    func pythonVerifies(signer: Fixtures.Signer) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let short = Array(#"<?xml version="1.0" encoding="UTF-8"?><z:Q xmlns:z="urn:q">Сведения</z:Q>"#.utf8)
@@ -266,14 +266,14 @@ struct XAdESTests {
         let path = dir.appendingPathComponent("signed.xml")
         try Data(signed).write(to: path)
         let script = Fixtures.path("Tests/Interop/gost_xmldsig.py")
-        let result = try Tool.run(Tool.python, [script, "verify", path.path])
+        let result = try await Tool.run(Tool.python, [script, "verify", path.path])
         #expect(result.status == 0 && result.stdout.contains("OK"), "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("SigningCertificateV2 names the KeyInfo certificate"), "\(result.stderr)")
         // The substitution needs an attacker key of the same size: the 256-bit case.
         guard signer.key == Fixtures.gostSocial.key else { return }
         let forged = try Self.substituteSigner(Fixtures.string(signed), attacker: Fixtures.gostEmployment)
         try Data(forged.utf8).write(to: path)
-        let refused = try Tool.run(Tool.python, [script, "verify", path.path])
+        let refused = try await Tool.run(Tool.python, [script, "verify", path.path])
         #expect(refused.status != 0 && refused.stdout.contains("SigningCertificateV2"), "\(refused.stdout)")
     }
 }
