@@ -18,24 +18,25 @@ public enum DocumentSigning {
         }
     }
 
-    /// Checks the signer's eligibility, writes the document's XML (schema-checked) and signs it.
+    /// Checks the signer's eligibility, writes the document's XML (schema-checked) and signs it
+    /// (`passphrase` unlocks a key unlocked per signing).
     public static func sign(
         _ document: InteragencyDocument, by signatory: Signatory, context: DocumentContext, options: SigningOptions = SigningOptions(),
-        sourceName: String
+        sourceName: String, passphrase: [UInt8]? = nil
     ) throws -> [UInt8] {
         try checkEligibility(of: signatory, for: document, directory: context.directory)
         let xml = try DocumentComposer(context: context).xml(document)
-        return try signatory.signer.sign(xml, sourceName: sourceName, options: options)
+        return try signatory.signer(passphrase: passphrase).sign(xml, sourceName: sourceName, options: options)
     }
 
     /// As ``sign(_:by:context:options:sourceName:)``, from async code, so that XAdES-T can wait for
     /// the time-stamping authority (`options.xades == .t` with a timestamper).
     public static func signAwaitingTimestamp(
         _ document: InteragencyDocument, by signatory: Signatory, context: DocumentContext, options: SigningOptions,
-        sourceName: String
+        sourceName: String, passphrase: [UInt8]? = nil
     ) async throws -> [UInt8] {
         try checkEligibility(of: signatory, for: document, directory: context.directory)
         let xml = try DocumentComposer(context: context).xml(document)
-        return try await signatory.signer.signAwaitingTimestamp(xml, sourceName: sourceName, options: options)
+        return try await signatory.signer(passphrase: passphrase).signAwaitingTimestamp(xml, sourceName: sourceName, options: options)
     }
 }

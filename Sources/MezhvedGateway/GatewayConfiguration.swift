@@ -89,10 +89,13 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var passphraseFile: String?
         /// An environment variable holding the key's passphrase (encrypted keys).
         public var passphraseEnvironment: String?
+        /// When the key is unlocked: once when the gateway opens (from ``passphraseFile`` or
+        /// ``passphraseEnvironment``), or for each signing with the passphrase its owner types.
+        public var unlock: KeyUnlock
 
         public init(
             id: String, key: String, certificate: String, chain: String? = nil, passphraseFile: String? = nil,
-            passphraseEnvironment: String? = nil
+            passphraseEnvironment: String? = nil, unlock: KeyUnlock = .atStart
         ) {
             self.id = id
             self.key = key
@@ -100,7 +103,17 @@ public struct GatewayConfiguration: Sendable, Equatable {
             self.chain = chain
             self.passphraseFile = passphraseFile
             self.passphraseEnvironment = passphraseEnvironment
+            self.unlock = unlock
         }
+    }
+
+    /// When a signatory's key is unlocked (`unlock:` in the configuration).
+    public enum KeyUnlock: String, Sendable, Equatable, CaseIterable {
+        /// Once, when the gateway opens; the unlocked key stays in the process's memory.
+        case atStart = "at-start"
+        /// For each signing: the encrypted key stays encrypted in memory, its owner's passphrase
+        /// decrypts it for one signature and the decrypted key is freed straight after.
+        case perSigning = "per-signing"
     }
 
     /// What incoming signatures are checked against.

@@ -91,6 +91,15 @@ struct ConfigurationReader {
                 "receiptSignatory: \(receiptSignatory) is not one of the signatories (\(ids.joined(separator: ", ")))"
                     + (NearestName.suggestion(for: receiptSignatory, among: ids).map { " — did you mean \($0)?" } ?? ""))
         }
+        // Receipts are signed unattended, the moment a document arrives: by a key unlocked at start.
+        if let signing = receiptSignatory.flatMap({ id in signatories.first { $0.id == id } }) ?? signatories.first,
+            signing.unlock == .perSigning
+        {
+            problems.append(
+                "receiptSignatory: \(signing.id) unlocks the key per signing, but receipts are signed unattended as documents arrive; "
+                    + "name a signatory whose key is unlocked at start"
+                    + (receiptSignatory == nil ? " (the first signatory signs receipts unless receiptSignatory names another)" : ""))
+        }
         let trust = trustSettings(root["trust"])
         let policy = policySettings(root["policy"])
         let documents = documentSettings(root["documents"])
@@ -137,10 +146,10 @@ struct ConfigurationReader {
 
     mutating func signatorySettings(_ node: Node, at place: String) -> GatewayConfiguration.SignatorySettings? {
         guard let map = node.mapping else {
-            problems.append("\(place): must be a mapping {id, key, certificate, chain?, passphraseFile?}")
+            problems.append("\(place): must be a mapping {id, key, certificate, chain?, passphraseFile?, unlock?}")
             return nil
         }
-        checkKeys(map, at: place + ".", known: ["id", "key", "certificate", "chain", "passphraseFile", "passphraseEnvironment"])
+        checkKeys(map, at: place + ".", known: ["id", "key", "certificate", "chain", "passphraseFile", "passphraseEnvironment", "unlock"])
         let id = text(map, "id", at: place + ".", required: true)
         let key = path(map, "key", at: place + ".", required: true)
         let certificate = path(map, "certificate", at: place + ".", required: true)
@@ -149,10 +158,26 @@ struct ConfigurationReader {
         if passphraseFile != nil && passphraseEnvironment != nil {
             problems.append("\(place): give passphraseFile or passphraseEnvironment, not both")
         }
+        var unlock = GatewayConfiguration.KeyUnlock.atStart
+        if let given = text(map, "unlock", at: place + ".", required: false) {
+            if let known = GatewayConfiguration.KeyUnlock(rawValue: given) {
+                unlock = known
+            } else {
+                problems.append(
+                    "\(place).unlock: \(given) is not at-start or per-signing"
+                        + (NearestName.suggestion(for: given, among: GatewayConfiguration.KeyUnlock.allCases.map(\.rawValue))
+                            .map { " — did you mean \($0)?" } ?? ""))
+            }
+        }
+        if unlock == .perSigning && (passphraseFile != nil || passphraseEnvironment != nil) {
+            problems.append(
+                "\(place): a key unlocked per signing takes its passphrase from the person signing; remove passphraseFile and passphraseEnvironment"
+            )
+        }
         guard let id, let key, let certificate else { return nil }
         return GatewayConfiguration.SignatorySettings(
             id: id, key: key, certificate: certificate, chain: path(map, "chain", at: place + "."), passphraseFile: passphraseFile,
-            passphraseEnvironment: passphraseEnvironment)
+            passphraseEnvironment: passphraseEnvironment, unlock: unlock)
     }
 
     mutating func trustSettings(_ node: Node?) -> GatewayConfiguration.TrustSettings? {

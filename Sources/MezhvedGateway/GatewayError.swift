@@ -38,6 +38,10 @@ extension ErrorCode where Domain == GatewayError {
     public static let noSignatory = ErrorCode("no-signatory", .configurationInvalid)
     /// A signing key's passphrase cannot be had (its file or environment variable).
     public static let passphraseUnusable = ErrorCode("passphrase-unusable", .unusableKeyMaterial)
+    /// A key unlocked per signing was to sign, and no passphrase came with the signing.
+    public static let passphraseRequired = ErrorCode("passphrase-required", .unusableKeyMaterial)
+    /// The passphrase given with a signing does not decrypt the signatory's key.
+    public static let passphraseWrong = ErrorCode("passphrase-wrong", .unusableKeyMaterial)
     /// The signer may not sign this document: another agency's key, or not the signatory it names.
     public static let signerNotEligible = ErrorCode("signer-not-eligible", .refused)
     /// The document is not one this workflow takes (a receipt given to compose, an answer without its request).

@@ -332,7 +332,7 @@ public struct IncomingWorkflow: Sendable {
         let signatory = try gateway.receiptSignatory
         var options = gateway.signingOptions
         options.signingTime = receivedAt
-        let signed = try await signatory.signer.signAwaitingTimestamp(
+        let signed = try await signatory.signer().signAwaitingTimestamp(
             xml, sourceName: "receipt for \(receipt.receivedDocument)", options: options)
         let entry = try await registrar.register(
             Submission(

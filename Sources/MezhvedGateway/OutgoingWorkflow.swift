@@ -59,9 +59,14 @@ public struct OutgoingWorkflow: Sendable {
     }
 
     /// Composes, numbers, signs and registers `draft`, signed by `signatoryID` (the first when nil).
-    public func send(_ draft: OutgoingDraft, signatoryID: String? = nil, at time: Date = Date()) async throws -> OutgoingDocument {
+    /// `passphrase` unlocks a signatory's key that is unlocked per signing (ignored otherwise); it is
+    /// tried before a number is taken, so a missing or wrong one numbers nothing.
+    public func send(
+        _ draft: OutgoingDraft, signatoryID: String? = nil, passphrase: [UInt8]? = nil, at time: Date = Date()
+    ) async throws -> OutgoingDocument {
         _ = try check(draft, signatoryID: signatoryID, at: time)
         let signatory = try gateway.signatory(signatoryID)
+        let signer = try signatory.signer(passphrase: passphrase)
         let filled = Self.filling(draft, with: signatory, agency: gateway.agency)
         let reserved = try await registrar.reserve(direction: .outgoing, note: "\(draft.kind.rawValue) being signed")
         let signed: [UInt8]
@@ -71,7 +76,7 @@ public struct OutgoingWorkflow: Sendable {
             let composer = DocumentComposer(context: gateway.documents)
             var options = gateway.signingOptions
             options.signingTime = time
-            signed = try await signatory.signer.signAwaitingTimestamp(
+            signed = try await signer.signAwaitingTimestamp(
                 try composer.xml(document), sourceName: "\(draft.kind.rawValue) \(reserved.number)", options: options)
         } catch {
             // The number was taken and nothing carries it: void it with the reason, then report.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MezhvedArchive
 import MezhvedCore
@@ -54,7 +55,7 @@ struct APIComposeRoutes: Sendable {
         if form.object["registration"] != nil {
             warnings.append("the form's registration is not used: the gateway numbers the document from its journal")
         }
-        let sent = try await routes.outgoing.send(draft, signatoryID: signatory)
+        let sent = try await routes.outgoing.send(draft, signatoryID: signatory, passphrase: try Self.signingPassphrase(request))
         // Registered and on disk: from here on the answer is 201, and queueing is reported in it.
         var message: MessageStatus?
         do {
@@ -101,6 +102,20 @@ struct APIComposeRoutes: Sendable {
                 )
             }
         }
+    }
+
+    /// The header that unlocks a signatory's key for this one signing (`unlock: per-signing`): the
+    /// passphrase's UTF-8 bytes in base64, so that any passphrase fits a header. Never logged.
+    static let passphraseHeader = HTTPField.Name("Mezhved-Signing-Passphrase")!
+
+    static func signingPassphrase(_ request: Request) throws -> [UInt8]? {
+        guard let value = request.headers[passphraseHeader] else { return nil }
+        guard let bytes = Data(base64Encoded: value.trimmingCharacters(in: .whitespaces)), !bytes.isEmpty else {
+            throw Problem(
+                .badRequest, "passphrase-header-invalid",
+                "the Mezhved-Signing-Passphrase header is not base64 of the passphrase's UTF-8 bytes")
+        }
+        return Array(bytes)
     }
 
     func signatoryID(_ query: APIQuery) throws -> String? {

@@ -38,6 +38,8 @@ public struct Problem: HTTPResponseError, Sendable {
             case .receiptNotValid: self.init(.unprocessableContent, error.code.rawValue, error.message + Self.list(error.problems))
             case .messageInvalid: self.init(.badRequest, error.code.rawValue, error.message)
             case .messageUnknown: self.init(.notFound, error.code.rawValue, error.message)
+            case .passphraseRequired: self.init(.unprocessableContent, error.code.rawValue, error.message)
+            case .passphraseWrong: self.init(.forbidden, error.code.rawValue, error.message)
             case .messageAcknowledged, .messageStateConflict, .notSendable: self.init(.conflict, error.code.rawValue, error.message)
             default: self.init(Self.status(error.category), error.code.rawValue, error.message + Self.list(error.problems))
             }

@@ -61,6 +61,10 @@ extension WebSite {
         let deadline: String?
         let preview: String?
         let maySign: Bool
+        /// The signing signatory's key is unlocked per signing: the form asks for its passphrase.
+        let passphraseNeeded: Bool
+        let signatoryName: String
+        let passphraseErrors: [String]
     }
 
     func composeForm(_ request: Request, person: SignedInPerson) async throws -> Response {
@@ -96,7 +100,20 @@ extension WebSite {
             throw WebRefusal(
                 .forbidden, "Подписывать и отправлять запросы может только подписант. Черновик проверен, ничего не зарегистрировано.")
         }
-        let sent = try await outgoing.send(draft)
+        let sent: OutgoingDocument
+        do {
+            sent = try await outgoing.send(draft, passphrase: form.value("passphrase").map { Array($0.utf8) })
+        } catch let error as GatewayError where error.code == .passphraseRequired || error.code == .passphraseWrong {
+            context.logger.notice(
+                "signing refused", metadata: ["caller": "\(person.name) (\(person.role))", "reason": "\(error.code.rawValue)"])
+            let message =
+                error.code == .passphraseRequired
+                ? "введите пароль ключа подписи — без него документ не подписывается"
+                : "пароль не подходит к ключу подписи; документ не подписан и номер не занят"
+            return respond(
+                "compose", composeModel(form, person: person, review: review, passphraseErrors: [message]), title: "Новый запрос",
+                person: person, status: error.code == .passphraseRequired ? .unprocessableContent : .forbidden)
+        }
         context.logger.notice(
             "document signed",
             metadata: ["caller": "\(person.name) (\(person.role))", "number": "\(sent.entry.number)", "year": "\(sent.entry.year)"])
@@ -110,7 +127,7 @@ extension WebSite {
         return Self.redirect(location)
     }
 
-    func composeModel(_ form: WebForm, person: SignedInPerson, review: DraftReview?) -> ComposeModel {
+    func composeModel(_ form: WebForm, person: SignedInPerson, review: DraftReview?, passphraseErrors: [String] = []) -> ComposeModel {
         let directory = gateway.documents.directory
         let chosen = form.text("legalBasis[0].regulation").flatMap { directory.regulation(id: $0) }
         let problems = review?.problems ?? []
@@ -151,6 +168,8 @@ extension WebSite {
         let rest = problems.enumerated().filter { !used.contains($0.offset) }.map {
             $0.element.path.isEmpty ? $0.element.message : "\($0.element.path): \($0.element.message)"
         }
+        // The page signs with the gateway's first signatory, as `POST /api/v1/requests` without ?signatory=.
+        let signing = try? gateway.signatory(nil)
         var deadline: String?
         if let day = review?.deadline, let calendarDay = CalendarDay(iso: day) {
             let days = chosen?.responseDeadlineWorkingDays.map { " — \($0) рабочих дней по регламенту" } ?? ""
@@ -164,7 +183,8 @@ extension WebSite {
             consentRequired: form.value("consent.required") == "true", consentObtained: form.value("consent.obtained") == "true",
             generalErrors: consentErrors + rest, hasErrors: !problems.isEmpty, deadline: deadline,
             preview: review?.document.map { DocumentRenderer.sheet($0, signature: nil, redactPersonalData: false) },
-            maySign: person.may(.compose))
+            maySign: person.may(.compose), passphraseNeeded: signing?.unlocksPerSigning ?? false, signatoryName: signing?.ownerName ?? "",
+            passphraseErrors: passphraseErrors)
     }
 
     /// The form's fields as the request form's JSON (the keys of docs/documents.md): each field's

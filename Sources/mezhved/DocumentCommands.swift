@@ -49,10 +49,14 @@ struct SigningOptionGroup: ParsableArguments {
     @Option(help: "Intermediate CA certificates to include in KeyInfo (with --key).")
     var chain: String?
 
-    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding an encrypted key's passphrase.")
+    @Option(
+        name: .customLong("passphrase-env"),
+        help: "Environment variable holding an encrypted key's passphrase (with --gateway: a signatory's key unlocked per signing).")
     var passphraseEnv: String?
 
-    @Option(name: .customLong("passphrase-file"), help: "File holding an encrypted key's passphrase.")
+    @Option(
+        name: .customLong("passphrase-file"),
+        help: "File holding an encrypted key's passphrase (with --gateway: a signatory's key unlocked per signing).")
     var passphraseFile: String?
 
     @OptionGroup var xades: XAdESOptions
@@ -67,6 +71,11 @@ struct SigningOptionGroup: ParsableArguments {
         if let passphraseEnv, ProcessInfo.processInfo.environment[passphraseEnv] == nil {
             throw ValidationError("the environment variable \(passphraseEnv) named by --passphrase-env is not set")
         }
+    }
+
+    /// With --gateway: the passphrase that unlocks a signatory's key for this signing, if given.
+    func passphraseForSigning() throws -> [UInt8]? {
+        try Signatory.readPassphrase(file: passphraseFile, variable: passphraseEnv, of: "the signatory's key")
     }
 
     /// The document's XML, signed (whole document, enveloped; XAdES with `--xades`) when a key was
@@ -119,7 +128,7 @@ struct OutgoingOptions: ParsableArguments {
     }
 
     /// Runs the outgoing workflow and prints the journal's line once the document is on disk.
-    func send(_ draft: OutgoingDraft, through gateway: Gateway, output: String?) async throws {
+    func send(_ draft: OutgoingDraft, through gateway: Gateway, passphrase: [UInt8]?, output: String?) async throws {
         let formRegistration: Registration?
         switch draft {
         case .request(let request): formRegistration = request.registration
@@ -130,7 +139,8 @@ struct OutgoingOptions: ParsableArguments {
             Output.warning("the form's registration \(formRegistration) is not used: the gateway numbers the document from its journal")
         }
         let archive = try await gateway.openArchiveForCommand()
-        let sent = try await OutgoingWorkflow(gateway: gateway, registrar: archive.registrar).send(draft, signatoryID: signatory)
+        let sent = try await OutgoingWorkflow(gateway: gateway, registrar: archive.registrar).send(
+            draft, signatoryID: signatory, passphrase: passphrase)
         var queued: String?
         if queue {
             do {
@@ -209,7 +219,7 @@ struct NewRequest: AsyncParsableCommand {
         if outgoing.gateway.path != nil {
             let gateway = try outgoing.gateway.open()
             let draft = try DocumentComposer(context: gateway.documents).requestDraft(form: bytes, source: name)
-            try await outgoing.send(.request(draft), through: gateway, output: output)
+            try await outgoing.send(.request(draft), through: gateway, passphrase: try signing.passphraseForSigning(), output: output)
             return
         }
         let composer = DocumentComposer(context: try context.context())
@@ -260,7 +270,8 @@ struct NewAnswer: AsyncParsableCommand {
         let baseDirectory = (form as NSString).deletingLastPathComponent
         if let gateway {
             let draft = try composer.answerDraft(form: bytes, source: name, baseDirectory: baseDirectory)
-            try await outgoing.send(.answer(draft, to: original), through: gateway, output: output)
+            try await outgoing.send(
+                .answer(draft, to: original), through: gateway, passphrase: try signing.passphraseForSigning(), output: output)
             return
         }
         let answer = try composer.answer(to: original, form: bytes, source: name, baseDirectory: baseDirectory)

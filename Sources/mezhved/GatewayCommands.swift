@@ -64,7 +64,8 @@ struct GatewayCheck: AsyncParsableCommand {
         for signatory in opened.signatories {
             print(
                 "signatory:    \(signatory.id) — \(signatory.ownerName), certificate \(signatory.certificate.serialNumber), "
-                    + "valid to \(ISOTime.string(signatory.certificate.notAfter))")
+                    + "valid to \(ISOTime.string(signatory.certificate.notAfter))"
+                    + (signatory.unlocksPerSigning ? ", key unlocked per signing" : ""))
         }
         print("receipts:     signed by \(try opened.receiptSignatory.id)")
         print("trust:        \(configuration.trust.anchors.joined(separator: ", ")); \(configuration.trust.crls.count) CRL file(s)")

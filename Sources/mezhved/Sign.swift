@@ -124,7 +124,7 @@ struct Sign: AsyncParsableCommand {
             GatewayConfiguration.SignatorySettings(
                 id: "--key \(key)", key: key, certificate: cert, chain: chain, passphraseFile: passphraseFile,
                 passphraseEnvironment: passphraseEnv))
-        let signer = signatory.signer
+        let signer = try signatory.signer()
         let certificates = [signatory.certificate]
         let now = Date()
         if certificates[0].notAfter < now || certificates[0].notBefore > now {

@@ -141,6 +141,17 @@ class Flow:
         assert "Срок ответа" in body and "рабочих дней" in body, "no deadline shown"
         step("the corrected draft is previewed on letterhead with its deadline")
         self.shoot("compose-preview", ".content > h2")
+        if self.args.key_passphrase:
+            # The key is unlocked per signing: a wrong passphrase signs nothing, the error at its field.
+            self.fill("passphrase", "не-тот-пароль")
+            self.driver.find_element(By.CSS_SELECTOR, "button[value=sign]").click()
+            self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "input[name=passphrase][aria-invalid=true]")))
+            assert "пароль не подходит к ключу подписи" in self.text(), "no error at the passphrase field"
+            assert "/ui/document?" not in self.driver.current_url, "signed with a wrong passphrase"
+            assert self.driver.find_element(By.NAME, "passphrase").get_attribute("value") == "", "the passphrase was filled back in"
+            step("a wrong key passphrase is refused at its field, nothing signed")
+            self.shoot("compose-passphrase", "fieldset:has(#passphrase)")
+            self.fill("passphrase", self.args.key_passphrase)
         self.driver.find_element(By.CSS_SELECTOR, "button[value=sign]").click()
         self.wait.until(EC.url_contains("/ui/document?"))
         heading = self.driver.find_element(By.TAG_NAME, "h1").text
@@ -215,6 +226,7 @@ def main():
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--screenshots")
+    parser.add_argument("--key-passphrase", help="the signatory's key passphrase (a key unlocked per signing)")
     args = parser.parse_args()
     flow = None
     try:

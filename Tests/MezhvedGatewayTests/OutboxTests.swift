@@ -198,7 +198,7 @@ struct OutboxTests {
             digest: (DigestAlgorithm.streebog256.uri, Data(digest).base64EncodedString()))
         change(&receipt)
         let xml = try composer.xml(.receipt(receipt))
-        return try await signer.gateway.receiptSignatory.signer.signAwaitingTimestamp(
+        return try await signer.gateway.receiptSignatory.signer().signAwaitingTimestamp(
             xml, sourceName: "forged receipt", options: signer.gateway.signingOptions)
     }
 

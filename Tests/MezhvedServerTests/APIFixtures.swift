@@ -19,8 +19,23 @@ struct APIGateway: Sendable {
     let tokens: [AccessRole: String]
 
     /// The configuration text of `agency`'s gateway whose files are in `folder`.
-    static func configurationText(agency: String, folder: String) -> String {
+    /// With `perSigning`, `head` signs with the encrypted key unlocked per signing (passphrase
+    /// ``signingPassphrase``) and `desk`, unlocked at start, signs receipts.
+    static func configurationText(agency: String, folder: String, perSigning: Bool = false) -> String {
         let root = TestProcess.root.path
+        let certificate = "\(root)/Certificates/agencies/\(agency)/cert.pem"
+        let signatories =
+            perSigning
+            ? """
+            signatories:
+              - {id: head, key: \(root)/Certificates/agencies/\(agency)/key.enc.pem, certificate: \(certificate), chain: \(root)/Certificates/gost/ca.pem, unlock: per-signing}
+              - {id: desk, key: \(root)/Certificates/agencies/\(agency)/key.pem, certificate: \(certificate), chain: \(root)/Certificates/gost/ca.pem}
+            receiptSignatory: desk
+            """
+            : """
+            signatories:
+              - {id: head, key: \(root)/Certificates/agencies/\(agency)/key.pem, certificate: \(certificate), chain: \(root)/Certificates/gost/ca.pem}
+            """
         return """
             agency: \(agency)
             archive:
@@ -28,8 +43,7 @@ struct APIGateway: Sendable {
               dataKey: \(folder)/data.key
               gatewayKey: \(root)/Certificates/agencies/\(agency)/key.pem
               gatewayCertificate: \(root)/Certificates/agencies/\(agency)/cert.pem
-            signatories:
-              - {id: head, key: \(root)/Certificates/agencies/\(agency)/key.pem, certificate: \(root)/Certificates/agencies/\(agency)/cert.pem, chain: \(root)/Certificates/gost/ca.pem}
+            \(signatories)
             trust: {anchors: [\(root)/Certificates/trust/gost], intermediates: [\(root)/Certificates/gost/ca.pem], crls: [\(root)/Certificates/gost/ca.crl.pem]}
             policy: {offline: true}
             documents: {calendarFallback: labour-code}
@@ -42,7 +56,10 @@ struct APIGateway: Sendable {
     }
 
     /// Creates the archive, the configuration file and a token of each role, and opens the gateway.
-    static func make(_ agency: String = "social-protection") async throws -> APIGateway {
+    /// The passphrase of the test agencies' encrypted keys (`key.enc.pem`).
+    static let signingPassphrase = "test-passphrase-only"
+
+    static func make(_ agency: String = "social-protection", perSigning: Bool = false) async throws -> APIGateway {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mezhved-api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let key = try ArchiveDataKey.generate()
@@ -55,7 +72,7 @@ struct APIGateway: Sendable {
                 agency: agency, outgoingFormat: try NumberFormat("01-12/{seq:06}"), incomingFormat: try NumberFormat("ВХ-{year}-{seq:06}"),
                 dataKeyID: key.keyID, gatewayCertificate: certificate + chain, gatewayKeyFile: nil, checkpointInterval: 4))
         let configurationPath = folder + "/gateway.yaml"
-        try write(Array(configurationText(agency: agency, folder: folder).utf8), to: configurationPath)
+        try write(Array(configurationText(agency: agency, folder: folder, perSigning: perSigning).utf8), to: configurationPath)
         var tokens: [AccessRole: String] = [:]
         for role in AccessRole.allCases {
             let issued = try AccessTokenFile.update(folder + "/tokens.json") { file in try file.issue(name: "\(role)-desk", role: role) }

@@ -48,6 +48,19 @@ struct WebBrowserTests {
             exchange: .init(
                 tls: false, peers: ["employment"], peerURLs: ["employment": "http://127.0.0.1:\(receiverPort)"],
                 extra: "  delivery: {firstRetry: 1s, maximumRetry: 2s}\n  webUsers: \(root)/users.json"))
+        // The page's signatory (head) keeps the key encrypted and unlocks it with its passphrase at
+        // each signing; desk, unlocked at start, signs the receipts.
+        let certificates = ServeFixture.path("Certificates")
+        let configured = try String(contentsOfFile: sender.configuration, encoding: .utf8)
+        let plainSignatory = try #require(configured.split(separator: "\n").first { $0.contains("- {id: head, key: ") })
+        let perSigning = plainSignatory.replacingOccurrences(of: "/key.pem", with: "/key.enc.pem").replacingOccurrences(
+            of: "}", with: ", unlock: per-signing}")
+        let desk = plainSignatory.replacingOccurrences(of: "{id: head,", with: "{id: desk,")
+        try ServeFixture.write(
+            Array(configured.replacingOccurrences(of: plainSignatory, with: perSigning + "\n" + desk + "\nreceiptSignatory: desk").utf8),
+            to: sender.configuration)
+        let keyPassphrase = try String(contentsOfFile: certificates + "/agencies/social-protection/passphrase.txt", encoding: .utf8)
+            .trimmingCharacters(in: .newlines)
         let password = "пароль-для-браузера-2026"
         let passwordFile = root + "/password.txt"
         try ServeFixture.write(Array((password + "\n").utf8), to: passwordFile)
@@ -71,7 +84,7 @@ struct WebBrowserTests {
         var arguments = [
             "300", Self.python, ServeFixture.path("Tests/Browser/web_flow.py"), "--sender", "", "--password", password, "--tampered",
             tampered,
-            "--chromium", Self.chromium, "--chromedriver", Self.chromedriver,
+            "--chromium", Self.chromium, "--chromedriver", Self.chromedriver, "--key-passphrase", keyPassphrase,
         ]
         if let folder = ProcessInfo.processInfo.environment["MEZHVED_UI_SCREENSHOTS"], !folder.isEmpty {
             arguments += ["--screenshots", folder]
@@ -88,7 +101,7 @@ struct WebBrowserTests {
                 #expect(flow.stdout.contains("web_flow: every step held"))
                 let log = served.log()
                 #expect(log.contains("signatory-desk (signatory)"))
-                for personal in ["Васильев", "145-236-987 76", "1975-06-14", "Сергеева", password] {
+                for personal in ["Васильев", "145-236-987 76", "1975-06-14", "Сергеева", password, keyPassphrase, "не-тот-пароль"] {
                     #expect(!log.contains(personal), "the operators' log holds \(personal)")
                 }
             }

@@ -19,12 +19,30 @@ struct WebPageTests {
     static let password = "верный-пароль-12345"
 
     /// A gateway with one web user per role (`clerk-desk`, `signatory-desk`, …), all with ``password``.
-    static func gateway(roles: [AccessRole] = AccessRole.allCases) async throws -> APIGateway {
-        let gateway = try await APIGateway.make()
+    static func gateway(roles: [AccessRole] = AccessRole.allCases, perSigning: Bool = false) async throws -> APIGateway {
+        let gateway = try await APIGateway.make(perSigning: perSigning)
         try WebUserFile.update(gateway.folder + "/users.json") { file in
             for role in roles { _ = try file.add(name: "\(role)-desk", role: role, password: password) }
         }
         return gateway
+    }
+
+    /// A complete request form as the compose page posts it, with "sign" as its action.
+    static func requestFields(csrf: String) -> [(String, String)] {
+        [
+            ("_csrf", csrf), ("action", "sign"), ("legalBasis[0].regulation", "562-2014"), ("legalBasis[0].clause", "2.2.7 пп. 3"),
+            ("recipient", "employment"), ("service.name", "Предоставление социальных услуг в форме социального обслуживания на дому"),
+            ("subject", "О предоставлении сведений о регистрации гражданина в качестве безработного"),
+            ("requestedDocument", "Сведения о регистрационном учете в органах службы занятости."),
+            ("informationNeeded", "Для признания гражданина нуждающимся в социальном обслуживании."),
+            ("consent.required", "true"), ("consent.obtained", "true"), ("consent.date", "2026-02-27"),
+            ("consent.document", "Согласие в заявлении от 27.02.2026 № 1452"), ("compiler.fullName", "Сергеева Ольга Викторовна"),
+            ("compiler.position", "Ведущий специалист"), ("compiler.phone", "+7 (812) 000-01-23"),
+            ("compiler.email", "o.sergeeva@social-protection.mezhved-test.invalid"),
+            ("personalData[0].lastName", "Васильев"), ("personalData[0].firstName", "Андрей"),
+            ("personalData[0].middleName", "Николаевич"), ("personalData[0].birthDate", "1975-06-14"),
+            ("personalData[0].snils", "145-236-987 76"),
+        ]
     }
 
     /// The cookies a browser would keep, and how it sends them.
@@ -289,20 +307,7 @@ struct WebPageTests {
             try await Self.signIn(client, &jar, name: "signatory-desk")
             let page = try await client.execute(uri: "/ui/compose?regulation=562-2014", method: .get, headers: jar.header)
             let token = try #require(Self.hidden("_csrf", in: Self.text(page)))
-            let fields: [(String, String)] = [
-                ("_csrf", token), ("action", "sign"), ("legalBasis[0].regulation", "562-2014"), ("legalBasis[0].clause", "2.2.7 пп. 3"),
-                ("recipient", "employment"), ("service.name", "Предоставление социальных услуг в форме социального обслуживания на дому"),
-                ("subject", "О предоставлении сведений о регистрации гражданина в качестве безработного"),
-                ("requestedDocument", "Сведения о регистрационном учете в органах службы занятости."),
-                ("informationNeeded", "Для признания гражданина нуждающимся в социальном обслуживании."),
-                ("consent.required", "true"), ("consent.obtained", "true"), ("consent.date", "2026-02-27"),
-                ("consent.document", "Согласие в заявлении от 27.02.2026 № 1452"), ("compiler.fullName", "Сергеева Ольга Викторовна"),
-                ("compiler.position", "Ведущий специалист"), ("compiler.phone", "+7 (812) 000-01-23"),
-                ("compiler.email", "o.sergeeva@social-protection.mezhved-test.invalid"),
-                ("personalData[0].lastName", "Васильев"), ("personalData[0].firstName", "Андрей"),
-                ("personalData[0].middleName", "Николаевич"), ("personalData[0].birthDate", "1975-06-14"),
-                ("personalData[0].snils", "145-236-987 76"),
-            ]
+            let fields = Self.requestFields(csrf: token)
             let sent = try await client.execute(
                 uri: "/ui/compose", method: .post, headers: Self.merged(jar.header, Self.formType), body: Self.form(fields))
             #expect(sent.status == .seeOther, "\(Self.text(sent))")
