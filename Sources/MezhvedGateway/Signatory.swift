@@ -73,9 +73,11 @@ public struct Signatory: Sendable {
             do {
                 signingKey = try SigningKey.load(pem: pem, passphrase: passphrase, source: source)
             } catch let error as XMLDSigError where error.code == .keyUnusable {
+                // OpenSSL's reason is kept in the hint: a key that decrypts but cannot sign (another
+                // algorithm) is refused with the same code and must not read as a mistyped passphrase.
                 throw GatewayError(
                     .passphraseWrong, "the passphrase does not unlock the signatory \(id)'s key; nothing was signed",
-                    hint: "type the key's passphrase again")
+                    hint: "type the key's passphrase again (\(error.message))")
             }
             return try XMLSigner(key: signingKey, certificate: certificate, chain: chain, certificateSource: certificateSource)
         }
