@@ -18,17 +18,30 @@ public enum RussianIdentifiers {
     /// sum itself; 100 and 101 give 00; above 101 it is the sum modulo 101, where 100 again gives 00.
     /// Numbers up to 001-001-998 have no check number, so any two check digits are accepted there.
     public static func snilsProblem(_ s: String) -> String? {
+        snilsCheck(s)?.message
+    }
+
+    /// ``snilsProblem(_:)`` in Russian, for a clerk's form (the same check, the same cases).
+    public static func snilsProblemInRussian(_ s: String) -> String? {
+        snilsCheck(s)?.russian
+    }
+
+    private static func snilsCheck(_ s: String) -> SNILSFormatProblem? {
         let digits: [Int]
         switch parseSNILS(s) {
         case .success(let parsed): digits = parsed
-        case .failure(let problem): return problem.message
+        case .failure(let problem): return problem
         }
         let body = digits.prefix(9).reduce(0) { $0 * 10 + $1 }
         if body <= snilsUncheckedMax { return nil }
         let given = digits[9] * 10 + digits[10]
         let expected = snilsCheckNumber(Array(digits.prefix(9)))
         if given != expected {
-            return "SNILS check digits are \(twoDigits(given)), expected \(twoDigits(expected))"
+            return SNILSFormatProblem(
+                message: "SNILS check digits are \(twoDigits(given)), expected \(twoDigits(expected))",
+                russian:
+                    "контрольное число СНИЛС \(twoDigits(given)) не сходится с номером (должно быть \(twoDigits(expected))); проверьте номер"
+            )
         }
         return nil
     }
@@ -44,20 +57,29 @@ public enum RussianIdentifiers {
 
     private struct SNILSFormatProblem: Error {
         let message: String
+        let russian: String
     }
 
     /// The 11 digits of a SNILS written as `XXX-XXX-XXX YY` or as 11 plain digits.
     private static func parseSNILS(_ s: String) -> Result<[Int], SNILSFormatProblem> {
-        if s.isEmpty { return .failure(SNILSFormatProblem(message: "SNILS is empty: it must have 11 digits")) }
+        if s.isEmpty {
+            return .failure(
+                SNILSFormatProblem(message: "SNILS is empty: it must have 11 digits", russian: "СНИЛС не заполнен: в нем 11 цифр"))
+        }
         let chars = Array(s)
         let allowed = chars.allSatisfy { digitValue($0) != nil || $0 == "-" || $0 == " " }
         if !allowed {
             return .failure(
-                SNILSFormatProblem(message: "SNILS may contain only digits, hyphens and one space (XXX-XXX-XXX YY or 11 digits)"))
+                SNILSFormatProblem(
+                    message: "SNILS may contain only digits, hyphens and one space (XXX-XXX-XXX YY or 11 digits)",
+                    russian: "в СНИЛС допустимы только цифры, дефисы и один пробел (XXX-XXX-XXX YY или 11 цифр подряд)"))
         }
         let digits = chars.compactMap(digitValue)
         if digits.count != 11 {
-            return .failure(SNILSFormatProblem(message: "SNILS must have 11 digits, this one has \(digits.count)"))
+            return .failure(
+                SNILSFormatProblem(
+                    message: "SNILS must have 11 digits, this one has \(digits.count)",
+                    russian: "в СНИЛС 11 цифр, а здесь \(digits.count)"))
         }
         if chars.count == 11 { return .success(digits) }
         // Written form: three groups of three digits joined by hyphens, a space, two check digits.
@@ -68,7 +90,10 @@ public enum RussianIdentifiers {
                 expected.map { char == $0 } ?? (digitValue(char) != nil)
             }
         if !matches {
-            return .failure(SNILSFormatProblem(message: "SNILS must be written as XXX-XXX-XXX YY or as 11 digits without separators"))
+            return .failure(
+                SNILSFormatProblem(
+                    message: "SNILS must be written as XXX-XXX-XXX YY or as 11 digits without separators",
+                    russian: "СНИЛС записывается как XXX-XXX-XXX YY или 11 цифрами без разделителей"))
         }
         return .success(digits)
     }

@@ -156,7 +156,8 @@ public struct AgencyDirectory: Sendable {
         return DocumentProblem(
             path: path,
             message: "agency \"\(agencyID)\" (\(agency.fullName)) does not take part in regulation \(regulationID)"
-                + " (its participants: \(Self.listing(participants, limit: 5)))")
+                + " (its participants: \(Self.listing(participants, limit: 5)))",
+            russian: "\(agency.fullName) не участвует в регламенте \(regulationID); выберите одного из его участников")
     }
 
     /// nil when the clause exists in the regulation (match by prefix: "2.2.7 п.3" matches clause "2.2.7").
@@ -169,28 +170,34 @@ public struct AgencyDirectory: Sendable {
         var known: String { Self.listing(regulation.clauses.map(\.number), limit: 30) }
         let reference = ClauseReference(clause)
         if reference.isBlank {
-            return DocumentProblem(path: path, message: "the clause of regulation \(regulationID) is missing (known clauses: \(known))")
+            return DocumentProblem(
+                path: path, message: "the clause of regulation \(regulationID) is missing (known clauses: \(known))",
+                russian: "выберите пункт регламента \(regulationID) (пункты: \(known))")
         }
         if reference.number.isEmpty {
             return DocumentProblem(
                 path: path,
-                message: "clause \"\(clause)\" of regulation \(regulationID) does not start with a clause number such as \"2.2.7\"")
+                message: "clause \"\(clause)\" of regulation \(regulationID) does not start with a clause number such as \"2.2.7\"",
+                russian: "«\(clause)» не начинается с номера пункта регламента, например «2.2.7»")
         }
         guard let found = regulation.clause(matching: reference) else {
             return DocumentProblem(
                 path: path,
                 message: "regulation \(regulationID) has no clause \(reference.number) among the clauses that govern data exchange"
-                    + " (known clauses: \(known))")
+                    + " (known clauses: \(known))",
+                russian: "в регламенте \(regulationID) нет пункта \(reference.number) о межведомственном обмене (пункты: \(known))")
         }
         guard let item = reference.item, reference.number == found.number else { return nil }
         if let items = found.items, item < 1 || item > items {
             return DocumentProblem(
                 path: path,
-                message: "clause \(found.number) of regulation \(regulationID) has items 1–\(items), there is no item \(item)")
+                message: "clause \(found.number) of regulation \(regulationID) has items 1–\(items), there is no item \(item)",
+                russian: "в пункте \(found.number) регламента \(regulationID) подпункты 1–\(items), подпункта \(item) нет")
         }
         if found.repealedItems?.contains(item) == true {
             return DocumentProblem(
-                path: path, message: "item \(item) of clause \(found.number) of regulation \(regulationID) has been repealed (исключен)")
+                path: path, message: "item \(item) of clause \(found.number) of regulation \(regulationID) has been repealed (исключен)",
+                russian: "подпункт \(item) пункта \(found.number) регламента \(regulationID) исключен")
         }
         return nil
     }
@@ -198,24 +205,30 @@ public struct AgencyDirectory: Sendable {
     private func agencyProblem(_ agencyID: String, path: String) -> DocumentProblem? {
         let known = Self.listing(agencies.map(\.id), limit: 5)
         if agencyID.isEmpty {
-            return DocumentProblem(path: path, message: "the agency is missing: give an agency id from the directory (known: \(known))")
+            return DocumentProblem(
+                path: path, message: "the agency is missing: give an agency id from the directory (known: \(known))",
+                russian: "выберите орган из справочника участников обмена")
         }
         if agency(id: agencyID) != nil { return nil }
         var message = "unknown agency \"\(agencyID)\": no such agency in the directory (known: \(known))"
+        var russian = "органа «\(agencyID)» нет в справочнике участников обмена"
         if let suggestion = NearestName.suggestion(for: agencyID, among: agencies.map(\.id)) {
             message += "; did you mean \"\(suggestion)\"?"
+            russian += "; возможно, имелся в виду «\(suggestion)»"
         }
-        return DocumentProblem(path: path, message: message)
+        return DocumentProblem(path: path, message: message, russian: russian)
     }
 
     private func regulationProblem(_ regulationID: String, path: String) -> DocumentProblem? {
         if regulation(id: regulationID) != nil { return nil }
         let known = Self.listing(regulations.map(\.id), limit: 5)
         var message = "unknown regulation \"\(regulationID)\": no such regulation in the directory (known: \(known))"
+        var russian = "регламента «\(regulationID)» нет в справочнике (есть: \(known))"
         if let suggestion = NearestName.suggestion(for: regulationID, among: regulations.map(\.id)) {
             message += "; did you mean \"\(suggestion)\"?"
+            russian += "; возможно, имелся в виду «\(suggestion)»"
         }
-        return DocumentProblem(path: path, message: message)
+        return DocumentProblem(path: path, message: message, russian: russian)
     }
 
     /// `a, b, c and 4 more`.

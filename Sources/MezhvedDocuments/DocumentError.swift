@@ -36,16 +36,23 @@ public struct DocumentError: Error, Sendable, Equatable, CustomStringConvertible
 public struct DocumentProblem: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The field's path in the form, or the element's path in the XML document.
     public let path: String
-    /// What is wrong, in words a clerk understands.
+    /// What is wrong, in English (the command line, the API, the reports).
     public let message: String
+    /// The same in Russian, for the clerk's page; `nil` for problems only an administrator or a
+    /// developer meets (the directory's consistency, libxml2's schema messages).
+    public let russian: String?
     /// The line in the XML document, when known.
     public let line: Int?
 
-    public init(path: String, message: String, line: Int? = nil) {
+    public init(path: String, message: String, russian: String? = nil, line: Int? = nil) {
         self.path = path
         self.message = message
+        self.russian = russian
         self.line = line
     }
+
+    /// The Russian message, or the English one where there is none.
+    public var messageForClerk: String { russian ?? message }
 
     public var description: String {
         if let line { return "\(path) (line \(line)): \(message)" }

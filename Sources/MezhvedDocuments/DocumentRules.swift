@@ -40,7 +40,10 @@ enum DocumentRules {
         let context: DocumentContext
         var problems: [DocumentProblem] = []
 
-        mutating func add(_ path: String, _ message: String) { problems.append(DocumentProblem(path: path, message: message)) }
+        /// A problem at `path`, in English and in Russian (the clerk's page shows the Russian).
+        mutating func add(_ path: String, _ message: String, ru russian: String) {
+            problems.append(DocumentProblem(path: path, message: message, russian: russian))
+        }
 
         /// The agency exists, and the name and identifiers written match the directory.
         @discardableResult
@@ -48,20 +51,28 @@ enum DocumentRules {
             guard let agency = context.directory.agency(id: reference.agency) else {
                 let known = context.directory.agencies.filter { $0.parent == nil }.map(\.id).joined(separator: ", ")
                 var message = "unknown agency \"\(reference.agency)\": no such agency in the directory (executive bodies: \(known))"
+                var russian = "органа «\(reference.agency)» нет в справочнике участников обмена"
                 if let nearest = NearestName.suggestion(for: reference.agency, among: context.directory.agencies.map(\.id)) {
                     message += "; did you mean \"\(nearest)\"?"
+                    russian += "; возможно, имелся в виду «\(nearest)»"
                 }
-                add("\(path).agency", message)
+                add("\(path).agency", message, ru: russian)
                 return nil
             }
             if !reference.name.isEmpty && reference.name != agency.fullName {
-                add("\(path).name", "\"\(reference.name)\" is not the name of \(agency.id) in the directory (\"\(agency.fullName)\")")
+                add(
+                    "\(path).name", "\"\(reference.name)\" is not the name of \(agency.id) in the directory (\"\(agency.fullName)\")",
+                    ru: "«\(reference.name)» не совпадает с наименованием органа по справочнику: «\(agency.fullName)»")
             }
             if let ogrn = reference.ogrn, ogrn != agency.ogrn {
-                add("\(path).ogrn", "OGRN \(ogrn) is not \(agency.id)'s OGRN \(agency.ogrn)")
+                add(
+                    "\(path).ogrn", "OGRN \(ogrn) is not \(agency.id)'s OGRN \(agency.ogrn)",
+                    ru: "ОГРН \(ogrn) не совпадает с ОГРН органа по справочнику (\(agency.ogrn))")
             }
             if let inn = reference.inn, inn != agency.inn {
-                add("\(path).inn", "INN \(inn) is not \(agency.id)'s INN \(agency.inn)")
+                add(
+                    "\(path).inn", "INN \(inn) is not \(agency.id)'s INN \(agency.inn)",
+                    ru: "ИНН \(inn) не совпадает с ИНН органа по справочнику (\(agency.inn))")
             }
             return agency
         }
@@ -69,7 +80,9 @@ enum DocumentRules {
         mutating func letterhead(_ letterhead: DocumentLetterhead, of sender: Agency?) {
             guard let sender else { return }
             if letterhead.agencyName != sender.fullName {
-                add("letterhead.agencyName", "the letterhead is \"\(letterhead.agencyName)\"'s, but the sender is \(sender.fullName)")
+                add(
+                    "letterhead.agencyName", "the letterhead is \"\(letterhead.agencyName)\"'s, but the sender is \(sender.fullName)",
+                    ru: "бланк принадлежит органу «\(letterhead.agencyName)», а отправитель — \(sender.fullName)")
             }
         }
 
@@ -78,7 +91,9 @@ enum DocumentRules {
                 let at = "\(path)[\(index)]"
                 guard context.directory.regulation(id: basis.regulation) != nil else {
                     let known = context.directory.regulations.map(\.id).joined(separator: ", ")
-                    add("\(at).regulation", "unknown regulation \"\(basis.regulation)\" (known: \(known))")
+                    add(
+                        "\(at).regulation", "unknown regulation \"\(basis.regulation)\" (known: \(known))",
+                        ru: "регламента «\(basis.regulation)» нет в справочнике (есть: \(known))")
                     continue
                 }
                 if let problem = context.directory.clauseProblem(regulationID: basis.regulation, clause: basis.clause, path: "\(at).clause")
@@ -97,17 +112,19 @@ enum DocumentRules {
 
         mutating func official(_ person: OfficialPerson, _ path: String, phoneRequired: Bool, emailRequired: Bool) {
             if person.fullName.split(separator: " ").count < 2 {
-                add("\(path).fullName", "\"\(person.fullName)\" is not a full name (surname, name and patronymic)")
+                add(
+                    "\(path).fullName", "\"\(person.fullName)\" is not a full name (surname, name and patronymic)",
+                    ru: "«\(person.fullName)» — не полное имя: нужны фамилия, имя и отчество")
             }
             if let phone = person.phone {
                 phoneProblem(phone, "\(path).phone")
             } else if phoneRequired {
-                add("\(path).phone", "is required")
+                add("\(path).phone", "is required", ru: "укажите телефон")
             }
             if let email = person.email {
                 emailProblem(email, "\(path).email")
             } else if emailRequired {
-                add("\(path).email", "is required")
+                add("\(path).email", "is required", ru: "укажите адрес электронной почты")
             }
         }
 
@@ -115,14 +132,16 @@ enum DocumentRules {
             let digits = phone.filter(\.isNumber)
             let allowed = phone.allSatisfy { $0.isNumber || " +()-".contains($0) } || phone.contains("доб.")
             if !allowed || digits.count < 5 || digits.count > 15 {
-                add(path, "\"\(phone)\" is not a phone number (for example +7 (812) 611-44-00)")
+                add(
+                    path, "\"\(phone)\" is not a phone number (for example +7 (812) 611-44-00)",
+                    ru: "«\(phone)» — не номер телефона (например, +7 (812) 611-44-00)")
             }
         }
 
         mutating func emailProblem(_ email: String, _ path: String) {
             let parts = email.split(separator: "@", omittingEmptySubsequences: false)
             if parts.count != 2 || parts[0].isEmpty || !parts[1].contains(".") || email.contains(" ") {
-                add(path, "\"\(email)\" is not an e-mail address")
+                add(path, "\"\(email)\" is not an e-mail address", ru: "«\(email)» — не адрес электронной почты")
             }
         }
 
@@ -130,16 +149,20 @@ enum DocumentRules {
             for (index, person) in persons.enumerated() {
                 let at = "\(path)[\(index)]"
                 if let snils = person.snils, let problem = RussianIdentifiers.snilsProblem(snils) {
-                    add("\(at).snils", problem)
+                    add("\(at).snils", problem, ru: RussianIdentifiers.snilsProblemInRussian(snils) ?? problem)
                 }
                 guard let birthDate = person.birthDate, let registered else { continue }
                 if birthDate > registered {
-                    add("\(at).birthDate", "\(birthDate.iso) is after the document's date \(registered.iso)")
+                    add(
+                        "\(at).birthDate", "\(birthDate.iso) is after the document's date \(registered.iso)",
+                        ru: "дата рождения \(birthDate.russian) позже даты документа \(registered.russian)")
                 }
                 if earlyHelp && person.role == .child {
                     let third = CalendarDay(year: birthDate.year + 3, month: birthDate.month, day: min(birthDate.day, 28))
                     if let third, third <= registered {
-                        add("\(at).birthDate", "a child of the early-help target group is under 3 years old (born \(birthDate.iso))")
+                        add(
+                            "\(at).birthDate", "a child of the early-help target group is under 3 years old (born \(birthDate.iso))",
+                            ru: "в целевую группу ранней помощи входят дети до 3 лет, а ребенок родился \(birthDate.russian)")
                     }
                 }
             }
@@ -147,21 +170,33 @@ enum DocumentRules {
 
         mutating func workingDeadline(_ deadline: CalendarDay, after registered: CalendarDay, _ path: String) {
             if deadline <= registered {
-                add(path, "the response deadline \(deadline.iso) is not after the request's date \(registered.iso)")
+                add(
+                    path, "the response deadline \(deadline.iso) is not after the request's date \(registered.iso)",
+                    ru: "срок ответа \(deadline.russian) должен быть позже даты запроса \(registered.russian)")
                 return
             }
             do {
                 switch try context.calendar.kind(of: deadline, fallback: context.fallback) {
                 case .working, .workingWeekend: break
-                case .weekend: add(path, "the response deadline \(deadline.iso) falls on a weekend; choose a working day")
+                case .weekend:
+                    add(
+                        path, "the response deadline \(deadline.iso) falls on a weekend; choose a working day",
+                        ru: "срок ответа \(deadline.russian) приходится на выходной день; выберите рабочий день")
                 case .holiday(let name):
-                    add(path, "the response deadline \(deadline.iso) falls on a non-working day (\(name)); choose a working day")
+                    add(
+                        path, "the response deadline \(deadline.iso) falls on a non-working day (\(name)); choose a working day",
+                        ru: "срок ответа \(deadline.russian) приходится на нерабочий праздничный день (\(name)); выберите рабочий день")
                 }
             } catch let error as DocumentError {
-                add(path, error.message + (error.hint.map { " — \($0)" } ?? ""))
+                add(path, error.message + (error.hint.map { " — \($0)" } ?? ""), ru: Self.calendarProblemInRussian(deadline.year))
             } catch {
-                add(path, "\(error)")
+                add(path, "\(error)", ru: Self.calendarProblemInRussian(deadline.year))
             }
+        }
+
+        /// The calendar could not tell whether the deadline is a working day.
+        static func calendarProblemInRussian(_ year: Int) -> String {
+            "производственный календарь шлюза не содержит \(year) год, поэтому срок ответа не проверить; сообщите администратору"
         }
 
         mutating func request(_ r: InteragencyRequest) {
@@ -172,10 +207,16 @@ enum DocumentRules {
             let sender = r.sender.flatMap { agency($0, "sender") }
             if let recipient = r.recipient { agency(recipient, "recipient") }
             if let s = r.sender, let t = r.recipient, s.agency == t.agency {
-                add("recipient.agency", "a request cannot be addressed to its own sender")
+                add(
+                    "recipient.agency", "a request cannot be addressed to its own sender", ru: "запрос нельзя адресовать самому отправителю"
+                )
             }
             if let letterhead = r.letterhead { self.letterhead(letterhead, of: sender) }
-            if r.legalBasis.isEmpty { add("legalBasis", "is required: name the regulation and clause that require the document") }
+            if r.legalBasis.isEmpty {
+                add(
+                    "legalBasis", "is required: name the regulation and clause that require the document",
+                    ru: "укажите регламент и пункт, на основании которых направляется запрос")
+            }
             let participants = [(r.sender, "sender"), (r.recipient, "recipient")].compactMap { pair in pair.0.map { ($0, pair.1) } }
             legalBasis(r.legalBasis, "legalBasis", participants: participants)
             if let deadline = r.deadline, let registered = r.registered {
@@ -186,18 +227,26 @@ enum DocumentRules {
             if let contact = r.contact { contactProblems(contact) }
             if let consent = r.consent {
                 if consent.required && !consent.obtained {
-                    add("consent.obtained", "the subject's consent is required for this request but has not been obtained")
+                    add(
+                        "consent.obtained", "the subject's consent is required for this request but has not been obtained",
+                        ru: "для этого запроса нужно согласие субъекта персональных данных, а оно не получено")
                 }
-                if consent.obtained && consent.date == nil { add("consent.date", "give the date the consent was obtained") }
+                if consent.obtained && consent.date == nil {
+                    add("consent.date", "give the date the consent was obtained", ru: "укажите дату получения согласия")
+                }
             }
-            if r.persons.isEmpty { add("personalData", "name at least one person the request is about") }
+            if r.persons.isEmpty {
+                add("personalData", "name at least one person the request is about", ru: "укажите хотя бы одно лицо, о котором запрос")
+            }
             let earlyHelp = r.legalBasis.contains { $0.regulation.hasPrefix("459") }
             persons(r.persons, "personalData", registered: r.registered, earlyHelp: earlyHelp)
         }
 
         mutating func contactProblems(_ contact: ContactDetails) {
             if contact.email == nil && contact.phone == nil && contact.postalAddress == nil {
-                add("contactForAnswer", "give at least one way to send the answer (e-mail, phone or postal address)")
+                add(
+                    "contactForAnswer", "give at least one way to send the answer (e-mail, phone or postal address)",
+                    ru: "укажите хотя бы один способ направить ответ: e-mail, телефон или почтовый адрес")
             }
             if let phone = contact.phone { phoneProblem(phone, "contactForAnswer.phone") }
             if let email = contact.email { emailProblem(email, "contactForAnswer.email") }
@@ -212,25 +261,31 @@ enum DocumentRules {
             agency(a.recipient, "recipient")
             if let letterhead = a.letterhead { self.letterhead(letterhead, of: sender) }
             if let registered = a.registered, a.inReplyTo.date > registered {
-                add("inReplyTo.date", "the request's date \(a.inReplyTo.date.iso) is after the answer's date \(registered.iso)")
+                add(
+                    "inReplyTo.date", "the request's date \(a.inReplyTo.date.iso) is after the answer's date \(registered.iso)",
+                    ru: "дата запроса \(a.inReplyTo.date.russian) позже даты ответа \(registered.russian)")
             }
             legalBasis(a.legalBasis, "legalBasis", participants: [])
             if let reason = a.refusalReason, reason.count < 10 {
-                add("refusal.reason", "a refusal must give its reasons")
+                add("refusal.reason", "a refusal must give its reasons", ru: "изложите причины отказа")
             }
             if let request {
                 if request.registration != a.inReplyTo {
                     add(
                         "inReplyTo",
-                        "the answer replies to \(a.inReplyTo), but the request given is \(request.registration)")
+                        "the answer replies to \(a.inReplyTo), but the request given is \(request.registration)",
+                        ru: "ответ дан на запрос \(a.inReplyTo), а отвечают на запрос \(request.registration)")
                 }
                 if request.recipient.agency != a.sender.agency {
                     add(
                         "sender.agency",
-                        "the answer comes from \(a.sender.agency), but the request was addressed to \(request.recipient.agency)")
+                        "the answer comes from \(a.sender.agency), but the request was addressed to \(request.recipient.agency)",
+                        ru: "ответ направляет «\(a.sender.agency)», а запрос был адресован «\(request.recipient.agency)»")
                 }
                 if request.sender.agency != a.recipient.agency {
-                    add("recipient.agency", "the answer goes to \(a.recipient.agency), but the request came from \(request.sender.agency)")
+                    add(
+                        "recipient.agency", "the answer goes to \(a.recipient.agency), but the request came from \(request.sender.agency)",
+                        ru: "ответ адресован «\(a.recipient.agency)», а запрос пришел от «\(request.sender.agency)»")
                 }
             }
             official(a.compiler, "compiler", phoneRequired: true, emailRequired: false)
@@ -244,9 +299,12 @@ enum DocumentRules {
             if case .accepted(_, let date) = r.outcome, date < r.receivedDocument.date {
                 add(
                     "accepted.incomingDate",
-                    "the incoming registration date \(date.iso) is before the document's date \(r.receivedDocument.date.iso)")
+                    "the incoming registration date \(date.iso) is before the document's date \(r.receivedDocument.date.iso)",
+                    ru: "дата входящей регистрации \(date.russian) раньше даты документа \(r.receivedDocument.date.russian)")
             }
-            if case .rejected(let reason) = r.outcome, reason.count < 10 { add("rejected.reason", "a rejection must give its reasons") }
+            if case .rejected(let reason) = r.outcome, reason.count < 10 {
+                add("rejected.reason", "a rejection must give its reasons", ru: "изложите причины отказа в приеме")
+            }
             if let compiler = r.compiler { official(compiler, "compiler", phoneRequired: false, emailRequired: false) }
         }
     }

@@ -14,12 +14,17 @@ struct CompositionProblems {
         if !all.contains(where: { $0.path == problem.path }) { all.append(problem) }
     }
 
-    mutating func add(_ path: String, _ message: String) { add(DocumentProblem(path: path, message: message)) }
+    mutating func add(_ path: String, _ message: String, ru russian: String) {
+        add(DocumentProblem(path: path, message: message, russian: russian))
+    }
+
+    /// `path` is empty but required.
+    mutating func missing(_ path: String) { add(path, "is required", ru: "заполните это поле") }
 
     /// `text` with its surrounding white space removed; empty adds "`path` is required".
     mutating func required(_ text: String, _ path: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty { add(path, "is required") }
+        if trimmed.isEmpty { missing(path) }
         return trimmed
     }
 }
@@ -29,8 +34,10 @@ extension DocumentComposer {
     static func missingRegistration(_ problems: [DocumentProblem]) -> [DocumentProblem] {
         if problems.contains(where: { $0.path.hasPrefix("registration") }) { return [] }
         return [
-            DocumentProblem(path: "registration.number", message: "is required"),
-            DocumentProblem(path: "registration.date", message: "is required (a date such as 2026-03-02)"),
+            DocumentProblem(path: "registration.number", message: "is required", russian: "укажите регистрационный номер"),
+            DocumentProblem(
+                path: "registration.date", message: "is required (a date such as 2026-03-02)",
+                russian: "укажите дату регистрации (например, 2026-03-02)"),
         ]
     }
 
@@ -52,7 +59,9 @@ extension DocumentComposer {
         let service = ServiceReference(
             name: p.required(draft.service.name, "service.name"), registryId: Self.trimmed(draft.service.registryId))
         if draft.legalBasis.isEmpty {
-            p.add("legalBasis", "is required: name the regulation and clause (for example regulation: 562-2014, clause: \"2.2.7\")")
+            p.add(
+                "legalBasis", "is required: name the regulation and clause (for example regulation: 562-2014, clause: \"2.2.7\")",
+                ru: "укажите регламент и его пункт, на основании которых направляется запрос")
         }
         let bases = draft.legalBasis.enumerated().map { legalBasis($1, "legalBasis[\($0)]", &p) }
         let subject = p.required(draft.subject, "subject")
@@ -67,7 +76,9 @@ extension DocumentComposer {
                 deadline = computed.day
                 deadlineProvisional = computed.isProvisional ? true : nil
             } catch let error as DocumentError {
-                p.add("responseDeadline", "cannot be computed: \(error.message)" + (error.hint.map { " — \($0)" } ?? ""))
+                p.add(
+                    "responseDeadline", "cannot be computed: \(error.message)" + (error.hint.map { " — \($0)" } ?? ""),
+                    ru: DocumentRules.Checker.calendarProblemInRussian(registered.year))
             }
         }
         let compiler = official(draft.compiler, "compiler", &p)
@@ -113,7 +124,9 @@ extension DocumentComposer {
         let result: AnswerResult?
         switch draft.result {
         case .provided(let documents)?:
-            if documents.isEmpty { p.add("provided", "list at least one document or piece of information") }
+            if documents.isEmpty {
+                p.add("provided", "list at least one document or piece of information", ru: "укажите хотя бы один документ или сведения")
+            }
             for (index, document) in documents.enumerated() {
                 _ = p.required(document.name, "provided[\(index)].name")
                 if case .text(let content) = document.body { _ = p.required(content, "provided[\(index)].content") }
@@ -122,7 +135,9 @@ extension DocumentComposer {
         case .refusal(let reason, let basis)?:
             result = .refusal(reason: p.required(reason, "refusal.reason"), legalBasis: basis.map { legalBasis($0, "refusal", &p) })
         case nil:
-            p.add("provided", "give either `provided` (the documents or information) or `refusal` (with its reason)")
+            p.add(
+                "provided", "give either `provided` (the documents or information) or `refusal` (with its reason)",
+                ru: "выберите: предоставить документы (сведения) или мотивированно отказать")
             result = nil
         }
         let compiler = official(draft.compiler, "compiler", &p)
@@ -164,7 +179,7 @@ extension DocumentComposer {
     func agency(_ id: String, _ path: String, _ p: inout CompositionProblems) -> (Agency?, AgencyReference?) {
         let id = id.trimmingCharacters(in: .whitespacesAndNewlines)
         if id.isEmpty {
-            p.add(path, "is required")
+            p.missing(path)
             return (nil, nil)
         }
         let agency = context.directory.agency(id: id)
@@ -196,7 +211,9 @@ extension DocumentComposer {
         if let given { return official(given, "signatory", &p) }
         guard let sender else { return nil }
         guard let head = sender.headOfficial else {
-            p.add("signatory", "is required: the directory names no head official for \(sender.id)")
+            p.add(
+                "signatory", "is required: the directory names no head official for \(sender.id)",
+                ru: "в справочнике не указан руководитель органа «\(sender.shortName)»; укажите подписанта")
             return nil
         }
         return OfficialPerson(fullName: head.name, position: head.position)
@@ -207,7 +224,11 @@ extension DocumentComposer {
         person.lastName = p.required(draft.lastName, "\(path).lastName")
         person.firstName = p.required(draft.firstName, "\(path).firstName")
         person.middleName = Self.trimmed(draft.middleName)
-        if draft.birthDate == nil { p.add("\(path).birthDate", "is required (a date such as 2026-03-02)") }
+        if draft.birthDate == nil {
+            p.add(
+                "\(path).birthDate", "is required (a date such as 2026-03-02)",
+                ru: "укажите дату рождения (например, 02.03.2026 или 2026-03-02)")
+        }
         person.snils = Self.trimmed(draft.snils).map { RussianIdentifiers.normalizedSNILS($0) ?? $0 }
         person.address = Self.trimmed(draft.address)
         person.identityDocument = Self.trimmed(draft.identityDocument)

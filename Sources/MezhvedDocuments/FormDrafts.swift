@@ -72,7 +72,7 @@ enum FormDraftReader {
                                     fileName: (file as NSString).lastPathComponent,
                                     mediaType: f.optionalText(form, "\(at).mediaType") ?? "application/octet-stream", data: [UInt8](data))))
                     } else {
-                        f.problem("\(at).file", "\(path) cannot be read")
+                        f.problem("\(at).file", "\(path) cannot be read", ru: "файл \(path) не читается")
                     }
                 } else {
                     documents.append(ProvidedDocument(name: name, body: .text(f.text(form, "\(at).content"))))
@@ -91,9 +91,14 @@ enum FormDraftReader {
     private static func registration(_ form: FormValue, _ f: inout FormReader) -> Registration? {
         guard f.value(form, "registration") != nil else { return nil }
         let number = f.text(form, "registration.number")
-        if f.value(form, "registration.number") == nil { f.problem("registration.number", "is required") }
+        if f.value(form, "registration.number") == nil {
+            f.problem("registration.number", "is required", ru: "укажите регистрационный номер")
+        }
         let date = f.optionalDay(form, "registration.date")
-        if f.value(form, "registration.date") == nil { f.problem("registration.date", "is required (a date such as 2026-03-02)") }
+        if f.value(form, "registration.date") == nil {
+            f.problem(
+                "registration.date", "is required (a date such as 2026-03-02)", ru: "укажите дату регистрации (например, 2026-03-02)")
+        }
         guard let date, !number.isEmpty else { return nil }
         return Registration(number: number, date: date)
     }
@@ -122,7 +127,9 @@ enum FormDraftReader {
             let roleText = f.optionalText(form, "\(at).role") ?? PersonRole.subject.rawValue
             let role = PersonRole(rawValue: roleText)
             if role == nil {
-                f.problem("\(at).role", "\"\(roleText)\" is not a role (\(PersonRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                f.problem(
+                    "\(at).role", "\"\(roleText)\" is not a role (\(PersonRole.allCases.map(\.rawValue).joined(separator: ", ")))",
+                    ru: "«\(roleText)» — не роль лица (\(PersonRole.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             result.append(
                 PersonDraft(
@@ -131,7 +138,9 @@ enum FormDraftReader {
                     snils: f.optionalText(form, "\(at).snils"), address: f.optionalText(form, "\(at).address"),
                     identityDocument: f.optionalText(form, "\(at).identityDocument")))
         }
-        if f.value(form, path) != nil, !f.isList(form, path) { f.problem(path, "must be a list of people") }
+        if f.value(form, path) != nil, !f.isList(form, path) {
+            f.problem(path, "must be a list of people", ru: "здесь должен быть список лиц")
+        }
         return result
     }
 }

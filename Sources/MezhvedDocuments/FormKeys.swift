@@ -48,7 +48,7 @@ indirect enum FormKeys {
                 let at = path.isEmpty ? key : "\(path).\(key)"
                 guard seen.insert(key).inserted else {
                     // Only the first would be read: the second is as silently lost as a typo.
-                    f.problem(at, "`\(key)` is given twice; keep one")
+                    f.problem(at, "`\(key)` is given twice; keep one", ru: "поле «\(key)» указано дважды; оставьте одно")
                     continue
                 }
                 if let childKeys = known[key] {
@@ -57,9 +57,12 @@ indirect enum FormKeys {
                 }
                 let names = known.keys.sorted()
                 if let nearest = NearestName.suggestion(for: key, among: names) {
-                    f.problem(at, "unknown key `\(key)` — did you mean `\(nearest)`?")
+                    f.problem(
+                        at, "unknown key `\(key)` — did you mean `\(nearest)`?", ru: "неизвестное поле «\(key)» — возможно, «\(nearest)»?")
                 } else {
-                    f.problem(at, "unknown key `\(key)` (the keys here are \(names.map { "`\($0)`" }.joined(separator: ", ")))")
+                    f.problem(
+                        at, "unknown key `\(key)` (the keys here are \(names.map { "`\($0)`" }.joined(separator: ", ")))",
+                        ru: "неизвестное поле «\(key)» (здесь есть поля: \(names.joined(separator: ", ")))")
                 }
             }
         case .scalar, .null:

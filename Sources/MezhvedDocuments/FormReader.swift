@@ -56,8 +56,8 @@ indirect enum FormValue: Sendable, Equatable {
 struct FormReader {
     private(set) var problems: [DocumentProblem] = []
 
-    mutating func problem(_ path: String, _ message: String) {
-        problems.append(DocumentProblem(path: path, message: message))
+    mutating func problem(_ path: String, _ message: String, ru russian: String) {
+        problems.append(DocumentProblem(path: path, message: message, russian: russian))
     }
 
     func value(_ root: FormValue, _ path: String) -> FormValue? {
@@ -82,11 +82,11 @@ struct FormReader {
     mutating func text(_ root: FormValue, _ path: String) -> String {
         guard let v = value(root, path) else { return "" }
         guard case .scalar(let s) = v else {
-            problem(path, "must be text")
+            problem(path, "must be text", ru: "здесь должен быть текст")
             return ""
         }
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty { problem(path, "must not be empty") }
+        if trimmed.isEmpty { problem(path, "must not be empty", ru: "заполните это поле") }
         return trimmed
     }
 
@@ -94,7 +94,7 @@ struct FormReader {
     mutating func optionalText(_ root: FormValue, _ path: String) -> String? {
         guard let v = value(root, path) else { return nil }
         guard case .scalar(let s) = v else {
-            problem(path, "must be text")
+            problem(path, "must be text", ru: "здесь должен быть текст")
             return nil
         }
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -115,7 +115,7 @@ struct FormReader {
         {
             return day
         }
-        problem(path, "\"\(s)\" is not a date (write 2026-03-02 or 02.03.2026)")
+        problem(path, "\"\(s)\" is not a date (write 2026-03-02 or 02.03.2026)", ru: "«\(s)» — не дата (пишите 02.03.2026 или 2026-03-02)")
         return nil
     }
 
@@ -125,7 +125,7 @@ struct FormReader {
         case "true", "yes", "да", "1": return true
         case "false", "no", "нет", "0": return false
         default:
-            problem(path, "\"\(s)\" is not yes/no (true or false)")
+            problem(path, "\"\(s)\" is not yes/no (true or false)", ru: "«\(s)» — не «да» или «нет» (true или false)")
             return nil
         }
     }

@@ -10,9 +10,17 @@ extension DocumentComposer {
         let number = p.required(registration.number, "registration.number")
         let (sender, senderReference) = agency(draft.sender, "sender", &p)
         let (_, recipientReference) = agency(draft.recipient, "recipient", &p)
-        if draft.addressees.isEmpty { p.add("addressees", "is required: the note goes to every participant of the regulations") }
+        if draft.addressees.isEmpty {
+            p.add(
+                "addressees", "is required: the note goes to every participant of the regulations",
+                ru: "укажите адресатов: справка направляется всем участникам регламентов")
+        }
         let addressees = draft.addressees.enumerated().compactMap { agency($1, "addressees[\($0)]", &p).1 }
-        if draft.legalBasis.isEmpty { p.add("legalBasis", "is required: name the clause of the evaluation (562-2014, 6.2)") }
+        if draft.legalBasis.isEmpty {
+            p.add(
+                "legalBasis", "is required: name the clause of the evaluation (562-2014, 6.2)",
+                ru: "укажите пункт регламента об оценке обмена (562-2014, п. 6.2)")
+        }
         let bases = draft.legalBasis.enumerated().map { legalBasis($1, "legalBasis[\($0)]", &p) }
         let subject = p.required(draft.subject, "subject")
         let text = p.required(draft.text, "text")

@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedDocuments
+import MezhvedValidation
 
 /// What checking a draft found: the document as it would read (for a preview), or every problem
 /// with the form field it belongs to. The JSON API's `drafts/check` and the compose page both
@@ -24,17 +25,30 @@ public struct DraftReview: Sendable {
 
 extension OutgoingWorkflow {
     /// Checks `draft` as ``check(_:signatoryID:at:)`` does, and gives a draft's or a signer's
-    /// problems as a ``DraftReview`` instead of throwing them; other failures are thrown.
+    /// problems as a ``DraftReview`` instead of throwing them, each in English and in Russian;
+    /// other failures are thrown.
     public func review(_ draft: OutgoingDraft, signatoryID: String? = nil, at time: Date = Date()) throws -> DraftReview {
+        let signatory = try gateway.signatory(signatoryID)
+        let document: InteragencyDocument
         do {
-            return DraftReview(document: try check(draft, signatoryID: signatoryID, at: time), problems: [])
+            document = try provisional(draft, signatory: signatory, at: time)
         } catch let error as DocumentError where error.category == .documentInvalid || error.category == .unusableInput {
             let problems = error.problems.isEmpty ? [DocumentProblem(path: "", message: error.message)] : error.problems
             return DraftReview(document: nil, problems: problems)
         } catch let error as GatewayError where error.code == .signerNotEligible || error.code == .wrongDocument {
-            let problems =
-                [DocumentProblem(path: "", message: error.message)] + error.problems.map { DocumentProblem(path: "", message: $0) }
-            return DraftReview(document: nil, problems: problems)
+            let russian = "документ оформлен не от имени этого органа: шлюз подписывает только за «\(gateway.agency.shortName)»"
+            return DraftReview(document: nil, problems: [DocumentProblem(path: "", message: error.message, russian: russian)])
         }
+        let eligibility = SignerEligibility(signer: signatory.certificate, document: document, directory: gateway.documents.directory)
+        guard eligibility.isEligible else {
+            let lead = DocumentProblem(
+                path: "",
+                message:
+                    "\(signatory.id) may not sign this \(document.kind.rawValue) on the letterhead of \(eligibility.agency); nothing was signed",
+                russian: "\(signatory.ownerName) не может подписать этот документ; ничего не подписано")
+            let reasons = eligibility.reasons.map { DocumentProblem(path: "", message: $0.description, russian: $0.russian) }
+            return DraftReview(document: nil, problems: [lead] + reasons)
+        }
+        return DraftReview(document: document, problems: [])
     }
 }

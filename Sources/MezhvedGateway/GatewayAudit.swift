@@ -8,7 +8,9 @@ extension Gateway {
     /// checkpoints against the pinned `archive.gatewayCertificate`, the gateway's trust for the
     /// checkpoints and the signatures (as of their signing times), the witness folder, and — with
     /// `dataKey` — every original reconstructed and re-verified in full.
-    public func auditArchive(dataKey: ArchiveDataKey?, from: Date? = nil, to: Date? = nil) async throws -> AuditReport {
+    public func auditArchive(
+        dataKey: ArchiveDataKey?, from: Date? = nil, to: Date? = nil, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) async throws -> AuditReport {
         let settings = configuration.archive
         guard let pinnedPath = settings.gatewayCertificate else {
             throw GatewayError(
@@ -23,6 +25,6 @@ extension Gateway {
             source: try FileSystemAuditSource(path: settings.path), gatewayCertificate: pinned, checkpointTrust: validator.trustStore,
             signatureAuditor: XMLDSigArchiveAuditor(trustStore: validator.trustStore, intermediates: validator.intermediates),
             dataKey: dataKey, witness: settings.witness, from: from, to: to)
-        return try await auditor.audit()
+        return try await auditor.audit(progress: progress)
     }
 }

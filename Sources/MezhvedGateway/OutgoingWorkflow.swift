@@ -51,11 +51,15 @@ public struct OutgoingWorkflow: Sendable {
     /// Returns the document as it would read with a provisional number (for a preview).
     public func check(_ draft: OutgoingDraft, signatoryID: String? = nil, at time: Date = Date()) throws -> InteragencyDocument {
         let signatory = try gateway.signatory(signatoryID)
-        let filled = Self.filling(draft, with: signatory, agency: gateway.agency)
-        let provisional = Registration(number: "черновик", date: CalendarDay(agencyDayOf: time))
-        let document = try compose(filled, registration: provisional)
+        let document = try provisional(draft, signatory: signatory, at: time)
         try eligibility(of: signatory, for: document)
         return document
+    }
+
+    /// `draft` composed with the signatory filled in and a provisional registration («черновик», `time`'s day).
+    func provisional(_ draft: OutgoingDraft, signatory: Signatory, at time: Date) throws -> InteragencyDocument {
+        let filled = Self.filling(draft, with: signatory, agency: gateway.agency)
+        return try compose(filled, registration: Registration(number: "черновик", date: CalendarDay(agencyDayOf: time)))
     }
 
     /// Composes, numbers, signs and registers `draft`, signed by `signatoryID` (the first when nil).

@@ -147,14 +147,17 @@ struct DraftCheck: Encodable {
 struct DraftProblem: Encodable {
     let path: String
     let message: String
+    /// The same in Russian, for a clerk's screen (absent where the library has none).
+    let russian: String?
 
-    init(path: String, message: String) {
+    init(path: String, message: String, russian: String? = nil) {
         self.path = path
         self.message = message
+        self.russian = russian
     }
 
     init(_ problem: DocumentProblem) {
-        self.init(path: problem.path, message: problem.message)
+        self.init(path: problem.path, message: problem.message, russian: problem.russian)
     }
 }
 

@@ -47,6 +47,29 @@ public struct SignerEligibility: Sendable, Equatable, Codable {
         public let remedy: String
 
         public var description: String { "\(message) — \(remedy)" }
+
+        /// The reason and what to do, in Russian, for the clerk's page.
+        public var russian: String {
+            switch code {
+            case .agencyUnknown:
+                return "отправителя \(found) нет в справочнике органов, поэтому неизвестно, чей ключ может подписать документ"
+            case .organizationMissing:
+                return
+                    "в сертификате подписанта нет ОГРН, его не сопоставить с бланком (нужен \(expected)); подпишите квалифицированным сертификатом должностного лица органа"
+            case .organizationDiffers:
+                return
+                    "документ на бланке органа с \(expected), а сертификат подписанта выдан организации с \(found); подпишите ключом должностного лица своего органа"
+            case .innDiffers:
+                return "ИНН организации в сертификате подписанта (\(found)) не совпадает с ИНН органа (\(expected))"
+            case .ownerNameMissing:
+                return "в сертификате не указан владелец, его не сопоставить с подписантом \(expected)"
+            case .signatoryDiffers:
+                return
+                    "подписантом документа указан(а) \(expected), а сертификат принадлежит \(found); подпишите своим ключом или укажите подписантом владельца сертификата"
+            default:
+                return message
+            }
+        }
     }
 
     /// The letterhead agency's directory id, as the document names it.

@@ -7,7 +7,8 @@ import MezhvedGateway
 import MezhvedRecords
 
 /// `/ui/audit`: the auditor's desk — the archive audit run on demand (the same call as
-/// `POST /api/v1/audit` and `mezhved archive audit`), its result per item, the checkpoint history,
+/// `POST /api/v1/audit` and `mezhved archive audit`) in the background with its progress, its
+/// result per item, the checkpoint history,
 /// and the year's figures from ``ReportBuilder`` as SVG charts (documents per month, per
 /// counterpart, the on-time rate).
 extension WebSite {
@@ -21,6 +22,7 @@ extension WebSite {
             let notes: [String]
             let documents: [DocumentRow]
             let more: String?
+            let documentCount: Int
         }
 
         struct DocumentRow {
@@ -42,6 +44,13 @@ extension WebSite {
         let csrf: String
         let year: String
         let result: Result?
+        /// The run asked for (`?run=`), or the one running.
+        let progress: AuditProgress?
+        let failure: String?
+        /// An audit is running (the start button is hidden: starting would only join it).
+        let running: Bool
+        /// `?run=` names a run no longer kept (the server restarted, or another audit ran since).
+        let runGone: Bool
         let checkpoints: [CheckpointRow]
         let checkpointTotal: String
         let months: BarChart
@@ -50,15 +59,33 @@ extension WebSite {
         let figures: [String]
     }
 
+    /// Starts the archive audit in the background (or joins the one running) and sends the browser
+    /// to its progress: `/ui/audit?run=ID` reloads itself each second until the result is there.
     func runAudit<Context: WebRequestContext>(_ request: Request, context: Context, person: SignedInPerson) async throws -> Response {
-        guard audit.enter() else {
-            throw WebRefusal(.conflict, "Аудит архива уже выполняется. Обновите страницу, когда он завершится.")
+        let (run, started) = audits.begin(by: person.name)
+        if started {
+            let (runs, gateway, dataKey, logger, caller) = (
+                audits, gateway, archive.registrar.dataKey, context.logger, "\(person.name) (\(person.role))"
+            )
+            Task {
+                do {
+                    let report = try await gateway.auditArchive(dataKey: dataKey) { done, total in
+                        runs.progress(run.id, done: done, total: total)
+                    }
+                    logger.notice("audit run", metadata: ["caller": "\(caller)", "passed": "\(report.passed)"])
+                    runs.finish(run.id, result: Self.auditResult(report))
+                } catch {
+                    logger.error("audit failed", metadata: ["caller": "\(caller)", "error": "\(error)"])
+                    runs.finish(run.id, result: nil, failure: "Аудит не выполнен: \(DocumentText.cut("\(error)"))")
+                }
+            }
         }
-        defer { audit.leave() }
-        let report = try await gateway.auditArchive(dataKey: archive.registrar.dataKey)
-        context.logger.notice("audit run", metadata: ["caller": "\(person.name) (\(person.role))", "passed": "\(report.passed)"])
+        return Self.redirect("/ui/audit?run=\(run.id)")
+    }
+
+    static func auditResult(_ report: AuditReport) -> AuditModel.Result {
         let shown = report.documents.prefix(500)
-        let result = AuditModel.Result(
+        return AuditModel.Result(
             passed: report.passed, clean: report.clean,
             summary:
                 "Событий журнала: \(report.events), объектов: \(report.objects), контрольных точек: \(report.checkpoints), документов: \(report.documents.count).",
@@ -68,11 +95,35 @@ extension WebSite {
                     number: $0.number, href: Self.documentLink(year: $0.year, number: $0.number), level: $0.signature.level.rawValue,
                     status: $0.signature.status, ok: $0.signature.problems.isEmpty, problems: $0.signature.problems.joined(separator: "; "))
             },
-            more: report.documents.count > shown.count ? "Показаны первые \(shown.count) из \(report.documents.count)." : nil)
-        return try await auditDesk(request, person: person, result: result)
+            more: report.documents.count > shown.count ? "Показаны первые \(shown.count) из \(report.documents.count)." : nil,
+            documentCount: report.documents.count)
     }
 
-    func auditDesk(_ request: Request, person: SignedInPerson, result: AuditModel.Result?) async throws -> Response {
+    /// What the desk says of an audit run: how far it has got, or why there is no result.
+    struct AuditProgress {
+        let running: Bool
+        let determinate: Bool
+        let done: String
+        let total: String
+        let text: String
+        let startedBy: String
+        let link: String
+    }
+
+    static func progress(of run: AuditRuns.Run) -> AuditProgress {
+        let percent = run.total > 0 ? Int((Double(run.done) / Double(run.total) * 100).rounded(.down)) : 0
+        let text =
+            run.total == 0
+            ? "Читаются журнал и контрольные точки…"
+            : "Проверено документов: \(run.done) из \(run.total) (\(percent) %)"
+        return AuditProgress(
+            running: !run.finished, determinate: run.total > 0, done: String(run.done), total: String(run.total), text: text,
+            startedBy: "\(run.startedBy), \(RussianWords.time(run.startedAt))", link: "/ui/audit?run=\(run.id)")
+    }
+
+    func auditDesk(_ request: Request, person: SignedInPerson) async throws -> Response {
+        let asked = request.uri.queryParameters["run"].map(String.init)
+        let run = asked.flatMap { audits.run($0) } ?? (asked == nil ? audits.current : nil)
         let today = ISOTime.agencyDayString(Date())
         let currentYear = Int(today.prefix(4)) ?? 2026
         let year = request.uri.queryParameters["year"].flatMap { Int($0) }.map { min(max($0, 2000), currentYear) } ?? currentYear
@@ -83,7 +134,7 @@ extension WebSite {
         let checkpoints = stored.suffix(20).reversed().map {
             AuditModel.CheckpointRow(
                 seq: String($0.checkpoint.seq),
-                time: RussianWords.day($0.checkpoint.time) + " " + String($0.checkpoint.time.dropFirst(11).prefix(5)),
+                time: ISOTime.dateOrDay($0.checkpoint.time).map(RussianWords.time) ?? $0.checkpoint.time,
                 count: String($0.checkpoint.count), head: String($0.checkpoint.head.prefix(16)) + "…")
         }
         let monthNames = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
@@ -120,10 +171,13 @@ extension WebSite {
             "Просроченных запросов: \(report.overdue.count)",
         ]
         let model = AuditModel(
-            csrf: person.csrfToken, year: String(year), result: result, checkpoints: Array(checkpoints),
+            csrf: person.csrfToken, year: String(year), result: run?.result, progress: run.map(Self.progress(of:)), failure: run?.failure,
+            running: audits.current != nil,
+            runGone: asked != nil && run == nil, checkpoints: Array(checkpoints),
             checkpointTotal: String(stored.count),
             months: months, counterparts: counterparts, onTime: onTime, figures: figures)
-        return respond("audit", model, title: "Аудит", person: person)
+        let refreshing = asked != nil && run?.finished == false
+        return respond("audit", model, title: "Аудит", person: person, refresh: refreshing ? 1 : nil)
     }
 }
 

@@ -96,51 +96,17 @@ extension WebSite {
                 "compose", composeModel(form, person: person, review: review), title: "Новый запрос", person: person,
                 status: review.document == nil ? .unprocessableContent : .ok)
         }
-        guard person.may(.compose) else {
-            throw WebRefusal(
-                .forbidden, "Подписывать и отправлять запросы может только подписант. Черновик проверен, ничего не зарегистрировано.")
+        return try await signAndQueue(draft, form: form, context: context, person: person) { passphraseErrors, status in
+            respond(
+                "compose", composeModel(form, person: person, review: review, passphraseErrors: passphraseErrors), title: "Новый запрос",
+                person: person, status: status)
         }
-        let sent: OutgoingDocument
-        do {
-            sent = try await outgoing.send(draft, passphrase: form.value("passphrase").map { Array($0.utf8) })
-        } catch let error as GatewayError where error.code == .passphraseRequired || error.code == .passphraseWrong {
-            context.logger.notice(
-                "signing refused", metadata: ["caller": "\(person.name) (\(person.role))", "reason": "\(error.code.rawValue)"])
-            let message =
-                error.code == .passphraseRequired
-                ? "введите пароль ключа подписи — без него документ не подписывается"
-                : "пароль не подходит к ключу подписи; документ не подписан и номер не занят"
-            return respond(
-                "compose", composeModel(form, person: person, review: review, passphraseErrors: [message]), title: "Новый запрос",
-                person: person, status: error.code == .passphraseRequired ? .unprocessableContent : .forbidden)
-        }
-        context.logger.notice(
-            "document signed",
-            metadata: ["caller": "\(person.name) (\(person.role))", "number": "\(sent.entry.number)", "year": "\(sent.entry.year)"])
-        var location = Self.documentLink(sent.entry)
-        do {
-            _ = try await outbox.enqueue(number: sent.entry.number, year: sent.entry.year)
-        } catch {
-            context.logger.error("registered, not queued", metadata: ["number": "\(sent.entry.number)", "error": "\(error)"])
-            location += "&queued=no"
-        }
-        return Self.redirect(location)
     }
 
     func composeModel(_ form: WebForm, person: SignedInPerson, review: DraftReview?, passphraseErrors: [String] = []) -> ComposeModel {
         let directory = gateway.documents.directory
         let chosen = form.text("legalBasis[0].regulation").flatMap { directory.regulation(id: $0) }
-        let problems = review?.problems ?? []
-        var used = Set<Int>()
-        func errors(_ name: String) -> [String] {
-            var found: [String] = []
-            for (index, problem) in problems.enumerated()
-            where problem.path == name || problem.path.hasPrefix(name + ".") || problem.path.hasPrefix(name + "[") {
-                used.insert(index)
-                found.append(problem.message)
-            }
-            return found
-        }
+        var problems = FieldProblems(review?.problems ?? [])
         let regulations = gateway.agency.regulations.compactMap { directory.regulation(id: $0) }.map {
             ComposeModel.Option(value: $0.id, label: $0.shortTitle, selected: $0.id == chosen?.id)
         }
@@ -157,19 +123,17 @@ extension WebSite {
                 ComposeModel.Option(value: $0, label: "п. \($0) — \(clause.summary)", selected: form.value("legalBasis[0].clause") == $0)
             }
         }
-        let recipientErrors = errors("recipient")
-        let clauseErrors = errors("legalBasis")
-        let fields = Self.composeFields.map {
-            ComposeModel.Field(
-                name: $0.name, label: $0.label, value: form.value($0.name) ?? "", area: $0.kind == "area", date: $0.kind == "date",
-                errors: errors($0.name), invalid: !errors($0.name).isEmpty)
+        let recipientErrors = problems.take("recipient")
+        let clauseErrors = problems.take("legalBasis")
+        let fields = Self.composeFields.map { field in
+            let errors = problems.take(field.name)
+            return ComposeModel.Field(
+                name: field.name, label: field.label, value: form.value(field.name) ?? "", area: field.kind == "area",
+                date: field.kind == "date", errors: errors, invalid: !errors.isEmpty)
         }
-        let consentErrors = errors("consent")
-        let rest = problems.enumerated().filter { !used.contains($0.offset) }.map {
-            $0.element.path.isEmpty ? $0.element.message : "\($0.element.path): \($0.element.message)"
-        }
-        // The page signs with the gateway's first signatory, as `POST /api/v1/requests` without ?signatory=.
-        let signing = try? gateway.signatory(nil)
+        let consentErrors = problems.take("consent")
+        let rest = problems.rest()
+        let signing = pageSignatory
         var deadline: String?
         if let day = review?.deadline, let calendarDay = CalendarDay(iso: day) {
             let days = chosen?.responseDeadlineWorkingDays.map { " — \($0) рабочих дней по регламенту" } ?? ""

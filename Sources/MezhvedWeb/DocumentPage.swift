@@ -39,6 +39,8 @@ extension WebSite {
         let redacted: Bool
         let report: ReportModel?
         let messages: [Message]
+        /// The answer form's address, for an incoming request and a role that may draft answers.
+        let answerLink: String?
     }
 
     func document<Context: WebRequestContext>(_ request: Request, context: Context, person: SignedInPerson) async throws -> Response {
@@ -118,8 +120,17 @@ extension WebSite {
         }
         let model = DocumentModel(
             title: "\(RussianWords.kind(entry.kind).capitalizedFirst) № \(entry.number) (\(entry.year))", facts: facts,
-            overdue: standing.overdue, links: links, letter: letter, redacted: !mayReadPersonalData, report: report, messages: messages)
+            overdue: standing.overdue, links: links, letter: letter, redacted: !mayReadPersonalData, report: report, messages: messages,
+            answerLink: entry.direction == .incoming && entry.kind == .request && entry.object != nil && person.may(.checkDrafts)
+                ? Self.answerLink(entry) : nil)
         return respond("document", model, title: "Документ \(entry.number)", person: person)
+    }
+
+    /// `/ui/answer?year=…&number=…` for an incoming request.
+    static func answerLink(_ entry: JournalEntry) -> String {
+        var components = URLComponents()
+        components.queryItems = [URLQueryItem(name: "year", value: String(entry.year)), URLQueryItem(name: "number", value: entry.number)]
+        return "/ui/answer?" + (components.percentEncodedQuery ?? "")
     }
 
     static func holdsPersonalData(_ document: InteragencyDocument) -> Bool {

@@ -16,6 +16,15 @@ enum RussianWords {
         }
     }
 
+    static func personRole(_ role: PersonRole) -> String {
+        switch role {
+        case .subject: return "заявитель"
+        case .child: return "ребенок"
+        case .parent: return "родитель"
+        case .legalRepresentative: return "законный представитель"
+        }
+    }
+
     static func status(_ status: EntryStatus) -> String {
         switch status {
         case .reserved: return "номер зарезервирован"

@@ -31,7 +31,7 @@ public struct WebSite: Sendable {
     let templates: WebTemplates
     let documents: ArchivedDocuments
     let outgoing: OutgoingWorkflow
-    let audit: AuditTurn
+    let audits: AuditRuns
     let fileLimit: Int
 
     /// The pages over `gateway`'s open `archive`, its users in `usersFile` (`exchange.webUsers`).
@@ -48,7 +48,7 @@ public struct WebSite: Sendable {
         self.templates = try WebTemplates.load()
         self.documents = ArchivedDocuments(gateway: gateway, registrar: archive.registrar)
         self.outgoing = OutgoingWorkflow(gateway: gateway, registrar: archive.registrar)
-        self.audit = AuditTurn()
+        self.audits = AuditRuns()
         self.fileLimit = gateway.configuration.exchange?.maxDocumentSize ?? 64 << 20
     }
 
@@ -82,11 +82,17 @@ public struct WebSite: Sendable {
         post(router, "ui/compose", permission: .checkDrafts) { _, context, person, form in
             try await compose(form, context: context, person: person)
         }
+        get(router, "ui/answer", permission: .checkDrafts) { request, context, person in
+            try await answerForm(request, context: context, person: person)
+        }
+        post(router, "ui/answer", permission: .checkDrafts) { _, context, person, form in
+            try await answer(form, context: context, person: person)
+        }
         get(router, "ui/verify", permission: .readJournal) { _, _, person in verifyForm(person: person) }
         post(router, "ui/verify", permission: .readJournal, limit: fileLimit + 65_536) { _, _, person, form in
             try await verify(form, person: person)
         }
-        get(router, "ui/audit", permission: .audit) { request, _, person in try await auditDesk(request, person: person, result: nil) }
+        get(router, "ui/audit", permission: .audit) { request, _, person in try await auditDesk(request, person: person) }
         post(router, "ui/audit", permission: .audit) { request, context, person, _ in
             try await runAudit(request, context: context, person: person)
         }
@@ -166,10 +172,14 @@ public struct WebSite: Sendable {
 
     // MARK: - Responses
 
-    func respond(_ template: String, _ model: Any, title: String, person: SignedInPerson?, status: HTTPResponse.Status = .ok)
-        -> Response
-    {
-        let html = templates.page(template, model, layout: layout(title: title, person: person))
+    /// `template` in the layout; `refresh` seconds later the browser asks for the page again (a
+    /// running audit's progress), without any script.
+    func respond(
+        _ template: String, _ model: Any, title: String, person: SignedInPerson?, status: HTTPResponse.Status = .ok, refresh: Int? = nil
+    ) -> Response {
+        var layout = layout(title: title, person: person)
+        layout.refresh = refresh.map(String.init)
+        let html = templates.page(template, model, layout: layout)
         return Self.html(html, status: status)
     }
 
@@ -224,21 +234,6 @@ public struct WebSite: Sendable {
     static func cookie(_ name: String, value: String, maxAge: Int? = nil) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/ui/", secure: true, httpOnly: true, sameSite: .strict)
     }
-}
-
-/// Lets one audit run at a time.
-final class AuditTurn: Sendable {
-    private let busy = Mutex(false)
-
-    func enter() -> Bool {
-        busy.withLock { taken in
-            if taken { return false }
-            taken = true
-            return true
-        }
-    }
-
-    func leave() { busy.withLock { $0 = false } }
 }
 
 /// Names the signed-in person from the session cookie; never refuses (the pages do). A session

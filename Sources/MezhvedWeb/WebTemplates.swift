@@ -43,6 +43,8 @@ struct LayoutModel {
     var person: PersonModel?
     var nav: [NavItem]
     var content = ""
+    /// Seconds after which the page reloads itself (`<meta http-equiv="refresh">`), when set.
+    var refresh: String?
 
     struct PersonModel {
         var personName: String

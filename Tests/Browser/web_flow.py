@@ -3,7 +3,8 @@
 
 Run by Tests/MezhvedServerTests/WebBrowserTests.swift against two `mezhved serve` processes on
 127.0.0.1: sign in, compose a request with a validation error and then correctly, sign, send it to
-the second gateway, see its receipt arrive, open the document page, drop a tampered file on the
+the second gateway, see its receipt arrive, open the document page, answer the request at the
+second gateway (mistakes first, shown in Russian), see the answer arrive, drop a tampered file on the
 verifier and see TOTAL-FAILED, and check that an auditor cannot reach compose. Every wait is
 bounded. With --screenshots DIR it also saves each page at 1280x800 and 390 px wide.
 
@@ -41,8 +42,8 @@ class Flow:
         self.driver.set_script_timeout(30)
         self.wait = WebDriverWait(self.driver, WAIT)
 
-    def open(self, path):
-        self.driver.get(self.args.sender + path)
+    def open(self, path, base=None):
+        self.driver.get((base or self.args.sender) + path)
 
     def shoot(self, name, target=None):
         """Saves the page at 1280x800 and 390x844 (the viewport exactly, through the DevTools
@@ -66,8 +67,8 @@ class Flow:
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
 
-    def sign_in(self, name):
-        self.open("/ui/signin")
+    def sign_in(self, name, base=None):
+        self.open("/ui/signin", base)
         self.wait.until(EC.presence_of_element_located((By.NAME, "name")))
         self.driver.find_element(By.NAME, "name").send_keys(name)
         self.driver.find_element(By.NAME, "password").send_keys(self.args.password)
@@ -195,6 +196,8 @@ class Flow:
         self.shoot("verify")
         self.sign_out()
 
+        self.answer(number, document_url)
+
         # The auditor: no compose, the desk with the audit and the charts.
         self.sign_in("auditor-desk")
         assert "Новый запрос" not in self.driver.find_element(By.CSS_SELECTOR, "header.bar").text
@@ -218,6 +221,68 @@ class Flow:
         self.shoot("document-auditor", ".letter")
 
 
+    def answer(self, request_number, request_url):
+        """At the second gateway: open the incoming request, answer it with mistakes (Russian
+        messages at their fields), then correctly; sign; see the answer arrive back at the sender."""
+        receiver = self.args.receiver
+        self.sign_in("answer-desk", receiver)
+        self.open("/ui/journal?direction=incoming", receiver)
+        self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.journal")))
+        self.driver.find_element(By.CSS_SELECTOR, "table.journal a[href*='/ui/document?']").click()
+        self.wait.until(EC.presence_of_element_located((By.LINK_TEXT, "Ответить на запрос")))
+        assert request_number in self.text(), f"the incoming entry does not name {request_number}"
+        self.driver.find_element(By.LINK_TEXT, "Ответить на запрос").click()
+        self.wait.until(EC.presence_of_element_located((By.NAME, "compiler.fullName")))
+        assert "Срок ответа" in self.text(), "the answer form does not show the deadline"
+        self.fill("provided[0].name", "Сведения о регистрации гражданина в качестве безработного")
+        self.fill("provided[0].content", "Васильев Андрей Николаевич зарегистрирован в целях поиска подходящей работы 12.11.2025.")
+        self.fill("compiler.fullName", "Лапина Ирина Геннадьевна")
+        self.fill("compiler.phone", "звонить Ирине")
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=person][value='0']").click()
+        self.driver.find_element(By.CSS_SELECTOR, "button[value=sign]").click()
+        self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".field-error")))
+        body = self.text()
+        for expected in ["выберите: предоставить документы (сведения) или мотивированно отказать",
+                         "«звонить Ирине» — не номер телефона", "заполните это поле"]:
+            assert expected in body, f"no message «{expected}» on the answer form"
+        assert "is required" not in body and "is not" not in body, "an English message reached the clerk"
+        invalid = [e.get_attribute("name") for e in self.driver.find_elements(By.CSS_SELECTOR, "[aria-invalid=true]")]
+        assert invalid == ["compiler.position", "compiler.phone"], f"the fields marked invalid are {invalid}"
+        assert "/ui/document?" not in self.driver.current_url, "an invalid answer was registered"
+        step(f"the answer with mistakes is refused, in Russian at {', '.join(invalid)} and at the result")
+        self.shoot("answer-errors", ".problem")
+        self.shoot("answer-errors-fields", "fieldset:has([aria-invalid=true])")
+
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=result][value=provided]").click()
+        self.fill("compiler.position", "Ведущий специалист")
+        self.fill("compiler.phone", "+7 (812) 000-03-17")
+        self.driver.find_element(By.CSS_SELECTOR, "button[value=check]").click()
+        self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".letter .sheet")))
+        assert "Васильев" in self.driver.find_element(By.CSS_SELECTOR, ".letter").text, "the request's person is not in the answer"
+        step("the corrected answer is previewed on letterhead, with the request's person")
+        self.shoot("answer-preview", ".content > h2")
+        self.driver.find_element(By.CSS_SELECTOR, "button[value=sign]").click()
+        self.wait.until(EC.url_contains("/ui/document?"))
+        heading = self.driver.find_element(By.TAG_NAME, "h1").text
+        assert heading.startswith("Ответ № "), f"heading {heading}"
+        answer_url = self.driver.current_url
+        deadline = time.monotonic() + 60
+        while "Квитанция №" not in self.text():
+            if time.monotonic() > deadline:
+                raise AssertionError("no receipt for the answer within 60 s: " + self.text()[:2000])
+            time.sleep(1)
+            self.driver.get(answer_url)
+        step(f"signed and sent: {heading}; the sender's receipt came back")
+        self.shoot("answer-document")
+        self.sign_out()
+        self.sign_in("signatory-desk")
+        self.driver.get(request_url)
+        self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".facts")))
+        assert "Ответ: №" in self.text() and "ответ получен" in self.text(), "the sender's request does not show its answer: " + self.text()[:1500]
+        step("the sender's request page links the answer and shows the request answered")
+        self.sign_out()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sender", required=True)
@@ -227,6 +292,7 @@ def main():
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--screenshots")
     parser.add_argument("--key-passphrase", help="the signatory's key passphrase (a key unlocked per signing)")
+    parser.add_argument("--receiver", required=True, help="the second gateway's address (it answers the request)")
     args = parser.parse_args()
     flow = None
     try:

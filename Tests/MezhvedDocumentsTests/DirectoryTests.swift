@@ -119,7 +119,8 @@ import Testing
                     path: "recipient.agency",
                     message: "unknown agency \"employmnet\": no such agency in the directory"
                         + " (known: social-protection, health, youth-policy, culture-tourism, sports and 10 more);"
-                        + " did you mean \"employment\"?"))
+                        + " did you mean \"employment\"?",
+                    russian: "органа «employmnet» нет в справочнике участников обмена; возможно, имелся в виду «employment»"))
         let far = directory.participationProblem(agencyID: "pension-fund", regulationID: "562-2014", path: "sender.agency")
         #expect(
             far?.message.hasPrefix("unknown agency \"pension-fund\": no such agency in the directory (known: social-protection,") == true)
@@ -137,7 +138,10 @@ import Testing
                     path: "recipient.agency",
                     message:
                         "agency \"culture-tourism\" (Комитет по культуре и туризму Ленинградской области) does not take part in regulation"
-                        + " 459r-2023 (its participants: social-protection, health, education, cszn, cszn-gatchina and 3 more)"))
+                        + " 459r-2023 (its participants: social-protection, health, education, cszn, cszn-gatchina and 3 more)",
+                    russian:
+                        "Комитет по культуре и туризму Ленинградской области не участвует в регламенте 459r-2023; выберите одного из его участников"
+                ))
         #expect(directory.participationProblem(agencyID: "employment", regulationID: "562-2014", path: "recipient.agency") == nil)
         #expect(directory.participationProblem(agencyID: "early-help-center", regulationID: "459r-2023", path: "sender.agency") == nil)
         #expect(
@@ -150,7 +154,8 @@ import Testing
                 == DocumentProblem(
                     path: "legalBasis[0].regulation",
                     message: "unknown regulation \"562-2041\": no such regulation in the directory (known: 562-2014, 459r-2023);"
-                        + " did you mean \"562-2014\"?"))
+                        + " did you mean \"562-2014\"?",
+                    russian: "регламента «562-2041» нет в справочнике (есть: 562-2014, 459r-2023); возможно, имелся в виду «562-2014»"))
     }
 
     @Test func clauses() throws {
@@ -168,7 +173,9 @@ import Testing
         #expect(regulation.clause(matching: "2.2.70") == nil)
         #expect(
             directory.clauseProblem(regulationID: "562-2014", clause: "2.2.7 п.4", path: path)
-                == DocumentProblem(path: path, message: "clause 2.2.7 of regulation 562-2014 has items 1–3, there is no item 4"))
+                == DocumentProblem(
+                    path: path, message: "clause 2.2.7 of regulation 562-2014 has items 1–3, there is no item 4",
+                    russian: "в пункте 2.2.7 регламента 562-2014 подпункты 1–3, подпункта 4 нет"))
         #expect(
             directory.clauseProblem(regulationID: "562-2014", clause: "2.2.10 п.3", path: path)?.message
                 == "item 3 of clause 2.2.10 of regulation 562-2014 has been repealed (исключен)")

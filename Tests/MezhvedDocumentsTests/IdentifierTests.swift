@@ -50,6 +50,19 @@ import Testing
         #expect(RussianIdentifiers.snilsProblem("11223344594")?.contains("112233445") == false)
     }
 
+    @Test("each SNILS problem has its Russian text for the clerk's form, with the same verdict and without the number")
+    func snilsInRussian() {
+        for snils in ["112-233-445 94", "1122334459", "", "112-233-445-95", "112-233-445 9O", "11223344594"] {
+            let russian = RussianIdentifiers.snilsProblemInRussian(snils)
+            #expect(russian != nil && RussianIdentifiers.snilsProblem(snils) != nil, "\(snils)")
+            #expect(russian?.contains("112233445") == false && russian?.contains("112-233-445") == false)
+        }
+        #expect(
+            RussianIdentifiers.snilsProblemInRussian("112-233-445 94")
+                == "контрольное число СНИЛС 94 не сходится с номером (должно быть 95); проверьте номер")
+        #expect(RussianIdentifiers.snilsProblemInRussian("112-233-445 95") == nil)
+    }
+
     @Test func snilsNormalized() {
         #expect(RussianIdentifiers.normalizedSNILS("11223344595") == "112-233-445 95")
         #expect(RussianIdentifiers.normalizedSNILS("112-233-445 95") == "112-233-445 95")

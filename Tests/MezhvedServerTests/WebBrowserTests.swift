@@ -31,7 +31,7 @@ struct WebBrowserTests {
     static var runs: Bool { missing.isEmpty || ProcessInfo.processInfo.environment["CI"] == "true" }
 
     @Test(
-        "in Chromium: sign in, compose with an error then correctly, sign, send to a second gateway, see the receipt, open the document, verify a tampered file (TOTAL-FAILED); an auditor cannot compose",
+        "in Chromium: sign in, compose with an error then correctly, sign, send to a second gateway, see the receipt, answer it there with an error then correctly, see the answer arrive, verify a tampered file (TOTAL-FAILED); an auditor cannot compose",
         .enabled(
             if: WebBrowserTests.runs,
             "skipped: chromium, chromium-driver or python3-selenium is missing and CI is not set (scripts/setup.sh installs them)"),
@@ -41,12 +41,17 @@ struct WebBrowserTests {
         try #require(Self.missing.isEmpty, "CI=true, but the browser test cannot run: missing \(Self.missing.joined(separator: ", "))")
         let root = try ServeFixture.temporaryFolder()
         let receiverPort = try LocalService.freePort()
+        let senderPort = try LocalService.freePort()
+        // The receiver answers from its own pages, and delivers the answer back to the sender.
         let receiver = try await GatewayFolder.create(
-            "employment", in: root, exchange: .init(tls: false, peers: ["social-protection"], port: receiverPort))
+            "employment", in: root,
+            exchange: .init(
+                tls: false, peers: ["social-protection"], peerURLs: ["social-protection": "http://127.0.0.1:\(senderPort)"],
+                port: receiverPort, extra: "  delivery: {firstRetry: 1s, maximumRetry: 2s}\n  webUsers: \(root)/receiver-users.json"))
         let sender = try await GatewayFolder.create(
             "social-protection", in: root,
             exchange: .init(
-                tls: false, peers: ["employment"], peerURLs: ["employment": "http://127.0.0.1:\(receiverPort)"],
+                tls: false, peers: ["employment"], peerURLs: ["employment": "http://127.0.0.1:\(receiverPort)"], port: senderPort,
                 extra: "  delivery: {firstRetry: 1s, maximumRetry: 2s}\n  webUsers: \(root)/users.json"))
         // The page's signatory (head) keeps the key encrypted and unlocks it with its passphrase at
         // each signing; desk, unlocked at start, signs the receipts.
@@ -70,6 +75,11 @@ struct WebBrowserTests {
             ])
             #expect(created.status == 0, "\(created.stderr)")
         }
+        let answering = try await TestProcess.mezhved([
+            "user", "new", "--gateway", receiver.configuration, "--name", "answer-desk", "--role", "signatory", "--password-file",
+            passwordFile,
+        ])
+        #expect(answering.status == 0, "\(answering.stderr)")
         let listed = try await TestProcess.mezhved(["user", "list", "--gateway", sender.configuration])
         #expect(listed.stdout.contains("signatory-desk\tsignatory"))
         #expect(!listed.stdout.contains("pbkdf2") && !listed.stdout.contains(password))
@@ -89,9 +99,10 @@ struct WebBrowserTests {
         if let folder = ProcessInfo.processInfo.environment["MEZHVED_UI_SCREENSHOTS"], !folder.isEmpty {
             arguments += ["--screenshots", folder]
         }
-        try await ServedProcess.run(receiver) { _ in
+        try await ServedProcess.run(receiver) { answeringServer in
             try await ServedProcess.run(sender) { served in
                 arguments[4] = served.httpURL
+                arguments += ["--receiver", answeringServer.httpURL]
                 let flow = try await TestProcess.run("/usr/bin/timeout", arguments)
                 try? Array((flow.stdout + flow.stderr).utf8).withUnsafeBufferPointer {
                     try Data($0).write(to: URL(fileURLWithPath: root + "/web_flow.log"))
@@ -101,8 +112,13 @@ struct WebBrowserTests {
                 #expect(flow.stdout.contains("web_flow: every step held"))
                 let log = served.log()
                 #expect(log.contains("signatory-desk (signatory)"))
-                for personal in ["Васильев", "145-236-987 76", "1975-06-14", "Сергеева", password, keyPassphrase, "не-тот-пароль"] {
+                let receiverLog = answeringServer.log()
+                #expect(receiverLog.contains("answer-desk (signatory)"))
+                for personal in [
+                    "Васильев", "145-236-987 76", "1975-06-14", "Сергеева", "Лапина", password, keyPassphrase, "не-тот-пароль",
+                ] {
                     #expect(!log.contains(personal), "the operators' log holds \(personal)")
+                    #expect(!receiverLog.contains(personal), "the receiver's log holds \(personal)")
                 }
             }
         }
