@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "MezhvedGateway",
             dependencies: [
-                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "COpenSSL",
+                "MezhvedCore", "MezhvedXMLDSig", "MezhvedDocuments", "MezhvedValidation", "MezhvedArchive", "MezhvedPostgres", "COpenSSL",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -188,7 +188,7 @@ let package = Package(
             name: "MezhvedServerTests",
             dependencies: [
                 "MezhvedServer", "MezhvedGateway", "MezhvedCore", "MezhvedArchive", "MezhvedValidation", "MezhvedXMLDSig",
-                "MezhvedDocuments", "MezhvedTestSupport", "MezhvedWeb",
+                "MezhvedDocuments", "MezhvedTestSupport", "MezhvedWeb", "MezhvedPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

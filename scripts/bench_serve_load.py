@@ -29,7 +29,8 @@ from datetime import datetime, timedelta, timezone
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", required=True,
+                        help="the server's port; several, comma-separated (nodes of one gateway), spread the connections round-robin")
     parser.add_argument("--cert", help="the client's TLS certificate (omit for plain HTTP on loopback)")
     parser.add_argument("--key", help="the client's TLS key")
     parser.add_argument("--pin", help="the server's TLS certificate, the only one trusted")
@@ -49,6 +50,7 @@ def parse_arguments():
 class Load:
     def __init__(self, arguments):
         self.arguments = arguments
+        self.ports = [int(port) for port in str(arguments.port).split(",") if port.strip()]
         self.paths = []
         if not arguments.health:
             with open(arguments.files_from, encoding="utf-8") as listing:
@@ -97,9 +99,10 @@ class Load:
         )
         return head.encode() + body
 
-    async def connect(self):
+    async def connect(self, slot):
         self.connections += 1
-        return await asyncio.open_connection(self.arguments.host, self.arguments.port, ssl=self.context)
+        port = self.ports[slot % len(self.ports)]
+        return await asyncio.open_connection(self.arguments.host, port, ssl=self.context)
 
     async def exchange(self, reader, writer, request):
         """Sends one request; returns (status, headers, body, keep-alive)."""
@@ -145,7 +148,7 @@ class Load:
                 break
             try:
                 if writer is None:
-                    reader, writer = await self.connect()
+                    reader, writer = await self.connect(slot)
                 began = time.monotonic()
                 status, headers, body, keep = await asyncio.wait_for(
                     self.exchange(reader, writer, request), self.arguments.timeout)
@@ -196,6 +199,7 @@ def main():
         "mode": "health" if arguments.health else "push",
         "tls": bool(arguments.cert),
         "concurrency": arguments.concurrency,
+        "ports": load.ports,
         "rate_limit": arguments.rate,
         "seconds": round(elapsed, 3),
         "answered": done,

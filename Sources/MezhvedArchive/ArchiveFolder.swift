@@ -1,9 +1,10 @@
 import Foundation
 import MezhvedXMLDSig
 
-/// The archive at a folder, opened: the filesystem store and the registrar above it.
+/// An archive, opened: its store (the filesystem folder, the embedded default, or another store
+/// behind ``ArchiveStorage``, such as PostgreSQL) and the registrar above it.
 public struct ArchiveFolder: Sendable {
-    public let storage: FileSystemStorage
+    public let storage: any ArchiveStorage
     public let registrar: Registrar
 
     /// Opens the archive at `path`. `dataKey` is needed to register (personal data is encrypted with
@@ -15,6 +16,15 @@ public struct ArchiveFolder: Sendable {
         onCheckpointFailure: @escaping @Sendable (any Error) -> Void = { _ in }
     ) async throws -> ArchiveFolder {
         let storage = try await FileSystemStorage.open(at: path, options: options)
+        return try open(storage: storage, dataKey: dataKey, checkpointSigner: checkpointSigner, onCheckpointFailure: onCheckpointFailure)
+    }
+
+    /// The archive of an open `storage`, with the registrar and background checkpoints as
+    /// ``open(_:dataKey:checkpointSigner:options:onCheckpointFailure:)`` gives them.
+    public static func open(
+        storage: any ArchiveStorage, dataKey: ArchiveDataKey? = nil, checkpointSigner: XMLSigner? = nil,
+        onCheckpointFailure: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) throws -> ArchiveFolder {
         let writer = checkpointSigner.map {
             CheckpointWriter(
                 store: storage.checkpoints, interval: storage.configuration.checkpointInterval, signer: $0, onFailure: onCheckpointFailure)

@@ -20,6 +20,8 @@ public protocol ArchiveStorage: Sendable {
     var objects: any ArchiveObjectStore { get }
     /// The signed checkpoints of the log's head.
     var checkpoints: any CheckpointStore { get }
+    /// Who is delivering which queued message now (shared by every node of the store).
+    var deliveryClaims: any DeliveryClaims { get }
 
     /// Appends one typed event atomically and durably; returns it with the entry it made or changed.
     func append(_ append: JournalAppend) async throws -> AppendResult

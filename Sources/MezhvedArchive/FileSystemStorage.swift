@@ -42,6 +42,8 @@ public final class FileSystemStorage: ArchiveStorage {
     public let options: Options
     public let objects: any ArchiveObjectStore
     public let checkpoints: any CheckpointStore
+    /// One process serves a filesystem store: its claims are in memory.
+    public let deliveryClaims: any DeliveryClaims = LocalDeliveryClaims()
     let layout: ArchiveLayout
     let log: FileSystemLog
 

@@ -204,6 +204,8 @@ extension OutboxPolicy {
 extension Gateway {
     /// The outbox over `registrar` with the configuration's delivery policy (the defaults without an exchange section).
     public func outbox(registrar: Registrar) -> Outbox {
-        Outbox(gateway: self, registrar: registrar, policy: configuration.exchange.map { OutboxPolicy($0.delivery) } ?? OutboxPolicy())
+        Outbox(
+            gateway: self, registrar: registrar, policy: configuration.exchange.map { OutboxPolicy($0.delivery) } ?? OutboxPolicy(),
+            claimLease: .seconds((configuration.exchange?.delivery.attemptTimeout ?? 60) + 30))
     }
 }

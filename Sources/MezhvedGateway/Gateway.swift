@@ -85,7 +85,8 @@ public final class Gateway: Sendable {
                         + "\(ISOTime.string(signatory.certificate.notBefore)) to \(ISOTime.string(signatory.certificate.notAfter)))")
             }
         }
-        for folder in configuration.trust.anchors + [configuration.archive.path] {
+        let archiveFolder = configuration.archive.store == "filesystem" ? [configuration.archive.path] : []
+        for folder in configuration.trust.anchors + archiveFolder {
             var isFolder: ObjCBool = false
             if !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
                 let what = folder == configuration.archive.path ? "archive.path" : "trust.anchors"

@@ -7,20 +7,39 @@ import Synchronization
 /// The durable outbox (docs/exchange-protocol.md, "Message states"): outgoing documents queued as
 /// messages, their deliveries and receipts recorded as journal events, retried with backoff until
 /// a verified receipt, the retry horizon or the message's end of life. No HTTP here: the server
-/// and its delivery workers call it. Which deliveries are under way (`sending`) is kept in memory
-/// only; after a crash the durable state stands and the message is delivered again, which the
-/// receiver's duplicate elimination makes safe.
+/// and its delivery workers call it. A delivery under way is a claim in the store's
+/// ``DeliveryClaims`` (this process's memory for the filesystem store; a table every node shares
+/// for PostgreSQL), so each attempt is made by one worker of one node; a claim lapses after
+/// `claimLease`, so a node that dies mid-delivery leaves the message to another. After a crash the
+/// durable state stands and the message is delivered again, which the receiver's duplicate
+/// elimination makes safe.
 public final class Outbox: Sendable {
     public let gateway: Gateway
     public let registrar: Registrar
     public let policy: OutboxPolicy
-    private let inFlight = Mutex<Set<String>>([])
+    /// This node's name in the claims (host, process id and a random part).
+    public let node: String
+    /// How long a claim stands without being given back: longer than one delivery attempt can take.
+    public let claimLease: Duration
 
-    public init(gateway: Gateway, registrar: Registrar, policy: OutboxPolicy = OutboxPolicy()) {
+    public init(
+        gateway: Gateway, registrar: Registrar, policy: OutboxPolicy = OutboxPolicy(), node: String = Outbox.processNode,
+        claimLease: Duration = .seconds(90)
+    ) {
         self.gateway = gateway
         self.registrar = registrar
         self.policy = policy
+        self.node = node
+        self.claimLease = claimLease
     }
+
+    /// This process's node name: the host, the process id and 32 random bits (a restarted process is another node).
+    public static let processNode: String = {
+        let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(random)"
+    }()
+
+    private var claims: any DeliveryClaims { registrar.storage.deliveryClaims }
 
     // MARK: - Queueing
 
@@ -91,9 +110,9 @@ public final class Outbox: Sendable {
 
     /// The messages to push at `time`: queued, or waiting for a retry or a receipt whose next
     /// attempt is due, not past their end of life and not being sent, oldest first. Marks nothing
-    /// (call ``beginSending(_:)`` for each one taken).
+    /// (call ``claim(_:at:)`` for each one taken).
     public func due(at time: Date = Date(), limit: Int? = nil) async throws -> [MessageStatus] {
-        let busy = inFlight.withLock { $0 }
+        let busy = try await claims.claimed(now: time)
         let found = try await registrar.messages(MessageQuery(dueAt: time, limit: limit.map { $0 + busy.count }))
         let free = found.filter { !busy.contains($0.messageID) }
         return limit.map { Array(free.prefix($0)) } ?? free
@@ -102,18 +121,23 @@ public final class Outbox: Sendable {
     /// The oldest message waiting for a receipt from a pull peer at `time` (whatever its next
     /// attempt), not past its end of life and not being sent; nil when there is none.
     public func nextForPull(peer: String, at time: Date = Date()) async throws -> MessageStatus? {
-        let busy = inFlight.withLock { $0 }
+        let busy = try await claims.claimed(now: time)
         return try await registrar.messages(MessageQuery(peer: peer, pendingAt: time)).first { !busy.contains($0.messageID) }
     }
 
-    /// Marks a delivery of `messageID` as under way; false when one already is (another worker has it).
-    public func beginSending(_ messageID: String) -> Bool { inFlight.withLock { $0.insert(messageID).inserted } }
+    /// Takes the delivery of `messageID` for this node; false when a worker (here or on another
+    /// node of the store) has it. Give it back with ``release(_:)``.
+    public func claim(_ messageID: String, at time: Date = Date()) async throws -> Bool {
+        try await claims.claim(messageID, node: node, until: time.addingTimeInterval(OutboxPolicy.seconds(claimLease)), now: time)
+    }
 
-    /// Marks the delivery of `messageID` as over (whatever became of it).
-    public func endSending(_ messageID: String) { _ = inFlight.withLock { $0.remove(messageID) } }
+    /// Gives the delivery of `messageID` back (whatever became of it).
+    public func release(_ messageID: String) async throws { try await claims.release(messageID, node: node) }
 
-    /// Whether a delivery of `messageID` is under way in this process.
-    public func isSending(_ messageID: String) -> Bool { inFlight.withLock { $0.contains(messageID) } }
+    /// Whether a delivery of `messageID` is under way, on any node.
+    public func isSending(_ messageID: String, at time: Date = Date()) async throws -> Bool {
+        try await claims.claimed(now: time).contains(messageID)
+    }
 
     /// The message as it goes on the wire: its headers' values and the document's original bytes
     /// from the archive (checked against their digest).
@@ -181,7 +205,8 @@ public final class Outbox: Sendable {
     /// being sent now: their delivery decides); returns them as they now stand.
     public func expireDue(at time: Date = Date()) async throws -> [MessageStatus] {
         var expired: [MessageStatus] = []
-        for message in try await registrar.messages(MessageQuery(expiresBy: time)) where !isSending(message.messageID) {
+        let sending = try await claims.claimed(now: time)
+        for message in try await registrar.messages(MessageQuery(expiresBy: time)) where !sending.contains(message.messageID) {
             do {
                 expired.append(
                     try await registrar.record(

@@ -18,6 +18,7 @@ public final class PostgresStorage: ArchiveStorage {
     public let configuration: ArchiveConfiguration
     public let objects: any ArchiveObjectStore
     public let checkpoints: any CheckpointStore
+    public let deliveryClaims: any DeliveryClaims
     /// Where the store is.
     public let settings: PostgresStoreSettings
     let pool: PostgresPool
@@ -33,6 +34,7 @@ public final class PostgresStorage: ArchiveStorage {
         self.clock = clock
         self.objects = PostgresObjectStore(pool: pool)
         self.checkpoints = PostgresCheckpointStore(pool: pool, agency: configuration.agency)
+        self.deliveryClaims = PostgresDeliveryClaims(pool: pool)
     }
 
     /// Opens the store: checks the migrations, reads the configuration and replays the log.

@@ -33,17 +33,18 @@ struct DeliveryWorker: Service, CustomStringConvertible {
                 await withTaskGroup(of: Void.self) { group in
                     var running = 0
                     for message in due {
-                        guard outbox.beginSending(message.messageID) else { continue }
+                        // Taken by one worker of one node (another node of the store may have it).
+                        guard (try? await outbox.claim(message.messageID)) == true else { continue }
                         if running == concurrency {
                             await group.next()
                             running -= 1
                         }
                         running += 1
                         group.addTask {
-                            defer { outbox.endSending(message.messageID) }
                             // Shutdown cuts an attempt short: the durable state stands, and the
                             // receiver's duplicate elimination makes the next attempt safe.
                             await cancelWhenGracefulShutdown { await deliver(message) }
+                            try? await outbox.release(message.messageID)
                         }
                     }
                 }

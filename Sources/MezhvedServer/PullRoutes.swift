@@ -28,10 +28,16 @@ struct PullRoutes: Sendable {
         let wait = min(30, max(0, request.uri.queryParameters.get("wait", as: Int.self) ?? 0))
         let deadline = ContinuousClock.now + .seconds(wait)
         while true {
-            if let message = try await outbox.nextForPull(peer: peer), outbox.beginSending(message.messageID) {
-                defer { outbox.endSending(message.messageID) }
-                let payload = try await outbox.payload(of: message.messageID)
-                _ = try await outbox.recordFetched(message.messageID)
+            if let message = try await outbox.nextForPull(peer: peer), try await outbox.claim(message.messageID) {
+                let payload: OutgoingMessage
+                do {
+                    payload = try await outbox.payload(of: message.messageID)
+                    _ = try await outbox.recordFetched(message.messageID)
+                } catch {
+                    try? await outbox.release(message.messageID)
+                    throw error
+                }
+                try? await outbox.release(message.messageID)
                 var fields: HTTPFields = [
                     .contentType: "application/xml", .mezhvedMessageID: payload.messageID, .mezhvedFrom: payload.from,
                     .mezhvedTo: payload.to,

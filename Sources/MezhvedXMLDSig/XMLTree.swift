@@ -1,5 +1,5 @@
 package import CLibXML2
-package import CMezhvedShims
+internal import CMezhvedShims
 import Foundation
 import MezhvedCore
 

@@ -31,6 +31,16 @@ struct ArchiveLocation: ParsableArguments {
         if let value = ProcessInfo.processInfo.environment["MEZHVED_ARCHIVE"], !value.isEmpty { return value }
         throw ValidationError("give the archive folder with --archive DIR or set MEZHVED_ARCHIVE")
     }
+
+    /// The journal a reading command opens: the folder given with `--archive`, else the archive of
+    /// the gateway given with `--gateway` (its folder or its PostgreSQL store), else $MEZHVED_ARCHIVE.
+    func journalRegistrar(_ gateway: GatewayOption) async throws -> Registrar {
+        let archiveFromEnvironment = !(ProcessInfo.processInfo.environment["MEZHVED_ARCHIVE"] ?? "").isEmpty
+        if archive == nil, gateway.gateway != nil || (!archiveFromEnvironment && gateway.path != nil) {
+            return try await gateway.open().openArchiveForCommand().registrar
+        }
+        return try await ArchiveFolder.open(try folder()).registrar
+    }
 }
 
 struct DataKeyOption: ParsableArguments {

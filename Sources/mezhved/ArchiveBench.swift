@@ -159,7 +159,7 @@ struct ArchiveBench: AsyncParsableCommand {
                     _ = try await registrar.reserve(direction: .outgoing, note: nil)
                 }
                 reserveRates[which].append(Double(slice.count) / reserveSeconds)
-                let before = archives[which].storage.commitCounts
+                let before = (archives[which].storage as? FileSystemStorage)?.commitCounts ?? (commits: 0, lines: 0)
                 // 2. Registrations: facts, encryption and its round trip, the object, the log entry; durable.
                 let registerSeconds = try await Self.concurrently(slice.count, writers: writers) { offset in
                     let index = slice.lowerBound + offset
@@ -169,7 +169,7 @@ struct ArchiveBench: AsyncParsableCommand {
                             reservedNumber: numbers[index], signatureStatus: .valid))
                 }
                 registerRates[which].append(Double(slice.count) / registerSeconds)
-                let after = archives[which].storage.commitCounts
+                let after = (archives[which].storage as? FileSystemStorage)?.commitCounts ?? (commits: 0, lines: 0)
                 commits[which].commits += after.commits - before.commits
                 commits[which].lines += after.lines - before.lines
             }

@@ -285,6 +285,7 @@ struct ArchiveList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "Lists and searches the journal.")
 
     @OptionGroup var location: ArchiveLocation
+    @OptionGroup var gateway: GatewayOption
     @Option(help: "Only this number.") var number: String?
     @Option(help: "Registered (or reserved) on or after this date.") var from: String?
     @Option(help: "Registered (or reserved) on or before this date.") var to: String?
@@ -305,7 +306,7 @@ struct ArchiveList: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let registrar = try await ArchiveFolder.open(try location.folder()).registrar
+        let registrar = try await location.journalRegistrar(gateway)
         let today = ISOTime.agencyDayString(Date())
         let query = JournalQuery(
             number: number, direction: direction, counterpart: counterpart, kind: kind, status: status.flatMap(EntryStatus.init),
@@ -324,12 +325,13 @@ struct ArchiveShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Shows a number's journal entry and its history.")
 
     @OptionGroup var location: ArchiveLocation
+    @OptionGroup var gateway: GatewayOption
     @Argument(help: "The number.") var number: String
     @Option(help: "The year, when the number repeats across years.") var year: Int?
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let registrar = try await ArchiveFolder.open(try location.folder()).registrar
+        let registrar = try await location.journalRegistrar(gateway)
         let found = try await registrar.entries(JournalQuery(number: number, year: year))
         guard !found.isEmpty else {
             throw ArchiveError(.numberUnusable, "the number \(number) is not in the journal", hint: "search with `mezhved archive list`")
@@ -378,13 +380,14 @@ struct ArchiveOverdue: AsyncParsableCommand {
         commandName: "overdue", abstract: "Lists documents past their response deadline without an answer.")
 
     @OptionGroup var location: ArchiveLocation
+    @OptionGroup var gateway: GatewayOption
     @Option(help: "Judge as of this date instead of today (YYYY-MM-DD).") var on: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let today = on ?? ISOTime.agencyDayString(Date())
         if CalendarDayCheck.invalid(today) { throw ValidationError("--on \(today) is not a date YYYY-MM-DD") }
-        let registrar = try await ArchiveFolder.open(try location.folder()).registrar
+        let registrar = try await location.journalRegistrar(gateway)
         let entries = try await registrar.entries(JournalQuery(overdueOn: today))
         if json {
             print(try journalJSON(entries, today: today))

@@ -59,7 +59,7 @@ struct GatewayCheck: AsyncParsableCommand {
         print("gateway configuration \(configuration.source): OK")
         print("agency:       \(opened.agency.id) — \(opened.agency.fullName)")
         print(
-            "archive:      \(configuration.archive.path) (\(head.seq) log entries, personal-data key \(archive.registrar.configuration.dataKeyID))"
+            "archive:      \(opened.archiveName) (\(configuration.archive.store); \(head.seq) log entries, personal-data key \(archive.registrar.configuration.dataKeyID))"
         )
         for signatory in opened.signatories {
             print(

@@ -48,11 +48,14 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "mezhved.serve.\(gateway.agency.id)")
         // What a crash of the previous run left (a torn log tail, files of interrupted writes older
         // than a minute) is cleared first, as `mezhved archive recover` would, and said.
-        let recovery = try await FileSystemStorage.recover(at: gateway.configuration.archive.path, settledFor: 60)
-        if recovery.changed {
-            logger.warning(
-                "the archive was recovered from an interrupted run",
-                metadata: ["torn-bytes": "\(recovery.tornBytes)", "objects-set-aside": "\(recovery.quarantinedObjects.count)"])
+        // (A PostgreSQL store has nothing to recover: a transaction a crash interrupted left nothing.)
+        if gateway.configuration.archive.store == "filesystem" {
+            let recovery = try await FileSystemStorage.recover(at: gateway.configuration.archive.path, settledFor: 60)
+            if recovery.changed {
+                logger.warning(
+                    "the archive was recovered from an interrupted run",
+                    metadata: ["torn-bytes": "\(recovery.tornBytes)", "objects-set-aside": "\(recovery.quarantinedObjects.count)"])
+            }
         }
         let archive = try await gateway.openArchive { error in
             logger.warning("a background checkpoint was not written (the registrations are on disk)", metadata: ["error": "\(error)"])

@@ -204,7 +204,7 @@ struct ConcurrencyTests {
             if !recover.stdout.hasPrefix("nothing") { recoveries.append(recover.stdout) }
             // Every acknowledged registration is there, with its document intact.
             let after = try await ArchiveFolder.open(archive.path, dataKey: ArchiveFixtures.dataKey())
-            let state = try await after.storage.journal()
+            let state = try await #require(after.storage as? FileSystemStorage).journal()
             #expect(state.anomalies.isEmpty)
             for (number, file) in acknowledged {
                 let entry = try #require(state.entries(number: number).first, "acknowledged \(number) is missing")

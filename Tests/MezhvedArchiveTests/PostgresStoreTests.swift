@@ -191,7 +191,7 @@ struct PostgresStoreTests {
         }
         // Migrating twice applies each migration once.
         let applied = try await PostgresMigrations.apply(settings)
-        #expect(applied == ["0001_archive"])
+        #expect(applied == ["0001_archive", "0002_delivery_claims"])
         #expect(try await PostgresMigrations.apply(settings).isEmpty)
     }
 

@@ -71,8 +71,8 @@ struct OutboxTests {
 
         // Due now; a worker takes it, a second one cannot.
         #expect(try await outbox.due().map(\.messageID) == [id])
-        #expect(outbox.beginSending(id))
-        #expect(!outbox.beginSending(id))
+        #expect(try await outbox.claim(id))
+        #expect(try await !outbox.claim(id))
         #expect(try await outbox.due().isEmpty, "a message being sent is not due")
         let payload = try await outbox.payload(of: id)
         #expect(payload.document == sent.signed)
@@ -96,7 +96,7 @@ struct OutboxTests {
 
         // The receipt back: receipted, the request delivered, the receipt archived.
         let status = try await outbox.acceptReceipt(receipt.document, for: id)
-        outbox.endSending(id)
+        try await outbox.release(id)
         #expect(status.state == .receipted)
         let receiptNumber = try #require(status.receiptNumber)
         #expect(try await sender.archive.registrar.entry(number: sent.entry.number).recordedStatus == .delivered)
@@ -380,9 +380,9 @@ struct OutboxTests {
         #expect(fetched.attempts == 1)
         #expect(try await outbox.recordFetched(a.messageID) == fetched, "fetching again records nothing")
         #expect(try await outbox.nextForPull(peer: "employment")?.messageID == a.messageID, "returned again until acknowledged")
-        #expect(outbox.beginSending(a.messageID))
+        #expect(try await outbox.claim(a.messageID))
         #expect(try await outbox.nextForPull(peer: "employment")?.messageID == b.messageID, "not the one being handed out")
-        outbox.endSending(a.messageID)
+        try await outbox.release(a.messageID)
         // The puller handles it as a pushed message and posts its receipt.
         let payload = try await outbox.payload(of: a.messageID)
         let outcome = try await Self.incoming(receiver).receive(

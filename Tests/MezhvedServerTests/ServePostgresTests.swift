@@ -1,0 +1,193 @@
+import Foundation
+import MezhvedArchive
+import MezhvedPostgres
+import MezhvedTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Two `mezhved serve` nodes of one agency (employment) on one PostgreSQL store, each its own
+/// process, port and spool, the archive moved there from the folder `mezhved archive init` made
+/// (`mezhved archive migrate`). Two senders push to them (social protection to one node, health
+/// to the other) while the nodes are SIGKILLed and restarted in turn; then answers queued in the
+/// shared outbox are delivered by exactly one node each.
+@Suite(.serialized) struct ServePostgresTests {
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["MEZHVED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+    static var passwordFile: String? { ProcessInfo.processInfo.environment["MEZHVED_POSTGRES_PASSWORD_FILE"] }
+
+    /// Whether the test cluster is there; under CI its absence is a failure.
+    static func available() -> Bool {
+        guard postgresURL == nil else { return true }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("CI=true but MEZHVED_POSTGRES_URL is not set: the PostgreSQL serve test cannot run (scripts/postgres.sh)")
+        } else {
+            print("skipped: needs MEZHVED_POSTGRES_URL (scripts/postgres.sh start; export $(scripts/postgres.sh url))")
+        }
+        return false
+    }
+
+    /// The receiver's archive moved into a new schema, and its configuration pointed at it; a
+    /// second node's configuration: the same store, another port and spool.
+    static func receiverNodes(in root: String, ports: (a: Int, b: Int), senders: [String: Int]) async throws
+        -> (a: GatewayFolder, b: GatewayFolder, schema: String, url: String)
+    {
+        let url = try #require(postgresURL)
+        let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s, concurrency: 4, attemptTimeout: 10}"
+        let receiver = try await GatewayFolder.create(
+            "employment", in: root,
+            exchange: .init(
+                tls: false, peers: Array(senders.keys).sorted(),
+                peerURLs: senders.mapValues { "http://127.0.0.1:\($0)" }, port: ports.a, extra: fast))
+        let schema = "serve_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        var migrate = [
+            "archive", "migrate", "--from", "fs", "--to", "postgres", "--gateway", receiver.configuration, "--archive", receiver.archive,
+            "--url", url, "--schema", String(schema), "--data-key", receiver.folder + "/data.key",
+        ]
+        if let passwordFile { migrate += ["--password-file", passwordFile] }
+        let moved = try await TestProcess.mezhved(migrate)
+        #expect(moved.status == 0, "archive migrate: \(moved.stdout) \(moved.stderr)")
+        let storeURL = url + (url.contains("?") ? "&" : "?") + "schema=\(schema)"
+        var text = try String(contentsOfFile: receiver.configuration, encoding: .utf8)
+        let pathLine = "  path: \(receiver.folder)/archive\n"
+        #expect(text.contains(pathLine))
+        text = text.replacingOccurrences(
+            of: pathLine, with: "  store: postgres\n  url: '\(storeURL)'\n" + (passwordFile.map { "  passwordFile: \($0)\n" } ?? ""))
+        try ServeFixture.write(Array(text.utf8), to: receiver.configuration)
+        // The old folder is set aside: the nodes must not be reading it.
+        try FileManager.default.moveItem(atPath: receiver.archive, toPath: receiver.folder + "/archive.moved-to-postgres")
+        let second = receiver.folder + "/node-b.yaml"
+        let secondText = text.replacingOccurrences(of: "listen: 127.0.0.1:\(ports.a)", with: "listen: 127.0.0.1:\(ports.b)")
+            .replacingOccurrences(of: "spool: \(receiver.folder)/spool", with: "spool: \(receiver.folder)/spool-b")
+        #expect(secondText != text)
+        try ServeFixture.write(Array(secondText.utf8), to: second)
+        return (receiver, GatewayFolder(agency: "employment", folder: receiver.folder, configuration: second), String(schema), storeURL)
+    }
+
+    /// A sender pushing to `node`, with its own form (its agency as the sender).
+    static func sender(_ agency: String, in root: String, port: Int, node: Int) async throws -> (GatewayFolder, String) {
+        let sender = try await GatewayFolder.create(
+            agency, in: root,
+            exchange: .init(
+                tls: false, peers: ["employment"], peerURLs: ["employment": "http://127.0.0.1:\(node)"], port: port,
+                extra: "  delivery: {firstRetry: 1s, maximumRetry: 2s, concurrency: 4, attemptTimeout: 10}"))
+        let sample = try String(contentsOfFile: ServeFixture.path("Samples/forms/request-unemployment-status.yaml"), encoding: .utf8)
+        var form = sample.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("registration:") }
+            .joined(separator: "\n")
+        form = form.replacingOccurrences(of: "sender: social-protection", with: "sender: \(agency)")
+        #expect(form.contains("sender: \(agency)"))
+        let path = "\(root)/\(agency)-form.yaml"
+        try ServeFixture.write(Array(form.utf8), to: path)
+        return (sender, path)
+    }
+
+    static func compose(_ sender: GatewayFolder, form: String, output: String) async throws {
+        let made = try await TestProcess.mezhved([
+            "request", "new", "--gateway", sender.configuration, "--form", form, "-o", output, "--send",
+        ])
+        #expect(made.status == 0, "request new --send at \(sender.agency): \(made.stderr)")
+    }
+
+    @Test(
+        "two serve nodes on one PostgreSQL, each SIGKILLed in turn while two senders push: every document registered once, numbers gapless, answers delivered by one node each, audit passes",
+        .timeLimit(.minutes(8)))
+    func twoNodesUnderKills() async throws {
+        guard Self.available() else { return }
+        let root = try ServeFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let ports = (a: try LocalService.freePort(), b: try LocalService.freePort())
+        let senderPorts = ["social-protection": try LocalService.freePort(), "health": try LocalService.freePort()]
+        let (nodeA, nodeB, _, storeURL) = try await Self.receiverNodes(in: root, ports: ports, senders: senderPorts)
+        let (social, socialForm) = try await Self.sender(
+            "social-protection", in: root, port: senderPorts["social-protection"]!, node: ports.a)
+        let (health, healthForm) = try await Self.sender("health", in: root, port: senderPorts["health"]!, node: ports.b)
+
+        let check = try await TestProcess.mezhved(["gateway", "check", "--gateway", nodeA.configuration])
+        #expect(check.status == 0, "gateway check: \(check.stdout) \(check.stderr)")
+        #expect(check.stdout.contains("(postgres;"), "\(check.stdout)")
+
+        let socialServer = try await ServedProcess.serve(social)
+        let healthServer = try await ServedProcess.serve(health)
+        var servers = [try await ServedProcess.serve(nodeA), try await ServedProcess.serve(nodeB)]
+        let nodes = [nodeA, nodeB]
+        var logs: [String] = ["", ""]
+        let rounds = 8
+        var generator = SystemRandomNumberGenerator()
+        for round in 1...rounds {
+            try await Self.compose(social, form: socialForm, output: "\(root)/social-\(round).xml")
+            try await Self.compose(health, form: healthForm, output: "\(root)/health-\(round).xml")
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...400, using: &generator)))
+            let which = round % 2
+            _ = await servers[which].stop(graceful: false)
+            logs[which] += servers[which].log()
+            servers[which] = try await ServedProcess.serve(nodes[which])
+        }
+        let socialStates = try await ExchangeCrashTests.waitUntilAcknowledged(social, count: rounds, seconds: 120)
+        let healthStates = try await ExchangeCrashTests.waitUntilAcknowledged(health, count: rounds, seconds: 120)
+        #expect(
+            socialStates.count == rounds && socialStates.values.allSatisfy { $0 == "receipted" },
+            "social protection's outbox: \(socialStates) — \(socialServer.log().suffix(1500))")
+        #expect(
+            healthStates.count == rounds && healthStates.values.allSatisfy { $0 == "receipted" },
+            "health's outbox: \(healthStates) — \(healthServer.log().suffix(1500))")
+
+        // Answers queued in the shared outbox: each delivered by one node only.
+        let answers = 4
+        for index in 1...answers {
+            let (request, form) =
+                index % 2 == 0
+                ? ("\(root)/social-\(index).xml", "Samples/forms/answer-unemployment-status.yaml")
+                : ("\(root)/health-\(index).xml", "Samples/forms/answer-unemployment-status.yaml")
+            let answered = try await TestProcess.mezhved([
+                "answer", "new", "--gateway", nodes[index % 2].configuration, "--request", request, "--form", ServeFixture.path(form), "-o",
+                "\(root)/answer-\(index).xml", "--send",
+            ])
+            #expect(answered.status == 0, "answer new --send \(index): \(answered.stderr)")
+        }
+        let answerStates = try await ExchangeCrashTests.waitUntilAcknowledged(nodeA, count: answers, seconds: 60)
+        #expect(
+            answerStates.count == answers && answerStates.values.allSatisfy { $0 == "receipted" },
+            "the shared outbox: \(answerStates) — \(servers[0].log().suffix(1500)) \(servers[1].log().suffix(1500))")
+        for which in 0..<2 {
+            _ = await servers[which].stop()
+            logs[which] += servers[which].log()
+        }
+        _ = await socialServer.stop()
+        _ = await healthServer.stop()
+        for id in answerStates.keys {
+            let deliveries = logs.map { $0.components(separatedBy: "message=\(id)").count - 1 }
+            #expect(deliveries.filter { $0 > 0 }.count == 1, "message \(id) was handled by \(deliveries) lines of the two nodes' logs")
+        }
+        let duplicates = (socialServer.log() + healthServer.log()).components(separatedBy: "disposition=duplicate").count - 1
+        print("two nodes: \(rounds) kills; \(duplicates) duplicate push(es) answered by the senders; answers \(answerStates.count)")
+
+        // Exactly once and gapless, straight from the store.
+        var settings = try PostgresStoreSettings(url: storeURL, passwordFile: Self.passwordFile)
+        settings.maximumConnections = 2
+        let storage = try await PostgresStorage.open(settings)
+        defer { storage.close() }
+        let incoming = try await storage.entries(JournalQuery(direction: .incoming)).filter { $0.kind == .request }
+        #expect(incoming.count == 2 * rounds, "registered \(incoming.count) requests for \(2 * rounds) messages")
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        #expect(Set(incoming.map(\.number)) == Set((1...(2 * rounds)).map { "ВХ-\(year)-" + String(format: "%06d", $0) }))
+        #expect(Set(incoming.compactMap(\.messageID)).count == 2 * rounds, "one registration per message")
+        // The clerk's journal commands read the same store through the gateway's configuration.
+        let listed = try await TestProcess.mezhved([
+            "archive", "list", "--gateway", nodeB.configuration, "--direction", "incoming", "--kind", "request", "--json",
+        ])
+        #expect(listed.status == 0, "archive list --gateway: \(listed.stderr)")
+        let listedNumbers = Set(incoming.map(\.number).filter { listed.stdout.contains("\"\($0)\"") })
+        #expect(listedNumbers.count == 2 * rounds, "archive list --gateway shows \(listedNumbers.count) of \(2 * rounds) requests")
+        let shown = try await TestProcess.mezhved(["archive", "show", "--gateway", nodeA.configuration, "ВХ-\(year)-000001"])
+        #expect(shown.status == 0 && shown.stdout.contains("ВХ-\(year)-000001"), "archive show --gateway: \(shown.stdout) \(shown.stderr)")
+        let audit = try await TestProcess.mezhved([
+            "archive", "audit", "--gateway", nodeA.configuration, "--data-key", nodeA.folder + "/data.key",
+        ])
+        #expect(audit.status == 0, "audit of the PostgreSQL store: \(audit.stdout.suffix(1500)) \(audit.stderr.suffix(500))")
+        for sender in [social, health] {
+            let senderAudit = try await ExchangeCrashTests.audit(sender)
+            #expect(senderAudit.status == 0, "audit of \(sender.agency): \(senderAudit.stdout.suffix(800))")
+        }
+    }
+}
