@@ -181,7 +181,7 @@ let package = Package(
             name: "MezhvedGatewayTests",
             dependencies: [
                 "MezhvedGateway", "MezhvedCore", "MezhvedArchive", "MezhvedValidation", "MezhvedXMLDSig", "MezhvedDocuments",
-                "MezhvedTestSupport",
+                "MezhvedTestSupport", "MezhvedPostgres",
             ]
         ),
         .testTarget(

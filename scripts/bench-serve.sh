@@ -8,12 +8,15 @@
 #   scripts/bench-serve.sh                 # load at CONCURRENCIES for SECONDS_PER_RUN each
 #   scripts/bench-serve.sh --soak 10       # memory over a 10-minute soak (VmRSS sampled)
 #   scripts/bench-serve.sh --large 40      # one ~40 MB signed answer (a scanned attachment): peak RSS
+#   scripts/bench-serve.sh --stores        # the same documents into the filesystem store, one node on
+#                                          # PostgreSQL and two nodes on one PostgreSQL (issue 19)
 #
 # Environment: CONCURRENCIES ("4 16 64"), SECONDS_PER_RUN (20), CORPUS (documents made; default
 # enough for 1,500/s), WARM_UP (1000 documents), SOAK_CONCURRENCY (16), SOAK_RATE (requests/s in the soak, 0 = as fast as
 # answered), SAMPLE_SECONDS (5), MEZHVED_BUILD_PATH (.build), MEZHVED_BIN (a mezhved binary to run
 # instead of building one: an earlier build to compare with), BENCH_DIR (a temporary folder),
-# KEEP=1 (keep BENCH_DIR). The generator is scripts/bench_serve_load.py (asyncio + ssl); its own
+# KEEP=1 (keep BENCH_DIR); for --stores: STORES_CONCURRENCY (16), MEZHVED_POSTGRES_URL and
+# MEZHVED_POSTGRES_PASSWORD_FILE (default: scripts/postgres.sh's cluster, started). The generator is scripts/bench_serve_load.py (asyncio + ssl); its own
 # ceiling is measured against GET /health first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,8 +29,9 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --soak) mode=soak; soak_minutes=${2:?--soak needs MINUTES}; shift 2 ;;
         --large) mode=large; large_mb=${2:?--large needs MB}; shift 2 ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
-        *) echo "bench-serve.sh: unknown argument $1 (give --soak MINUTES, --large MB or nothing)" >&2; exit 2 ;;
+        --stores) mode=stores; shift ;;
+        -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "bench-serve.sh: unknown argument $1 (give --soak MINUTES, --large MB, --stores or nothing)" >&2; exit 2 ;;
     esac
 done
 
@@ -51,12 +55,17 @@ else
 fi
 
 server_pid=""
+extra_pids=()
+# stop_server PID: TERM, up to 10 s to drain, then KILL.
+stop_server() {
+    kill -0 "$1" 2>/dev/null || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
+}
 cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-    fi
+    [ -n "$server_pid" ] && stop_server "$server_pid"
+    for pid in "${extra_pids[@]}"; do stop_server "$pid"; done
     if [ "${KEEP:-0}" != 1 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap cleanup EXIT
@@ -92,15 +101,16 @@ YAML
     chmod 600 "$folder/gateway.yaml"
 }
 
-# serve AGENCY: starts `mezhved serve` of AGENCY's gateway; sets server_pid and port.
+# serve AGENCY [CONFIG]: starts `mezhved serve` of AGENCY's gateway (its gateway.yaml, or CONFIG in
+# its folder); sets server_pid and port.
 serve() {
-    local folder="$work/$1"
-    "$bin" serve --config "$folder/gateway.yaml" >"$folder/serve.out" 2>"$folder/serve.err" &
+    local folder="$work/$1" config=${2:-gateway.yaml}
+    "$bin" serve --config "$folder/$config" >"$folder/$config.out" 2>"$folder/$config.err" &
     server_pid=$!
     for _ in $(seq 1 200); do
-        port=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$folder/serve.out" | head -n 1)
+        port=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$folder/$config.out" | head -n 1)
         [ -n "$port" ] && return 0
-        kill -0 "$server_pid" 2>/dev/null || { echo "mezhved serve ended: $(tail -c 2000 "$folder/serve.err")" >&2; exit 1; }
+        kill -0 "$server_pid" 2>/dev/null || { echo "mezhved serve ended: $(tail -c 2000 "$folder/$config.err")" >&2; exit 1; }
         sleep 0.1
     done
     echo "mezhved serve printed no 'listening on' line within 20 s" >&2
@@ -112,11 +122,12 @@ status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# push SENDER RECIPIENT FIRST ARGS…: the generator against the server as SENDER's TLS client.
+# push SENDER RECIPIENT FIRST ARGS…: the generator against the server (PORTS, default port) as
+# SENDER's TLS client.
 push() {
     local sender=$1 recipient=$2 first=$3
     shift 3
-    python3 "$load_py" --port "$port" --cert "$certs/tls/$sender.crt" --key "$certs/tls/$sender.key" \
+    python3 "$load_py" --port "${ports:-$port}" --cert "$certs/tls/$sender.crt" --key "$certs/tls/$sender.key" \
         --pin "$certs/tls/$recipient.crt" --sender "$sender" --recipient "$recipient" \
         --files-from "$work/corpus/list.txt" --first "$first" "$@"
 }
@@ -176,6 +187,86 @@ YAML
         awk -v n="$n" -v b="$body_kb" -v r="$before" -v p="$peak" -v s="$sampled" -v t="$elapsed" -v a="$answer" 'BEGIN {
             printf "| large %d | %.1f | %.0f | %.0f | %.0f | %.2f× | %.0f | %.1f | %s |\n", n, b / 1024, r / 1024, p / 1024,
                 (p - r) / 1024, (p - r) / b, s / 1024, t / 1000, a }'
+    done
+    echo
+    echo "load average after: $(loadavg)"
+    exit 0
+fi
+
+if [ "$mode" = stores ]; then
+    # The same documents, in turn, into employment's gateway on each store: the filesystem (one
+    # node), PostgreSQL with one node, PostgreSQL with two nodes (two processes, their own ports and
+    # spools) sharing the connections round-robin. Each receiver has an archive of its own, so
+    # every document is new to each.
+    if [ -z "${MEZHVED_POSTGRES_URL:-}" ]; then
+        scripts/postgres.sh start >&2
+        while IFS= read -r assignment; do export "${assignment?}"; done < <(scripts/postgres.sh url)
+    fi
+    stores_concurrency=${STORES_CONCURRENCY:-16}
+    warm_count=${WARM_UP:-500}
+    gateway social-protection employment
+    corpus=${CORPUS:-$(( warm_count + seconds * 700 ))}
+    "$bin" bench exchange-corpus --gateway "$work/social-protection/gateway.yaml" --count "$corpus" \
+        --output-dir "$work/corpus" >"$work/corpus.txt"
+    echo "- documents: $(cat "$work/corpus.txt"); the same ones pushed into each receiver"
+    echo "- PostgreSQL: $(psql --version | head -n 1) on this machine (shares its cores), ${MEZHVED_POSTGRES_URL%%\?*}"
+    echo "- generator: \`scripts/bench_serve_load.py\`, warm-up $warm_count documents at concurrency 8, then ${seconds} s at concurrency $stores_concurrency"
+    echo
+    echo "| store | nodes | documents/s | p50 ms | p90 ms | p99 ms | max ms | not acknowledged | registered in the journal | load average |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    fs_rate=""
+    for setup in filesystem:1 postgres:1 postgres:2; do
+        store=${setup%%:*}
+        nodes=${setup##*:}
+        name="employment-$store-$nodes"
+        gateway employment social-protection "" "$name"
+        folder="$work/$name"
+        if [ "$store" = postgres ]; then
+            schema="bench_$(date +%s%N | tail -c 12)"
+            password=()
+            [ -n "${MEZHVED_POSTGRES_PASSWORD_FILE:-}" ] && password=(--password-file "$MEZHVED_POSTGRES_PASSWORD_FILE")
+            "$bin" archive migrate --from fs --to postgres --gateway "$folder/gateway.yaml" --archive "$folder/archive" \
+                --url "$MEZHVED_POSTGRES_URL" --schema "$schema" --data-key "$folder/data.key" "${password[@]}" >"$folder/migrate.txt"
+            separator='?'
+            case "$MEZHVED_POSTGRES_URL" in *'?'*) separator='&' ;; esac
+            store_lines="  store: postgres\n  url: '$MEZHVED_POSTGRES_URL${separator}schema=$schema'"
+            [ -n "${MEZHVED_POSTGRES_PASSWORD_FILE:-}" ] && store_lines="$store_lines\n  passwordFile: $MEZHVED_POSTGRES_PASSWORD_FILE"
+            sed -i "s|^  path: $folder/archive\$|$store_lines|" "$folder/gateway.yaml"
+            grep -q '^  store: postgres$' "$folder/gateway.yaml" || { echo "bench-serve.sh: the configuration was not pointed at PostgreSQL" >&2; exit 1; }
+            mv "$folder/archive" "$folder/archive.moved-to-postgres"
+        fi
+        pids=()
+        node_ports=()
+        for node in $(seq 1 "$nodes"); do
+            config=gateway.yaml
+            if [ "$node" -gt 1 ]; then
+                config="node-$node.yaml"
+                sed "s|^  spool: $folder/spool\$|  spool: $folder/spool-$node|" "$folder/gateway.yaml" >"$folder/$config"
+                chmod 600 "$folder/$config"
+            fi
+            serve "$name" "$config"
+            pids+=("$server_pid")
+            extra_pids+=("$server_pid")
+            node_ports+=("$port")
+            server_pid=""
+        done
+        ports=$(IFS=,; echo "${node_ports[*]}")
+        warm=$(push social-protection employment 0 --concurrency 8 --duration 120 --count "$warm_count")
+        first=$(field "$warm" 'r["documents_used"]')
+        result=$(push social-protection employment "$first" --concurrency "$stores_concurrency" --duration "$seconds")
+        for pid in "${pids[@]}"; do stop_server "$pid"; done
+        ports=""
+        registered=$("$bin" archive list --gateway "$folder/gateway.yaml" --direction incoming --kind request | wc -l)
+        acknowledged=$(( $(field "$warm" 'r["acknowledged"]') + $(field "$result" 'r["acknowledged"]') ))
+        rate=$(field "$result" 'r["per_second"]')
+        [ -z "$fs_rate" ] && fs_rate=$rate
+        others=$(field "$result" '{k: v for k, v in r["outcomes"].items() if k != "200 accepted"} or 0')
+        printf '| %s | %s | %.0f (%.2f× the filesystem) | %s | %s | %s | %s | %s | %s (acknowledged %s) | %s |\n' "$store" "$nodes" "$rate" \
+            "$(awk -v a="$rate" -v b="$fs_rate" 'BEGIN {print a / b}')" "$(field "$result" 'r["p50_ms"]')" \
+            "$(field "$result" 'r["p90_ms"]')" "$(field "$result" 'r["p99_ms"]')" "$(field "$result" 'r["max_ms"]')" "$others" \
+            "$registered" "$acknowledged" "$(loadavg)"
+        if [ "$(field "$result" 'r["documents_ran_out"]')" = True ]; then echo "(the corpus ran out: give CORPUS larger than $corpus)"; fi
+        if [ "$others" != 0 ]; then echo "examples: $(field "$result" 'r["examples"]')" | head -c 1500; echo; fi
     done
     echo
     echo "load average after: $(loadavg)"

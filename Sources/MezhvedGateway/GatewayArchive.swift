@@ -57,7 +57,9 @@ extension Gateway {
     public func postgresSettings() throws -> PostgresStoreSettings? {
         let settings = configuration.archive
         guard settings.store == "postgres", let url = settings.url else { return nil }
-        return try PostgresStoreSettings(url: url, passwordFile: settings.passwordFile)
+        var postgres = try PostgresStoreSettings(url: url, passwordFile: settings.passwordFile)
+        if let connections = settings.connections { postgres.maximumConnections = connections }
+        return postgres
     }
 
     /// The filesystem archive's archive.json, read before the store is opened (so that a folder

@@ -61,6 +61,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         /// (`postgres://USER@HOST:PORT/DATABASE?schema=…`), and the file holding the password (0600).
         public var url: String?
         public var passwordFile: String?
+        /// For `store: postgres`: the most connections this node's pool opens (16 when nil).
+        public var connections: Int?
 
         public init(
             path: String, dataKey: String, gatewayKey: String? = nil, gatewayCertificate: String? = nil, witness: String? = nil,

@@ -114,7 +114,10 @@ struct ConfigurationReader {
         guard let map = section(node, "archive", required: true) else { return nil }
         checkKeys(
             map, at: "archive.",
-            known: ["path", "dataKey", "gatewayKey", "gatewayCertificate", "witness", "personKey", "store", "url", "passwordFile"])
+            known: [
+                "path", "dataKey", "gatewayKey", "gatewayCertificate", "witness", "personKey", "store", "url", "passwordFile",
+                "connections",
+            ])
         let store = text(map, "store", at: "archive.", required: false) ?? "filesystem"
         guard store == "filesystem" || store == "postgres" else {
             problems.append("archive.store: \(store) is not a store (filesystem or postgres)")
@@ -125,8 +128,12 @@ struct ConfigurationReader {
         let dataKey = self.path(map, "dataKey", at: "archive.", required: true)
         let url = postgres ? text(map, "url", at: "archive.", required: true) : nil
         let passwordFile = postgres ? self.path(map, "passwordFile", at: "archive.") : nil
-        if !postgres, map["url"] != nil || map["passwordFile"] != nil {
-            problems.append("archive.url, archive.passwordFile: only for store: postgres")
+        if !postgres, map["url"] != nil || map["passwordFile"] != nil || map["connections"] != nil {
+            problems.append("archive.url, archive.passwordFile, archive.connections: only for store: postgres")
+        }
+        let connections = postgres ? integer(map, "connections", at: "archive.") : nil
+        if let connections, !(1...1000).contains(connections) {
+            problems.append("archive.connections: \(connections) is not between 1 and 1000 (the most connections a node opens)")
         }
         if postgres, url?.contains("@") == true, let url, let scheme = url.range(of: "://"),
             url[scheme.upperBound...].prefix(while: { $0 != "@" }).contains(":")
@@ -141,6 +148,7 @@ struct ConfigurationReader {
         settings.store = store
         settings.url = url
         settings.passwordFile = passwordFile
+        settings.connections = connections
         return settings
     }
 

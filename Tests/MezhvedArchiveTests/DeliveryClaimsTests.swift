@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedPostgres
+import MezhvedTestSupport
 import Testing
 
 @testable import MezhvedArchive

@@ -1,5 +1,6 @@
 import Foundation
 import MezhvedCore
+import MezhvedTestSupport
 import MezhvedXMLDSig
 import Testing
 

@@ -1,41 +1,16 @@
 import Foundation
 import MezhvedPostgres
+import MezhvedTestSupport
 import MezhvedXMLDSig
 import Testing
 
 @testable import MezhvedArchive
 
-/// The stores the archive tests run against: the same test, the same assertions, each store.
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case filesystem, postgres
-
-    var testDescription: String { rawValue }
-
-    /// The test cluster's URL and password file (scripts/postgres.sh url, exported by scripts/test.sh).
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["MEZHVED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
-    static var postgresPasswordFile: String? { ProcessInfo.processInfo.environment["MEZHVED_POSTGRES_PASSWORD_FILE"] }
-
-    /// Whether this store can be tested here. PostgreSQL without MEZHVED_POSTGRES_URL: under CI a
-    /// failure (the suite must run on both stores), elsewhere a skip with a message.
-    func available(sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
-        guard self == .postgres, Self.postgresURL == nil else { return true }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record(
-                "CI=true but MEZHVED_POSTGRES_URL is not set: the PostgreSQL cases cannot run (start scripts/postgres.sh)",
-                sourceLocation: sourceLocation)
-        } else {
-            print(
-                "skipped: the PostgreSQL case needs MEZHVED_POSTGRES_URL (scripts/postgres.sh start; export $(scripts/postgres.sh url))"
-            )
-        }
-        return false
-    }
-
+extension StoreKind {
     /// A new schema of its own on the test cluster, migrated (tests run in parallel).
     static func freshPostgresSettings() async throws -> PostgresStoreSettings {
         guard let url = postgresURL else { throw ArchiveError(.configurationInvalid, "MEZHVED_POSTGRES_URL is not set") }
-        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
-        var settings = try PostgresStoreSettings(url: url, passwordFile: postgresPasswordFile, schema: String(schema))
+        var settings = try PostgresStoreSettings(url: url, passwordFile: postgresPasswordFile, schema: freshSchemaName())
         settings.maximumConnections = 8
         try await PostgresMigrations.apply(settings)
         return settings

@@ -47,11 +47,12 @@ struct GatewayConfigurationTests {
             Self.minimal.replacingOccurrences(
                 of: "archive: {path: archive, dataKey: keys/data.key}",
                 with:
-                    "archive: {store: postgres, url: 'postgres://mezhved@db:5432/mezhved?schema=sp', passwordFile: keys/pg.password, dataKey: keys/data.key}"
+                    "archive: {store: postgres, url: 'postgres://mezhved@db:5432/mezhved?schema=sp', passwordFile: keys/pg.password, connections: 40, dataKey: keys/data.key}"
             ))
         #expect(configuration.archive.store == "postgres")
         #expect(configuration.archive.url == "postgres://mezhved@db:5432/mezhved?schema=sp")
         #expect(configuration.archive.passwordFile == "/srv/gw/keys/pg.password")
+        #expect(configuration.archive.connections == 40)
         #expect(try Self.parse(Self.minimal).archive.store == "filesystem")
         let withPassword = Self.problems(
             Self.minimal.replacingOccurrences(
@@ -66,6 +67,16 @@ struct GatewayConfigurationTests {
             Self.minimal.replacingOccurrences(
                 of: "archive: {path: archive, dataKey: keys/data.key}", with: "archive: {store: mysql, path: a, dataKey: keys/data.key}"))
         #expect(unknown.contains { $0.contains("archive.store: mysql is not a store") }, "\(unknown)")
+        let pool = Self.problems(
+            Self.minimal.replacingOccurrences(
+                of: "archive: {path: archive, dataKey: keys/data.key}",
+                with: "archive: {store: postgres, url: 'postgres://mezhved@db/mezhved', connections: 0, dataKey: keys/data.key}"))
+        #expect(pool.contains { $0.contains("archive.connections: 0 is not between 1 and 1000") }, "\(pool)")
+        let poolOnFolder = Self.problems(
+            Self.minimal.replacingOccurrences(
+                of: "archive: {path: archive, dataKey: keys/data.key}",
+                with: "archive: {path: archive, connections: 4, dataKey: keys/data.key}"))
+        #expect(poolOnFolder.contains { $0.contains("only for store: postgres") }, "\(poolOnFolder)")
     }
 
     @Test("an unknown key is named with the nearest known key, at every level")

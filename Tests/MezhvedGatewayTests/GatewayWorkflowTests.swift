@@ -9,21 +9,22 @@ import Testing
 
 @Suite("Gateway workflows")
 struct GatewayWorkflowTests {
-    /// Social protection sends; employment receives.
-    static func exchange() async throws -> (
+    /// Social protection sends; employment receives; both archives on `store`.
+    static func exchange(_ store: StoreKind = .filesystem) async throws -> (
         sender: (gateway: Gateway, archive: ArchiveFolder, folder: String),
         receiver: (gateway: Gateway, archive: ArchiveFolder, folder: String)
     ) {
         let root = try GatewayFixtures.temporaryFolder()
         return (
-            try await GatewayFixtures.gateway("social-protection", in: root + "/social-protection"),
-            try await GatewayFixtures.gateway("employment", in: root + "/employment")
+            try await GatewayFixtures.gateway("social-protection", in: root + "/social-protection", store: store),
+            try await GatewayFixtures.gateway("employment", in: root + "/employment", store: store)
         )
     }
 
-    @Test("outgoing: the number printed on the document is the journal's, and the signature verifies")
-    func outgoingNumberIsTheJournals() async throws {
-        let (sender, _) = try await Self.exchange()
+    @Test("outgoing: the number printed on the document is the journal's, and the signature verifies", arguments: StoreKind.allCases)
+    func outgoingNumberIsTheJournals(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let (sender, _) = try await Self.exchange(store)
         let workflow = OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar)
         let first = try await workflow.send(.request(GatewayFixtures.requestDraft()))
         let second = try await workflow.send(.request(GatewayFixtures.requestDraft()))
@@ -148,9 +149,12 @@ struct GatewayWorkflowTests {
         #expect(try await sender.archive.registrar.entries(JournalQuery()).isEmpty)
     }
 
-    @Test("incoming: registered under an incoming number, an accepted receipt signed and registered; the receipt delivers the request")
-    func incomingRegisteredAndReceipted() async throws {
-        let (sender, receiver) = try await Self.exchange()
+    @Test(
+        "incoming: registered under an incoming number, an accepted receipt signed and registered; the receipt delivers the request",
+        arguments: StoreKind.allCases)
+    func incomingRegisteredAndReceipted(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let (sender, receiver) = try await Self.exchange(store)
         let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
             .request(GatewayFixtures.requestDraft()))
         let incoming = IncomingWorkflow(gateway: receiver.gateway, registrar: receiver.archive.registrar)
@@ -191,9 +195,10 @@ struct GatewayWorkflowTests {
         #expect(request.recordedStatus == .delivered)
     }
 
-    @Test("incoming: an answer registered at the requester closes the request")
-    func answerClosesRequest() async throws {
-        let (sender, receiver) = try await Self.exchange()
+    @Test("incoming: an answer registered at the requester closes the request", arguments: StoreKind.allCases)
+    func answerClosesRequest(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let (sender, receiver) = try await Self.exchange(store)
         let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
             .request(GatewayFixtures.requestDraft()))
         _ = try await IncomingWorkflow(gateway: receiver.gateway, registrar: receiver.archive.registrar).receive(
@@ -231,9 +236,12 @@ struct GatewayWorkflowTests {
         return (reason, outcome)
     }
 
-    @Test("incoming: from the gateway's own agency, to another recipient, altered, or unreadable — each quarantined with its reason")
-    func incomingRefusals() async throws {
-        let (sender, receiver) = try await Self.exchange()
+    @Test(
+        "incoming: from the gateway's own agency, to another recipient, altered, or unreadable — each quarantined with its reason",
+        arguments: StoreKind.allCases)
+    func incomingRefusals(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let (sender, receiver) = try await Self.exchange(store)
         let outgoing = OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar)
         let sent = try await outgoing.send(.request(GatewayFixtures.requestDraft()))
 

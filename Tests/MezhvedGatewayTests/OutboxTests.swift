@@ -3,6 +3,7 @@ import MezhvedArchive
 import MezhvedCore
 import MezhvedDocuments
 import MezhvedGateway
+import MezhvedPostgres
 import MezhvedTestSupport
 import MezhvedXMLDSig
 import Testing
@@ -32,14 +33,15 @@ struct OutboxTests {
 
     static func incoming(_ at: Fixture) -> IncomingWorkflow { IncomingWorkflow(gateway: at.gateway, registrar: at.archive.registrar) }
 
-    static func audit(_ fixture: Fixture, agency: String) async throws -> AuditReport {
-        let trust = try TrustStore(directories: [GatewayFixtures.path("Certificates/trust/gost")])
-        return try await ArchiveAuditor(
-            source: try FileSystemAuditSource(path: fixture.folder + "/archive"),
-            gatewayCertificate: try Certificate.load(contentsOf: GatewayFixtures.path("Certificates/agencies/\(agency)/cert.pem"))[0],
-            checkpointTrust: trust, signatureAuditor: XMLDSigArchiveAuditor(trustStore: trust),
-            dataKey: try ArchiveDataKey.load(contentsOf: fixture.folder + "/data.key")
-        ).audit()
+    /// The audit of the fixture's archive (folder or PostgreSQL), as `archive audit --gateway` runs it.
+    static func audit(_ fixture: Fixture) async throws -> AuditReport {
+        try await fixture.gateway.auditArchive(dataKey: try ArchiveDataKey.load(contentsOf: fixture.folder + "/data.key"))
+    }
+
+    /// A fresh handle on the fixture's store: what a restarted node replays.
+    static func reopened(_ fixture: Fixture) async throws -> any ArchiveStorage {
+        if let settings = try fixture.gateway.postgresSettings() { return try await PostgresStorage.open(settings) }
+        return try await FileSystemStorage.open(at: fixture.folder + "/archive")
     }
 
     /// Expects `body` to throw a GatewayError with `code`, and returns it.
@@ -57,9 +59,12 @@ struct OutboxTests {
         return nil
     }
 
-    @Test("push: enqueue, payload, received with its message id, the receipt verified → receipted; duplicates, reuse and expiry")
-    func pushExchange() async throws {
-        let (sender, receiver) = try await GatewayWorkflowTests.exchange()
+    @Test(
+        "push: enqueue, payload, received with its message id, the receipt verified → receipted; duplicates, reuse and expiry",
+        arguments: StoreKind.allCases)
+    func pushExchange(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let (sender, receiver) = try await GatewayWorkflowTests.exchange(store)
         let sent = try await Self.sendRequest(sender)
         let outbox = Outbox(gateway: sender.gateway, registrar: sender.archive.registrar)
         let queued = try await outbox.enqueue(number: sent.entry.number)
@@ -135,12 +140,12 @@ struct OutboxTests {
 
         // Reopened, the journal replays the same states; both audits pass with the message events.
         await sender.archive.registrar.finishBackgroundWork()
-        let reopened = try await FileSystemStorage.open(at: sender.folder + "/archive")
+        let reopened = try await Self.reopened(sender)
         #expect(try await reopened.messages(MessageQuery()) == (try await outbox.list()))
-        let senderAudit = try await Self.audit(sender, agency: "social-protection")
+        let senderAudit = try await Self.audit(sender)
         #expect(senderAudit.passed, "\(senderAudit.findings)")
         await receiver.archive.registrar.finishBackgroundWork()
-        let receiverAudit = try await Self.audit(receiver, agency: "employment")
+        let receiverAudit = try await Self.audit(receiver)
         #expect(receiverAudit.passed, "\(receiverAudit.findings)")
     }
 
@@ -269,9 +274,12 @@ struct OutboxTests {
         #expect(OutboxPolicy() == OutboxPolicy(firstRetry: .seconds(10), maximumRetry: .seconds(3600)))
     }
 
-    @Test("failures: waiting-for-retry with growing delays, the horizon or a permanent refusal → failed, resend → queued under the same id")
-    func failuresAndResend() async throws {
-        let (sender, _) = try await GatewayWorkflowTests.exchange()
+    @Test(
+        "failures: waiting-for-retry with growing delays, the horizon or a permanent refusal → failed, resend → queued under the same id",
+        arguments: StoreKind.allCases)
+    func failuresAndResend(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let (sender, _) = try await GatewayWorkflowTests.exchange(store)
         let policy = OutboxPolicy(
             firstRetry: .seconds(10), maximumRetry: .seconds(60), retryHorizon: .seconds(3600), messageLifetime: .seconds(7200))
         let outbox = Outbox(gateway: sender.gateway, registrar: sender.archive.registrar, policy: policy)
@@ -334,9 +342,9 @@ struct OutboxTests {
         #expect(try await outbox.list(MessageQuery(state: .failed)).isEmpty)
         // Replayed from the log after reopening: the same state and history.
         await sender.archive.registrar.finishBackgroundWork()
-        let reopened = try await FileSystemStorage.open(at: sender.folder + "/archive")
+        let reopened = try await Self.reopened(sender)
         #expect(try await reopened.messages(MessageQuery()) == (try await outbox.list()))
-        let audit = try await Self.audit(sender, agency: "social-protection")
+        let audit = try await Self.audit(sender)
         #expect(audit.passed, "\(audit.findings)")
     }
 
@@ -363,9 +371,12 @@ struct OutboxTests {
         #expect(try await senderOutbox.list().isEmpty)
     }
 
-    @Test("pull: the oldest pending message for the peer, fetched once into waiting-for-receipt, returned until its receipt is taken")
-    func pullExchange() async throws {
-        let (sender, receiver) = try await GatewayWorkflowTests.exchange()
+    @Test(
+        "pull: the oldest pending message for the peer, fetched once into waiting-for-receipt, returned until its receipt is taken",
+        arguments: StoreKind.allCases)
+    func pullExchange(store: StoreKind) async throws {
+        guard store.available() else { return }
+        let (sender, receiver) = try await GatewayWorkflowTests.exchange(store)
         let outbox = Outbox(gateway: sender.gateway, registrar: sender.archive.registrar)
         let first = try await Self.sendRequest(sender)
         let second = try await Self.sendRequest(sender)

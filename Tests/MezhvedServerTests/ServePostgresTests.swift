@@ -14,19 +14,8 @@ import Testing
 /// to the other) while the nodes are SIGKILLed and restarted in turn; then answers queued in the
 /// shared outbox are delivered by exactly one node each.
 @Suite(.serialized) struct ServePostgresTests {
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["MEZHVED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
-    static var passwordFile: String? { ProcessInfo.processInfo.environment["MEZHVED_POSTGRES_PASSWORD_FILE"] }
-
-    /// Whether the test cluster is there; under CI its absence is a failure.
-    static func available() -> Bool {
-        guard postgresURL == nil else { return true }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record("CI=true but MEZHVED_POSTGRES_URL is not set: the PostgreSQL serve test cannot run (scripts/postgres.sh)")
-        } else {
-            print("skipped: needs MEZHVED_POSTGRES_URL (scripts/postgres.sh start; export $(scripts/postgres.sh url))")
-        }
-        return false
-    }
+    static var postgresURL: String? { StoreKind.postgresURL }
+    static var passwordFile: String? { StoreKind.postgresPasswordFile }
 
     /// The receiver's archive moved into a new schema, and its configuration pointed at it; a
     /// second node's configuration: the same store, another port and spool.
@@ -93,7 +82,7 @@ import Testing
         "two serve nodes on one PostgreSQL, each SIGKILLed in turn while two senders push: every document registered once, numbers gapless, answers delivered by one node each, audit passes",
         .timeLimit(.minutes(8)))
     func twoNodesUnderKills() async throws {
-        guard Self.available() else { return }
+        guard StoreKind.postgres.available() else { return }
         let root = try ServeFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let ports = (a: try LocalService.freePort(), b: try LocalService.freePort())
