@@ -1,5 +1,5 @@
 package import CLibXML2
-internal import CMezhvedShims
+package import CMezhvedShims
 import Foundation
 import MezhvedCore
 
