@@ -22,6 +22,8 @@ public protocol ArchiveStorage: Sendable {
     var checkpoints: any CheckpointStore { get }
     /// Who is delivering which queued message now (shared by every node of the store).
     var deliveryClaims: any DeliveryClaims { get }
+    /// The web workplace's sessions (shared by every node of the store).
+    var sessions: any SessionStore { get }
 
     /// Appends one typed event atomically and durably; returns it with the entry it made or changed.
     func append(_ append: JournalAppend) async throws -> AppendResult

@@ -44,6 +44,7 @@ public final class FileSystemStorage: ArchiveStorage {
     public let checkpoints: any CheckpointStore
     /// One process serves a filesystem store: its claims are in memory.
     public let deliveryClaims: any DeliveryClaims = LocalDeliveryClaims()
+    public let sessions: any SessionStore = LocalSessionStore()
     let layout: ArchiveLayout
     let log: FileSystemLog
 

@@ -2,20 +2,24 @@ import Foundation
 import MezhvedArchive
 import MezhvedCore
 import PostgresNIO
+import Synchronization
 
 /// The documents in PostgreSQL: one `archive_objects` row per object, named by the SHA-256 (hex)
-/// of its bytes (bytea). A put is committed before it returns, so the object is durable before
-/// any event names it.
+/// of its bytes (bytea). A put only holds the bytes (``PendingObjects``): the row is inserted in
+/// the transaction of the append that names the object, so a node killed between the two leaves
+/// neither, and a refused append leaves nothing to clean.
 struct PostgresObjectStore: ArchiveObjectStore {
     let pool: PostgresPool
+    let pending: PendingObjects
+
+    init(pool: PostgresPool, pending: PendingObjects = PendingObjects()) {
+        self.pool = pool
+        self.pending = pending
+    }
 
     func put(_ bytes: [UInt8]) async throws -> String {
         let digest = ArchiveDigest.sha256Hex(bytes)
-        try await pool.withConnection("storing a document") { connection in
-            _ = try await connection.query(
-                "INSERT INTO archive_objects (digest, bytes) VALUES (\(digest), \(ByteBuffer(bytes: bytes))) ON CONFLICT (digest) DO NOTHING",
-                logger: pool.logger)
-        }
+        pending.hold(digest, bytes)
         return digest
     }
 
@@ -26,7 +30,7 @@ struct PostgresObjectStore: ArchiveObjectStore {
             for try await bytes in rows.decode(ByteBuffer.self) { found = Array(bytes.readableBytesView) }
             return found
         }
-        guard let found else {
+        guard let found = found ?? pending.bytes(digest) else {
             throw ArchiveError(
                 .integrityBroken, "the document \(digest) is missing from archive_objects of \(pool.settings.url)",
                 hint: "run `mezhved archive audit`")
@@ -42,6 +46,40 @@ struct PostgresObjectStore: ArchiveObjectStore {
             return digests
         }
     }
+}
+
+/// The objects put and not yet written: held until the append that names them inserts them in
+/// its transaction (and then released, whatever it came to). Two registrations of the same bytes
+/// hold them twice. Held bytes not released within ``limit`` (a caller that put and never
+/// appended) are dropped at the next put, so the holding stays bounded.
+final class PendingObjects: Sendable {
+    private let held = Mutex<[String: (bytes: [UInt8], holders: Int, since: ContinuousClock.Instant)]>([:])
+    let limit: Duration
+
+    init(limit: Duration = .seconds(600)) { self.limit = limit }
+
+    func hold(_ digest: String, _ bytes: [UInt8], now: ContinuousClock.Instant = .now) {
+        held.withLock { held in
+            held = held.filter { now - $0.value.since < limit }
+            if let kept = held[digest] {
+                held[digest] = (kept.bytes, kept.holders + 1, now)
+            } else {
+                held[digest] = (bytes, 1, now)
+            }
+        }
+    }
+
+    func bytes(_ digest: String) -> [UInt8]? { held.withLock { $0[digest]?.bytes } }
+
+    func release(_ digest: String) {
+        held.withLock { held in
+            guard let kept = held[digest] else { return }
+            held[digest] = kept.holders > 1 ? (kept.bytes, kept.holders - 1, kept.since) : nil
+        }
+    }
+
+    /// How many objects are held (for the tests).
+    var count: Int { held.withLock { $0.count } }
 }
 
 /// The signed checkpoints in PostgreSQL (`archive_checkpoints`), written in a transaction that

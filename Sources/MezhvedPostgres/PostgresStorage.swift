@@ -19,6 +19,9 @@ public final class PostgresStorage: ArchiveStorage {
     public let objects: any ArchiveObjectStore
     public let checkpoints: any CheckpointStore
     public let deliveryClaims: any DeliveryClaims
+    public let sessions: any SessionStore
+    /// The objects put and not yet inserted (by the append that names them).
+    let pendingObjects: PendingObjects
     /// Where the store is.
     public let settings: PostgresStoreSettings
     let pool: PostgresPool
@@ -32,9 +35,12 @@ public final class PostgresStorage: ArchiveStorage {
         self.settings = pool.settings
         self.configuration = configuration
         self.clock = clock
-        self.objects = PostgresObjectStore(pool: pool)
+        let objects = PostgresObjectStore(pool: pool)
+        self.objects = objects
+        self.pendingObjects = objects.pending
         self.checkpoints = PostgresCheckpointStore(pool: pool, agency: configuration.agency)
         self.deliveryClaims = PostgresDeliveryClaims(pool: pool)
+        self.sessions = PostgresSessionStore(pool: pool)
     }
 
     /// Opens the store: checks the migrations, reads the configuration and replays the log.
@@ -187,16 +193,17 @@ public final class PostgresStorage: ArchiveStorage {
         try await withJournal { journal in
             var applied = false
             do {
-                return try await pool.transaction("appending to the log") { [self] connection in
+                let result = try await pool.transaction("appending to the log") { [self] connection in
                     let result = try await appendLocked(append, &journal, connection)
                     applied = true
                     return result
                 }
+                Self.object(of: append).map(pendingObjects.release)
+                return result
             } catch {
                 // The journal holds an event whose commit failed: replay it from the rows next time.
                 if applied { journal = Journal() }
-                if case .register(let record, _) = append { await forgetObject(record.object) }
-                if case .quarantine(let record) = append { await forgetObject(record.object) }
+                Self.object(of: append).map(pendingObjects.release)
                 throw error
             }
         }
@@ -229,6 +236,12 @@ public final class PostgresStorage: ArchiveStorage {
             try await takeNumber(sequence, year: year, direction: direction, connection)
         }
         if let object = payload.object {
+            // The object's row goes in with the event that names it (one transaction: both or neither).
+            if let bytes = pendingObjects.bytes(object) {
+                try await connection.query(
+                    "INSERT INTO archive_objects (digest, bytes) VALUES (\(object), \(ByteBuffer(bytes: bytes))) ON CONFLICT (digest) DO NOTHING",
+                    logger: logger)
+            }
             let rows = try await connection.query("SELECT count(*) FROM archive_objects WHERE digest = \(object)", logger: logger)
             for try await count in rows.decode(Int.self) where count == 0 {
                 throw ArchiveError(
@@ -266,16 +279,12 @@ public final class PostgresStorage: ArchiveStorage {
             """, logger: logger)
     }
 
-    /// Removes the object of a refused append when no event names it (under the head lock).
-    private func forgetObject(_ digest: String) async {
-        _ = try? await pool.transaction("removing a refused object") { [self] connection in
-            let headRows = try await connection.query("SELECT seq FROM archive_head WHERE id = 1 FOR UPDATE", logger: pool.logger)
-            for try await _ in headRows.decode(Int.self) {}
-            var journal = Journal()
-            try await catchUp(&journal, connection)
-            if !journal.referencedObjects.contains(digest) {
-                try await connection.query("DELETE FROM archive_objects WHERE digest = \(digest)", logger: pool.logger)
-            }
+    /// The object an append names (a registration's or a quarantined document's).
+    static func object(of append: JournalAppend) -> String? {
+        switch append {
+        case .register(let record, _): return record.object
+        case .quarantine(let record): return record.object
+        default: return nil
         }
     }
 

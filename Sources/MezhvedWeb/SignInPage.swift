@@ -61,10 +61,10 @@ extension WebSite {
             return signInPage(name: name, error: "Неверное имя пользователя или пароль.", status: .unauthorized)
         }
         throttle.succeed(name)
-        if let old = request.cookies[Self.sessionCookie]?.value, let previous = sessions.person(id: old) {
-            sessions.end(digest: previous.sessionDigest)
+        if let old = request.cookies[Self.sessionCookie]?.value, let previous = try await sessions.person(id: old) {
+            try await sessions.end(digest: previous.sessionDigest)
         }
-        let started = sessions.start(name: user.name, role: user.role)
+        let started = try await sessions.start(name: user.name, role: user.role)
         context.logger.notice("signed in", metadata: ["caller": "\(user.name) (\(user.role))"])
         var response = Self.redirect("/ui/journal")
         response.setCookie(Self.cookie(Self.sessionCookie, value: started.id))

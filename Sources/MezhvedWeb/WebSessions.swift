@@ -1,66 +1,52 @@
 import Foundation
+import MezhvedArchive
 import MezhvedGateway
 import Synchronization
 
-/// The pages' sessions, in memory: keyed by the SHA-256 of the session id (the id itself lives
-/// only in the person's cookie), each with its CSRF token, ended after ``idleTimeout`` without a
-/// request, on sign-out, and when its user is revoked. A restart ends every session.
+/// The pages' sessions, kept by a ``SessionStore``: in this process's memory for the filesystem
+/// store (a restart ends every session), in a table every node shares for PostgreSQL. Keyed by the
+/// SHA-256 of the session id (the id itself lives only in the person's cookie), each with its CSRF
+/// token, ended after ``idleTimeout`` without a request, on sign-out, and when its user is revoked.
 public final class WebSessions: Sendable {
-    struct Session: Sendable {
-        let name: String
-        let role: AccessRole
-        let csrfToken: String
-        var lastSeen: ContinuousClock.Instant
-    }
-
     /// How long a session lasts without a request.
     public let idleTimeout: Duration
     /// The most sessions kept; the longest idle goes first beyond it.
     public let capacity: Int
-    private let sessions = Mutex<[String: Session]>([:])
+    let store: any SessionStore
 
-    public init(idleTimeout: Duration = .seconds(30 * 60), capacity: Int = 10_000) {
+    public init(store: any SessionStore = LocalSessionStore(), idleTimeout: Duration = .seconds(30 * 60), capacity: Int = 10_000) {
+        self.store = store
         self.idleTimeout = idleTimeout
         self.capacity = capacity
     }
 
     /// Starts a session for `user`: a new id (never one the browser brought: no fixation) and a
     /// new CSRF token. Returns the id for the cookie.
-    func start(name: String, role: AccessRole, now: ContinuousClock.Instant = .now) -> (id: String, person: SignedInPerson) {
+    func start(name: String, role: AccessRole) async throws -> (id: String, person: SignedInPerson) {
         let id = WebSecrets.random()
-        let digest = WebSecrets.digest(id)
-        let session = Session(name: name, role: role, csrfToken: WebSecrets.random(), lastSeen: now)
-        sessions.withLock { table in
-            table = table.filter { now - $0.value.lastSeen < idleTimeout }
-            if table.count >= capacity, let oldest = table.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
-                table[oldest.key] = nil
-            }
-            table[digest] = session
-        }
-        return (id, SignedInPerson(name: name, role: role, sessionDigest: digest, csrfToken: session.csrfToken))
+        let session = StoredSession(digest: WebSecrets.digest(id), name: name, role: role.rawValue, csrfToken: WebSecrets.random())
+        try await store.start(session, idleTimeout: idleTimeout, capacity: capacity)
+        return (id, SignedInPerson(name: name, role: role, sessionDigest: session.digest, csrfToken: session.csrfToken))
     }
 
-    /// The person whose session `id` is, when it is alive (and then it is touched).
-    func person(id: String, now: ContinuousClock.Instant = .now) -> SignedInPerson? {
+    /// The person whose session `id` is, when it is alive (and then it is touched). A session whose
+    /// role this version does not know is ended.
+    func person(id: String) async throws -> SignedInPerson? {
         guard WebSecrets.isWellFormed(id) else { return nil }
         let digest = WebSecrets.digest(id)
-        return sessions.withLock { table -> SignedInPerson? in
-            guard var session = table[digest] else { return nil }
-            guard now - session.lastSeen < idleTimeout else {
-                table[digest] = nil
-                return nil
-            }
-            session.lastSeen = now
-            table[digest] = session
-            return SignedInPerson(name: session.name, role: session.role, sessionDigest: digest, csrfToken: session.csrfToken)
+        guard let session = try await store.resume(digest: digest, idleTimeout: idleTimeout) else { return nil }
+        guard let role = AccessRole(rawValue: session.role) else {
+            try await store.end(digest: digest)
+            return nil
         }
+        return SignedInPerson(name: session.name, role: role, sessionDigest: digest, csrfToken: session.csrfToken)
     }
 
     /// Ends the session with this digest.
-    func end(digest: String) { _ = sessions.withLock { $0.removeValue(forKey: digest) } }
+    func end(digest: String) async throws { try await store.end(digest: digest) }
 
     /// The digests kept (for the tests: the id itself is never among them).
-    var digests: [String] { sessions.withLock { Array($0.keys) } }
+    var digests: [String] { get async throws { try await store.digests() } }
 }
 
 /// Failed sign-ins by login: after ``limit`` failures within ``window`` the login is locked until

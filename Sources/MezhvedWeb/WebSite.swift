@@ -36,14 +36,14 @@ public struct WebSite: Sendable {
 
     /// The pages over `gateway`'s open `archive`, its users in `usersFile` (`exchange.webUsers`).
     public init(
-        gateway: Gateway, archive: ArchiveFolder, outbox: Outbox, usersFile: String, sessions: WebSessions = WebSessions(),
+        gateway: Gateway, archive: ArchiveFolder, outbox: Outbox, usersFile: String, sessions: WebSessions? = nil,
         throttle: SignInThrottle = SignInThrottle()
     ) throws {
         self.gateway = gateway
         self.archive = archive
         self.outbox = outbox
         self.users = WebUserDirectory(path: usersFile)
-        self.sessions = sessions
+        self.sessions = sessions ?? WebSessions(store: archive.storage.sessions)
         self.throttle = throttle
         self.templates = try WebTemplates.load()
         self.documents = ArchivedDocuments(gateway: gateway, registrar: archive.registrar)
@@ -68,7 +68,7 @@ public struct WebSite: Sendable {
         router.get("ui/signin") { request, context in await signInForm(request, context: context) }
         router.post("ui/signin") { request, context in try await signIn(request, context: context) }
         post(router, "ui/signout", permission: nil) { _, _, person, _ in
-            sessions.end(digest: person.sessionDigest)
+            try await sessions.end(digest: person.sessionDigest)
             var response = Self.redirect("/ui/signin")
             response.setCookie(Self.cookie(Self.sessionCookie, value: "", maxAge: 0))
             return response
@@ -243,10 +243,10 @@ public struct WebSessionMiddleware<Context: WebRequestContext>: RouterMiddleware
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix(WebSite.prefix), let id = request.cookies[WebSite.sessionCookie]?.value, !id.isEmpty,
-            let person = site.sessions.person(id: id)
+            let person = try await site.sessions.person(id: id)
         else { return try await next(request, context) }
         guard let user = try? await site.users.user(named: person.name), user.role == person.role else {
-            site.sessions.end(digest: person.sessionDigest)
+            try await site.sessions.end(digest: person.sessionDigest)
             return try await next(request, context)
         }
         var context = context

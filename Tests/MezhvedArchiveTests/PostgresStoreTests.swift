@@ -1,10 +1,10 @@
 import Foundation
 import MezhvedCore
-import MezhvedPostgres
 import MezhvedTestSupport
 import Testing
 
 @testable import MezhvedArchive
+@testable import MezhvedPostgres
 
 /// What only the PostgreSQL store has: rows someone with database access can change by SQL (the
 /// audit names each), numbering with several nodes at once, migrations checked at opening, the
@@ -176,6 +176,34 @@ struct PostgresStoreTests {
         #expect(report.passed, "\(report.findings)")
     }
 
+    @Test(
+        "a document's row goes in with the event that names it: put and never registered (a node killed between) leaves no row; a refused registration none"
+    )
+    func objectWithItsEvent() async throws {
+        guard StoreKind.postgres.available() else { return }
+        let archive = try await ArchiveFixtures.makeArchive(.postgres)
+        let settings = (archive.store as! PostgresStorage).settings
+        let orphan = try await archive.store.objects.put(Array("put, then the node died".utf8))
+        #expect(try await Self.sql(settings, "SELECT count(*) FROM archive_objects") == "0", "nothing written by a put alone")
+        #expect(try await archive.store.objects.get(orphan) == Array("put, then the node died".utf8), "readable by its own node meanwhile")
+        let reserved = try await archive.registrar.reserve(direction: .outgoing)
+        let document = try ArchiveFixtures.signedRequest(number: reserved.number)
+        let entry = try await archive.registrar.register(
+            Submission(direction: .outgoing, document: document, sourceName: "d", signatureStatus: .valid))
+        let stored = try await Self.sql(settings, "SELECT digest FROM archive_objects")
+        #expect(stored == entry.object, "the registered document's row, and only it")
+        // A document printed with a number never reserved is refused: no row for its object.
+        let again = try ArchiveFixtures.signedRequest(number: ArchiveFixtures.outgoingNumber(500))
+        await #expect(throws: ArchiveError.self) {
+            try await archive.registrar.register(
+                Submission(direction: .outgoing, document: again, sourceName: "d2", signatureStatus: .valid))
+        }
+        #expect(try await Self.sql(settings, "SELECT count(*) FROM archive_objects") == "1")
+        #expect((archive.store as! PostgresStorage).pendingObjects.count == 1, "only the put never appended is held")
+        let report = try await Self.audit(archive)
+        #expect(report.passed, "\(report.findings)")
+    }
+
     @Test("a schema without the migrations is refused at opening, naming the missing migration (configuration exit code)")
     func migrationMissing() async throws {
         guard StoreKind.postgres.available() else { return }
@@ -191,7 +219,7 @@ struct PostgresStoreTests {
         }
         // Migrating twice applies each migration once.
         let applied = try await PostgresMigrations.apply(settings)
-        #expect(applied == ["0001_archive", "0002_delivery_claims"])
+        #expect(applied == ["0001_archive", "0002_delivery_claims", "0003_web_sessions"])
         #expect(try await PostgresMigrations.apply(settings).isEmpty)
     }
 

@@ -23,7 +23,7 @@ import Testing
         -> (a: GatewayFolder, b: GatewayFolder, schema: String, url: String)
     {
         let url = try #require(postgresURL)
-        let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s, concurrency: 4, attemptTimeout: 10}"
+        let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s, concurrency: 4, attemptTimeout: 10}\n  webUsers: \(root)/users.json"
         let receiver = try await GatewayFolder.create(
             "employment", in: root,
             exchange: .init(
@@ -71,6 +71,38 @@ import Testing
         return (sender, path)
     }
 
+    /// One request to a node's pages with curl (not the server's code): the status, the cookies
+    /// it sets, the body. `form` fields are sent url-encoded with POST.
+    static func page(_ url: String, cookies: [String: String], form: [(String, String)]? = nil, in folder: String) async throws -> (
+        status: Int, cookies: [String: String], body: String
+    ) {
+        let tag = UUID().uuidString.prefix(8)
+        let headerFile = "\(folder)/page-\(tag).headers"
+        let bodyFile = "\(folder)/page-\(tag).body"
+        var arguments = ["-sS", "--max-time", "20", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"]
+        if !cookies.isEmpty {
+            arguments += ["-H", "Cookie: " + cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
+        }
+        for (name, value) in form ?? [] { arguments += ["--data-urlencode", "\(name)=\(value)"] }
+        let result = try await TestProcess.run("curl", arguments + [url])
+        var set: [String: String] = [:]
+        for line in String(decoding: (try? ServeFixture.read(headerFile)) ?? [], as: UTF8.self).components(separatedBy: "\r\n")
+        where line.lowercased().hasPrefix("set-cookie:") {
+            let pair = line.dropFirst("set-cookie:".count).trimmingCharacters(in: .whitespaces).split(separator: ";")[0]
+                .split(separator: "=", maxSplits: 1)
+            set[String(pair[0])] = pair.count > 1 ? String(pair[1]) : ""
+        }
+        let body = String(decoding: (try? ServeFixture.read(bodyFile)) ?? [], as: UTF8.self)
+        return (Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, set, body)
+    }
+
+    /// The value of the hidden field `name` in a page.
+    static func hidden(_ name: String, in html: String) -> String? {
+        guard let range = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        let rest = html[range.upperBound...]
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+
     static func compose(_ sender: GatewayFolder, form: String, output: String) async throws {
         let made = try await TestProcess.mezhved([
             "request", "new", "--gateway", sender.configuration, "--form", form, "-o", output, "--send",
@@ -92,6 +124,13 @@ import Testing
             "social-protection", in: root, port: senderPorts["social-protection"]!, node: ports.a)
         let (health, healthForm) = try await Self.sender("health", in: root, port: senderPorts["health"]!, node: ports.b)
 
+        let password = "пароль-двух-узлов-2026"
+        try ServeFixture.write(Array((password + "\n").utf8), to: root + "/password.txt")
+        let user = try await TestProcess.mezhved([
+            "user", "new", "--gateway", nodeA.configuration, "--name", "clerk-desk", "--role", "clerk", "--password-file",
+            root + "/password.txt",
+        ])
+        #expect(user.status == 0, "user new: \(user.stderr)")
         let check = try await TestProcess.mezhved(["gateway", "check", "--gateway", nodeA.configuration])
         #expect(check.status == 0, "gateway check: \(check.stdout) \(check.stderr)")
         #expect(check.stdout.contains("(postgres;"), "\(check.stdout)")
@@ -138,6 +177,25 @@ import Testing
         #expect(
             answerStates.count == answers && answerStates.values.allSatisfy { $0 == "receipted" },
             "the shared outbox: \(answerStates) — \(servers[0].log().suffix(1500)) \(servers[1].log().suffix(1500))")
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        // A clerk signed in on node A is signed in on node B (the sessions are in the store), and
+        // signing out on B ends the session on A.
+        let form = try await Self.page(servers[0].httpURL + "/ui/signin", cookies: [:], in: root)
+        let signInToken = try #require(Self.hidden("_signin", in: form.body), "the sign-in page: \(form.status) \(form.body.prefix(300))")
+        let signedIn = try await Self.page(
+            servers[0].httpURL + "/ui/signin", cookies: form.cookies,
+            form: [("_signin", signInToken), ("name", "clerk-desk"), ("password", password)], in: root)
+        let session = try #require(signedIn.cookies["mzv_session"], "signed in on node A: \(signedIn.status) \(signedIn.body.prefix(300))")
+        let onB = try await Self.page(servers[1].httpURL + "/ui/journal", cookies: ["mzv_session": session], in: root)
+        #expect(onB.status == 200, "node B's journal with node A's session: \(onB.status)")
+        #expect(onB.body.contains("ВХ-\(year)-000001"), "node B's journal lists the registrations")
+        let csrf = try #require(Self.hidden("_csrf", in: onB.body), "node B's page carries the session's CSRF token")
+        let signedOut = try await Self.page(
+            servers[1].httpURL + "/ui/signout", cookies: ["mzv_session": session], form: [("_csrf", csrf)], in: root)
+        #expect(signedOut.status == 303, "signed out on node B: \(signedOut.status)")
+        let afterwards = try await Self.page(servers[0].httpURL + "/ui/journal", cookies: ["mzv_session": session], in: root)
+        #expect(afterwards.status == 303, "node A after the sign-out on node B: \(afterwards.status)")
+
         for which in 0..<2 {
             _ = await servers[which].stop()
             logs[which] += servers[which].log()
@@ -158,7 +216,6 @@ import Testing
         defer { storage.close() }
         let incoming = try await storage.entries(JournalQuery(direction: .incoming)).filter { $0.kind == .request }
         #expect(incoming.count == 2 * rounds, "registered \(incoming.count) requests for \(2 * rounds) messages")
-        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
         #expect(Set(incoming.map(\.number)) == Set((1...(2 * rounds)).map { "ВХ-\(year)-" + String(format: "%06d", $0) }))
         #expect(Set(incoming.compactMap(\.messageID)).count == 2 * rounds, "one registration per message")
         // The clerk's journal commands read the same store through the gateway's configuration.
