@@ -229,9 +229,12 @@ if [ "$mode" = stores ]; then
                 --url "$MEZHVED_POSTGRES_URL" --schema "$schema" --data-key "$folder/data.key" "${password[@]}" >"$folder/migrate.txt"
             separator='?'
             case "$MEZHVED_POSTGRES_URL" in *'?'*) separator='&' ;; esac
-            store_lines="  store: postgres\n  url: '$MEZHVED_POSTGRES_URL${separator}schema=$schema'"
-            [ -n "${MEZHVED_POSTGRES_PASSWORD_FILE:-}" ] && store_lines="$store_lines\n  passwordFile: $MEZHVED_POSTGRES_PASSWORD_FILE"
-            sed -i "s|^  path: $folder/archive\$|$store_lines|" "$folder/gateway.yaml"
+            store_lines="  store: postgres
+  url: '$MEZHVED_POSTGRES_URL${separator}schema=$schema'"
+            [ -n "${MEZHVED_POSTGRES_PASSWORD_FILE:-}" ] && store_lines="$store_lines
+  passwordFile: $MEZHVED_POSTGRES_PASSWORD_FILE"
+            python3 -c 'import sys; p, old, new = sys.argv[1:]; t = open(p).read(); open(p, "w").write(t.replace(old + "\n", new + "\n", 1))' \
+                "$folder/gateway.yaml" "  path: $folder/archive" "$store_lines"
             grep -q '^  store: postgres$' "$folder/gateway.yaml" || { echo "bench-serve.sh: the configuration was not pointed at PostgreSQL" >&2; exit 1; }
             mv "$folder/archive" "$folder/archive.moved-to-postgres"
         fi

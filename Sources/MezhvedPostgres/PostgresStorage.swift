@@ -29,6 +29,8 @@ public final class PostgresStorage: ArchiveStorage {
     /// The journal replayed so far; taken out while a task holds ``lock``.
     private let cache = Mutex(Journal())
     private let lock = AsyncSerialLock()
+    /// The appends waiting for ``lock``, oldest first (see ``append(_:)``).
+    private let waiting = Mutex<[WaitingAppend]>([])
 
     private init(pool: PostgresPool, configuration: ArchiveConfiguration, clock: ArchiveClock) {
         self.pool = pool
@@ -189,32 +191,76 @@ public final class PostgresStorage: ArchiveStorage {
 
     // MARK: - ArchiveStorage
 
+    /// Appends once committed. Appends of this node's tasks that wait for the store's lock are
+    /// written together (group commit): the task that takes the lock writes every waiting append,
+    /// at most ``batchLimit``, in one transaction — one head lock, one catch-up, one commit — each
+    /// checked in turn as if alone; one that is refused is refused alone and writes nothing. Should
+    /// the transaction fail, each is written again in a transaction of its own, so that only the
+    /// append at fault fails.
     public func append(_ append: JournalAppend) async throws -> AppendResult {
-        try await withJournal { journal in
-            var applied = false
-            do {
-                let result = try await pool.transaction("appending to the log") { [self] connection in
-                    let result = try await appendLocked(append, &journal, connection)
-                    applied = true
-                    return result
+        let mine = WaitingAppend(append)
+        waiting.withLock { $0.append(mine) }
+        defer { Self.object(of: append).map(pendingObjects.release) }
+        return try await withJournal { journal in
+            while mine.outcome == nil {
+                let batch = waiting.withLock { queue -> [WaitingAppend] in
+                    let taken = Array(queue.prefix(Self.batchLimit))
+                    queue.removeFirst(taken.count)
+                    return taken
                 }
-                Self.object(of: append).map(pendingObjects.release)
-                return result
-            } catch {
-                // The journal holds an event whose commit failed: replay it from the rows next time.
-                if applied { journal = Journal() }
-                Self.object(of: append).map(pendingObjects.release)
-                throw error
+                await write(batch, &journal)
             }
+            return try mine.outcome!.get()
         }
     }
 
-    /// The append's transaction: head locked, caught up, checked, counter raised, event inserted.
-    private func appendLocked(_ append: JournalAppend, _ journal: inout Journal, _ connection: PostgresConnection) async throws
-        -> AppendResult
-    {
-        let logger = pool.logger
-        let headRows = try await connection.query("SELECT seq, hash FROM archive_head WHERE id = 1 FOR UPDATE", logger: logger)
+    /// The most appends written in one transaction.
+    static let batchLimit = 64
+
+    /// Writes `batch` in one transaction and sets each one's outcome (under the store's lock).
+    private func write(_ batch: [WaitingAppend], _ journal: inout Journal) async {
+        var applied = false
+        do {
+            let outcomes = try await pool.transaction("appending to the log") { [self] connection -> [Result<AppendResult, any Error>] in
+                var head = try await lockHead(&journal, connection)
+                var outcomes: [Result<AppendResult, any Error>] = []
+                for waiting in batch {
+                    let now = clock.now()
+                    let prepared: (type: EventType, payload: EventPayload)
+                    do {
+                        prepared = try journal.prepare(waiting.append, time: now, configuration: configuration)
+                    } catch {
+                        outcomes.append(.failure(error))  // refused: nothing of it written
+                        continue
+                    }
+                    let event = try await writeEvent(prepared, time: now, after: head, journal: journal, connection)
+                    journal.apply(event)
+                    applied = true
+                    head = (event.seq, event.hash)
+                    outcomes.append(.success(journal.result(of: event)))
+                }
+                if applied {
+                    try await connection.query(
+                        "UPDATE archive_head SET seq = \(head.seq), hash = \(head.hash) WHERE id = 1", logger: pool.logger)
+                }
+                return outcomes
+            }
+            for (waiting, outcome) in zip(batch, outcomes) { waiting.outcome = outcome }
+        } catch {
+            // The journal holds events whose commit failed: replay it from the rows next time.
+            if applied { journal = Journal() }
+            guard batch.count > 1 else {
+                batch[0].outcome = .failure(error)
+                return
+            }
+            for waiting in batch { await write([waiting], &journal) }
+        }
+    }
+
+    /// Locks the head row, catches up with what other nodes appended, and checks that the head row
+    /// is the log's last event; returns the head.
+    private func lockHead(_ journal: inout Journal, _ connection: PostgresConnection) async throws -> (seq: Int, hash: String) {
+        let headRows = try await connection.query("SELECT seq, hash FROM archive_head WHERE id = 1 FOR UPDATE", logger: pool.logger)
         var head: (seq: Int, hash: String)?
         for try await (seq, hash) in headRows.decode((Int, String).self) { head = (seq, hash) }
         guard let head else {
@@ -227,9 +273,18 @@ public final class PostgresStorage: ArchiveStorage {
                 "\(settings.url): the head row names entry \(head.seq), but the log ends at entry \(journal.lastSeq) (rows removed or added outside mezhved)",
                 hint: "run `mezhved archive audit`")
         }
-        let now = clock.now()
-        let (type, payload) = try journal.prepare(append, time: now, configuration: configuration)
-        let (line, event) = try EventLine.make(seq: head.seq + 1, time: now, type: type, prev: head.hash, payload: payload)
+        return head
+    }
+
+    /// Writes one prepared event after `head`: the counter row of the number it takes, the row of
+    /// the object it names, the event row. The head row is raised by the caller, once per transaction.
+    private func writeEvent(
+        _ prepared: (type: EventType, payload: EventPayload), time: Date, after head: (seq: Int, hash: String), journal: Journal,
+        _ connection: PostgresConnection
+    ) async throws -> ArchiveEvent {
+        let logger = pool.logger
+        let (type, payload) = prepared
+        let (line, event) = try EventLine.make(seq: head.seq + 1, time: time, type: type, prev: head.hash, payload: payload)
         if type == .reserved || type == .registered, let year = payload.year, let direction = payload.direction,
             let sequence = payload.sequence, sequence == journal.nextSequence(year: year, direction: direction)
         {
@@ -241,19 +296,17 @@ public final class PostgresStorage: ArchiveStorage {
                 try await connection.query(
                     "INSERT INTO archive_objects (digest, bytes) VALUES (\(object), \(ByteBuffer(bytes: bytes))) ON CONFLICT (digest) DO NOTHING",
                     logger: logger)
-            }
-            let rows = try await connection.query("SELECT count(*) FROM archive_objects WHERE digest = \(object)", logger: logger)
-            for try await count in rows.decode(Int.self) where count == 0 {
-                throw ArchiveError(
-                    .archiveUnusable, "the stored object \(object) vanished before its registration was written",
-                    hint: "register the document again")
+            } else {
+                let rows = try await connection.query("SELECT count(*) FROM archive_objects WHERE digest = \(object)", logger: logger)
+                for try await count in rows.decode(Int.self) where count == 0 {
+                    throw ArchiveError(
+                        .archiveUnusable, "the stored object \(object) vanished before its registration was written",
+                        hint: "register the document again")
+                }
             }
         }
         try await Self.insert(line: line, event: event, connection, logger: logger)
-        try await connection.query(
-            "UPDATE archive_head SET seq = \(event.seq), hash = \(event.hash) WHERE id = 1", logger: logger)
-        journal.apply(event)
-        return journal.result(of: event)
+        return event
     }
 
     /// Raises the counter row of (agency, year, direction) to `sequence`, locked in the append's
@@ -328,4 +381,13 @@ extension PostgresStorage {
             return lines
         }
     }
+}
+
+/// An append waiting for the store's lock, with its outcome once a batch has written it. The
+/// outcome is set and read only by tasks holding the store's lock.
+private final class WaitingAppend: @unchecked Sendable {
+    let append: JournalAppend
+    var outcome: Result<AppendResult, any Error>?
+
+    init(_ append: JournalAppend) { self.append = append }
 }

@@ -204,6 +204,40 @@ struct PostgresStoreTests {
         #expect(report.passed, "\(report.findings)")
     }
 
+    @Test("appends written together (group commit): a refused one among 48 at once fails alone, the others are registered, the chain holds")
+    func refusedInABatch() async throws {
+        guard StoreKind.postgres.available() else { return }
+        let archive = try await ArchiveFixtures.makeArchive(.postgres, interval: 16)
+        var reserved: [String] = []
+        for _ in 0..<32 { reserved.append(try await archive.registrar.reserve(direction: .outgoing).number) }
+        let documents = try reserved.map { try ArchiveFixtures.signedRequest(number: $0) }
+        // Printed with numbers never reserved: each must be refused, alone.
+        let strays = try (900..<916).map { try ArchiveFixtures.signedRequest(number: ArchiveFixtures.outgoingNumber($0)) }
+        let outcomes = try await withThrowingTaskGroup(of: (Bool, String?).self) { group in
+            for (index, document) in (documents + strays).enumerated() {
+                group.addTask {
+                    do {
+                        let entry = try await archive.registrar.register(
+                            Submission(direction: .outgoing, document: document, sourceName: "d\(index)", signatureStatus: .valid))
+                        return (index < 32, entry.number)
+                    } catch is ArchiveError {
+                        return (index < 32, nil)
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0.0 }.allSatisfy { $0.1 != nil }, "every document with its reserved number registered")
+        #expect(outcomes.filter { !$0.0 }.allSatisfy { $0.1 == nil }, "every stray refused")
+        #expect(Set(outcomes.compactMap(\.1)) == Set(reserved))
+        await archive.registrar.finishBackgroundWork()
+        let journal = try await archive.reopenedJournal()
+        #expect(journal.anomalies.isEmpty)
+        #expect(journal.entries.filter { $0.recordedStatus == .registered }.count == 32)
+        let report = try await Self.audit(archive)
+        #expect(report.passed, "\(report.findings)")
+    }
+
     @Test("a schema without the migrations is refused at opening, naming the missing migration (configuration exit code)")
     func migrationMissing() async throws {
         guard StoreKind.postgres.available() else { return }
