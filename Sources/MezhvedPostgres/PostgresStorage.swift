@@ -29,6 +29,8 @@ public final class PostgresStorage: ArchiveStorage {
     /// The journal replayed so far; taken out while a task holds ``lock``.
     private let cache = Mutex(Journal())
     private let lock = AsyncSerialLock()
+    /// When the last catch-up that completed began (under ``lock``): it saw every commit before then.
+    private let lastCatchUp = Mutex<ContinuousClock.Instant?>(nil)
     /// The appends waiting for ``lock``, oldest first (see ``append(_:)``).
     private let waiting = Mutex<[WaitingAppend]>([])
 
@@ -160,6 +162,7 @@ public final class PostgresStorage: ArchiveStorage {
     /// Applies the events other nodes committed since the journal's last one, checking each line's
     /// hash and the chain.
     func catchUp(_ journal: inout Journal, _ connection: PostgresConnection) async throws {
+        let began = ContinuousClock.now
         let rows = try await connection.query(
             "SELECT seq, line FROM archive_events WHERE seq > \(journal.lastSeq) ORDER BY seq", logger: pool.logger)
         for try await (seq, line) in rows.decode((Int, ByteBuffer).self) {
@@ -176,12 +179,18 @@ public final class PostgresStorage: ArchiveStorage {
             }
             journal.apply(event)
         }
+        lastCatchUp.withLock { $0 = began }
     }
 
-    /// Reads with the journal caught up with every committed append.
+    /// Reads with the journal caught up with every committed append. Readers that wait for the
+    /// lock share a catch-up: one that began after this read was asked for has seen every append
+    /// acknowledged before it, so the read needs no query of its own.
     private func read<T: Sendable>(_ body: @escaping @Sendable (Journal) throws -> T) async throws -> T {
-        try await withJournal { journal in
-            try await pool.withConnection("reading the journal") { [self] connection in try await catchUp(&journal, connection) }
+        let asked = ContinuousClock.now
+        return try await withJournal { journal in
+            if lastCatchUp.withLock({ $0.map { $0 <= asked } ?? true }) {
+                try await pool.withConnection("reading the journal") { [self] connection in try await catchUp(&journal, connection) }
+            }
             return try body(journal)
         }
     }
@@ -248,7 +257,10 @@ public final class PostgresStorage: ArchiveStorage {
             for (waiting, outcome) in zip(batch, outcomes) { waiting.outcome = outcome }
         } catch {
             // The journal holds events whose commit failed: replay it from the rows next time.
-            if applied { journal = Journal() }
+            if applied {
+                journal = Journal()
+                lastCatchUp.withLock { $0 = nil }
+            }
             guard batch.count > 1 else {
                 batch[0].outcome = .failure(error)
                 return
