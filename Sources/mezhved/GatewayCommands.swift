@@ -59,7 +59,7 @@ struct GatewayCheck: AsyncParsableCommand {
         print("gateway configuration \(configuration.source): OK")
         print("agency:       \(opened.agency.id) — \(opened.agency.fullName)")
         print(
-            "archive:      \(opened.archiveName) (\(configuration.archive.store); \(head.seq) log entries, personal-data key \(archive.registrar.configuration.dataKeyID))"
+            "archive:      \(opened.archiveName) (\(head.seq) log entries, personal-data key \(archive.registrar.configuration.dataKeyID), store: \(configuration.archive.store))"
         )
         for signatory in opened.signatories {
             print(

@@ -1,6 +1,7 @@
 import Foundation
 import MezhvedPostgres
 import MezhvedTestSupport
+import Synchronization
 import Testing
 
 @testable import MezhvedArchive
@@ -32,22 +33,37 @@ import Testing
         #expect(try await sessions.digests().isEmpty)
     }
 
-    @Test("a session idle past its timeout is ended; one in use is not", arguments: StoreKind.allCases)
-    func idleTimeout(_ store: StoreKind) async throws {
-        guard store.available() else { return }
-        let archive = try await ArchiveFixtures.makeArchive(store)
-        let sessions = archive.store.sessions
-        let idle = Duration.milliseconds(1500)
+    @Test("a session idle past its timeout is ended; one in use is not (the filesystem's, on a clock the test moves)")
+    func idleTimeoutLocal() async throws {
+        let start = ContinuousClock.now
+        let now = Mutex(start)
+        let sessions = LocalSessionStore(clock: { now.withLock { $0 } })
         let used = Self.session("used")
         let left = Self.session("left")
-        try await sessions.start(used, idleTimeout: idle, capacity: 100)
-        try await sessions.start(left, idleTimeout: idle, capacity: 100)
-        for _ in 0..<3 {
-            try await Task.sleep(for: .milliseconds(700))
-            #expect(try await sessions.resume(digest: used.digest, idleTimeout: idle) == used, "a session in use stays")
+        sessions.start(used, idleTimeout: .seconds(60), capacity: 100)
+        sessions.start(left, idleTimeout: .seconds(60), capacity: 100)
+        for minute in 1...3 {
+            now.withLock { $0 = start + .seconds(50 * minute) }
+            #expect(sessions.resume(digest: used.digest, idleTimeout: .seconds(60)) == used, "a session in use stays")
         }
-        #expect(try await sessions.resume(digest: left.digest, idleTimeout: idle) == nil, "2.1 s without a request")
-        #expect(try await sessions.digests() == [used.digest], "the idle one is gone from the store")
+        #expect(sessions.resume(digest: left.digest, idleTimeout: .seconds(60)) == nil, "150 s without a request")
+        #expect(sessions.digests() == [used.digest], "the idle one is gone from the store")
+    }
+
+    @Test("a session idle past its timeout is ended (PostgreSQL, on the database's clock)")
+    func idleTimeoutPostgres() async throws {
+        guard StoreKind.postgres.available() else { return }
+        let archive = try await ArchiveFixtures.makeArchive(.postgres)
+        let sessions = archive.store.sessions
+        let left = Self.session("left")
+        let kept = Self.session("kept")
+        try await sessions.start(left, idleTimeout: .seconds(1), capacity: 100)
+        try await sessions.start(kept, idleTimeout: .seconds(1), capacity: 100)
+        // However long the machine makes this sleep, it is at least 1.5 s: both are past 1 s idle.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await sessions.resume(digest: left.digest, idleTimeout: .seconds(1)) == nil, "idle past its timeout")
+        #expect(try await sessions.resume(digest: kept.digest, idleTimeout: .seconds(3600)) == kept, "within a longer timeout it stays")
+        #expect(try await sessions.digests() == [kept.digest], "the idle one is gone from the table")
     }
 
     @Test("beyond the capacity the longest idle session goes first", arguments: StoreKind.allCases)
