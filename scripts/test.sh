@@ -47,6 +47,19 @@ else
     echo "PostgreSQL could not be started: the PostgreSQL store's tests skip" >&2
 fi
 
+section "Fixed test ports (8089, 47931, 47932)"
+# The test PKI names 127.0.0.1:47931 (OCSP) and :47932 (CRLs) and the web tests 8089: they are kept
+# out of the kernel's ephemeral range, so that no client connection of the suite (a pooled
+# PostgreSQL connection lasts its whole test) takes one as its source port and blocks the bind of
+# the server that needs it ("exited before listening on 47932").
+reserved_ports=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -w "$reserved_ports" ]; then
+    current=$(cat "$reserved_ports")
+    echo "${current:+$current,}8089,47931,47932" >"$reserved_ports" && echo "reserved from the ephemeral range: $(cat "$reserved_ports")"
+else
+    echo "not reserved (needs root): a client connection may, rarely, hold one of them as its source port"
+fi
+
 section "Tests (swift test $*)"
 if [ -x .venv-interop/bin/python ]; then
     export MEZHVED_PYTHON="$PWD/.venv-interop/bin/python"
