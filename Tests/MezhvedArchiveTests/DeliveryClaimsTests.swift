@@ -28,7 +28,7 @@ import Testing
         "one claim per message at a time, on every node; given back only by its own node; listed while it stands",
         arguments: StoreKind.allCases)
     func claimsExclude(_ store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (first, second, close) = try await Self.twoNodes(store)
         defer { close() }
         let now = Date()
@@ -49,7 +49,7 @@ import Testing
 
     @Test("32 workers on two nodes race for one message: exactly one wins", arguments: StoreKind.allCases)
     func raceHasOneWinner(_ store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (first, second, close) = try await Self.twoNodes(store)
         defer { close() }
         let nodes = [first, second]
@@ -70,7 +70,7 @@ import Testing
         "a claim whose node died (never given back) lapses after its lease, and another node takes the message",
         arguments: StoreKind.allCases)
     func lapsedClaimIsTakenOver(_ store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (first, second, close) = try await Self.twoNodes(store)
         defer { close() }
         // PostgreSQL measures the lease on the database's clock: a real second must pass.

@@ -51,7 +51,7 @@ struct JournalTests {
 
     @Test("reserve, register under the reserved number, void: statuses and counters per direction", arguments: StoreKind.allCases)
     func lifeCycle(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store, interval: 100)
         let reserved = try await archive.reserve(direction: .outgoing, note: "draft")
         let spare = try await archive.reserve(direction: .outgoing, note: nil)
@@ -88,7 +88,7 @@ struct JournalTests {
 
     @Test("an outgoing document is registered only under the number it is printed with", arguments: StoreKind.allCases)
     func printedNumber(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store, interval: 100)
         // Printed with 01-12/000005 while the next number is 01-12/000001: refused, naming both.
         let wrong = try ArchiveFixtures.signedRequest(number: "01-12/000005")
@@ -132,7 +132,7 @@ struct JournalTests {
 
     @Test("the same letter sent again as another file is registered once", arguments: StoreKind.allCases)
     func letterRegisteredOnce(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store, interval: 100)
         let replacements = [("02-11/4817", "01-12/000001")]
         let first = try ArchiveFixtures.resigned("answer-unemployment-status.signed.xml", agency: "employment", replacing: replacements)
@@ -156,7 +156,7 @@ struct JournalTests {
         "a receipt names the document it acknowledges and moves it to delivered; a rejecting receipt to rejected",
         arguments: StoreKind.allCases)
     func receipts(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store, interval: 100)
         let requests = try await ArchiveFixtures.register(2, in: archive)
         let accepted = try ArchiveFixtures.resigned(
@@ -202,7 +202,7 @@ struct JournalTests {
     @Test(
         "a refused incoming document is quarantined with its reason, kept encrypted, listed, and given back", arguments: StoreKind.allCases)
     func quarantine(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store, interval: 100)
         let garbage = Array("not xml at all: Васильев 145-236-987 76".utf8)
         let answer = try ArchiveFixtures.resigned("answer-unemployment-status.signed.xml", agency: "employment", replacing: [])
@@ -228,7 +228,7 @@ struct JournalTests {
 
     @Test("journal queries: direction, kind, status, period, deadline, overdue, paging", arguments: StoreKind.allCases)
     func queries(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store, interval: 100)
         let requests = try await ArchiveFixtures.register(3, in: archive)
         let reserved = try await archive.reserve(direction: .incoming)

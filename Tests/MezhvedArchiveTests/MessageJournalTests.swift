@@ -34,7 +34,7 @@ struct MessageJournalTests {
         "a message is queued once for a registered outgoing document, moves by the rules, and is resent only when failed or expired",
         arguments: StoreKind.allCases)
     func transitions(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store)
         let entries = try await ArchiveFixtures.register(2, in: archive)
         let peer = try #require(entries[0].counterpart)
@@ -168,7 +168,7 @@ struct MessageJournalTests {
         "one incoming document per (peer, message id): a second registration or quarantine under it is refused",
         arguments: StoreKind.allCases)
     func incomingMessageIDsUnique(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store)
         let kept = try await archive.registrar.quarantine(
             Rejection(

@@ -39,7 +39,7 @@ struct PostgresStoreTests {
 
     @Test("an untouched PostgreSQL archive audits clean, with the same checkpoints and chain as the filesystem's")
     func cleanAudit() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let (archive, settings) = try await Self.archiveWithRegistrations()
         let report = try await Self.audit(archive)
         #expect(report.passed, "\(report.findings)")
@@ -55,7 +55,7 @@ struct PostgresStoreTests {
 
     @Test("a row updated by SQL is named by the audit: its hash no longer matches its line")
     func rowUpdated() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let (archive, settings) = try await Self.archiveWithRegistrations()
         _ = try await Self.sql(
             settings,
@@ -81,7 +81,7 @@ struct PostgresStoreTests {
 
     @Test("a row deleted by SQL is named by the audit: in the middle a hole in the seq, at the end the head, counters and checkpoint")
     func rowDeleted() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let (archive, settings) = try await Self.archiveWithRegistrations()
         _ = try await Self.sql(settings, "DELETE FROM archive_events WHERE seq = 4")
         let middle = try await Self.audit(archive)
@@ -100,7 +100,7 @@ struct PostgresStoreTests {
 
     @Test("a row inserted by SQL is named by the audit, even chained correctly: the head and the counter disagree")
     func rowInserted() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let (archive, settings) = try await Self.archiveWithRegistrations()
         let journal = try await archive.journal()
         var payload = EventPayload()
@@ -140,7 +140,7 @@ struct PostgresStoreTests {
 
     @Test("two nodes (two pools on one database) and 64 tasks register at once: numbers gapless and unique, one chain, audit clean")
     func concurrentNodes() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let first = try await ArchiveFixtures.makeArchive(.postgres, interval: 16)
         let second = try await ArchiveFixtures.openPostgres((first.store as! PostgresStorage).settings)
         let nodes = [first, second]
@@ -180,7 +180,7 @@ struct PostgresStoreTests {
         "a document's row goes in with the event that names it: put and never registered (a node killed between) leaves no row; a refused registration none"
     )
     func objectWithItsEvent() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(.postgres)
         let settings = (archive.store as! PostgresStorage).settings
         let orphan = try await archive.store.objects.put(Array("put, then the node died".utf8))
@@ -206,7 +206,7 @@ struct PostgresStoreTests {
 
     @Test("appends written together (group commit): a refused one among 48 at once fails alone, the others are registered, the chain holds")
     func refusedInABatch() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(.postgres, interval: 16)
         var reserved: [String] = []
         for _ in 0..<32 { reserved.append(try await archive.registrar.reserve(direction: .outgoing).number) }
@@ -240,7 +240,7 @@ struct PostgresStoreTests {
 
     @Test("a schema without the migrations is refused at opening, naming the missing migration (configuration exit code)")
     func migrationMissing() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let settings = try PostgresStoreSettings(
             url: StoreKind.postgresURL!, passwordFile: StoreKind.postgresPasswordFile,
             schema: "unmigrated_\(UInt32.random(in: 0...UInt32.max))")
@@ -261,7 +261,7 @@ struct PostgresStoreTests {
         "a filesystem archive moved to PostgreSQL keeps every byte: the same journal, the checkpoints hold, the audit is clean, numbering goes on"
     )
     func migrateFromFileSystem() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let source = try await ArchiveFixtures.makeArchive(.filesystem, interval: 4)
         try await ArchiveFixtures.register(5, in: source)
         _ = try await source.registrar.quarantine(Rejection(document: Array("junk".utf8), sourceName: "j", reason: "not XML"))
@@ -285,7 +285,7 @@ struct PostgresStoreTests {
 
     @Test("mezhved db migrate, archive migrate --from fs --to postgres and archive audit --url: exit codes and what they print")
     func commandLine() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let (folder, environment) = try await ArchiveCLITests.initArchive()
         let reserved = try await ArchiveTool.mezhved(["archive", "reserve", "--outgoing", "--count", "4"], environment: environment)
         #expect(reserved.status == 0, "\(reserved.stderr)")

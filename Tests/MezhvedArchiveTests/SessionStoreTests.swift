@@ -20,7 +20,7 @@ import Testing
 
     @Test("start, resume, end: the session comes back as it was started, and not after it ended", arguments: StoreKind.allCases)
     func startResumeEnd(_ store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store)
         let sessions = archive.store.sessions
         let clerk = Self.session("clerk-desk")
@@ -52,7 +52,7 @@ import Testing
 
     @Test("a session idle past its timeout is ended (PostgreSQL, on the database's clock)")
     func idleTimeoutPostgres() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(.postgres)
         let sessions = archive.store.sessions
         let left = Self.session("left")
@@ -68,7 +68,7 @@ import Testing
 
     @Test("beyond the capacity the longest idle session goes first", arguments: StoreKind.allCases)
     func capacity(_ store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let archive = try await ArchiveFixtures.makeArchive(store)
         let sessions = archive.store.sessions
         let people = (1...4).map { Self.session("person-\($0)") }
@@ -85,7 +85,7 @@ import Testing
     @Test("on PostgreSQL a session started on one node is resumed and ended on another; the filesystem's are its process's")
     func sharedAcrossNodes() async throws {
         for store in StoreKind.allCases {
-            guard store.available() else { continue }
+            guard try store.available() else { continue }
             let archive = try await ArchiveFixtures.makeArchive(store)
             let other = try await archive.reopen()
             let clerk = Self.session("clerk-desk")

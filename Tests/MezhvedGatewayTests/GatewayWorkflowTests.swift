@@ -23,7 +23,7 @@ struct GatewayWorkflowTests {
 
     @Test("outgoing: the number printed on the document is the journal's, and the signature verifies", arguments: StoreKind.allCases)
     func outgoingNumberIsTheJournals(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (sender, _) = try await Self.exchange(store)
         let workflow = OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar)
         let first = try await workflow.send(.request(GatewayFixtures.requestDraft()))
@@ -153,7 +153,7 @@ struct GatewayWorkflowTests {
         "incoming: registered under an incoming number, an accepted receipt signed and registered; the receipt delivers the request",
         arguments: StoreKind.allCases)
     func incomingRegisteredAndReceipted(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (sender, receiver) = try await Self.exchange(store)
         let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
             .request(GatewayFixtures.requestDraft()))
@@ -197,7 +197,7 @@ struct GatewayWorkflowTests {
 
     @Test("incoming: an answer registered at the requester closes the request", arguments: StoreKind.allCases)
     func answerClosesRequest(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (sender, receiver) = try await Self.exchange(store)
         let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
             .request(GatewayFixtures.requestDraft()))
@@ -240,7 +240,7 @@ struct GatewayWorkflowTests {
         "incoming: from the gateway's own agency, to another recipient, altered, or unreadable — each quarantined with its reason",
         arguments: StoreKind.allCases)
     func incomingRefusals(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (sender, receiver) = try await Self.exchange(store)
         let outgoing = OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar)
         let sent = try await outgoing.send(.request(GatewayFixtures.requestDraft()))

@@ -63,7 +63,7 @@ struct OutboxTests {
         "push: enqueue, payload, received with its message id, the receipt verified → receipted; duplicates, reuse and expiry",
         arguments: StoreKind.allCases)
     func pushExchange(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (sender, receiver) = try await GatewayWorkflowTests.exchange(store)
         let sent = try await Self.sendRequest(sender)
         let outbox = Outbox(gateway: sender.gateway, registrar: sender.archive.registrar)
@@ -278,7 +278,7 @@ struct OutboxTests {
         "failures: waiting-for-retry with growing delays, the horizon or a permanent refusal → failed, resend → queued under the same id",
         arguments: StoreKind.allCases)
     func failuresAndResend(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (sender, _) = try await GatewayWorkflowTests.exchange(store)
         let policy = OutboxPolicy(
             firstRetry: .seconds(10), maximumRetry: .seconds(60), retryHorizon: .seconds(3600), messageLifetime: .seconds(7200))
@@ -375,7 +375,7 @@ struct OutboxTests {
         "pull: the oldest pending message for the peer, fetched once into waiting-for-receipt, returned until its receipt is taken",
         arguments: StoreKind.allCases)
     func pullExchange(store: StoreKind) async throws {
-        guard store.available() else { return }
+        guard try store.available() else { return }
         let (sender, receiver) = try await GatewayWorkflowTests.exchange(store)
         let outbox = Outbox(gateway: sender.gateway, registrar: sender.archive.registrar)
         let first = try await Self.sendRequest(sender)

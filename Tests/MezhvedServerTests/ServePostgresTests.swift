@@ -114,7 +114,7 @@ import Testing
         "two serve nodes on one PostgreSQL, each SIGKILLed in turn while two senders push: every document registered once, numbers gapless, answers delivered by one node each, audit passes",
         .timeLimit(.minutes(8)))
     func twoNodesUnderKills() async throws {
-        guard StoreKind.postgres.available() else { return }
+        guard try StoreKind.postgres.available() else { return }
         let root = try ServeFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let ports = (a: try LocalService.freePort(), b: try LocalService.freePort())
