@@ -24,6 +24,11 @@ public protocol ArchiveStorage: Sendable {
     var deliveryClaims: any DeliveryClaims { get }
     /// The web workplace's sessions (shared by every node of the store).
     var sessions: any SessionStore { get }
+    /// The API's tokens and the web workplace's users, when the store keeps them (shared by every
+    /// node); nil for a store whose gateway keeps them in files (the filesystem store).
+    var credentials: (any CredentialStore)? { get }
+    /// The web workplace's failed sign-ins (shared by every node of the store).
+    var signInFailures: any SignInFailureStore { get }
 
     /// Appends one typed event atomically and durably; returns it with the entry it made or changed.
     func append(_ append: JournalAppend) async throws -> AppendResult

@@ -45,6 +45,9 @@ public final class FileSystemStorage: ArchiveStorage {
     /// One process serves a filesystem store: its claims are in memory.
     public let deliveryClaims: any DeliveryClaims = LocalDeliveryClaims()
     public let sessions: any SessionStore = LocalSessionStore()
+    /// The tokens and users of a filesystem store's gateway are in the files its configuration names.
+    public var credentials: (any CredentialStore)? { nil }
+    public let signInFailures: any SignInFailureStore = LocalSignInFailures()
     let layout: ArchiveLayout
     let log: FileSystemLog
 

@@ -1,12 +1,16 @@
 import Dispatch
 import Foundation
+import MezhvedArchive
 import Synchronization
 
-/// The server's view of the token file: read again when the file changed (checked at most once
-/// a ``recheckInterval``), so a `mezhved token revoke` takes effect within that interval without a
-/// restart. The file is read on a dedicated queue, never on the cooperative pool.
+/// The server's view of the tokens: the token file read again when it changed, or the archive's
+/// store read again (checked at most once a ``recheckInterval``), so a `mezhved token revoke`
+/// takes effect within that interval without a restart, on every node of a PostgreSQL store. The
+/// file is read on a dedicated queue, never on the cooperative pool.
 public final class AccessTokenRegistry: Sendable {
+    /// The file's path, or ``AccessTokenFile/storeName``.
     public let path: String
+    private let store: (any CredentialStore)?
     /// How long a look at the file is trusted before the file's identity is checked again.
     public let recheckInterval: Duration
 
@@ -29,6 +33,14 @@ public final class AccessTokenRegistry: Sendable {
 
     public init(path: String, recheckInterval: Duration = .seconds(1)) {
         self.path = path
+        self.store = nil
+        self.recheckInterval = recheckInterval
+    }
+
+    /// The tokens kept in the archive's `store` (`exchange.accessTokens: archive`).
+    public init(store: any CredentialStore, recheckInterval: Duration = .seconds(1)) {
+        self.path = AccessTokenFile.storeName
+        self.store = store
         self.recheckInterval = recheckInterval
     }
 
@@ -46,6 +58,7 @@ public final class AccessTokenRegistry: Sendable {
             return state.file
         }
         if let cached { return try cached.get() }
+        if let store { return try await reload(from: store, at: now) }
         let path = self.path
         let known = snapshot.withLock { $0.identity }
         let reloaded: (FileIdentity?, Result<AccessTokenFile, GatewayError>?) = await withCheckedContinuation { continuation in
@@ -74,6 +87,22 @@ public final class AccessTokenRegistry: Sendable {
             return state.file ?? .success(AccessTokenFile(path: path, tokens: []))
         }
         return try result.get()
+    }
+
+    private func reload(from store: any CredentialStore, at now: ContinuousClock.Instant) async throws -> AccessTokenFile {
+        let read: Result<AccessTokenFile, GatewayError>
+        do {
+            read = .success(try await AccessTokenFile.read(from: store))
+        } catch let error as GatewayError {
+            read = .failure(error)
+        } catch {
+            read = .failure(GatewayError(.accessTokensUnusable, "the tokens in \(path) cannot be read: \(error)"))
+        }
+        snapshot.withLock { state in
+            state.file = read
+            state.checkedAt = now
+        }
+        return try read.get()
     }
 
     private static func identity(of path: String) -> FileIdentity? {

@@ -88,7 +88,7 @@ public struct AccessTokenFile: Sendable, Equatable {
     static let sizeLimit = 16 << 20
 
     public let path: String
-    public private(set) var tokens: [AccessToken]
+    public internal(set) var tokens: [AccessToken]
 
     /// Reads the file; a missing file holds no token yet. Refuses a file others may read or
     /// write, one that is not the token file's JSON, and one with a name twice.

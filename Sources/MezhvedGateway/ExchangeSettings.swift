@@ -20,11 +20,12 @@ extension GatewayConfiguration {
         /// The folder where arriving bodies are streamed before they are handled, and where the
         /// checkpoints peers sent are kept (created 0700).
         public var spool: String
-        /// The file of the API's access tokens, hashed (`mezhved token new`); nil: no API access.
-        public var accessTokens: String?
-        /// The file of the web pages' users, their passwords as salted slow hashes
-        /// (`mezhved user new`); nil: the pages are not served.
-        public var webUsers: String?
+        /// Where the API's access tokens are kept, hashed (`mezhved token new`): a file, or the
+        /// archive's PostgreSQL store; nil: no API access.
+        public var accessTokens: CredentialsPlace?
+        /// Where the web pages' users are kept, their passwords as salted slow hashes
+        /// (`mezhved user new`): a file, or the archive's PostgreSQL store; nil: the pages are not served.
+        public var webUsers: CredentialsPlace?
         /// The gateways this one exchanges with.
         public var peers: [PeerSettings]
         /// Retries, horizon and end of life for outgoing messages.
@@ -34,7 +35,7 @@ extension GatewayConfiguration {
 
         public init(
             listen: ListenAddress, tls: TLSIdentity? = nil, maxDocumentSize: Int = 64 << 20, requestTimeout: Int = 120, spool: String,
-            accessTokens: String? = nil, webUsers: String? = nil, peers: [PeerSettings] = [],
+            accessTokens: CredentialsPlace? = nil, webUsers: CredentialsPlace? = nil, peers: [PeerSettings] = [],
             delivery: DeliverySettings = DeliverySettings(), gossipInterval: Int = 30
         ) {
             self.webUsers = webUsers
@@ -51,6 +52,27 @@ extension GatewayConfiguration {
 
         /// The peer with this agency id.
         public func peer(_ agency: String) -> PeerSettings? { peers.first { $0.agency == agency } }
+    }
+
+    /// Where the API's tokens or the web users are kept: a JSON file of this machine (mode 0600,
+    /// the filesystem store's way) or the archive's own store (`archive`: PostgreSQL tables every
+    /// node shares).
+    public enum CredentialsPlace: Sendable, Equatable, CustomStringConvertible {
+        case file(String)
+        case archive
+
+        /// The file, when it is one.
+        public var file: String? {
+            if case .file(let path) = self { return path }
+            return nil
+        }
+
+        public var description: String {
+            switch self {
+            case .file(let path): return path
+            case .archive: return "the archive's store"
+            }
+        }
     }
 
     /// A host and port.

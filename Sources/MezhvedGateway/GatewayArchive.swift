@@ -54,13 +54,7 @@ extension Gateway {
     }
 
     /// The PostgreSQL store's settings for `archive.store: postgres`; nil for the filesystem store.
-    public func postgresSettings() throws -> PostgresStoreSettings? {
-        let settings = configuration.archive
-        guard settings.store == "postgres", let url = settings.url else { return nil }
-        var postgres = try PostgresStoreSettings(url: url, passwordFile: settings.passwordFile)
-        if let connections = settings.connections { postgres.maximumConnections = connections }
-        return postgres
-    }
+    public func postgresSettings() throws -> PostgresStoreSettings? { try configuration.archive.postgresSettings() }
 
     /// The filesystem archive's archive.json, read before the store is opened (so that a folder
     /// that is no archive is named as such).
@@ -97,5 +91,15 @@ extension Gateway {
         }
         return try XMLSigner(
             key: key, certificate: certificate, chain: Array(certificates.dropFirst()), certificateSource: "the gateway certificate")
+    }
+}
+
+extension GatewayConfiguration.ArchiveSettings {
+    /// The PostgreSQL store's settings for `store: postgres`; nil for the filesystem store.
+    public func postgresSettings() throws -> PostgresStoreSettings? {
+        guard store == "postgres", let url else { return nil }
+        var postgres = try PostgresStoreSettings(url: url, passwordFile: passwordFile)
+        if let connections { postgres.maximumConnections = connections }
+        return postgres
     }
 }

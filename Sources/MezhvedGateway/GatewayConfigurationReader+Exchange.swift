@@ -4,7 +4,7 @@ import Yams
 
 /// The `exchange:` section (docs/gateway.md, docs/exchange-protocol.md).
 extension ConfigurationReader {
-    mutating func exchangeSettings(_ node: Node?, agency: String) -> GatewayConfiguration.ExchangeSettings? {
+    mutating func exchangeSettings(_ node: Node?, agency: String, postgres: Bool) -> GatewayConfiguration.ExchangeSettings? {
         guard let map = section(node, "exchange", required: false) else { return nil }
         let place = "exchange."
         checkKeys(
@@ -32,8 +32,8 @@ extension ConfigurationReader {
         let maxDocumentSize = size(map, "maxDocumentSize", at: place, range: 1024...(1 << 30)) ?? 64 << 20
         let requestTimeout = seconds(map, "requestTimeout", at: place, range: 1...3600) ?? 120
         let spool = path(map, "spool", at: place, required: true)
-        let accessTokens = path(map, "accessTokens", at: place)
-        let webUsers = path(map, "webUsers", at: place)
+        let accessTokens = credentialsPlace(map, "accessTokens", at: place, postgres: postgres)
+        let webUsers = credentialsPlace(map, "webUsers", at: place, postgres: postgres)
         var peers: [GatewayConfiguration.PeerSettings] = []
         if let list = map["peers"] {
             if let sequence = list.sequence {
@@ -56,6 +56,21 @@ extension ConfigurationReader {
         return GatewayConfiguration.ExchangeSettings(
             listen: listen, tls: tls, maxDocumentSize: maxDocumentSize, requestTimeout: requestTimeout, spool: spool,
             accessTokens: accessTokens, webUsers: webUsers, peers: peers, delivery: delivery, gossipInterval: gossipInterval)
+    }
+
+    /// `PATH` or `archive` (the archive's store, which only `archive.store: postgres` has).
+    mutating func credentialsPlace(_ map: Node.Mapping, _ key: String, at place: String, postgres: Bool)
+        -> GatewayConfiguration.CredentialsPlace?
+    {
+        guard let value = text(map, key, at: place, required: false) else { return nil }
+        guard value == "archive" else { return .file(resolve(value)) }
+        guard postgres else {
+            problems.append(
+                "\(place)\(key): archive keeps them in the archive's PostgreSQL store, and this archive is a folder (archive.store: filesystem); give a file path (write ./archive for a file of that name)"
+            )
+            return nil
+        }
+        return .archive
     }
 
     mutating func peerSettings(_ node: Node, at place: String, agency: String, plain: Bool) -> GatewayConfiguration.PeerSettings? {

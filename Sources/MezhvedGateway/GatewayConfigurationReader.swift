@@ -103,7 +103,7 @@ struct ConfigurationReader {
         let trust = trustSettings(root["trust"])
         let policy = policySettings(root["policy"])
         let documents = documentSettings(root["documents"])
-        let exchange = exchangeSettings(root["exchange"], agency: agency)
+        let exchange = exchangeSettings(root["exchange"], agency: agency, postgres: archive?.store == "postgres")
         guard let archive, let trust else { return nil }
         return GatewayConfiguration(
             agency: agency, archive: archive, signatories: signatories, receiptSignatory: receiptSignatory, trust: trust,

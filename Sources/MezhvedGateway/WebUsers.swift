@@ -28,7 +28,7 @@ public struct WebUserFile: Sendable, Equatable {
     static let sizeLimit = 16 << 20
 
     public let path: String
-    public private(set) var users: [WebUser]
+    public internal(set) var users: [WebUser]
 
     /// Reads the file; a missing file holds no user yet. Refuses a file others may read or write.
     public static func read(_ path: String) throws -> WebUserFile {

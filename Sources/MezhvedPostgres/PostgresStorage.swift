@@ -20,6 +20,9 @@ public final class PostgresStorage: ArchiveStorage {
     public let checkpoints: any CheckpointStore
     public let deliveryClaims: any DeliveryClaims
     public let sessions: any SessionStore
+    public var credentials: (any CredentialStore)? { storedCredentials }
+    public let signInFailures: any SignInFailureStore
+    let storedCredentials: PostgresCredentialStore
     /// The objects put and not yet inserted (by the append that names them).
     let pendingObjects: PendingObjects
     /// Where the store is.
@@ -45,6 +48,8 @@ public final class PostgresStorage: ArchiveStorage {
         self.checkpoints = PostgresCheckpointStore(pool: pool, agency: configuration.agency)
         self.deliveryClaims = PostgresDeliveryClaims(pool: pool)
         self.sessions = PostgresSessionStore(pool: pool)
+        self.storedCredentials = PostgresCredentialStore(pool: pool)
+        self.signInFailures = PostgresSignInFailures(pool: pool)
     }
 
     /// Opens the store: checks the migrations, reads the configuration and replays the log.

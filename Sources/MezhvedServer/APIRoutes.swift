@@ -26,7 +26,13 @@ struct APIRoutes: Sendable {
 
     init(exchange: ExchangeState, outbox: Outbox) {
         self.exchange = exchange
-        self.authentication = APIAuthentication(registry: exchange.settings.accessTokens.map { AccessTokenRegistry(path: $0) })
+        self.authentication = APIAuthentication(
+            registry: exchange.settings.accessTokens.flatMap { place in
+                switch place {
+                case .file(let path): return AccessTokenRegistry(path: path)
+                case .archive: return exchange.archive.storage.credentials.map { AccessTokenRegistry(store: $0) }
+                }
+            })
         self.documents = ArchivedDocuments(gateway: exchange.gateway, registrar: exchange.archive.registrar)
         self.outgoing = OutgoingWorkflow(gateway: exchange.gateway, registrar: exchange.archive.registrar)
         self.outbox = outbox

@@ -41,7 +41,7 @@ public struct ExchangeServer: Sendable {
         self.outbox = outbox
         self.metricsRegistry = metrics
         self.site = try settings.webUsers.map {
-            try WebSite(gateway: gateway, archive: archive, outbox: outbox, usersFile: $0)
+            try WebSite(gateway: gateway, archive: archive, outbox: outbox, users: $0)
         }
     }
 

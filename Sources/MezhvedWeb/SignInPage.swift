@@ -46,7 +46,7 @@ extension WebSite {
         guard !name.isEmpty, !password.isEmpty else {
             return signInPage(name: name, error: "Введите имя пользователя и пароль.", status: .unprocessableContent)
         }
-        if let wait = throttle.lockedFor(name) {
+        if let wait = try await throttle.lockedFor(name) {
             let minutes = max(1, Int((Double(wait.components.seconds) / 60).rounded(.up)))
             context.logger.warning("sign-in refused: locked", metadata: ["login": "\(Self.loggable(name))"])
             return signInPage(
@@ -56,11 +56,11 @@ extension WebSite {
                 status: .tooManyRequests)
         }
         guard let user = try await users.authenticate(name: name, password: password) else {
-            throttle.fail(name)
+            try await throttle.fail(name)
             context.logger.notice("sign-in failed", metadata: ["login": "\(Self.loggable(name))"])
             return signInPage(name: name, error: "Неверное имя пользователя или пароль.", status: .unauthorized)
         }
-        throttle.succeed(name)
+        try await throttle.succeed(name)
         if let old = request.cookies[Self.sessionCookie]?.value, let previous = try await sessions.person(id: old) {
             try await sessions.end(digest: previous.sessionDigest)
         }

@@ -50,35 +50,29 @@ public final class WebSessions: Sendable {
 }
 
 /// Failed sign-ins by login: after ``limit`` failures within ``window`` the login is locked until
-/// the oldest of them is older than the window. Counted in memory (a restart forgets them).
+/// the oldest of them is older than the window. Counted by a ``SignInFailureStore``: in memory for
+/// the filesystem store (a restart forgets them), in the PostgreSQL store for every node together.
 public final class SignInThrottle: Sendable {
     public let limit: Int
     public let window: Duration
-    private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
+    let failures: any SignInFailureStore
 
-    public init(limit: Int = 5, window: Duration = .seconds(15 * 60)) {
+    public init(limit: Int = 5, window: Duration = .seconds(15 * 60), failures: any SignInFailureStore = LocalSignInFailures()) {
         self.limit = limit
         self.window = window
+        self.failures = failures
     }
 
     /// When the login is locked: how long until it is not; nil when it may try.
-    func lockedFor(_ name: String, now: ContinuousClock.Instant = .now) -> Duration? {
-        failures.withLock { table -> Duration? in
-            let recent = (table[name] ?? []).filter { now - $0 < window }
-            table[name] = recent.isEmpty ? nil : recent
-            guard recent.count >= limit, let oldest = recent.first else { return nil }
-            return window - (now - oldest)
-        }
+    func lockedFor(_ name: String) async throws -> Duration? {
+        let recent = try await failures.recent(name, window: window)
+        guard recent.count >= limit, let age = recent.oldestAge else { return nil }
+        return max(.seconds(1), window - age)
     }
 
     /// Counts a failure.
-    func fail(_ name: String, now: ContinuousClock.Instant = .now) {
-        failures.withLock { table in
-            if table.count > 100_000 { table = table.filter { $0.value.contains { now - $0 < window } } }
-            table[name, default: []].append(now)
-        }
-    }
+    func fail(_ name: String) async throws { try await failures.fail(name, window: window) }
 
     /// Forgets the failures after a sign-in that succeeded.
-    func succeed(_ name: String) { _ = failures.withLock { $0.removeValue(forKey: name) } }
+    func succeed(_ name: String) async throws { try await failures.clear(name) }
 }

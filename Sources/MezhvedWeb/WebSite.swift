@@ -34,17 +34,28 @@ public struct WebSite: Sendable {
     let audits: AuditRuns
     let fileLimit: Int
 
-    /// The pages over `gateway`'s open `archive`, its users in `usersFile` (`exchange.webUsers`).
+    /// The pages over `gateway`'s open `archive`, its users where `users` says (`exchange.webUsers`:
+    /// a file, or the archive's store). Sessions and failed sign-ins are the store's unless given.
     public init(
-        gateway: Gateway, archive: ArchiveFolder, outbox: Outbox, usersFile: String, sessions: WebSessions? = nil,
-        throttle: SignInThrottle = SignInThrottle()
+        gateway: Gateway, archive: ArchiveFolder, outbox: Outbox, users: GatewayConfiguration.CredentialsPlace,
+        sessions: WebSessions? = nil, throttle: SignInThrottle? = nil
     ) throws {
         self.gateway = gateway
         self.archive = archive
         self.outbox = outbox
-        self.users = WebUserDirectory(path: usersFile)
+        switch users {
+        case .file(let path):
+            self.users = WebUserDirectory(path: path)
+        case .archive:
+            guard let store = archive.storage.credentials else {
+                throw GatewayError(
+                    .configurationInvalid, "exchange.webUsers: archive, but this archive's store keeps no users (it is a folder)",
+                    hint: "give a file path in exchange.webUsers")
+            }
+            self.users = WebUserDirectory(store: store)
+        }
         self.sessions = sessions ?? WebSessions(store: archive.storage.sessions)
-        self.throttle = throttle
+        self.throttle = throttle ?? SignInThrottle(failures: archive.storage.signInFailures)
         self.templates = try WebTemplates.load()
         self.documents = ArchivedDocuments(gateway: gateway, registrar: archive.registrar)
         self.outgoing = OutgoingWorkflow(gateway: gateway, registrar: archive.registrar)

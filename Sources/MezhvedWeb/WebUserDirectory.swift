@@ -1,20 +1,32 @@
 import Dispatch
 import Foundation
+import MezhvedArchive
 import MezhvedGateway
 import Synchronization
 
-/// The server's view of the users' file (`exchange.webUsers`), read again when it changed (looked
-/// at no more than once a ``recheckInterval``), on a queue of its own: a `mezhved user revoke`
-/// ends the user's sessions within that interval. Passwords are checked on that queue too
-/// (PBKDF2 is slow on purpose and must not hold the cooperative pool).
+/// The server's view of the web users (`exchange.webUsers`): their file, read on a queue of its
+/// own, or the archive's store; read again no more than once a ``recheckInterval``, so a
+/// `mezhved user revoke` ends the user's sessions within that interval (on every node of a
+/// PostgreSQL store). Passwords are checked on that queue too (PBKDF2 is slow on purpose and must
+/// not hold the cooperative pool).
 public final class WebUserDirectory: Sendable {
+    /// The file's path, or the store's name.
     public let path: String
     public let recheckInterval: Duration
+    private let store: (any CredentialStore)?
     private let cached = Mutex<(file: Result<WebUserFile, GatewayError>, at: ContinuousClock.Instant)?>(nil)
     private let queue = DispatchQueue(label: "mezhved.web-users", qos: .userInitiated, attributes: .concurrent)
 
     public init(path: String, recheckInterval: Duration = .seconds(1)) {
         self.path = path
+        self.store = nil
+        self.recheckInterval = recheckInterval
+    }
+
+    /// The users kept in the archive's `store` (`exchange.webUsers: archive`).
+    public init(store: any CredentialStore, recheckInterval: Duration = .seconds(1)) {
+        self.path = AccessTokenFile.storeName
+        self.store = store
         self.recheckInterval = recheckInterval
     }
 
@@ -28,6 +40,18 @@ public final class WebUserDirectory: Sendable {
             return try hit.get()
         }
         let path = self.path
+        if let store {
+            let read: Result<WebUserFile, GatewayError>
+            do {
+                read = .success(try await WebUserFile.read(from: store))
+            } catch let error as GatewayError {
+                read = .failure(error)
+            } catch {
+                read = .failure(GatewayError(.webUsersUnusable, "the web users in \(path) cannot be read: \(error)"))
+            }
+            cached.withLock { $0 = (read, now) }
+            return try read.get()
+        }
         let file: Result<WebUserFile, GatewayError> = await withCheckedContinuation { continuation in
             queue.async {
                 do {

@@ -6,26 +6,14 @@ import MezhvedGateway
 struct TokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Issues, lists and revokes the access tokens of the clerks' and auditors' API (exchange.accessTokens).",
-        subcommands: [TokenNew.self, TokenList.self, TokenRevoke.self])
-}
-
-extension GatewayOption {
-    /// The token file the configuration names (`exchange.accessTokens`).
-    func accessTokenFile() throws -> String {
-        let configuration = try configuration()
-        guard let path = configuration.exchange?.accessTokens else {
-            throw GatewayError(
-                .configurationInvalid, "the gateway configuration \(configuration.source) names no access token file",
-                hint: "add exchange.accessTokens: PATH (docs/gateway.md)")
-        }
-        return path
-    }
+        abstract:
+            "Issues, lists and revokes the access tokens of the clerks' and auditors' API (exchange.accessTokens: a file, or the PostgreSQL archive).",
+        subcommands: [TokenNew.self, TokenList.self, TokenRevoke.self, TokenImport.self])
 }
 
 extension AccessRole: ExpressibleByArgument {}
 
-struct TokenNew: ParsableCommand {
+struct TokenNew: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
         abstract: "Issues a token and prints it once; the file keeps only its SHA-256.",
@@ -51,9 +39,10 @@ struct TokenNew: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let path = try gateway.accessTokenFile()
-        let issued = try AccessTokenFile.update(path) { file in try file.issue(name: name, role: role) }
+    func run() async throws {
+        let configuration = try gateway.configuration()
+        let issued = try await configuration.updateAccessTokens { file in try file.issue(name: name, role: role) }
+        let path = try configuration.accessTokensPlace()
         print(issued.secret)
         FileHandle.standardError.write(
             Data(
@@ -62,7 +51,7 @@ struct TokenNew: ParsableCommand {
     }
 }
 
-struct TokenList: ParsableCommand {
+struct TokenList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "Lists the tokens: name, role, when issued (never the tokens themselves).")
 
@@ -70,8 +59,8 @@ struct TokenList: ParsableCommand {
 
     @Flag(help: "Print JSON.") var json = false
 
-    func run() throws {
-        let file = try AccessTokenFile.read(try gateway.accessTokenFile())
+    func run() async throws {
+        let file = try await gateway.configuration().accessTokens()
         if json {
             struct Row: Encodable {
                 let name: String
@@ -94,7 +83,7 @@ struct TokenList: ParsableCommand {
     }
 }
 
-struct TokenRevoke: ParsableCommand {
+struct TokenRevoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke", abstract: "Revokes a token: a running server refuses it within a second.")
 
@@ -102,9 +91,33 @@ struct TokenRevoke: ParsableCommand {
 
     @Argument(help: "The token's name.") var name: String
 
-    func run() throws {
-        let path = try gateway.accessTokenFile()
-        let revoked = try AccessTokenFile.update(path) { file in try file.revoke(name: name) }
+    func run() async throws {
+        let configuration = try gateway.configuration()
+        let revoked = try await configuration.updateAccessTokens { file in try file.revoke(name: name) }
+        let path = try configuration.accessTokensPlace()
         print("revoked \(revoked.name) (\(revoked.role)) from \(path)")
+    }
+}
+
+struct TokenImport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Copies the tokens of a token file into the place the configuration names (moving to the PostgreSQL archive).",
+        discussion: """
+            Every token of FILE whose name is not there yet is added with its role, issue time and hash (the tokens \
+            themselves keep working); a name already there is skipped and named. FILE is not changed.
+            """)
+
+    @OptionGroup var gateway: GatewayOption
+
+    @Argument(help: "The token file to copy from (a former exchange.accessTokens).") var file: String
+
+    func run() async throws {
+        let from = try AccessTokenFile.read(file)
+        let configuration = try gateway.configuration()
+        let skipped = try await configuration.updateAccessTokens { tokens in tokens.take(from) }
+        let place = try configuration.accessTokensPlace()
+        print("imported \(from.tokens.count - skipped.count) of \(from.tokens.count) tokens from \(file) into \(place)")
+        for name in skipped { print("skipped \(name): \(place) has a token of that name") }
     }
 }

@@ -7,24 +7,11 @@ import MezhvedGateway
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Creates, lists and revokes the users of the web pages (exchange.webUsers).",
-        subcommands: [UserNew.self, UserList.self, UserRevoke.self])
+        abstract: "Creates, lists and revokes the users of the web pages (exchange.webUsers: a file, or the PostgreSQL archive).",
+        subcommands: [UserNew.self, UserList.self, UserRevoke.self, UserImport.self])
 }
 
-extension GatewayOption {
-    /// The users' file the configuration names (`exchange.webUsers`).
-    func webUserFile() throws -> String {
-        let configuration = try configuration()
-        guard let path = configuration.exchange?.webUsers else {
-            throw GatewayError(
-                .configurationInvalid, "the gateway configuration \(configuration.source) names no web users' file",
-                hint: "add exchange.webUsers: PATH (docs/web.md)")
-        }
-        return path
-    }
-}
-
-struct UserNew: ParsableCommand {
+struct UserNew: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new",
         abstract: "Creates a user of the web pages; the file keeps only a salted slow hash of the password.",
@@ -53,10 +40,11 @@ struct UserNew: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let password = try readPassword()
-        let path = try gateway.webUserFile()
-        let user = try WebUserFile.update(path) { file in try file.add(name: name, role: role, password: password) }
+        let configuration = try gateway.configuration()
+        let user = try await configuration.updateWebUsers { file in try file.add(name: name, role: role, password: password) }
+        let path = try configuration.webUsersPlace()
         print("created \(user.name) (\(user.role)) in \(path)")
     }
 
@@ -80,14 +68,14 @@ struct UserNew: ParsableCommand {
     }
 }
 
-struct UserList: ParsableCommand {
+struct UserList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "Lists the users: name, role, when created (never a password or its hash).")
 
     @OptionGroup var gateway: GatewayOption
 
-    func run() throws {
-        let file = try WebUserFile.read(try gateway.webUserFile())
+    func run() async throws {
+        let file = try await gateway.configuration().webUsers()
         if file.users.isEmpty {
             print("no users in \(file.path): create one with `mezhved user new`")
             return
@@ -96,7 +84,7 @@ struct UserList: ParsableCommand {
     }
 }
 
-struct UserRevoke: ParsableCommand {
+struct UserRevoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke", abstract: "Removes a user: a running server refuses its sessions from the next request on.")
 
@@ -104,9 +92,33 @@ struct UserRevoke: ParsableCommand {
 
     @Option(help: "The user's login.") var name: String
 
-    func run() throws {
-        let path = try gateway.webUserFile()
-        let revoked = try WebUserFile.update(path) { file in try file.revoke(name: name) }
+    func run() async throws {
+        let configuration = try gateway.configuration()
+        let revoked = try await configuration.updateWebUsers { file in try file.revoke(name: name) }
+        let path = try configuration.webUsersPlace()
         print("revoked \(revoked.name) (\(revoked.role)) from \(path)")
+    }
+}
+
+struct UserImport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Copies the users of a users' file into the place the configuration names (moving to the PostgreSQL archive).",
+        discussion: """
+            Every user of FILE whose login is not there yet is added with its role, creation time and password hash (the \
+            passwords keep working); a login already there is skipped and named. FILE is not changed.
+            """)
+
+    @OptionGroup var gateway: GatewayOption
+
+    @Argument(help: "The users' file to copy from (a former exchange.webUsers).") var file: String
+
+    func run() async throws {
+        let from = try WebUserFile.read(file)
+        let configuration = try gateway.configuration()
+        let skipped = try await configuration.updateWebUsers { users in users.take(from) }
+        let place = try configuration.webUsersPlace()
+        print("imported \(from.users.count - skipped.count) of \(from.users.count) users from \(file) into \(place)")
+        for name in skipped { print("skipped \(name): \(place) has a user of that name") }
     }
 }

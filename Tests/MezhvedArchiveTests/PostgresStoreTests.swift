@@ -253,7 +253,7 @@ struct PostgresStoreTests {
         }
         // Migrating twice applies each migration once.
         let applied = try await PostgresMigrations.apply(settings)
-        #expect(applied == ["0001_archive", "0002_delivery_claims", "0003_web_sessions"])
+        #expect(applied == ["0001_archive", "0002_delivery_claims", "0003_web_sessions", "0004_credentials"])
         #expect(try await PostgresMigrations.apply(settings).isEmpty)
     }
 

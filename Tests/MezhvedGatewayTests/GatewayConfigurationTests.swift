@@ -79,6 +79,33 @@ struct GatewayConfigurationTests {
         #expect(poolOnFolder.contains { $0.contains("only for store: postgres") }, "\(poolOnFolder)")
     }
 
+    @Test("tokens and web users: a file path, or `archive` (the PostgreSQL store's tables), which a folder archive refuses")
+    func credentialsPlaces() throws {
+        let exchange = "\nexchange: {listen: 127.0.0.1:8441, spool: spool, accessTokens: ACCESS, webUsers: USERS}"
+        let postgres = Self.minimal.replacingOccurrences(
+            of: "archive: {path: archive, dataKey: keys/data.key}",
+            with: "archive: {store: postgres, url: 'postgres://mezhved@db/mezhved', dataKey: keys/data.key}")
+        let inStore = try Self.parse(
+            postgres + exchange.replacingOccurrences(of: "ACCESS", with: "archive").replacingOccurrences(of: "USERS", with: "./archive"))
+        #expect(inStore.exchange?.accessTokens == .archive)
+        #expect(inStore.exchange?.webUsers == .file("/srv/gw/archive"), "./archive is a file of that name")
+        let inFiles = try Self.parse(
+            Self.minimal
+                + exchange.replacingOccurrences(of: "ACCESS", with: "keys/tokens.json").replacingOccurrences(
+                    of: "USERS", with: "users.json"))
+        #expect(inFiles.exchange?.accessTokens == .file("/srv/gw/keys/tokens.json"))
+        #expect(inFiles.exchange?.webUsers == .file("/srv/gw/users.json"))
+        let onFolder = Self.problems(
+            Self.minimal + exchange.replacingOccurrences(of: "ACCESS", with: "archive").replacingOccurrences(of: "USERS", with: "archive"))
+        for key in ["accessTokens", "webUsers"] {
+            #expect(
+                onFolder.contains {
+                    $0.hasPrefix("exchange.\(key): archive keeps them in the archive's PostgreSQL store") && $0.contains("give a file path")
+                },
+                "\(onFolder)")
+        }
+    }
+
     @Test("an unknown key is named with the nearest known key, at every level")
     func unknownKeys() {
         let problems = Self.problems(

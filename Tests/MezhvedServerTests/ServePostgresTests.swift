@@ -19,8 +19,10 @@ import Testing
 
     /// The receiver's archive moved into a new schema, and its configuration pointed at it; a
     /// second node's configuration: the same store, another port and spool.
-    static func receiverNodes(in root: String, ports: (a: Int, b: Int), senders: [String: Int]) async throws
-        -> (a: GatewayFolder, b: GatewayFolder, schema: String, url: String)
+    /// `credentialsInArchive`: the tokens and web users in the store (`archive`), set once the
+    /// configuration names it; otherwise the users in a file beside the configuration.
+    static func receiverNodes(in root: String, ports: (a: Int, b: Int), senders: [String: Int], credentialsInArchive: Bool = false)
+        async throws -> (a: GatewayFolder, b: GatewayFolder, schema: String, url: String)
     {
         let url = try #require(postgresURL)
         let fast = "  delivery: {firstRetry: 1s, maximumRetry: 2s, concurrency: 4, attemptTimeout: 10}\n  webUsers: \(root)/users.json"
@@ -43,6 +45,10 @@ import Testing
         #expect(text.contains(pathLine))
         text = text.replacingOccurrences(
             of: pathLine, with: "  store: postgres\n  url: '\(storeURL)'\n" + (passwordFile.map { "  passwordFile: \($0)\n" } ?? ""))
+        if credentialsInArchive {
+            text = text.replacingOccurrences(of: "  webUsers: \(root)/users.json", with: "  webUsers: archive\n  accessTokens: archive")
+            #expect(text.contains("accessTokens: archive"))
+        }
         try ServeFixture.write(Array(text.utf8), to: receiver.configuration)
         // The old folder is set aside: the nodes must not be reading it.
         try FileManager.default.moveItem(atPath: receiver.archive, toPath: receiver.folder + "/archive.moved-to-postgres")
