@@ -73,12 +73,6 @@ public enum LongTermExtension {
     /// The values written at the end of the signature's `xades:UnsignedSignatureProperties`, as
     /// mezhved's signer writes them (the `xades` prefix, the signature last in the document).
     static func insert(_ values: XAdESLongTermValues, into signed: [UInt8], sourceName: String) throws -> [UInt8] {
-        let closing = Array("</xades:UnsignedSignatureProperties>".utf8)
-        guard let at = lastOccurrence(of: closing, in: signed) else {
-            throw ValidationError(
-                .longTermFailed, "\(sourceName) has no xades:UnsignedSignatureProperties as mezhved writes them",
-                hint: "extend signatures made by mezhved (sign --xades t)")
-        }
         var xml = "<xades:CertificateValues>"
         for der in values.certificates {
             xml += "<xades:EncapsulatedX509Certificate>\(Base64.encode(der))</xades:EncapsulatedX509Certificate>"
@@ -95,6 +89,18 @@ public enum LongTermExtension {
             xml += "</xades:OCSPValues>"
         }
         xml += "</xades:RevocationValues>"
+        return try insertUnsigned(xml, into: signed, sourceName: sourceName)
+    }
+
+    /// `xml` written at the end of the signature's `xades:UnsignedSignatureProperties`, as
+    /// mezhved's signer writes them (the `xades` prefix, the signature last in the document).
+    static func insertUnsigned(_ xml: String, into signed: [UInt8], sourceName: String) throws -> [UInt8] {
+        let closing = Array("</xades:UnsignedSignatureProperties>".utf8)
+        guard let at = lastOccurrence(of: closing, in: signed) else {
+            throw ValidationError(
+                .longTermFailed, "\(sourceName) has no xades:UnsignedSignatureProperties as mezhved writes them",
+                hint: "extend signatures made by mezhved (sign --xades t)")
+        }
         return Array(signed[..<at]) + Array(xml.utf8) + Array(signed[at...])
     }
 

@@ -86,6 +86,19 @@ public struct QualifiedValidator: Sendable {
                 "timestamp",
                 "the signature timestamp of \(Self.text(timestamp.genTime)) is ignored: \(timestamp.problems.joined(separator: "; "))")
         }
+        for stamp in current.xades?.archiveTimestamps ?? [] where !stamp.isValid {
+            run.warn(
+                "timestamp",
+                "the archive timestamp \(stamp.id.map { "\"\($0)\" " } ?? "")of \(Self.text(stamp.genTime)) does not hold and proves nothing: \(stamp.problems.joined(separator: "; "))"
+            )
+        }
+        let expiredTSA = timestamps.contains { $0.isValid && ($0.tsa?.notAfter).map { $0 < now } == true }
+        if let proof = current.xades?.proofOfExistence, !provenTimes.isEmpty, expiredTSA {
+            run.warn(
+                "timestamp",
+                "the signature timestamp was judged at \(Self.text(proof)), the time the archive timestamp (XAdES-LTA) proves the signature and its validation data existed at: past validation, its TSA's certificate is not required to be valid at \(Self.text(now))"
+            )
+        }
         let signingTime: SigningTimeEvidence
         if let proven = provenTimes.min(), proofOfExistence.map({ proven <= $0 }) ?? true {
             signingTime = SigningTimeEvidence(time: proven, source: .timestamp, claimedSigningTime: current.xades?.signingTime)
@@ -177,6 +190,8 @@ public struct QualifiedValidator: Sendable {
             indication: indication, subIndication: subIndication, qualification: qualification, conditions: conditions,
             signatureForm: form, signatureAlgorithm: current.signatureAlgorithm, canonicalizationMethod: current.canonicalizationMethod,
             signingTime: signingTime, timestamps: timestamps,
+            archiveTimestamps: (current.xades?.archiveTimestamps).flatMap { $0.isEmpty ? nil : $0 },
+            archiveProofOfExistence: current.xades?.proofOfExistence,
             declaredProperties: current.xades?.declared, signer: current.signer, qualifiedCertificate: profile, chain: chain,
             revocation: evidence, letterhead: letterhead, signedReferences: current.references, findings: run.findings,
             policy: [

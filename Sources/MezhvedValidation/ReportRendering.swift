@@ -66,6 +66,14 @@ extension QualifiedValidationReport {
                 "  timestamp:    \(date(item.genTime)) by \(item.tsa?.commonName ?? "an unknown TSA"): \(item.isValid ? "valid" : "NOT valid: " + item.problems.joined(separator: "; "))"
             )
         }
+        for item in archiveTimestamps ?? [] {
+            lines.append(
+                "  archive timestamp: \(date(item.genTime)) by \(item.tsa?.commonName ?? "an unknown TSA"): \(item.isValid ? "valid" : "NOT valid: " + item.problems.joined(separator: "; "))"
+            )
+        }
+        if let proof = archiveProofOfExistence {
+            lines.append("  proof of existence: \(date(proof)) (archive timestamp): the signature timestamps were judged at that time")
+        }
         if !revocation.isEmpty {
             lines.append("  revocation:")
             for item in revocation {

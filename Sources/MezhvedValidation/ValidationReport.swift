@@ -170,12 +170,18 @@ public struct QualifiedValidationReport: Sendable, Codable {
     public let subIndication: SubIndication?
     public let qualification: QualificationConclusion
     public let conditions: [ArticleElevenCondition]
-    /// `XAdES-T`, `XAdES-BES` or `XMLDSig`.
+    /// `XAdES-LTA`, `XAdES-LT`, `XAdES-T`, `XAdES-BES` or `XMLDSig`.
     public let signatureForm: String
     public let signatureAlgorithm: String?
     public let canonicalizationMethod: String?
     public let signingTime: SigningTimeEvidence
     public let timestamps: [TimestampInfo]
+    /// The archive timestamps of an XAdES-LTA signature, in document order; nil without any.
+    public let archiveTimestamps: [TimestampInfo]?
+    /// The time the oldest valid archive timestamp proves the signature and its validation data
+    /// existed at; the signature timestamps were judged then rather than at the validation time
+    /// (past validation, EN 319 102-1 §5.6.2.4). Nil without a valid archive timestamp.
+    public let archiveProofOfExistence: Date?
     /// What the signer declared in the XAdES signed properties (policy, claimed roles,
     /// commitment, data object formats); nil for a signature without XAdES.
     public let declaredProperties: XAdESDeclaredProperties?

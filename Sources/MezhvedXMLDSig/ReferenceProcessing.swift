@@ -20,7 +20,8 @@ enum ReferenceProcessor {
 
     static func digest(
         tree: XMLTree, target: ReferenceTarget, signature: XMLNodePointer?, transforms: [TransformAlgorithm],
-        digest algorithm: DigestAlgorithm, limits: XMLParsingLimits, keepOctets: Bool
+        digest algorithm: DigestAlgorithm, limits: XMLParsingLimits, keepOctets: Bool,
+        nodeSetCanonicalization: CanonicalizationAlgorithm = .c14n10
     ) throws -> Output {
         let context = try DigestContext(algorithm)
         var selection = NodeSetSelection(subtree: target.element, excluded: nil)
@@ -71,16 +72,26 @@ enum ReferenceProcessor {
         if let octets {
             emitFinal(octets)
         } else {
-            // A node-set left at the end is canonicalized with inclusive C14N 1.0.
-            emitFinal(
-                try Canonicalizer.canonicalBytes(
-                    tree, selection: selection, algorithm: target.keepsComments ? .c14n10WithComments : .c14n10))
+            // A node-set left at the end is canonicalized with inclusive C14N 1.0 (an archive
+            // timestamp's input: with the stamp's method).
+            let method = target.keepsComments ? nodeSetCanonicalization.keepingComments : nodeSetCanonicalization.withoutComments
+            emitFinal(try Canonicalizer.canonicalBytes(tree, selection: selection, algorithm: method))
         }
         return Output(digest: context.finish(), octets: kept)
     }
 }
 
 extension CanonicalizationAlgorithm {
+    /// The same method with comments.
+    var keepingComments: CanonicalizationAlgorithm {
+        switch self {
+        case .c14n10: return .c14n10WithComments
+        case .c14n11: return .c14n11WithComments
+        case .exclusive: return .exclusiveWithComments
+        default: return self
+        }
+    }
+
     /// The same method without comments.
     var withoutComments: CanonicalizationAlgorithm {
         switch self {

@@ -105,9 +105,15 @@ extension VerificationRun {
         }
         var timestamps: [TimestampInfo] = []
         let unsigned = firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties")
+        // Archive timestamps first: a valid one is the proof of existence the signature timestamps
+        // are judged at when their TSAs' certificates have expired since.
+        let archive = checkArchiveTimestamps(
+            unsigned, signature: qualifying.pointee.parent?.pointee.parent, intermediates: intermediates)
         let stamps = (unsigned?.elementChildren ?? []).filter { isXAdES($0, "SignatureTimeStamp") }
         for stamp in stamps {
-            if let info = checkSignatureTimestamp(stamp, signatureValue: signatureValue, intermediates: intermediates) {
+            if let info = checkSignatureTimestamp(
+                stamp, signatureValue: signatureValue, intermediates: intermediates, at: archive.proofTime ?? time)
+            {
                 timestamps.append(info)
             }
         }
@@ -124,11 +130,13 @@ extension VerificationRun {
         }
         let declared = declaredProperties(signedProperties, documentReferenceIDs: documentReferenceIDs)
         let longTerm = longTermValues(unsigned)
+        let level: XAdESLevel =
+            stamps.isEmpty ? .bes : (longTerm == nil ? .t : (archive.stamps.isEmpty && !hasArchiveTimestamp(unsigned) ? .lt : .lta))
         xades = XAdESInfo(
-            level: stamps.isEmpty ? .bes : (longTerm == nil ? .t : .lt), signingTime: signingTime,
-            signingCertificateBound: bound && signedPropertiesIntact,
+            level: level, signingTime: signingTime, signingCertificateBound: bound && signedPropertiesIntact,
             signedPropertiesID: signedProperties?.attribute("Id").map(DocumentText.cut), timestamps: timestamps, declared: declared,
-            longTermValues: longTerm)
+            longTermValues: longTerm, archiveTimestamps: archive.stamps,
+            proofOfExistence: archive.proofTime.flatMap { proof in proof < time ? proof : nil })
     }
 
     /// Whether a `SigningCertificateV2` (or v1 `SigningCertificate`) names `signer`: one `Cert` whose
@@ -181,58 +189,28 @@ extension VerificationRun {
         return false
     }
 
-    /// Checks one `xades:SignatureTimeStamp`: an RFC 3161 token over the canonical `ds:SignatureValue`.
-    /// Its problems are INDETERMINATE: a bad timestamp does not make a valid signature invalid. Returns
-    /// nil for a timestamp that cannot even be read (then it is only a problem of the report).
-    mutating func checkSignatureTimestamp(_ stamp: XMLNodePointer, signatureValue: XMLNodePointer, intermediates: [Certificate])
-        -> TimestampInfo?
-    {
-        let id = stamp.attribute("Id")
-        let name = id.map { "signature timestamp \"\(DocumentText.cut($0))\"" } ?? "the signature timestamp at line \(stamp.line)"
-        func refuse(_ problem: String) -> TimestampInfo? {
-            undetermined(.timestamp, "\(name): \(problem)")
-            return nil
-        }
-        var method = CanonicalizationAlgorithm.c14n10  // XAdES: inclusive C14N 1.0 when none is named
-        var encapsulated: XMLNodePointer? = nil
-        for part in stamp.elementChildren {
-            if isDS(part, "CanonicalizationMethod") {
-                guard let named = CanonicalizationAlgorithm(rawValue: part.attribute("Algorithm") ?? "") else {
-                    return refuse("canonicalization method \"\(DocumentText.cut(part.attribute("Algorithm") ?? ""))\" is not allowed")
-                }
-                method = named
-            } else if isXAdES(part, "EncapsulatedTimeStamp"), encapsulated == nil {
-                encapsulated = part
-            } else {
-                return refuse(
-                    "holds <\(DocumentText.cut(part.localName))> at line \(part.line), which mezhved does not support (one EncapsulatedTimeStamp expected)"
-                )
+    /// Checks one `xades:SignatureTimeStamp`: an RFC 3161 token over the canonical `ds:SignatureValue`,
+    /// its TSA judged at `time` (the validation time, or the proof of existence an archive timestamp
+    /// gives). Its problems are INDETERMINATE: a bad timestamp does not make a valid signature
+    /// invalid. Returns nil for a timestamp that cannot even be read.
+    mutating func checkSignatureTimestamp(
+        _ stamp: XMLNodePointer, signatureValue: XMLNodePointer, intermediates: [Certificate], at time: Date
+    ) -> TimestampInfo? {
+        let tree = self.tree
+        let covered = Result<[UInt8], any Error> {
+            do {
+                return try Canonicalizer.canonicalBytes(
+                    tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: timestampMethod(stamp))
+            } catch {
+                throw XMLDSigError(.referenceTarget, "ds:SignatureValue could not be canonicalized")
             }
         }
-        guard let encapsulated, let der = Base64.decode(encapsulated.textContent), !der.isEmpty else {
-            return refuse("holds no base64 EncapsulatedTimeStamp")
-        }
-        let token: TimestampToken
-        do {
-            token = try TimestampToken(der: der, source: name)
-        } catch let error as XMLDSigError {
-            return refuse(error.message)
-        } catch {
-            return refuse("\(error)")
-        }
-        let octets: [UInt8]
-        do {
-            octets = try Canonicalizer.canonicalBytes(
-                tree, selection: NodeSetSelection(subtree: signatureValue, excluded: nil), algorithm: method)
-        } catch {
-            return refuse("ds:SignatureValue could not be canonicalized")
-        }
-        let info = token.verify(
-            covering: octets, trustStore: trustStore, intermediates: intermediates, at: time, id: id.map(DocumentText.cut))
-        if !info.isValid {
-            undetermined(.timestamp, "\(name): " + info.problems.joined(separator: "; "))
-        }
-        return info
+        return checkTimestamp(stamp, kind: "signature timestamp", intermediates: intermediates, at: time, covered: covered)
+    }
+
+    /// Whether the unsigned signature properties hold an archive timestamp (read or not).
+    func hasArchiveTimestamp(_ unsigned: XMLNodePointer?) -> Bool {
+        (unsigned?.elementChildren ?? []).contains { isXAdES141($0, "ArchiveTimeStamp") }
     }
 
     /// The `CertificateValues` and `RevocationValues` of the unsigned signature properties (XAdES

@@ -277,6 +277,15 @@ struct VerificationRun {
                 return
             }
         }
+        // An archive timestamp covers what every reference covers: the tree path has it.
+        if streamedContent != nil,
+            qualifyingProperties.contains(where: { qualifying in
+                hasArchiveTimestamp(firstChild(firstChild(qualifying, "UnsignedProperties"), "UnsignedSignatureProperties"))
+            })
+        {
+            needsDocumentTree = true
+            return
+        }
         guard let info = children(of: signedInfo, "ds:SignedInfo"), info.count >= 3,
             isDS(info[0], "CanonicalizationMethod"), isDS(info[1], "SignatureMethod")
         else {

@@ -26,6 +26,9 @@ public enum XAdESLevel: String, Sendable, Codable, CaseIterable {
     /// verifier; made by extending an XAdES-T signature (MezhvedValidation's `LongTermExtension`),
     /// never by ``XMLSigner`` directly.
     case lt = "XAdES-LT"
+    /// XAdES-LTA (B-LTA): LT plus one or more `xades141:ArchiveTimeStamp` over the signature and its
+    /// validation data, renewed before the last stamp's TSA certificate or algorithm expires.
+    case lta = "XAdES-LTA"
 }
 
 /// The validation data an XAdES-LT signature carries in its unsigned properties, as DER.
@@ -81,13 +84,22 @@ public struct XAdESInfo: Sendable, Codable {
     public let declared: XAdESDeclaredProperties
     /// The validation data of an XAdES-LT signature; nil when it carries none.
     public let longTermValues: XAdESLongTermValues?
+    /// Every readable `xades141:ArchiveTimeStamp`, in document order (XAdES-LTA).
+    public let archiveTimestamps: [TimestampInfo]
+    /// The time the oldest valid archive timestamp proves the signature and its validation data
+    /// existed at (before the validation time): the signature timestamps were judged then (past
+    /// validation), so a signature TSA certificate that expired since does not undo them. Nil
+    /// without a valid archive timestamp.
+    public let proofOfExistence: Date?
 
     /// Makes the report part (the verifier fills it).
     public init(
         level: XAdESLevel, signingTime: Date?, signingCertificateBound: Bool, signedPropertiesID: String?,
         timestamps: [TimestampInfo], declared: XAdESDeclaredProperties = XAdESDeclaredProperties(),
-        longTermValues: XAdESLongTermValues? = nil
+        longTermValues: XAdESLongTermValues? = nil, archiveTimestamps: [TimestampInfo] = [], proofOfExistence: Date? = nil
     ) {
+        self.archiveTimestamps = archiveTimestamps
+        self.proofOfExistence = proofOfExistence
         self.longTermValues = longTermValues
         self.level = level
         self.signingTime = signingTime
@@ -98,7 +110,8 @@ public struct XAdESInfo: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case level, signingTime, signingCertificateBound, signedPropertiesID, timestamps, declared, longTermValues
+        case level, signingTime, signingCertificateBound, signedPropertiesID, timestamps, declared, longTermValues, archiveTimestamps,
+            proofOfExistence
     }
 
     public init(from decoder: Decoder) throws {
@@ -111,6 +124,8 @@ public struct XAdESInfo: Sendable, Codable {
         // Reports written before these properties were read carry none.
         declared = try c.decodeIfPresent(XAdESDeclaredProperties.self, forKey: .declared) ?? XAdESDeclaredProperties()
         longTermValues = nil
+        archiveTimestamps = try c.decodeIfPresent([TimestampInfo].self, forKey: .archiveTimestamps) ?? []
+        proofOfExistence = try c.decodeIfPresent(Date.self, forKey: .proofOfExistence)
     }
 }
 

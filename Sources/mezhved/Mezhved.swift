@@ -18,7 +18,7 @@ struct Mezhved: AsyncParsableCommand {
             Sign.self, Verify.self, RequestCommand.self, AnswerCommand.self, ReceiptCommand.self, Validate.self, Render.self, Bench.self,
             ArchiveCommand.self, GatewayCommand.self, IncomingCommand.self, CalendarCommand.self, SendCommand.self, OutboxCommand.self,
             Serve.self, TokenCommand.self, UserCommand.self, RecordCommand.self, ReportCommand.self, RegisterCommand.self,
-            SyntheticYear.self, DbCommand.self, ExitCodes.self,
+            SyntheticYear.self, DbCommand.self, Extend.self, ExitCodes.self,
         ]
     )
 

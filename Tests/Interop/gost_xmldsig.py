@@ -689,6 +689,53 @@ def verify_document(tree: etree._ElementTree, cert_pub: GostPublicKey | None) ->
 # CLI
 # --------------------------------------------------------------------------
 
+XADES = "{http://uri.etsi.org/01903/v1.3.2#}"
+XADES141 = "{http://uri.etsi.org/01903/v1.4.1#}"
+
+
+def archive_timestamp_input(tree: etree._ElementTree, index: int) -> tuple[bytes, bytes]:
+    """The octets the index-th xades141:ArchiveTimeStamp covers (ETSI EN 319 132-1
+    5.5.2.2.1, written from the standard, not from mezhved) and its DER token:
+    each ds:Reference's transformed content, then SignedInfo, SignatureValue,
+    KeyInfo, the unsigned signature properties before the stamp, and the
+    ds:Objects other than the QualifyingProperties' one, each canonicalized with
+    the stamp's CanonicalizationMethod (inclusive C14N 1.0 when absent)."""
+    signatures = tree.getroot().iter(DS + "Signature")
+    signature = next(signatures)
+    stamps = list(signature.iter(XADES141 + "ArchiveTimeStamp"))
+    if index >= len(stamps):
+        raise SignError(f"the signature has {len(stamps)} archive timestamps")
+    stamp = stamps[index]
+    method = stamp.find(DS + "CanonicalizationMethod")
+    alg = method.get("Algorithm") if method is not None else "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    if alg not in C14N_ALGORITHMS:
+        raise SignError(f"archive timestamp canonicalization not allowed: {alg}")
+    exclusive, with_comments = C14N_ALGORITHMS[alg]
+
+    def c14n(el: etree._Element) -> bytes:
+        return canonicalize(el, exclusive, with_comments)
+
+    out = b""
+    signed_info = signature.find(DS + "SignedInfo")
+    for reference in signed_info.findall(DS + "Reference"):
+        out += reference_octets(tree, signature, reference)
+    out += c14n(signed_info) + c14n(signature.find(DS + "SignatureValue"))
+    key_info = signature.find(DS + "KeyInfo")
+    if key_info is not None:
+        out += c14n(key_info)
+    unsigned = stamp.getparent()
+    for prop in unsigned:
+        if prop is stamp:
+            break
+        if isinstance(prop.tag, str):
+            out += c14n(prop)
+    for obj in signature.findall(DS + "Object"):
+        if obj.find(XADES + "QualifyingProperties") is None:
+            out += c14n(obj)
+    token = _b64decode(stamp.findtext(XADES + "EncapsulatedTimeStamp"), "EncapsulatedTimeStamp")
+    return out, token
+
+
 def _read(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -737,8 +784,22 @@ def main(argv: list[str] | None = None) -> int:
     rv.add_argument("--key", required=True, help="certificate or public key (PEM/DER)")
     rv.add_argument("--signature", required=True)
 
+    ai = sub.add_parser("archive-input", help="write what the N-th XAdES ArchiveTimeStamp covers, and its token "
+                        "(to check with `openssl ts -verify -data`)")
+    ai.add_argument("input")
+    ai.add_argument("--index", type=int, default=0)
+    ai.add_argument("-o", "--output", required=True, help="the covered octets")
+    ai.add_argument("--token", required=True, help="the DER TimeStampToken")
+
     args = ap.parse_args(argv)
     try:
+        if args.command == "archive-input":
+            data, token = archive_timestamp_input(parse_xml(args.input), args.index)
+            with open(args.output, "wb") as f:
+                f.write(data)
+            with open(args.token, "wb") as f:
+                f.write(token)
+            return 0
         if args.command == "raw-sign":
             sig = gost_sign(load_private_key(_read(args.key)), _read(args.input))
             with open(args.output, "wb") as f:
