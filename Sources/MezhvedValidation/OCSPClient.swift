@@ -136,7 +136,7 @@ struct OCSPClient {
 
     /// The certificate that signed `basic`, found among `candidates` and the response's own
     /// certificates.
-    private func responseSigner(_ basic: OpaquePointer, candidates: [Certificate], who: String) throws -> Certificate {
+    fileprivate func responseSigner(_ basic: OpaquePointer, candidates: [Certificate], who: String) throws -> Certificate {
         try withCertificateStack(candidates) { stack in
             var signer: OpaquePointer? = nil
             guard OCSP_resp_get0_signer(basic, &signer, stack) == 1, let signer else {
@@ -161,6 +161,89 @@ struct OCSPClient {
         }
         defer { CRYPTO_free(buffer, #fileID, #line) }
         return Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+    }
+}
+
+extension OCSPClient {
+    /// Where embedded responses are said to come from.
+    static let embeddedLocation = "the signature's RevocationValues"
+
+    /// Judges an OCSP response the signature carries (XAdES-LT) about `certificate`, at a past
+    /// moment: the proven signing time, or the response's thisUpdate when that is later (a response
+    /// fetched just after signing shows the certificate good then). Its CertID (SHA-1 or SHA-256),
+    /// the responder's authority and signature are checked as for a fresh answer; the responder's
+    /// path and validity, and the response's validity period, are judged at that moment rather than
+    /// now, and no nonce is asked for. Without a proven time it is judged at `now`, like any answer.
+    func judgeEmbedded(
+        _ bytes: [UInt8], about certificate: Certificate, issuer: Certificate, issuerPath: [Certificate], provenTime: Date?, now: Date
+    ) throws -> SourceAnswer {
+        CryptoRuntime.ready()
+        let who = "the OCSP response in \(Self.embeddedLocation)"
+        return try withOCSPResponse(bytes, url: Self.embeddedLocation) { basic in
+            var status: Int32 = -1
+            var reason: Int32 = -1
+            var revoked: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>? = nil
+            var thisUpdate: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>? = nil
+            var nextUpdate: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>? = nil
+            var found = false
+            for digest in [EVP_sha1(), EVP_sha256()] {
+                guard let id = OCSP_cert_to_id(digest, certificate.x509, issuer.x509) else { continue }
+                defer { OCSP_CERTID_free(id) }
+                if OCSP_resp_find_status(basic, id, &status, &reason, &revoked, &thisUpdate, &nextUpdate) == 1 {
+                    found = true
+                    break
+                }
+            }
+            _ = drainOpenSSLErrors()
+            guard found, let issued = asn1Date(thisUpdate) else {
+                throw SourceFailure(problem: "\(who) does not answer for \(displayName(certificate)) (CertID mismatch)")
+            }
+            let at = max(provenTime ?? now, issued)
+            let end = asn1Date(nextUpdate) ?? issued.addingTimeInterval(policy.ocspMaximumAge)
+            guard issued <= at.addingTimeInterval(policy.clockSkew), at <= end.addingTimeInterval(policy.clockSkew) else {
+                throw SourceFailure(
+                    problem: "\(who) was not current at \(iso(at)) (thisUpdate \(iso(issued)), valid until \(iso(end)))")
+            }
+            let signer = try responseSigner(basic, candidates: issuerPath, who: who)
+            if signer.der != issuer.der {
+                let usage = X509_get_extended_key_usage(signer.x509)
+                guard issuer.issued(signer), usage != UInt32.max, usage & UInt32(XKU_OCSP_SIGN) != 0 else {
+                    throw SourceFailure(
+                        problem: "\(who) is signed by \(displayName(signer)), not by \(displayName(issuer)) or a responder it delegated")
+                }
+                let path = trustStore.validate(signer, untrusted: issuerPath, at: at)
+                if let failure = path.failure {
+                    throw SourceFailure(
+                        problem: "\(who): the responder \(displayName(signer)) did not chain at \(iso(at)): \(failure.message)")
+                }
+            }
+            // The signature alone (the path was judged above, at the past moment).
+            try withCertificateStack(issuerPath) { stack in
+                _ = drainOpenSSLErrors()
+                guard OCSP_basic_verify(basic, stack, trustStore.store, UInt(OCSP_NOVERIFY)) == 1 else {
+                    let errors = drainOpenSSLErrors()
+                    throw SourceFailure(
+                        problem: "\(who) does not verify (forged or altered)"
+                            + (errors.isEmpty ? "" : " [OpenSSL: \(errors.joined(separator: "; "))]"))
+                }
+            }
+            var answer = SourceAnswer(
+                status: .unknown, source: .ocspEmbedded, location: Self.embeddedLocation, thisUpdate: issued,
+                nextUpdate: asn1Date(nextUpdate),
+                producedAt: asn1Date(OCSP_resp_get0_produced_at(basic)), responder: signer.summary, fetchedAt: nil)
+            switch status {
+            case V_OCSP_CERTSTATUS_GOOD:
+                answer.status = .good
+            case V_OCSP_CERTSTATUS_REVOKED:
+                answer.status = .revoked
+                answer.revocationTime = asn1Date(revoked)
+                answer.reason = crlReasonName(Int(reason))
+            default:
+                answer.status = .unknown
+            }
+            answer.encoded = bytes
+            return answer
+        }
     }
 }
 

@@ -142,10 +142,11 @@ public struct QualifiedValidator: Sendable {
             }
             for problem in embedded?.problems ?? [] { run.warn("revocation", problem) }
             evidence = await revocation.check(chain: path, at: now, embedded: embedded)
-            for item in evidence where item.source == .crlEmbedded {
+            for item in evidence where item.source == .crlEmbedded || item.source == .ocspEmbedded {
+                let what = item.source == .crlEmbedded ? "the CRL" : "the OCSP response"
                 run.warn(
                     "revocation",
-                    "the revocation status of \(item.certificate.commonName ?? item.certificate.subject) comes from the CRL embedded in the signature (XAdES-LT), issued \(item.thisUpdate.map(Self.text) ?? "?"), judged at the signing time \(Self.text(signingTime.time)) (\(signingTime.source.rawValue))"
+                    "the revocation status of \(item.certificate.commonName ?? item.certificate.subject) comes from \(what) embedded in the signature (XAdES-LT), issued \(item.thisUpdate.map(Self.text) ?? "?"), judged at the signing time \(Self.text(signingTime.time)) (\(signingTime.source.rawValue))"
                 )
             }
         }

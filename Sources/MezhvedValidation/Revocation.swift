@@ -137,6 +137,8 @@ public struct RevocationEvidence: Sendable, Codable, Equatable {
         case crlHTTP = "crl-http"
         /// A CRL carried in the signature's own `xades:RevocationValues` (XAdES-LT).
         case crlEmbedded = "crl-embedded"
+        /// An OCSP response carried in the signature's own `xades:RevocationValues` (XAdES-LT).
+        case ocspEmbedded = "ocsp-embedded"
     }
 
     /// The certificate the evidence is about.

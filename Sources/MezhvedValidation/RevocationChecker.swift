@@ -174,6 +174,14 @@ public final class RevocationChecker: Sendable {
                         location: "the signature's RevocationValues", fetchedAt: nil)
                 })
         }
+        for response in embedded?.ocspResponses ?? [] {
+            embeddedAttempts.append(
+                Attempt {
+                    try client.judgeEmbedded(
+                        response, about: certificate, issuer: issuer, issuerPath: issuerPath, provenTime: embedded?.provenTime,
+                        now: self.clock())
+                })
+        }
         return (policy.order == .ocspFirst ? ocspAttempts + crlAttempts : crlAttempts + ocspAttempts) + embeddedAttempts
     }
 
@@ -256,6 +264,8 @@ public final class RevocationChecker: Sendable {
 public struct EmbeddedRevocationData: Sendable {
     /// The CRLs of the signature's `RevocationValues`.
     let crls: [CRL]
+    /// The OCSP responses of the signature's `RevocationValues` (whole OCSPResponse, DER).
+    let ocspResponses: [[UInt8]]
     /// The signing time a timestamp (or the archive) proves; nil when it is only claimed — the
     /// embedded CRLs are then judged at now, like any other CRL, so a backdated claim gains nothing.
     let provenTime: Date?
@@ -273,6 +283,7 @@ public struct EmbeddedRevocationData: Sendable {
         }
         _ = drainOpenSSLErrors()
         self.crls = crls
+        self.ocspResponses = values.ocspResponses
         self.provenTime = provenTime
         self.problems = problems
     }
