@@ -121,16 +121,7 @@ struct OCSPClient {
         var answer = SourceAnswer(
             status: .unknown, source: .ocsp, location: url, thisUpdate: asn1Date(thisUpdate), nextUpdate: asn1Date(nextUpdate),
             producedAt: asn1Date(OCSP_resp_get0_produced_at(basic)), responder: signer.summary, fetchedAt: now)
-        switch status {
-        case V_OCSP_CERTSTATUS_GOOD:
-            answer.status = .good
-        case V_OCSP_CERTSTATUS_REVOKED:
-            answer.status = .revoked
-            answer.revocationTime = asn1Date(revoked)
-            answer.reason = crlReasonName(Int(reason))
-        default:
-            answer.status = .unknown
-        }
+        answer.setOCSPStatus(status, reason: reason, revoked: revoked)
         return answer
     }
 
@@ -231,18 +222,25 @@ extension OCSPClient {
                 status: .unknown, source: .ocspEmbedded, location: Self.embeddedLocation, thisUpdate: issued,
                 nextUpdate: asn1Date(nextUpdate),
                 producedAt: asn1Date(OCSP_resp_get0_produced_at(basic)), responder: signer.summary, fetchedAt: nil)
-            switch status {
-            case V_OCSP_CERTSTATUS_GOOD:
-                answer.status = .good
-            case V_OCSP_CERTSTATUS_REVOKED:
-                answer.status = .revoked
-                answer.revocationTime = asn1Date(revoked)
-                answer.reason = crlReasonName(Int(reason))
-            default:
-                answer.status = .unknown
-            }
+            answer.setOCSPStatus(status, reason: reason, revoked: revoked)
             answer.encoded = bytes
             return answer
+        }
+    }
+}
+
+extension SourceAnswer {
+    /// The status, and for a revoked certificate its date and reason, of an OCSP SingleResponse.
+    fileprivate mutating func setOCSPStatus(_ status: Int32, reason: Int32, revoked: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>?) {
+        switch status {
+        case V_OCSP_CERTSTATUS_GOOD:
+            self.status = .good
+        case V_OCSP_CERTSTATUS_REVOKED:
+            self.status = .revoked
+            revocationTime = asn1Date(revoked)
+            self.reason = crlReasonName(Int(reason))
+        default:
+            self.status = .unknown
         }
     }
 }
