@@ -137,7 +137,8 @@ public final class Gateway: Sendable {
         switch policy.signatureForm {
         case .xmldsig: options.xades = nil
         case .bes: options.xades = .bes
-        case .t:
+        case .t, .lt, .lta:
+            // LT and LTA are T extended after signing (``Gateway/extendSignature(_:sourceName:)``).
             options.xades = .t
             options.timestamper = policy.tsa.map {
                 RFC3161Timestamper(

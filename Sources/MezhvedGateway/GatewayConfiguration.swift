@@ -142,6 +142,14 @@ public struct GatewayConfiguration: Sendable, Equatable {
         case bes
         /// XAdES-T: BES plus an RFC 3161 timestamp from ``PolicySettings/tsa``.
         case t
+        /// XAdES-LT: T plus the validation data (certificates, CRLs/OCSP responses) the gateway's
+        /// validator used, so the signature validates after those sources are gone.
+        case lt
+        /// XAdES-LTA: LT plus an archive timestamp from ``PolicySettings/tsa`` over all of it.
+        case lta
+
+        /// Whether the form needs a time-stamping authority.
+        public var needsTSA: Bool { self == .t || self == .lt || self == .lta }
     }
 
     /// How documents are signed and how incoming ones are judged.

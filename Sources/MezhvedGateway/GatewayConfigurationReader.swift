@@ -218,8 +218,8 @@ struct ConfigurationReader {
         }
         policy.tsa = url(map, "tsa", at: "policy.", allowingHTTPS: !policy.httpsTrust.isEmpty)
         policy.ocspResponder = url(map, "ocspResponder", at: "policy.", allowingHTTPS: !policy.httpsTrust.isEmpty)
-        if policy.signatureForm == .t && policy.tsa == nil {
-            problems.append("policy.tsa: signatureForm t needs the time-stamping authority's URL")
+        if policy.signatureForm.needsTSA && policy.tsa == nil {
+            problems.append("policy.tsa: signatureForm \(policy.signatureForm.rawValue) needs the time-stamping authority's URL")
         }
         if let timeout = integer(map, "networkTimeout", at: "policy.") {
             if (1...600).contains(timeout) {

@@ -80,8 +80,10 @@ public struct OutgoingWorkflow: Sendable {
             let composer = DocumentComposer(context: gateway.documents)
             var options = gateway.signingOptions
             options.signingTime = time
-            signed = try await signer.signAwaitingTimestamp(
-                try composer.xml(document), sourceName: "\(draft.kind.rawValue) \(reserved.number)", options: options)
+            let sourceName = "\(draft.kind.rawValue) \(reserved.number)"
+            signed = try await gateway.extendSignature(
+                try await signer.signAwaitingTimestamp(try composer.xml(document), sourceName: sourceName, options: options),
+                sourceName: sourceName)
         } catch {
             // The number was taken and nothing carries it: void it with the reason, then report.
             _ = try? await registrar.void(

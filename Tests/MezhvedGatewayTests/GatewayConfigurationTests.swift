@@ -124,12 +124,12 @@ struct GatewayConfigurationTests {
               - {id: x, key: k.pem}
               - {id: x, key: k.pem, certificate: c.pem}
             trust: {anchors: []}
-            policy: {signatureForm: lta, networkTimeout: 9000, offline: maybe, tsa: ftp://tsa}
+            policy: {signatureForm: ltx, networkTimeout: 9000, offline: maybe, tsa: ftp://tsa}
             receiptSignatory: y
             """)
         let expected = [
             "agency: is required", "archive.dataKey: is required", "signatories[0].certificate: is required",
-            "signatories: the id x is used twice", "trust.anchors: give at least one folder", "policy.signatureForm: lta is not one of",
+            "signatories: the id x is used twice", "trust.anchors: give at least one folder", "policy.signatureForm: ltx is not one of",
             "policy.networkTimeout: 9000 is not 1 to 600 seconds", "policy.offline: maybe is not true or false",
             "policy.tsa: ftp://tsa is not an http:// URL", "receiptSignatory: y is not one of the signatories",
         ]

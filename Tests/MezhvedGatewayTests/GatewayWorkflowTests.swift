@@ -84,6 +84,32 @@ struct GatewayWorkflowTests {
         #expect(voided.first?.voidReason?.hasPrefix("not signed:") == true, "\(voided)")
     }
 
+    @Test("signatureForm lta: the outgoing request carries its validation data and an archive timestamp; the receiver registers it")
+    func archiveTimestampedRequest() async throws {
+        let port = try LocalService.freePort()
+        let tsa = try LocalService(
+            "TSA", executable: "/usr/bin/env", arguments: ["python3", GatewayFixtures.path("Tests/Interop/tsa_server.py"), String(port)],
+            port: port)
+        defer { tsa.stop() }
+        let root = try GatewayFixtures.temporaryFolder()
+        let sender = try await GatewayFixtures.gateway(
+            "social-protection", in: root + "/sp",
+            extraPolicy: ", signatureForm: lta, tsa: \"http://127.0.0.1:\(port)/tsa\", networkTimeout: 3")
+        let receiver = try await GatewayFixtures.gateway("employment", in: root + "/emp")
+        let sent = try await OutgoingWorkflow(gateway: sender.gateway, registrar: sender.archive.registrar).send(
+            .request(GatewayFixtures.requestDraft()))
+        let text = String(decoding: sent.signed, as: UTF8.self)
+        #expect(text.contains("<xades:CertificateValues>") && text.contains("<xades141:ArchiveTimeStamp "))
+        let outcome = try await IncomingWorkflow(gateway: receiver.gateway, registrar: receiver.archive.registrar).receive(
+            sent.signed, sourceName: "archive-timestamped")
+        guard case .registered = outcome.disposition else {
+            Issue.record("not registered: \(outcome.reasons)")
+            return
+        }
+        #expect(outcome.validation?.signatureForm == "XAdES-LTA")
+        #expect(outcome.validation?.archiveTimestamps?.count == 1)
+    }
+
     @Test("an archive whose archive.json names another gateway certificate than the configuration pins is refused")
     func pinnedGatewayCertificate() async throws {
         let (sender, _) = try await Self.exchange()
