@@ -53,7 +53,10 @@ public enum ArchiveTimestampExtension {
             xml += "</xades:CertificateValues></xades141:TimeStampValidationData>"
             document = try LongTermExtension.insertUnsigned(xml, into: document, sourceName: sourceName)
         }
-        let request = try verifier.archiveTimestampImprint(document, sourceName: sourceName)
+        guard let algorithm = core.signatureAlgorithm.flatMap(SignatureAlgorithm.init(rawValue:)) else {
+            throw ValidationError(.longTermFailed, "\(sourceName): the signature's algorithm is not one mezhved knows")
+        }
+        let request = try verifier.archiveTimestampImprint(document, sourceName: sourceName, signatureAlgorithm: algorithm)
         let token: [UInt8]
         do {
             token = try await timestamper.timestamp(messageImprint: request.imprint, algorithm: request.algorithm)
@@ -80,5 +83,33 @@ public enum ArchiveTimestampExtension {
                 hint: "check that the TSA is trusted (--trust) and its certificate may stamp")
         }
         return extended
+    }
+}
+
+extension LongTermExtension {
+    /// `signed` extended to `level`: `.lt` adds the validation data to an XAdES-T signature;
+    /// `.lta` adds an archive timestamp from `timestamper` (an XAdES-T signature is made LT first,
+    /// an LTA one is renewed). Throws ``ValidationError`` (`longTermFailed`) with nothing written
+    /// when it cannot be done, and for any other level.
+    public static func extend(
+        _ signed: [UInt8], sourceName: String, to level: XAdESLevel, validator: QualifiedValidator,
+        timestamper: (any SignatureTimestamper)?
+    ) async throws -> [UInt8] {
+        switch level {
+        case .lt:
+            return try await extend(signed, sourceName: sourceName, validator: validator)
+        case .lta:
+            guard let timestamper else {
+                throw ValidationError(.longTermFailed, "an archive timestamp for \(sourceName) needs a time-stamping authority")
+            }
+            let current = try SignatureVerifier(
+                trustStore: validator.trustStore, policy: validator.policy.verification, intermediates: validator.intermediates
+            ).verify(signed, sourceName: sourceName).xades?.level
+            let longTerm = current == .t ? try await extend(signed, sourceName: sourceName, validator: validator) : signed
+            return try await ArchiveTimestampExtension.extend(
+                longTerm, sourceName: sourceName, validator: validator, timestamper: timestamper)
+        default:
+            throw ValidationError(.longTermFailed, "\(sourceName): a signature is extended to XAdES-LT or -LTA, not \(level.rawValue)")
+        }
     }
 }

@@ -195,14 +195,12 @@ extension SignatureVerifier {
 
 extension SignatureVerifier {
     /// The message imprint to ask a TSA for a new archive timestamp (inclusive C14N 1.0): the
-    /// digest of ``archiveTimestampInput(_:sourceName:method:)`` with the signature's own property
-    /// digest (Streebog for GOST signatures, SHA-256 otherwise), and that algorithm.
-    public func archiveTimestampImprint(_ document: [UInt8], sourceName: String) throws -> (imprint: [UInt8], algorithm: DigestAlgorithm) {
-        let report = try verify(document, sourceName: sourceName)
-        guard let uri = report.signatureAlgorithm, let algorithm = SignatureAlgorithm(rawValue: uri) else {
-            throw XMLDSigError(.unsupportedAlgorithm, "\(sourceName): the signature's algorithm is not one mezhved knows")
-        }
-        let digest = XAdES.propertyDigest(for: algorithm)
+    /// digest of ``archiveTimestampInput(_:sourceName:method:)`` with the property digest of
+    /// `signatureAlgorithm` (the signature's own: Streebog for GOST, SHA-256 otherwise), and that algorithm.
+    public func archiveTimestampImprint(_ document: [UInt8], sourceName: String, signatureAlgorithm: SignatureAlgorithm) throws -> (
+        imprint: [UInt8], algorithm: DigestAlgorithm
+    ) {
+        let digest = XAdES.propertyDigest(for: signatureAlgorithm)
         let input = try archiveTimestampInput(document, sourceName: sourceName)
         return (try DigestContext.digest(input, digest), digest)
     }

@@ -58,18 +58,9 @@ struct Extend: AsyncParsableCommand {
             trust: trust, untrusted: untrusted, crl: crl, ocspResponder: ocspResponder, timeout: tsaTimeout ?? 10, httpsTrust: [])
         let extended: [UInt8]
         do {
-            if to == "lt" {
-                extended = try await LongTermExtension.extend(bytes, sourceName: name, validator: validator)
-            } else {
-                var document = bytes
-                let level = try SignatureVerifier(
-                    trustStore: validator.trustStore, policy: validator.policy.verification, intermediates: validator.intermediates
-                ).verify(bytes, sourceName: name).xades?.level
-                if level == .t { document = try await LongTermExtension.extend(bytes, sourceName: name, validator: validator) }
-                extended = try await ArchiveTimestampExtension.extend(
-                    document, sourceName: name, validator: validator,
-                    timestamper: RFC3161Timestamper(url: tsa!, transport: OpenSSLHTTPTransport(timeout: .seconds(tsaTimeout ?? 10))))
-            }
+            extended = try await LongTermExtension.extend(
+                bytes, sourceName: name, to: to == "lta" ? .lta : .lt, validator: validator,
+                timestamper: tsa.map { RFC3161Timestamper(url: $0, transport: OpenSSLHTTPTransport(timeout: .seconds(tsaTimeout ?? 10))) })
         } catch let error as MezhvedValidation.ValidationError where error.code == .longTermFailed {
             Output.error("\(name) was not extended: \(error.description)")
             throw ExitCode.serviceUnavailable

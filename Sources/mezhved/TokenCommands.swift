@@ -113,6 +113,10 @@ struct TokenImport: AsyncParsableCommand {
     @Argument(help: "The token file to copy from (a former exchange.accessTokens).") var file: String
 
     func run() async throws {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw GatewayError(
+                .configurationInvalid, "the token file \(file) to import does not exist", hint: "give the path of the former file")
+        }
         let from = try AccessTokenFile.read(file)
         let configuration = try gateway.configuration()
         let skipped = try await configuration.updateAccessTokens { tokens in tokens.take(from) }

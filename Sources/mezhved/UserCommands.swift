@@ -114,6 +114,10 @@ struct UserImport: AsyncParsableCommand {
     @Argument(help: "The users' file to copy from (a former exchange.webUsers).") var file: String
 
     func run() async throws {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw GatewayError(
+                .configurationInvalid, "the users' file \(file) to import does not exist", hint: "give the path of the former file")
+        }
         let from = try WebUserFile.read(file)
         let configuration = try gateway.configuration()
         let skipped = try await configuration.updateWebUsers { users in users.take(from) }

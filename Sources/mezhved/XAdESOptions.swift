@@ -133,9 +133,8 @@ struct XAdESOptions: ParsableArguments {
         guard longTerm else { return signed }
         let validator = try longTermValidator()
         do {
-            let extended = try await LongTermExtension.extend(signed, sourceName: sourceName, validator: validator)
-            guard archiveStamp, let stamper = archiveTimestamper else { return extended }
-            return try await ArchiveTimestampExtension.extend(extended, sourceName: sourceName, validator: validator, timestamper: stamper)
+            return try await LongTermExtension.extend(
+                signed, sourceName: sourceName, to: archiveStamp ? .lta : .lt, validator: validator, timestamper: archiveTimestamper)
         } catch let error as MezhvedValidation.ValidationError where error.code == .longTermFailed {
             Output.error("\(sourceName) was not signed as \(archiveStamp ? "XAdES-LTA" : "XAdES-LT"): \(error.description)")
             throw ExitCode.serviceUnavailable

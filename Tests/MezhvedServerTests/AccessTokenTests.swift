@@ -114,6 +114,18 @@ import Testing
         #expect(unknown.stderr.contains("no token named front-desk"))
     }
 
+    @Test("token import and user import from a file that is not there: exit 11 naming it, nothing imported")
+    func importFromAMissingFile() async throws {
+        let (config, tokens) = try Self.configuration()
+        for command in ["token", "user"] {
+            let result = try await TestProcess.mezhved([command, "import", "--gateway", config, "/nonexistent/old-\(command)s.json"])
+            #expect(result.status == 11, "\(command) import: \(result.status) \(result.stderr)")
+            #expect(
+                result.stderr.contains("/nonexistent/old-\(command)s.json") && result.stderr.contains("does not exist"), "\(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: tokens), "no token file was created")
+    }
+
     @Test func tokenCommandsNeedTheConfigurationsTokenFile() async throws {
         let (config, _) = try Self.configuration(accessTokens: false)
         let result = try await TestProcess.mezhved(["token", "list", "--gateway", config])
